@@ -1,0 +1,115 @@
+"""Every error the SDK raises: one short hierarchy, all rooted in `ClickatellError`.
+
+No urllib3, parser or socket exception escapes the facade; each is wrapped in one of these, with the
+original kept as `__cause__`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .raw import RawResponse
+
+
+class ClickatellError(Exception):
+    """Root of everything the SDK raises, so `except ClickatellError` catches all of it."""
+
+
+class ValidationError(ClickatellError, ValueError):
+    """Input that would be refused by the API (or silently mangled), caught before anything is sent."""
+
+    def __init__(self, field: str, problem: str, value: object = None) -> None:
+        self.field = field
+        self.problem = problem
+        self.value = value
+        super().__init__(f"{field}: {problem}")
+
+
+class TransportError(ClickatellError):
+    """The request got no HTTP answer, and provably never reached the API (safe to send again)."""
+
+
+class TimeoutError(TransportError):  # noqa: A001 - deliberately mirrors the builtin's meaning
+    """Connecting took longer than the configured connect timeout."""
+
+
+class ConnectionError(TransportError):  # noqa: A001 - deliberately mirrors the builtin's meaning
+    """The connection could not be opened (refused, DNS failure, TLS failure before sending)."""
+
+
+class OutcomeUnknownError(ClickatellError):
+    """The request may have reached the API, so it may have been sent (and charged) already.
+
+    The SDK never resends such a request on its own: a second copy would reach the handsets
+    twice. The recipients and `client_message_id` are here so the caller can reconcile (for
+    example through delivery callbacks) and decide.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        recipients: Sequence[str],
+        client_message_id: str | None,
+    ) -> None:
+        self.recipients = list(recipients)
+        self.client_message_id = client_message_id
+        super().__init__(message)
+
+
+class APIError(ClickatellError):
+    """The API answered, and the answer says the request as a whole failed.
+
+    `error_code`, `error` and `description` are the API's own fields (any may be missing on
+    older or unusual responses); `raw` is the response exactly as received.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        error_code: int | None = None,
+        error: str | None = None,
+        description: str | None = None,
+        raw: RawResponse | None = None,
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.error = error
+        self.description = description
+        self.raw = raw
+        super().__init__(message)
+
+
+class AuthenticationError(APIError):
+    """The API key is missing, wrong or not allowed (HTTP 401/403, or error codes 1, 7, 108)."""
+
+
+class RateLimitError(APIError):
+    """The API asked us to slow down (HTTP 429); `retry_after` is its hint in seconds, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        retry_after: float | None = None,
+        error_code: int | None = None,
+        error: str | None = None,
+        description: str | None = None,
+        raw: RawResponse | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            message,
+            status=status,
+            error_code=error_code,
+            error=error,
+            description=description,
+            raw=raw,
+        )
+
+
+class ResponseError(APIError):
+    """The API answered with something that is not a document we can read; `raw` keeps it whole."""

@@ -1,0 +1,217 @@
+"""Recipient numbers in the one form the API wants: international, digits only, no "+" or "00".
+
+The API echoes numbers back in that form, so normalising before sending is also what lets a
+response be matched to the caller's input. Numbers are checked with `phonenumbers`'
+*possible*-number test (length per country), not its *valid*-number test (known ranges): range
+data lags behind operators, and a send to a new or test range must not be refused by a stale
+table on the client. Numbers without an area code, which only work dialled locally, are refused.
+
+`phonenumbers` costs tens of milliseconds to import, so it is imported on first use, never at
+module import: the facade's cold import has to stay fast.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from .errors import ValidationError
+from .redact import mask_number
+
+if TYPE_CHECKING:
+    from phonenumbers import PhoneNumber
+
+__all__ = ["find_duplicates", "normalize_number"]
+
+# Bounds over every country in phonenumbers' metadata (country code + national number);
+# tests/test_numbers.py recomputes them so a metadata update that moves them fails loudly.
+_MIN_DIGITS: Final = 6
+_MAX_DIGITS: Final = 19
+_FAST_MAX_DIGITS: Final = 15  # E.164's limit; longer inputs are rare enough to take the slow path
+
+# Characters people put between digits; everything else that is not a digit is refused.
+_SEPARATORS: Final = re.compile(r"[\s\-.()/\u2010-\u2015]+")
+
+# Per country code: national-number lengths that are possible, and the national-prefix pattern
+# that phonenumbers would try to strip. Filled lazily, one country code at a time.
+_fast_rules: dict[int, tuple[frozenset[int], re.Pattern[str] | None]] = {}
+_country_codes: dict[str, int] = {}
+
+
+def normalize_number(raw: str, *, default_region: str | None = None, field: str = "to") -> str:
+    """The international digits for `raw`, or a ValidationError saying what is wrong with it.
+
+    Starting with "+" or "00", or with a digit other than 0, means international (the API reads
+    bare digits the same way). A single leading 0 means a national number, which needs
+    `default_region` (an ISO 3166 code such as "ZA") to know its country.
+    """
+    if not isinstance(raw, str):
+        raise ValidationError(field, f"must be a string, not {type(raw).__name__}", raw)
+    region = _check_region(default_region) if default_region is not None else None
+    if raw.isascii() and raw.isdigit():
+        fast = _fast_international(raw)
+        if fast is not None:
+            return fast
+    return _normalize(raw, region, field)
+
+
+def find_duplicates(numbers: Sequence[str]) -> dict[int, int]:
+    """Index of each repeat -> index of its first occurrence; compare normalised numbers.
+
+    The facade reports repeats rather than merging them, so the caller's indexes stay meaningful.
+    """
+    first_seen: dict[str, int] = {}
+    duplicates: dict[int, int] = {}
+    for index, number in enumerate(numbers):
+        first = first_seen.setdefault(number, index)
+        if first != index:
+            duplicates[index] = first
+    return duplicates
+
+
+def _fast_international(digits: str) -> str | None:
+    """The answer for bare international digits when it is certain, without a full parse.
+
+    Returns None (use the full parse) whenever phonenumbers would do anything but read the
+    digits as country code + national number: a leading zero, a national prefix it might strip,
+    or a length it would not accept. The full parse therefore decides every refusal.
+    """
+    if not _MIN_DIGITS <= len(digits) <= _FAST_MAX_DIGITS or digits[0] == "0":
+        return None
+    codes = _country_codes or _load_country_codes()
+    for width in (1, 2, 3):
+        country_code = codes.get(digits[:width])
+        if country_code is not None:
+            break
+    else:
+        return None
+    national = digits[width:]
+    rules = _fast_rules.get(country_code) or _load_fast_rules(country_code)
+    lengths, national_prefix = rules
+    if national[0] == "0" or len(national) not in lengths:
+        return None
+    if national_prefix is not None and national_prefix.match(national):
+        return None
+    return digits
+
+
+def _normalize(raw: str, region: str | None, field: str) -> str:
+    """The full parse: every refusal, and every input the fast path is unsure of, comes here."""
+    import phonenumbers
+
+    text = raw.strip()
+    if not text:
+        raise ValidationError(field, "is empty", raw)
+    international = text.startswith(("+", "(+"))
+    compact = _SEPARATORS.sub("", text.replace("+", "", 1) if international else text)
+    if not compact.isdecimal():
+        raise ValidationError(field, _bad_characters(compact, raw), raw)
+    # Other scripts' decimal digits (Arabic-Indic, full-width...) become their ASCII values.
+    digits = compact if compact.isascii() else "".join(str(int(char)) for char in compact)
+    if not international and digits.startswith("00"):
+        international, digits = True, digits[2:]
+    if not international and digits.startswith("0"):
+        if region is None:
+            problem = (
+                f"has no country code ({mask_number(digits)}); give it in international format"
+                " (+ and the country code) or set default_region"
+            )
+            raise ValidationError(field, problem, raw)
+    else:
+        international = True
+    if len(digits) < _MIN_DIGITS:
+        raise ValidationError(field, f"has {len(digits)} digits; too short for any country", raw)
+    if len(digits) > _MAX_DIGITS:
+        raise ValidationError(field, f"has {len(digits)} digits; too long for any country", raw)
+    try:
+        number = phonenumbers.parse("+" + digits if international else digits, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(field, _parse_problem(exc, digits), raw) from None
+    impossible = _impossibility(number, digits)
+    if impossible is not None:
+        raise ValidationError(field, impossible, raw)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+
+
+def _bad_characters(compact: str, raw: str) -> str:
+    masked = mask_number(raw)
+    if not compact:
+        return f"has no digits ({masked})"
+    if any(char.isalpha() for char in compact):
+        return f"contains letters ({masked})"
+    if "+" in compact:
+        return f"has a '+' that is not at the start ({masked})"
+    bad = next(char for char in compact if not char.isdecimal())
+    return f"contains {bad!r}, which is not part of a phone number ({masked})"
+
+
+def _parse_problem(exc: Exception, digits: str) -> str:
+    from phonenumbers import NumberParseException
+
+    masked = mask_number(digits)
+    error_type = getattr(exc, "error_type", None)
+    if error_type == NumberParseException.INVALID_COUNTRY_CODE:
+        return f"does not start with a known country code ({masked})"
+    if error_type == NumberParseException.TOO_LONG:
+        return f"has {len(digits)} digits; too long to be a phone number ({masked})"
+    return f"has {len(digits)} digits; too short to be a phone number ({masked})"
+
+
+def _impossibility(number: PhoneNumber, digits: str) -> str | None:
+    """Why the parsed number cannot be dialled from abroad, or None when it can."""
+    import phonenumbers
+
+    reason = phonenumbers.is_possible_number_with_reason(number)
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
+        return None
+    country = f"+{number.country_code}"
+    masked = mask_number(
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    )
+    national = len(phonenumbers.national_significant_number(number))
+    if reason == phonenumbers.ValidationResult.INVALID_COUNTRY_CODE:
+        return f"does not start with a known country code ({mask_number(digits)})"
+    if reason == phonenumbers.ValidationResult.TOO_SHORT:
+        return f"has {national} digits after {country}; too short for {country} ({masked})"
+    if reason == phonenumbers.ValidationResult.TOO_LONG:
+        return f"has {national} digits after {country}; too long for {country} ({masked})"
+    if reason == phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY:
+        return f"is a local number without its area code for {country} ({masked})"
+    return f"is not a possible number for {country} ({masked})"
+
+
+def _check_region(default_region: str) -> str:
+    import phonenumbers
+
+    region = default_region.upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "default_region", "is not an ISO 3166 region code phonenumbers knows", default_region
+        )
+    return region
+
+
+def _load_country_codes() -> dict[str, int]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    _country_codes.update((str(code), code) for code in COUNTRY_CODE_TO_REGION_CODE)
+    return _country_codes
+
+
+def _load_fast_rules(country_code: int) -> tuple[frozenset[int], re.Pattern[str] | None]:
+    from phonenumbers import PhoneMetadata, region_code_for_country_code
+
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(
+        country_code, region_code_for_country_code(country_code)
+    )
+    if metadata is None or metadata.general_desc is None:  # not expected; then never fast
+        rules: tuple[frozenset[int], re.Pattern[str] | None] = (frozenset(), None)
+    else:
+        prefix = metadata.national_prefix_for_parsing
+        rules = (
+            frozenset(metadata.general_desc.possible_length),
+            re.compile(prefix) if prefix else None,
+        )
+    _fast_rules[country_code] = rules
+    return rules

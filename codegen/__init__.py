@@ -1,0 +1,1 @@
+"""The generator pipeline: spec/ in, generated/ out, byte for byte the same every time."""

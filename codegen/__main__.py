@@ -1,0 +1,45 @@
+"""`python -m codegen [--check]`: regenerate generated/ from spec/, or prove it is up to date."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .pipeline import Settings, check, regenerate
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m codegen", description=__doc__)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temporary folder and fail with a diff if generated/ is stale",
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="the project folder holding pyproject.toml (default: the current folder)",
+    )
+    args = parser.parse_args(argv)
+    settings = Settings.load(args.root.resolve())
+    started = time.perf_counter()
+    if args.check:
+        diff = check(settings)
+        if diff:
+            sys.stdout.write(diff)
+            sys.stderr.write(
+                "generated/ is stale: run `python -m codegen` and commit the result\n"
+            )
+            return 1
+        print(f"generated/ is up to date ({time.perf_counter() - started:.2f} s)")
+        return 0
+    written = regenerate(settings)
+    print(f"wrote {len(written)} files to {settings.output} in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,329 @@
+"""spec/ -> generated/: run the generators, render the templates, format, stamp, write atomically.
+
+Every step is deterministic: generator versions and options come from pyproject.toml, the
+formatter is the pinned ruff run with the project's own configuration, file order is sorted, and
+nothing records a time or a path of this machine.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from . import spec_reader
+
+TEMPLATES = Path(__file__).parent / "templates"
+TOOLS = ("datamodel-code-generator", "xsdata", "jinja2", "pyyaml", "ruff", "msgspec")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    spec: Path
+    xsd: Path
+    output: Path
+    package: str
+    dmcg_options: Mapping[str, Any]
+    xsdata_options: Mapping[str, Any]
+
+    @classmethod
+    def load(cls, root: Path) -> Settings:
+        with (root / "pyproject.toml").open("rb") as f:
+            config = tomllib.load(f)["tool"]["clickatell-codegen"]
+        return cls(
+            root=root,
+            spec=root / config["spec"],
+            xsd=root / config["xsd"],
+            output=root / config["output"],
+            package=config["package"],
+            dmcg_options=config.get("datamodel-codegen", {}),
+            xsdata_options=config.get("xsdata", {}),
+        )
+
+    def relative(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _flags(options: Mapping[str, Any], *, negate_false: bool) -> list[str]:
+    """pyproject options -> command-line flags, in the order written."""
+    out: list[str] = []
+    for key, value in options.items():
+        if value is True:
+            out.append(f"--{key}")
+        elif value is False:
+            if negate_false:
+                out.append(f"--no-{key}")
+        elif isinstance(value, list):
+            out.extend([f"--{key}", *map(str, value)])
+        else:
+            out.extend([f"--{key}", str(value)])
+    return out
+
+
+def _run(args: list[str], cwd: Path) -> str:
+    env = dict(os.environ)
+    # Tools that shell out to a formatter (xsdata runs `ruff`) must find the pinned one.
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    env["PYTHONHASHSEED"] = "0"
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:4])} ... failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
+
+
+def _versions() -> dict[str, str]:
+    return {name: metadata.version(name) for name in TOOLS}
+
+
+def _header(settings: Settings, source: Path) -> str:
+    return (
+        f"# generated from {settings.relative(source)} sha256 {_sha256(source)}, do not edit"
+    )
+
+
+def _python_repr(value: object) -> str:
+    return repr(value)
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["pyrepr"] = _python_repr
+    env.filters["snake"] = spec_reader.snake
+    env.globals.update(
+        write_value=_write_value, read_value=_read_value, py_type=_py_type, query_code=_query_code
+    )
+    return env
+
+
+def _query_code(param: spec_reader.Parameter) -> str:
+    """The statement that adds one query parameter, encoded as its style and explode say."""
+    name, value = repr(param.name + "="), param.py_name
+    if param.is_array and param.explode:
+        return f'query.extend({name} + quote(v, safe="") for v in {value})'
+    if param.is_array:
+        return f'query.append({name} + ",".join(quote(v, safe="") for v in {value}))'
+    return f'query.append({name} + quote({value}, safe=""))'
+
+
+def _py_type(field: Mapping[str, Any]) -> str:
+    return str(field["target"] or field["kind"])
+
+
+def _write_value(field: Mapping[str, Any], expr: str) -> str:
+    tag, kind = field["tag"], field["kind"]
+    if kind == "str":
+        return f'out.append("<{tag}>" + _esc({expr}, where, "{tag}") + "</{tag}>")'
+    if kind == "enum":
+        return f'out.append("<{tag}>" + _esc({expr}.value, where, "{tag}") + "</{tag}>")'
+    if kind == "bool":
+        return f'out.append("<{tag}>true</{tag}>" if {expr} else "<{tag}>false</{tag}>")'
+    if kind in ("int", "float"):
+        return f'out.append(f"<{tag}>{{{expr}!r}}</{tag}>")'
+    target = spec_reader.snake(field["target"])
+    return f'_write_{target}({expr}, out, where + "/{tag}", "{tag}")'
+
+
+def _read_value(field: Mapping[str, Any]) -> str:
+    kind = field["kind"]
+    if kind == "str":
+        return 'child.text or ""'
+    if kind in ("int", "float", "bool"):
+        return f"_{kind}(child, where)"
+    if kind == "enum":
+        return f"_enum({field['target']}, child, where)"
+    target = spec_reader.snake(field["target"])
+    return f'_read_{target}(child, where + "/{field["tag"]}")'
+
+
+def _generate_models(settings: Settings, staging: Path) -> None:
+    out = staging / "models.py"
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "datamodel_code_generator",
+            "--input",
+            str(settings.spec),
+            "--output",
+            str(out),
+            *_flags(settings.dmcg_options, negate_false=False),
+        ],
+        cwd=staging,
+    )
+    # datamodel-codegen names the input file in its own header; ours replaces it.
+    lines = out.read_text().splitlines(keepends=True)
+    while lines and lines[0].startswith("#"):
+        lines.pop(0)
+    out.write_text(_header(settings, settings.spec) + "\n" + "".join(lines).lstrip("\n"))
+
+
+def _generate_xml(settings: Settings, staging: Path) -> dict[str, Any]:
+    work = staging.parent / "xsdata-work"
+    work.mkdir()
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "xsdata",
+            "generate",
+            str(settings.xsd),
+            "--package",
+            f"{settings.package}.xml",
+            *_flags(settings.xsdata_options, negate_false=True),
+        ],
+        cwd=work,
+    )
+    produced = work / settings.package / "xml"
+    target = staging / "xml"
+    shutil.copytree(produced, target)
+    shutil.rmtree(work)
+    header = _header(settings, settings.xsd)
+    for path in sorted(target.glob("*.py")):
+        path.write_text(header + "\n" + path.read_text())
+    module = f"{settings.package}.xml.{settings.xsd.stem}"
+    view: dict[str, Any] = json.loads(
+        _run(
+            [sys.executable, "-m", "codegen.xml_view", str(staging.parent), module],
+            cwd=Path(__file__).parent.parent,
+        )
+    )
+    return view
+
+
+def _render(settings: Settings, staging: Path, view: Mapping[str, Any]) -> None:
+    env = _environment()
+    doc = yaml.safe_load(settings.spec.read_text())
+    spec = spec_reader.read(doc)
+    openapi_header = _header(settings, settings.spec)
+    for name in ("transport.py", "operations.py", "__init__.py"):
+        text = env.get_template(f"{name}.jinja").render(spec=spec, header=openapi_header)
+        (staging / name).write_text(text)
+    roots = {c["name"]: c for c in view["classes"]}
+    codec = env.get_template("xml_codec.py.jinja").render(
+        view=view, roots=roots, header=_header(settings, settings.xsd)
+    )
+    (staging / "xml" / "codec.py").write_text(codec)
+    (staging / "py.typed").write_text("")
+
+
+def _format(settings: Settings, staging: Path) -> None:
+    config = str(settings.root / "pyproject.toml")
+    ruff = [sys.executable, "-m", "ruff"]
+    _run([*ruff, "check", "--config", config, "--fix-only", "--quiet", "--exit-zero", "."], staging)
+    _run([*ruff, "format", "--config", config, "--quiet", "."], staging)
+
+
+def _manifest(settings: Settings, staging: Path) -> None:
+    files = {
+        path.relative_to(staging).as_posix(): _sha256(path)
+        for path in sorted(staging.rglob("*"))
+        if path.is_file()
+    }
+    manifest = {
+        "inputs": {
+            settings.relative(settings.spec): _sha256(settings.spec),
+            settings.relative(settings.xsd): _sha256(settings.xsd),
+            "codegen/templates": hashlib.sha256(
+                b"".join(p.read_bytes() for p in sorted(TEMPLATES.glob("*.jinja")))
+            ).hexdigest(),
+        },
+        "tools": _versions(),
+        "options": {
+            "datamodel-codegen": dict(settings.dmcg_options),
+            "xsdata": dict(settings.xsdata_options),
+        },
+        "files": files,
+    }
+    text = json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+    (staging / "MANIFEST.json").write_text(text)
+
+
+@contextmanager
+def _staging(settings: Settings) -> Iterator[Path]:
+    # Next to the output, so the final rename stays on one file system and is atomic.
+    settings.output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".codegen-", dir=settings.output.parent) as tmp:
+        staging = Path(tmp) / settings.package
+        staging.mkdir()
+        yield staging
+
+
+def build(settings: Settings, staging: Path) -> None:
+    """Generate everything into `staging` (an empty folder named after the package)."""
+    _generate_models(settings, staging)
+    view = _generate_xml(settings, staging)
+    _render(settings, staging, view)
+    for cache in staging.rglob("__pycache__"):
+        shutil.rmtree(cache)
+    _format(settings, staging)
+    for cache in [*staging.rglob("__pycache__"), *staging.rglob(".ruff_cache")]:
+        shutil.rmtree(cache)
+    _manifest(settings, staging)
+
+
+def regenerate(settings: Settings) -> list[Path]:
+    """Rebuild generated/ and swap it in atomically; returns the files written."""
+    with _staging(settings) as staging:
+        build(settings, staging)
+        old = staging.parent / "old"
+        if settings.output.exists():
+            settings.output.rename(old)
+        staging.rename(settings.output)
+    return sorted(p for p in settings.output.rglob("*") if p.is_file())
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def check(settings: Settings) -> str:
+    """A unified diff between generated/ and a fresh build; empty when they are identical."""
+    with _staging(settings) as staging:
+        build(settings, staging)
+        fresh = _tree(staging)
+    current = _tree(settings.output) if settings.output.exists() else {}
+    out: list[str] = []
+    for name in sorted(set(fresh) | set(current)):
+        a, b = current.get(name), fresh.get(name)
+        if a == b:
+            continue
+        a_lines = (a or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        b_lines = (b or b"").decode("utf-8", "replace").splitlines(keepends=True)
+        label = f"generated/{settings.package}/{name}"
+        out.extend(
+            difflib.unified_diff(a_lines, b_lines, f"{label} (checked in)", f"{label} (from spec)")
+        )
+        if a is None or b is None:
+            out.append(f"{'missing' if a is None else 'not generated any more'}: {label}\n")
+    return "".join(out)
