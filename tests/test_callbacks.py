@@ -1,0 +1,459 @@
+"""Status vocabulary and callback parsing, including a real HTTP round trip through the receiver."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+
+from clickatell_sms.callbacks import (
+    CallbackReceiver,
+    ReplyCallback,
+    StatusCallback,
+    handle_callback,
+    is_newer,
+    parse_callback_request,
+    parse_reply_callback,
+    parse_status_callback,
+)
+from clickatell_sms.errors import ValidationError
+from clickatell_sms.statuses import KNOWN_STATUSES, STATUS_BY_NAME, MessageStatus, status_from
+
+JAN_17 = datetime(2018, 1, 17, 19, 35, 11, tzinfo=UTC)
+Serve = Callable[[CallbackReceiver], tuple[str, int]]
+
+# --------------------------------------------------------------------------------------------
+# statuses
+
+
+def test_known_table_classification_matches_the_reference() -> None:
+    final = {4, 5, 6, 7, 9, 10, 12, 13, 14}
+    assert set(KNOWN_STATUSES) == set(range(1, 15))
+    assert {code for code, s in KNOWN_STATUSES.items() if s.is_final} == final
+    assert [code for code, s in KNOWN_STATUSES.items() if s.is_success] == [4]
+    assert {code for code, s in KNOWN_STATUSES.items() if s.is_failure} == final - {4}
+    assert KNOWN_STATUSES[3].name == "DELIVERED_TO_GATEWAY"
+    assert KNOWN_STATUSES[4].name == "RECEIVED_BY_RECIPIENT"
+    assert STATUS_BY_NAME["RECEIVED_BY_RECIPIENT"] is KNOWN_STATUSES[4]
+    assert all(STATUS_BY_NAME[s.name] is s for s in KNOWN_STATUSES.values())
+
+
+@pytest.mark.parametrize("code", ["004", "4", 4, " 4 ", 4.0])
+def test_status_codes_in_any_spelling(code: int | str) -> None:
+    status = status_from(code, None)
+    assert status == KNOWN_STATUSES[4]
+    assert status.is_success and status.is_final and not status.is_failure
+
+
+def test_unknown_code_and_name_pass_through_and_are_not_final() -> None:
+    status = status_from("99", "FOO_BAR", "something new")
+    assert status == MessageStatus(99, "FOO_BAR", "something new")
+    assert not status.is_final and not status.is_success and not status.is_failure
+    name_only = status_from(None, "FOO_BAR")
+    assert (name_only.code, name_only.name, name_only.is_final) == (None, "FOO_BAR", False)
+    assert status_from(None, None) == MessageStatus(None, "", "")
+    assert status_from("abc", None).code is None
+
+
+def test_known_name_without_code_gets_the_code_and_keeps_its_spelling() -> None:
+    status = status_from(None, "received by recipient")
+    assert status.code == 4 and status.is_success
+    assert status.name == "received by recipient"
+    assert status.description == KNOWN_STATUSES[4].description
+
+
+def test_reported_name_and_description_win_but_code_classifies() -> None:
+    status = status_from(7, "SOMETHING_ELSE", "carrier said no")
+    assert (status.name, status.description) == ("SOMETHING_ELSE", "carrier said no")
+    assert status.is_failure
+
+
+# --------------------------------------------------------------------------------------------
+# status callbacks
+
+GET_STATUS = (
+    "integrationName=My+Integration&messageId=a1b2c3&requestId=r-9&clientMessageId=order-7"
+    "&to=27821234567&from=27830000000&statusCode=004&status=RECEIVED_BY_RECIPIENT"
+    "&statusDescription=Received+by+recipient&timestamp=1516217711000"
+)
+
+
+def test_get_query_status_callback() -> None:
+    cb = parse_status_callback(GET_STATUS)
+    assert cb.api_message_id == "a1b2c3"
+    assert cb.integration_name == "My Integration"
+    assert cb.request_id == "r-9"
+    assert cb.client_message_id == "order-7"
+    assert (cb.to, cb.from_number) == ("27821234567", "27830000000")
+    assert cb.status == MessageStatus(4, "RECEIVED_BY_RECIPIENT", "Received by recipient")
+    assert cb.status.is_success
+    assert cb.timestamp == JAN_17
+    assert cb.extra == {}
+    assert cb.raw["statusCode"] == "004"
+
+
+def test_post_json_status_callback() -> None:
+    body = json.dumps(
+        {
+            "integrationName": "My Integration",
+            "messageId": "a1b2c3",
+            "requestId": "r-9",
+            "clientMessageId": None,
+            "to": "27821234567",
+            "from": "",
+            "statusCode": 3,
+            "status": "DELIVERED_TO_GATEWAY",
+            "statusDescription": "Delivered to gateway",
+            "timestamp": 1516217711000,
+        }
+    ).encode()
+    cb = parse_status_callback(body)
+    assert cb.status.code == 3 and cb.status.name == "DELIVERED_TO_GATEWAY"
+    assert not cb.status.is_final
+    assert cb.client_message_id is None and cb.from_number is None
+    assert cb.timestamp == JAN_17
+    assert cb.raw["statusCode"] == 3
+
+
+def test_unknown_status_name_and_code_come_through() -> None:
+    cb = parse_status_callback({"messageId": "m1", "statusCode": 99, "status": "FOO_BAR"})
+    assert (cb.status.code, cb.status.name) == (99, "FOO_BAR")
+    assert not cb.status.is_final
+
+
+def test_unknown_fields_are_kept_in_extra() -> None:
+    cb = parse_status_callback("messageId=m1&statusCode=4&apiKey=k&charge=0.8&nested=a%26b")
+    assert cb.extra == {"apiKey": "k", "charge": "0.8", "nested": "a&b"}
+    body = json.dumps({"messageId": "m1", "statusCode": 4, "cost": 1.5, "meta": {"a": 1}})
+    assert parse_status_callback(body.encode()).extra == {"cost": "1.5", "meta": '{"a": 1}'}
+
+
+def test_missing_optional_fields_are_none() -> None:
+    cb = parse_status_callback("messageId=m1&statusCode=2")
+    assert cb.status.name == "MESSAGE_QUEUED"
+    assert cb.integration_name is None and cb.request_id is None and cb.to is None
+    assert cb.client_message_id is None and cb.from_number is None and cb.timestamp is None
+
+
+@pytest.mark.parametrize("source", ["statusCode=4", "messageId=&statusCode=4", {"status": "X"}])
+def test_missing_message_id_is_a_validation_error(source: str | dict[str, str]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_status_callback(source)
+    assert caught.value.field == "messageId"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1516217711000",
+        "1516217711",
+        "2018-01-17T19:35:11Z",
+        "2018-01-17T21:35:11+02:00",
+        "2018-01-17 19:35:11",
+    ],
+)
+def test_timestamp_forms(value: str) -> None:
+    cb = parse_status_callback({"messageId": "m1", "statusCode": 4, "timestamp": value})
+    assert cb.timestamp == JAN_17
+    assert cb.timestamp is not None and cb.timestamp.utcoffset() is not None
+    assert cb.timestamp.isoformat() == "2018-01-17T19:35:11+00:00"
+
+
+def test_unreadable_timestamp_is_none_and_kept_raw(caplog: pytest.LogCaptureFixture) -> None:
+    cb = parse_status_callback({"messageId": "m1", "statusCode": 4, "timestamp": "yesterday"})
+    assert cb.timestamp is None and cb.raw["timestamp"] == "yesterday"
+    assert "unreadable" in caplog.text
+
+
+def test_repr_hides_numbers_and_raw() -> None:
+    text = repr(parse_status_callback(GET_STATUS + "&apiKey=secret-key"))
+    assert "27821234567" not in text and "secret-key" not in text
+    assert "a1b2c3" in text and "apiKey" in text
+
+
+# --------------------------------------------------------------------------------------------
+# reply callbacks
+
+
+def test_utf16be_reply_from_query_string() -> None:
+    cb = parse_reply_callback("messageId=m1&fromNumber=27821234567&text=%00h%00i&charset=UTF-16BE")
+    assert cb.text == "hi"
+    assert cb.text_bytes == b"\x00h\x00i" and not cb.text_lossy
+    assert cb.from_number == "27821234567" and cb.charset == "UTF-16BE"
+
+
+@pytest.mark.parametrize("charset", ["UCS2", "UCS-2", "UTF-16", "utf-16be"])
+def test_utf16_aliases(charset: str) -> None:
+    cb = parse_reply_callback(f"messageId=m1&text=%00h%00%E9&charset={charset}".encode())
+    assert cb.text == "hé"
+
+
+def test_utf16_honours_a_byte_order_mark() -> None:
+    little = parse_reply_callback("messageId=m1&text=%FF%FEh%00i%00&charset=UTF-16")
+    big = parse_reply_callback("messageId=m1&text=%FE%FF%00h%00i&charset=UTF-16")
+    assert (little.text, big.text) == ("hi", "hi")
+
+
+def test_latin1_reply() -> None:
+    cb = parse_reply_callback("messageId=m1&text=caf%E9+cr%E8me&charset=ISO-8859-1")
+    assert cb.text == "café crème"
+    assert cb.text_bytes == b"caf\xe9 cr\xe8me"
+
+
+def test_plus_means_space_and_encoded_plus_is_plus() -> None:
+    cb = parse_reply_callback("messageId=m1&text=1%2B1+is+2&charset=UTF-8")
+    assert cb.text == "1+1 is 2"
+
+
+def test_utf8_is_the_default() -> None:
+    cb = parse_reply_callback("messageId=m1&fromNumber=1&text=%E2%82%AC5")
+    assert cb.text == "€5" and cb.charset is None
+
+
+def test_json_reply_with_percent_encoded_utf16() -> None:
+    # Shape seen from Clickatell: JSON whose text is still form-encoded UTF-16BE bytes.
+    body = {
+        "messageId": "m1",
+        "replyMessageId": "r1",
+        "fromNumber": "27821234567",
+        "toNumber": "27830000000",
+        "timestamp": 1516217711000,
+        "text": "%00t%00e%00n%00%ED%00a%00+%00%3F",
+        "charset": "UTF-16BE",
+        "network": "Vodacom",
+        "keyword": "",
+    }
+    cb = parse_reply_callback(json.dumps(body).encode())
+    assert cb.text == "tenía ?"
+    assert cb.reply_message_id == "r1" and cb.to_number == "27830000000"
+    assert cb.timestamp == JAN_17 and cb.network == "Vodacom" and cb.keyword is None
+
+
+@pytest.mark.parametrize(
+    ("text", "charset", "expected"),
+    [
+        ("hello%21", "ISO-8859-1", "hello!"),
+        ("hello+world", "ISO-8859-1", "hello world"),
+        ("hello world!", "ISO-8859-1", "hello world!"),  # already decoded
+        ("café 50%", "ISO-8859-1", "café 50%"),  # already decoded, stray %
+        ("hi", "UTF-16BE", "hi"),  # no escape: already decoded, not one CJK char
+        ("hi there", "UTF-16BE", "hi there"),
+        ("50%25 off", "UTF-8", "50%25 off"),  # UTF-8 JSON text is never unescaped
+    ],
+)
+def test_json_reply_text_encoded_or_already_decoded(text: str, charset: str, expected: str) -> None:
+    cb = parse_reply_callback({"messageId": "m1", "text": text, "charset": charset})
+    assert cb.text == expected
+
+
+def test_undecodable_bytes_are_replaced_not_raised() -> None:
+    odd = parse_reply_callback("messageId=m1&text=%00h%00&charset=UTF-16BE")
+    assert odd.text == "h\ufffd" and odd.text_lossy and odd.text_bytes == b"\x00h\x00"
+    bad_utf8 = parse_reply_callback("messageId=m1&text=ok%FF")
+    assert bad_utf8.text == "ok\ufffd" and bad_utf8.text_lossy and bad_utf8.text_bytes == b"ok\xff"
+
+
+def test_unknown_charset_reads_as_utf8(caplog: pytest.LogCaptureFixture) -> None:
+    cb = parse_reply_callback("messageId=m1&text=hi&charset=X-MADE-UP")
+    assert cb.text == "hi" and cb.charset == "X-MADE-UP"
+    assert "unknown" in caplog.text
+    # A real but non-text codec must not be used either.
+    assert parse_reply_callback("messageId=m1&text=hi&charset=zlib").text == "hi"
+
+
+def test_reply_missing_optionals_and_extras() -> None:
+    cb = parse_reply_callback("messageId=m1&fromNumber=1&integrationId=9&apiKey=s")
+    assert cb.text is None and cb.text_bytes is None and cb.timestamp is None
+    assert cb.udh is None and cb.network is None and cb.reply_message_id is None
+    assert cb.extra == {"integrationId": "9", "apiKey": "s"}
+    shown = repr(parse_reply_callback("messageId=m1&fromNumber=27821234567&text=private"))
+    assert "27821234567" not in shown and "private" not in shown
+
+
+# --------------------------------------------------------------------------------------------
+# whole requests
+
+
+def test_request_parsing_tells_status_from_reply() -> None:
+    assert isinstance(parse_callback_request("GET", GET_STATUS, b"", None), StatusCallback)
+    reply = parse_callback_request(
+        "POST", b"", b'{"messageId": "m1", "fromNumber": "1", "text": "hey"}', "application/json"
+    )
+    assert isinstance(reply, ReplyCallback) and reply.text == "hey"
+    form = handle_callback(
+        "POST",
+        "",
+        b"messageId=m1&replyMessageId=r&text=%00h%00i&charset=UTF-16BE",
+        "application/x-www-form-urlencoded; charset=utf-8",
+    )
+    assert isinstance(form, ReplyCallback) and form.text == "hi"
+    # POST with an empty body: the fields are in the URL.
+    assert isinstance(parse_callback_request("POST", "?" + GET_STATUS, b"", None), StatusCallback)
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "body", "ctype", "field"),
+    [
+        ("GET", "messageId=m1", b"", None, "callback"),  # neither kind
+        ("PUT", GET_STATUS, b"", None, "method"),
+        ("POST", "", b"{not json", "application/json", "body"),
+        ("POST", "", b"[1, 2]", "application/json", "body"),
+        ("POST", "", b"--x\r\n", "multipart/form-data; boundary=x", "Content-Type"),
+        ("GET", "", b"", None, "messageId"),
+    ],
+)
+def test_request_parsing_refusals(
+    method: str, query: str, body: bytes, ctype: str | None, field: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_callback_request(method, query, body, ctype)
+    assert caught.value.field == field
+
+
+def _status_at(code: int, ms: int | None) -> StatusCallback:
+    fields: dict[str, object] = {"messageId": "m1", "statusCode": code}
+    if ms is not None:
+        fields["timestamp"] = ms
+    return parse_status_callback(fields)
+
+
+def test_is_newer() -> None:
+    gateway_late = _status_at(3, 1516217712000)
+    received = _status_at(4, 1516217711000)
+    assert not is_newer(gateway_late, received)  # a late intermediate never undoes a final
+    assert is_newer(received, gateway_late)
+    assert is_newer(_status_at(3, 1516217712000), _status_at(2, 1516217711000))
+    assert not is_newer(_status_at(3, 1516217711000), _status_at(2, 1516217712000))
+    assert not is_newer(received, received)  # a duplicate changes nothing
+    assert not is_newer(_status_at(3, None), _status_at(2, 1516217711000))
+    with pytest.raises(ValueError):
+        is_newer(received, parse_status_callback("messageId=other&statusCode=4"))
+
+
+# --------------------------------------------------------------------------------------------
+# the receiver over real HTTP
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    servers: list[tuple[WSGIServer, threading.Thread]] = []
+
+    def start(app: CallbackReceiver) -> tuple[str, int]:
+        server = make_server("127.0.0.1", 0, app, handler_class=_QuietHandler)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+        thread.start()
+        servers.append((server, thread))
+        return "127.0.0.1", server.server_port
+
+    yield start
+    for server, thread in servers:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        assert not thread.is_alive()
+
+
+def _request(
+    address: tuple[str, int],
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, str, str]:
+    conn = http.client.HTTPConnection(*address, timeout=5)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.getheader("Content-Type") or "", response.read().decode()
+    finally:
+        conn.close()
+
+
+def test_receiver_get_and_post_reach_the_handlers(serve: Serve) -> None:
+    statuses: list[StatusCallback] = []
+    replies: list[ReplyCallback] = []
+    address = serve(CallbackReceiver(on_status=statuses.append, on_reply=replies.append))
+
+    status, ctype, text = _request(address, "GET", "/clickatell?" + GET_STATUS)
+    assert (status, text) == (200, "OK\n") and ctype.startswith("text/plain")
+    body = json.dumps({"messageId": "m2", "fromNumber": "1", "text": "%00h%00i", "charset": "UCS2"})
+    status, _, _ = _request(
+        address, "POST", "/clickatell", body.encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    # Raw, unescaped Latin-1 bytes in the URL survive WSGI's Latin-1 str round trip.
+    line = b"GET /cb?messageId=m3&fromNumber=1&text=caf\xe9&charset=ISO-8859-1 HTTP/1.0\r\n\r\n"
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(line)
+        answer = b"".join(iter(lambda: sock.recv(4096), b""))
+    assert answer.startswith(b"HTTP/1.0 200")
+
+    assert [s.api_message_id for s in statuses] == ["a1b2c3"]
+    assert statuses[0].status.is_success and statuses[0].timestamp == JAN_17
+    assert [(r.api_message_id, r.text) for r in replies] == [("m2", "hi"), ("m3", "café")]
+
+
+def test_receiver_refuses_bad_requests(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
+    seen: list[StatusCallback] = []
+    address = serve(CallbackReceiver(on_status=seen.append))
+    status, ctype, text = _request(address, "GET", "/cb?statusCode=4")
+    assert status == 400 and ctype.startswith("text/plain")
+    assert text.startswith("bad callback: messageId") and "Traceback" not in text
+    status, _, text = _request(
+        address, "POST", "/cb", b"{oops", {"Content-Type": "application/json"}
+    )
+    assert status == 400 and "Traceback" not in text
+    assert _request(address, "DELETE", "/cb")[0] == 405
+    # Refused on the declared length alone (no body sent, so nothing is left unread).
+    assert _request(address, "POST", "/cb", None, {"Content-Length": "70000"})[0] == 413
+    assert seen == []
+    assert "refused a callback" in caplog.text
+
+
+def test_receiver_logs_handler_failure_and_still_answers_200(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(event: StatusCallback) -> None:
+        raise RuntimeError("database is down")
+
+    address = serve(CallbackReceiver(on_status=broken))
+    with caplog.at_level(logging.ERROR, logger="clickatell_sms.callbacks"):
+        status, _, text = _request(address, "GET", "/cb?" + GET_STATUS)
+    assert (status, text) == (200, "OK\n")
+    failures = [r for r in caplog.records if r.name == "clickatell_sms.callbacks"]
+    assert len(failures) == 1 and failures[0].levelno == logging.ERROR
+    assert "a1b2c3" in failures[0].getMessage()
+    assert failures[0].exc_info is not None and "database is down" in caplog.text
+
+
+def test_receiver_can_ask_for_retries_and_routes_by_its_only_handler(serve: Serve) -> None:
+    def broken(event: ReplyCallback) -> None:
+        raise RuntimeError("boom")
+
+    address = serve(CallbackReceiver(on_reply=broken, handler_error_status=500))
+    # No reply-only field: a reply-only receiver (its own URL) still reads it as a reply.
+    assert _request(address, "GET", "/replies?messageId=m1&charset=UTF-8")[0] == 500
+
+
+def test_receiver_acknowledges_a_kind_it_has_no_handler_for(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    got: list[ReplyCallback] = []
+    address = serve(CallbackReceiver(on_reply=got.append))
+    # A status that reaches a reply-only URL is acknowledged and logged, not retried forever.
+    assert _request(address, "GET", "/replies?" + GET_STATUS)[0] == 200
+    assert "no handler" in caplog.text and got == []
+    assert _request(address, "GET", "/replies?messageId=m1&keyword=STOP")[0] == 200
+    assert [g.keyword for g in got] == ["STOP"]
