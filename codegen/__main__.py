@@ -30,14 +30,14 @@ def main(argv: list[str] | None = None) -> int:
         diff = check(settings)
         if diff:
             sys.stdout.write(diff)
-            sys.stderr.write(
-                "generated/ is stale: run `python -m codegen` and commit the result\n"
-            )
+            sys.stderr.write("generated/ is stale: run `python -m codegen` and commit the result\n")
             return 1
         print(f"generated/ is up to date ({time.perf_counter() - started:.2f} s)")
         return 0
     written = regenerate(settings)
-    print(f"wrote {len(written)} files to {settings.output} in {time.perf_counter() - started:.2f} s")
+    print(
+        f"wrote {len(written)} files to {settings.output} in {time.perf_counter() - started:.2f} s"
+    )
     return 0
 
 

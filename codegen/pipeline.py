@@ -96,9 +96,7 @@ def _versions() -> dict[str, str]:
 
 
 def _header(settings: Settings, source: Path) -> str:
-    return (
-        f"# generated from {settings.relative(source)} sha256 {_sha256(source)}, do not edit"
-    )
+    return f"# generated from {settings.relative(source)} sha256 {_sha256(source)}, do not edit"
 
 
 def _python_repr(value: object) -> str:

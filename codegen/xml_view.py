@@ -65,7 +65,12 @@ def describe(module_name: str) -> dict[str, Any]:
     for cls in classes:
         if cls["name"] not in referenced:
             roots.append(cls["name"])
-    return {"module": module_name.rsplit(".", 1)[-1], "classes": classes, "enums": enums, "roots": roots}
+    return {
+        "module": module_name.rsplit(".", 1)[-1],
+        "classes": classes,
+        "enums": enums,
+        "roots": roots,
+    }
 
 
 def main() -> None:

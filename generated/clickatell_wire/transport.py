@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 f4d95f4059c5f382048440a844091aa49ab64de74f1c7f50a7dfb957ba767010, do not edit
+# generated from spec/openapi.yaml sha256 cfea5f0451252cfa276a63f2161de1c666613489b6097aeb205f6ccafe115d80, do not edit
 """HTTP transport for Clickatell Platform messaging API: one urllib3 connection pool per base URL.
 
 The pool for the base URL is looked up once and used directly, which skips urllib3's per-request

@@ -1,0 +1,18 @@
+"""Shared paths for the test suite. Fixtures that start servers live with the code they test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seed-examples"
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    """The API's own example documents, laid beside the checkout as ../shared/seed-examples."""
+    if not SEEDS.is_dir():
+        pytest.fail(f"the seed examples are missing: expected them at {SEEDS}")
+    return SEEDS

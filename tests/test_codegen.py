@@ -1,0 +1,220 @@
+"""The generator: deterministic, checked, driven by the spec, and its output is clean code.
+
+These tests run the real pipeline (datamodel-code-generator, xsdata, jinja2, ruff) on temporary
+copies of the project, so they never touch the checked-in generated/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import ROOT
+
+
+def _copy_project(dest: Path) -> Path:
+    for name in ("pyproject.toml",):
+        shutil.copy(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "spec", dest / "spec")
+    shutil.copytree(
+        ROOT / "generated", dest / "generated", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    return dest
+
+
+def _codegen(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # Run from the real checkout so `codegen` is importable; --root points it at the copy.
+    return subprocess.run(
+        [sys.executable, "-m", "codegen", "--root", str(root), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _digest(tree: Path) -> dict[str, str]:
+    return {
+        p.relative_to(tree).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(tree.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def _edit_spec(root: Path, change: object) -> None:
+    path = root / "spec" / "openapi.yaml"
+    doc = yaml.safe_load(path.read_text())
+    change(doc)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
+
+
+def test_checked_in_generated_code_is_what_the_spec_makes() -> None:
+    result = _codegen(ROOT, "--check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_regenerating_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    first = _codegen(project)
+    assert first.returncode == 0, first.stderr
+    once = _digest(project / "generated")
+    second = _codegen(project)
+    assert second.returncode == 0, second.stderr
+    assert _digest(project / "generated") == once
+    # and both equal the checked-in tree, byte for byte
+    assert once == _digest(ROOT / "generated")
+
+
+def test_every_generated_file_says_where_it_came_from_and_has_no_timestamp() -> None:
+    for path in sorted((ROOT / "generated").rglob("*.py")):
+        first = path.read_text().splitlines()[0]
+        assert first.startswith("# generated from spec/"), path
+        assert first.endswith(", do not edit"), path
+        comments = [line for line in path.read_text().splitlines() if line.lstrip().startswith("#")]
+        # datamodel-codegen's own header carries "#   timestamp: <when>"; ours must not.
+        assert not any(
+            re.search(r"timestamp|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", c) for c in comments
+        ), path
+    manifest = (ROOT / "generated" / "clickatell_wire" / "MANIFEST.json").read_text()
+    for tool in ("datamodel-code-generator", "xsdata", "ruff", "jinja2"):
+        assert f'"{tool}"' in manifest
+
+
+def test_a_new_field_makes_check_fail_and_appears_in_the_models(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+
+    def add_field(doc: dict) -> None:  # type: ignore[type-arg]
+        props = doc["components"]["schemas"]["SendMessageRequest"]["properties"]
+        props["priorityLane"] = {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": 9,
+            "description": "A test field.",
+        }
+
+    _edit_spec(project, add_field)
+    check = _codegen(project, "--check")
+    assert check.returncode == 1
+    assert "priority_lane" in check.stdout  # the readable diff names the new field
+    assert "generated/ is stale" in check.stderr
+    assert _codegen(project).returncode == 0
+    models = (project / "generated" / "clickatell_wire" / "models.py").read_text()
+    assert "priority_lane:" in models and 'name="priorityLane"' in models
+    assert _codegen(project, "--check").returncode == 0
+
+
+def test_a_new_operation_becomes_a_new_function(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+
+    def add_operation(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["paths"]["/public-client/coverage"] = {
+            "get": {
+                "operationId": "getCoverage",
+                "summary": "Whether a number can be reached",
+                "description": "A test operation.",
+                "parameters": [
+                    {
+                        "name": "msisdn",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorResponse"}
+                            }
+                        },
+                    }
+                },
+            }
+        }
+
+    _edit_spec(project, add_operation)
+    assert _codegen(project).returncode == 0
+    operations = (project / "generated" / "clickatell_wire" / "operations.py").read_text()
+    assert "def get_coverage(" in operations
+    assert "def decode_get_coverage(" in operations
+    assert "'/public-client/coverage'" in operations or '"/public-client/coverage"' in operations
+    assert 'query.append("msisdn=" + quote(msisdn, safe=""))' in operations
+
+
+def test_generated_code_passes_ruff_and_mypy_strict() -> None:
+    ruff = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "generated"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert ruff.returncode == 0, ruff.stdout
+    fmt = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "generated"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert fmt.returncode == 0, fmt.stdout
+    mypy = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "generated/clickatell_wire"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert mypy.returncode == 0, mypy.stdout
+
+
+@pytest.mark.slow
+def test_wheel_installs_into_a_fresh_venv_and_imports(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout[-2000:] + build.stderr[-2000:]
+    (wheel,) = dist.glob("clickatell_sms-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    # Run from an empty folder so nothing of the source tree can be imported by accident.
+    probe = (
+        "import clickatell_sms, clickatell_wire, clickatell_wire.xml.codec, sys;"
+        "assert 'site-packages' in clickatell_sms.__file__, clickatell_sms.__file__;"
+        "assert 'site-packages' in clickatell_wire.__file__;"
+        "print(clickatell_sms.__version__)"
+    )
+    run = subprocess.run([str(python), "-c", probe], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    with __import__("zipfile").ZipFile(wheel) as zf:
+        names = zf.namelist()
+    assert not any(n.startswith(("codegen/", "tests/", "spec/")) for n in names), names
+    assert "clickatell_wire/py.typed" in names and "clickatell_sms/py.typed" in names
