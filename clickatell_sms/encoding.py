@@ -83,7 +83,7 @@ class Estimate:
 def estimate(
     content: str, *, binary: bool = False, user_data_header: bytes | None = None
 ) -> Estimate:
-    """Predict encoding and part count exactly as the network will split the message."""
+    """Cost before sending: parts are what is charged, and the encoding decides how many."""
     encoding, units, heavy = _measure(content, binary)
     header = _header_length(user_data_header)
     single = _capacity(encoding, header)
@@ -102,7 +102,7 @@ def estimate(
 def split(
     content: str, *, binary: bool = False, user_data_header: bytes | None = None
 ) -> list[str]:
-    """The parts the message will travel as; an escape or surrogate pair is never cut in two."""
+    """The parts as the network cuts them, so a preview or a test can see where each one ends."""
     encoding, units, heavy = _measure(content, binary)
     header = _header_length(user_data_header)
     if units <= _capacity(encoding, header):
@@ -123,7 +123,7 @@ def check_parts(
     user_data_header: bytes | None = None,
     max_parts: int = MAX_PARTS,
 ) -> Estimate:
-    """Estimate, refusing up front what the API would reject (and perhaps half-charge) later."""
+    """Estimate, and refuse here a message too long for the API, before a request is spent on it."""
     if max_parts < 1:
         raise ValidationError("max_parts", f"must be at least 1, not {max_parts}", max_parts)
     result = estimate(content, binary=binary, user_data_header=user_data_header)
@@ -181,7 +181,11 @@ def _units(text: str, encoding: Encoding) -> int:
 
 
 def _part_ends(content: str, capacity: int, encoding: Encoding) -> list[int]:
-    """Greedy cut points: fill each part, then step back so a two-unit character stays whole."""
+    """Greedy cut points: fill each part, then step back so a two-unit character stays whole.
+
+    Stepping back one character at a time beats bisecting here: the overflow is a handful of
+    units, and each step is cheaper than recounting a slice.
+    """
     escaped = _ESCAPED
     ends: list[int] = []
     start, length = 0, len(content)
