@@ -188,7 +188,11 @@ class _Walk:
         return f"{self.side}-property"
 
     def what(self, path: str) -> str:
-        return f"property `{path}` of {self.root_label}" if path else self.root_label
+        if not path:
+            return self.root_label
+        if path == "[]":
+            return f"the items of {self.root_label}"
+        return f"property `{path}` of {self.root_label}"
 
     def compare(self, old_raw: Any, new_raw: Any, ptr: str, path: str) -> None:
         """Compare two schemas at the same logical place, recursing into properties and items."""
@@ -638,7 +642,7 @@ def _compare_operation(
                 )
             continue
         oc, nc = _content(old, o_raw), _content(new, n_resps[status])
-        label = f"the {status} response body"
+        label = "the response body"  # the status goes in the pointer: merged findings list them
         for mt in oc:
             mptr = f"{rptr}/content/{escape(mt)}"
             if mt not in nc:
@@ -786,7 +790,20 @@ def diff_documents(
             )
         )
     notes = [f"OLD: {n}" for n in old.notes] + [f"NEW: {n}" for n in new.notes]
-    return merge_duplicates(out), notes
+    return [_with_statuses(f) for f in merge_duplicates(out)], notes
+
+
+def _with_statuses(finding: Finding) -> Finding:
+    """Name the response statuses a merged finding applies to (one schema, many statuses)."""
+    statuses: list[str] = []
+    for ptr in finding.pointers:
+        m = re.search(r"/responses/([^/]+)/", ptr)
+        if m and m.group(1) not in statuses:
+            statuses.append(m.group(1))
+    if not statuses or "response body" not in finding.text:
+        return finding
+    text = f"{finding.text} (status {', '.join(statuses)})"
+    return Finding(finding.id, finding.level, finding.where, text, finding.pointers)
 
 
 def _parse(text: str, side: str) -> dict[str, Any]:

@@ -87,7 +87,8 @@ class _Schema:
                 return "union", {}
             return "anyType", {}
         base_name = _local(restriction.get("base"))
-        base, inherited = "anyType", {}
+        base: str = "anyType"
+        inherited: dict[str, str | tuple[str, ...]] = {}
         if base_name is not None and base_name not in seen:
             base, inherited = self.simple_info(base_name, None, seen | {base_name})
         else:
@@ -360,9 +361,9 @@ def diff_nodes(old: dict[str, Node], new: dict[str, Node]) -> list[Finding]:
             out.append(Finding(rule, Level.COMPATIBLE, p, f"optional {n.kind} {p} added{hint}"))
 
     for p, o in old.items():
-        n = new.get(p)
-        if n is None:
+        if p not in new:
             continue
+        n = new[p]
         if o.kind == "attribute" and n.min != o.min:
             if n.min > o.min:
                 text = f"{p}: attribute became required"
