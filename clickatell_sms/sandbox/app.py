@@ -1,0 +1,496 @@
+"""The API's behaviour: routing, authentication, negotiation, validation, billing and recording.
+
+This module knows nothing about sockets. The HTTP layer (`protocol`) hands it each request twice:
+once when the headers are in (`plan`: which fault, if any, this request gets), and once with the
+body (`handle`: the answer). Everything runs on the server's event loop thread, so the per-request
+path needs no locks of its own; the store and the account lock for readers in other threads.
+
+The order of checks for `POST /messages` is the order a client meets them: path and method
+(404/161, 405/160), key (401/108), Accept (400/166), Content-Type (415/167), the document
+(400/100, 101, 102, 107), parts (400/113), the `from` rule (400/607, 106), and then each recipient
+(inside the 202: 105, 114, 121, 122, 301).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final, TypeVar
+from urllib.parse import parse_qs
+
+import msgspec
+from clickatell_wire import models
+
+from .. import encoding
+from ..errors import ValidationError
+from . import codes
+from .billing import Account
+from .callbacks import CallbackPoster
+from .codes import ApiError
+from .documents import (
+    Outcome,
+    Refusal,
+    WireFormat,
+    error_document,
+    read_json_request,
+    read_query_request,
+    read_xml_request,
+    send_document,
+)
+from .faults import NO_FAULT, FaultDecision, FaultInjector, Faults
+from .quirks import Quirks
+from .recipients import check_recipient
+from .store import MessageStore, RecordedMessage, RecordFormat
+from .timeline import StatusDelays, status_at, timeline
+
+__all__ = ["Plan", "Request", "Response", "SandboxApp"]
+
+SANDBOX_PREFIX: Final = "/_sandbox/"
+_JSON: Final = "application/json"
+_XML: Final = "application/xml"
+_MEDIA: Final[dict[WireFormat, str]] = {"json": _JSON, "xml": _XML}
+_SEND_PATHS: Final = frozenset({"/messages", "/messages/http/send"})
+_MESSAGE_ID_CHARS: Final = frozenset(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+)
+_json_encoder: Final = msgspec.json.Encoder()
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class Request:
+    """One HTTP request as the protocol read it; header names are lower-case."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Response:
+    """One answer. `close` asks the protocol to close the connection after writing it."""
+
+    status: int
+    body: bytes
+    content_type: str = _JSON
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    close: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What happens to a request, decided from its headers before the body is read."""
+
+    fault: FaultDecision
+    quirks: Quirks
+    refusal: ApiError | None = None
+
+    @property
+    def drop_before_body(self) -> bool:
+        return self.fault.kind == "drop-before-body"
+
+    @property
+    def drop_after_body(self) -> bool:
+        return self.fault.kind == "drop-after-body"
+
+    @property
+    def latency(self) -> float:
+        return self.fault.latency
+
+
+class SandboxApp:
+    """The Clickatell Platform API, played by one integration with the given keys and numbers."""
+
+    def __init__(
+        self,
+        *,
+        api_keys: Collection[str],
+        two_way_numbers: Collection[str],
+        account: Account,
+        store: MessageStore,
+        delays: StatusDelays,
+        faults: Faults,
+        quirks: Quirks,
+        seed: int,
+        callbacks: CallbackPoster | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.api_keys = frozenset(api_keys)
+        self.two_way_numbers = frozenset(number.removeprefix("+") for number in two_way_numbers)
+        self.account = account
+        self.store = store
+        self.delays = delays
+        self.quirks = quirks
+        self.seed = seed
+        self.injector = FaultInjector(faults, seed)
+        self.callbacks = callbacks
+        self.clock = clock
+        self.requests_seen = 0
+        self._plain_plan = Plan(NO_FAULT, quirks)
+        self._routes: dict[str, tuple[str, Callable[[Request, Plan], Response]]] = {
+            "/messages": ("POST", self._send),
+            "/messages/http/send": ("GET", self._send_http),
+            "/public-client/balance": ("GET", self._balance),
+            "/public-client/message/status": ("GET", self._status),
+            "/_sandbox/messages": ("GET", self._list_messages),
+        }
+
+    # ----------------------------------------------------------------------------------------
+    # Runtime settings (called from other threads: each is one attribute swap)
+
+    def set_faults(self, faults: Faults | None, seed: int | None = None) -> None:
+        """New fault settings, with a fresh random stream and fault count."""
+        self.injector = FaultInjector(faults or Faults(), self.seed if seed is None else seed)
+
+    def set_quirks(self, quirks: Quirks | None) -> None:
+        self.quirks = quirks or Quirks()
+        self._plain_plan = Plan(NO_FAULT, self.quirks)
+
+    # ----------------------------------------------------------------------------------------
+    # The two entry points
+
+    def plan(self, path: str, headers: dict[str, str]) -> Plan:
+        """Decide a request's fault and quirks from its headers alone (before the body)."""
+        if path.startswith(SANDBOX_PREFIX):
+            return self._plain_plan
+        self.requests_seen += 1
+        fault_header = headers.get("x-sandbox-fault")
+        latency_header = headers.get("x-sandbox-latency")
+        quirks_header = headers.get("x-sandbox-quirks")
+        injector = self.injector
+        if injector.idle and fault_header is None and latency_header is None and not quirks_header:
+            return self._plain_plan
+        try:
+            quirks = self.quirks.merged(quirks_header)
+            decision = injector.decide(fault_header, latency_header)
+        except ValueError as exc:
+            return Plan(NO_FAULT, self.quirks, codes.BAD_SANDBOX_HEADER.because(f"{exc}."))
+        return Plan(decision, quirks)
+
+    def handle(self, request: Request, plan: Plan) -> Response:
+        """The answer to a request whose body has been read.
+
+        An injected 429/500/503 comes first, before routing, as it would from a gateway in front
+        of the API; the request is then not looked at at all.
+        """
+        if plan.refusal is not None:
+            return self._error(request, plan, plan.refusal)
+        if plan.fault.kind in ("429", "500", "503"):
+            return self._fault(request, plan)
+        route = self._routes.get(request.path)
+        if route is None:
+            return self._error(request, plan, codes.NOT_FOUND)
+        method, handler = route
+        if request.method != method:
+            response = self._error(request, plan, codes.METHOD_NOT_ALLOWED)
+            response.headers.append(("Allow", method))
+            return response
+        return handler(request, plan)
+
+    def framing_error(self, headers: dict[str, str], error: ApiError) -> Response:
+        """An answer for a request the protocol could not read; the connection then closes."""
+        fmt = _negotiate(headers.get("accept"), "json") or "json"
+        body = error_document(error, fmt, self.quirks, envelope=True)
+        return Response(error.status, body, _MEDIA[fmt], close=True)
+
+    # ----------------------------------------------------------------------------------------
+    # POST /messages
+
+    def _send(self, request: Request, plan: Plan) -> Response:
+        headers = request.headers
+        media = _media_type(headers.get("content-type"))
+        body_format: WireFormat | None = (
+            "json" if media == _JSON else "xml" if media == _XML else None
+        )
+        fmt = _negotiate(headers.get("accept"), body_format or "json")
+        if headers.get("authorization") not in self.api_keys:
+            return self._answer_error(codes.MISSING_KEY, fmt or body_format or "json", plan)
+        if fmt is None:
+            return self._answer_error(codes.BAD_ACCEPT, body_format or "json", plan)
+        if body_format is None:
+            return self._answer_error(codes.BAD_CONTENT_TYPE, fmt, plan)
+        try:
+            if body_format == "json":
+                document = read_json_request(request.body)
+            else:
+                document = read_xml_request(request.body)
+            outcomes, request_id = self._take(document, body_format)
+        except Refusal as refusal:
+            return self._answer_error(refusal.error, fmt, plan)
+        body = send_document(outcomes, fmt, plan.quirks, request_id)
+        return Response(202, body, _MEDIA[fmt])
+
+    # GET /messages/http/send
+
+    def _send_http(self, request: Request, plan: Plan) -> Response:
+        query = parse_qs(request.query, keep_blank_values=True)
+        keys = query.pop("apiKey", None)
+        if not keys or keys[0] not in self.api_keys:
+            return self._answer_error(codes.MISSING_KEY, "json", plan)
+        try:
+            document = read_query_request(query)
+            outcomes, request_id = self._take(document, "http")
+        except Refusal as refusal:
+            return self._answer_error(refusal.error, "json", plan)
+        return Response(202, send_document(outcomes, "json", plan.quirks, request_id))
+
+    def _take(
+        self, document: models.SendMessageRequest, source: RecordFormat
+    ) -> tuple[list[Outcome], str]:
+        """Check the message as a whole, then accept or refuse each recipient; record and charge."""
+        parts = _parts(document)
+        sender = self._sender(document)
+        binary = document.binary is True
+        client_message_id = _given(document.client_message_id)
+        scheduled = _given(document.scheduled_delivery_time)
+        header = _given(document.user_data_header)
+        validity = _given(document.validity_period)
+        charset = document.charset if isinstance(document.charset, str) else "UTF-8"
+        request_id = uuid.uuid4().hex
+        received_at = datetime.fromtimestamp(self.clock(), UTC)
+        outcomes: list[Outcome] = []
+        records: list[RecordedMessage] = []
+        for raw in document.to:
+            number, refusal = check_recipient(raw)
+            if refusal is None and not self.account.try_charge(parts):
+                refusal = codes.NO_CREDIT
+            if refusal is not None:
+                outcomes.append(Outcome(number, None, refusal))
+                continue
+            message_id = uuid.uuid4().hex
+            outcomes.append(Outcome(number, message_id, None))
+            records.append(
+                RecordedMessage(
+                    api_message_id=message_id,
+                    to=number,
+                    content=document.content,
+                    from_=sender,
+                    binary=binary,
+                    client_message_id=client_message_id,
+                    scheduled_delivery_time=scheduled,
+                    user_data_header=header,
+                    validity_period=validity,
+                    charset=charset,
+                    parts=parts,
+                    format=source,
+                    request_id=request_id,
+                    received_at=received_at,
+                )
+            )
+        if records:
+            self.store.add(records)
+            poster = self.callbacks
+            if poster is not None:
+                for record in records:
+                    poster.schedule(record, timeline(record, self.delays))
+        return outcomes, request_id
+
+    def _sender(self, document: models.SendMessageRequest) -> str | None:
+        """The `from` rule: one-way integrations refuse it (607), two-way ones require theirs."""
+        sender = _given(document.from_)
+        if not self.two_way_numbers:
+            if sender is not None:
+                raise Refusal(codes.FROM_NOT_TWO_WAY)
+            return None
+        if sender is None or sender.removeprefix("+") not in self.two_way_numbers:
+            raise Refusal(codes.INVALID_FROM)
+        return sender
+
+    # ----------------------------------------------------------------------------------------
+    # GET /public-client/balance and /public-client/message/status
+
+    def _balance(self, request: Request, plan: Plan) -> Response:
+        if request.headers.get("authorization") not in self.api_keys:
+            return self._answer_error(codes.MISSING_KEY, "json", plan, envelope=False)
+        document = models.BalanceResponse(
+            balance=float(self.account.balance), currency=self.account.currency
+        )
+        return Response(200, _extras(_json_encoder.encode(document), plan.quirks))
+
+    def _status(self, request: Request, plan: Plan) -> Response:
+        if request.headers.get("authorization") not in self.api_keys:
+            return self._answer_error(codes.MISSING_KEY, "json", plan, envelope=False)
+        ids = parse_qs(request.query, keep_blank_values=True).get("messageId")
+        if not ids or not ids[0]:
+            return self._answer_error(codes.MISSING_MESSAGE_ID, "json", plan, envelope=False)
+        message_id = ids[0]
+        if len(message_id) > 64 or not _MESSAGE_ID_CHARS.issuperset(message_id):
+            error = codes.INVALID_PARAMETERS.because(
+                "messageId must be 1 to 64 letters, digits or hyphens."
+            )
+            return self._answer_error(error, "json", plan, envelope=False)
+        record = self.store.get(message_id)
+        if record is None:
+            return self._answer_error(codes.UNKNOWN_MESSAGE_ID, "json", plan, envelope=False)
+        event = status_at(record, self.delays, self.clock())
+        document = models.MessageStatusResponse(
+            message_id=record.api_message_id,
+            status=event.status.name,
+            status_code=event.status.code,
+            status_description=event.status.description,
+            timestamp=int(event.at * 1000),
+            error_code=None,
+            error=None,
+            error_description=None,
+        )
+        return Response(200, _extras(_json_encoder.encode(document), plan.quirks))
+
+    # ----------------------------------------------------------------------------------------
+    # GET /_sandbox/messages (not part of the API: the record, for tests and people)
+
+    def _list_messages(self, request: Request, plan: Plan) -> Response:
+        query = parse_qs(request.query)
+        wanted_to = {n.removeprefix("+") for n in query.get("to", [])}
+        wanted_ref = set(query.get("clientMessageId", []))
+        now = self.clock()
+        listing = []
+        for record in self.store.all():
+            if wanted_to and record.to not in wanted_to:
+                continue
+            if wanted_ref and record.client_message_id not in wanted_ref:
+                continue
+            item = record.to_json()
+            event = status_at(record, self.delays, now)
+            item["statusCode"] = event.status.code
+            item["status"] = event.status.name
+            listing.append(item)
+        return Response(200, _json_encoder.encode(listing))
+
+    # ----------------------------------------------------------------------------------------
+    # Errors and faults
+
+    def _error(self, request: Request, plan: Plan, error: ApiError) -> Response:
+        """An error before any handler ran: format from Accept, then the body's Content-Type."""
+        envelope = request.path in _SEND_PATHS
+        fmt: WireFormat = "json"
+        if request.path == "/messages":
+            media = _media_type(request.headers.get("content-type"))
+            fallback: WireFormat = "xml" if media == _XML else "json"
+            fmt = _negotiate(request.headers.get("accept"), fallback) or fallback
+        return self._answer_error(error, fmt, plan, envelope=envelope, routing=True)
+
+    def _fault(self, request: Request, plan: Plan) -> Response:
+        kind = plan.fault.kind
+        error = (
+            codes.RATE_LIMITED
+            if kind == "429"
+            else codes.INTERNAL_ERROR
+            if kind == "500"
+            else codes.SERVICE_UNAVAILABLE
+        )
+        response = self._error(request, plan, error)
+        if kind in ("429", "503"):
+            response.headers.append(("Retry-After", str(plan.fault.retry_after)))
+        return response
+
+    def _answer_error(
+        self,
+        error: ApiError,
+        fmt: WireFormat,
+        plan: Plan,
+        *,
+        envelope: bool = True,
+        routing: bool = False,
+    ) -> Response:
+        quirks = plan.quirks
+        status = error.status
+        if quirks.errors_with_200 and envelope and not routing and status < 500:
+            status = 200
+        body = error_document(error, fmt, quirks, envelope=envelope)
+        return Response(status, body, _MEDIA[fmt])
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _given(value: _T | msgspec.UnsetType) -> _T | None:
+    return None if isinstance(value, msgspec.UnsetType) else value
+
+
+def _parts(document: models.SendMessageRequest) -> int:
+    """Parts the content needs, counted as the client counts them; refuses over 35."""
+    header = _given(document.user_data_header)
+    try:
+        estimate = encoding.estimate(
+            document.content,
+            binary=document.binary is True,
+            user_data_header=bytes.fromhex(header) if header else None,
+        )
+    except ValidationError as exc:
+        error = codes.INVALID_UDH if exc.field == "user_data_header" else codes.INVALID_PARAMETERS
+        raise Refusal(error.because(f"{_wire_name(exc.field)}: {exc.problem}.")) from None
+    if estimate.parts > encoding.MAX_PARTS:
+        raise Refusal(
+            codes.TOO_MANY_PARTS.because(
+                f"The message needs {estimate.parts} parts ({estimate.encoding}); at most"
+                f" {encoding.MAX_PARTS} are allowed."
+            )
+        )
+    return estimate.parts
+
+
+def _wire_name(field_name: str) -> str:
+    return {"user_data_header": "userDataHeader"}.get(field_name, field_name)
+
+
+def _media_type(value: str | None) -> str:
+    if not value:
+        return ""
+    return value.split(";", 1)[0].strip().lower()
+
+
+def _negotiate(accept: str | None, fallback: WireFormat) -> WireFormat | None:
+    """The answer's format from Accept; None when Accept allows neither JSON nor XML.
+
+    No Accept, `*/*` or `application/*` follow the request's own format, as the spec says. An
+    empty Accept lists nothing acceptable, so it is refused like an unknown type.
+    """
+    if accept is None:
+        return fallback
+    if accept == _JSON:
+        return "json"
+    if accept == _XML:
+        return "xml"
+    best: WireFormat | None = None
+    best_q = 0.0
+    for item in accept.split(","):
+        media, _, params = item.partition(";")
+        media = media.strip().lower()
+        if media == _JSON:
+            fmt: WireFormat | None = "json"
+        elif media == _XML:
+            fmt = "xml"
+        elif media in ("*/*", "application/*"):
+            fmt = fallback
+        else:
+            fmt = None
+        if fmt is None:
+            continue
+        q = _quality(params)
+        if q > best_q:
+            best, best_q = fmt, q
+    return best
+
+
+def _quality(params: str) -> float:
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value.strip()), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def _extras(body: bytes, quirks: Quirks) -> bytes:
+    """With `extra_fields`, an unknown key in a look-up answer too."""
+    if not quirks.extra_fields:
+        return body
+    return b'{"sandbox":true,' + body[1:] if body.startswith(b"{") and body != b"{}" else body

@@ -1,0 +1,204 @@
+"""Posting delivery-status callbacks to a URL, as Clickatell does for an integration.
+
+For every accepted message the sandbox sends one callback per status the message takes (see
+`timeline`), at the moment it takes it, with the fields of the spec's `StatusCallback` webhook
+(written with the generated model): `integrationName`, `messageId`, `requestId`,
+`clientMessageId` and `from` when the send had them, `to`, `statusCode`, `status`,
+`statusDescription`, and `timestamp` in epoch milliseconds.
+
+By default they come as `POST` with a JSON body; `method="GET"` puts the same fields in the query
+string, the integration's other option. An answer outside 2xx, or no answer, is retried
+(`retries` times, backing off from `retry_delay`), as the live API may do; so a receiver must
+tolerate duplicates. One worker thread sends them in due order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urlencode
+
+import msgspec
+import urllib3
+from clickatell_wire import models
+
+from .store import RecordedMessage
+from .timeline import StatusEvent
+
+__all__ = ["CallbackDelivery", "CallbackPoster"]
+
+logger = logging.getLogger("clickatell_sms.sandbox.callbacks")
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDelivery:
+    """One attempt to deliver a callback: what was sent and how the receiver answered.
+
+    `status` is the receiver's HTTP status, or None when no answer came (`error` says why).
+    """
+
+    payload: dict[str, Any]
+    attempt: int
+    status: int | None
+    error: str | None
+    sent_at: float
+
+    @property
+    def ok(self) -> bool:
+        """The receiver answered 2xx."""
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(slots=True)
+class _Pending:
+    payload: models.StatusCallback
+    attempt: int
+
+
+class CallbackPoster:
+    """A worker thread that sends status callbacks when they fall due.
+
+    `schedule()` is cheap and may be called from any thread. `wait_idle()` lets a test wait
+    until everything due so far has been delivered (or given up on).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        method: Literal["POST", "GET"] = "POST",
+        integration_name: str = "sandbox",
+        retries: int = 2,
+        retry_delay: float = 0.1,
+        timeout: float = 2.0,
+    ) -> None:
+        if method not in ("POST", "GET"):
+            raise ValueError("callback method must be POST or GET")
+        self.url = url
+        self.method = method
+        self.integration_name = integration_name
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self._http = urllib3.PoolManager(
+            num_pools=2, maxsize=2, timeout=urllib3.Timeout(connect=timeout, read=timeout)
+        )
+        self._queue: list[tuple[float, int, _Pending]] = []
+        self._order = itertools.count()
+        self._busy = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._deliveries: list[CallbackDelivery] = []
+        self._thread = threading.Thread(
+            target=self._run, name="clickatell-sandbox-callbacks", daemon=True
+        )
+
+    def start(self) -> None:
+        """Start the worker thread."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop sending; callbacks not yet due are dropped. Joins the worker thread."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._http.clear()
+
+    def schedule(self, record: RecordedMessage, events: Iterable[StatusEvent]) -> None:
+        """Queue one callback per status event of an accepted message."""
+        with self._cond:
+            for event in events:
+                payload = models.StatusCallback(
+                    message_id=record.api_message_id,
+                    integration_name=self.integration_name,
+                    request_id=record.request_id,
+                    client_message_id=(
+                        record.client_message_id
+                        if record.client_message_id is not None
+                        else msgspec.UNSET
+                    ),
+                    to=record.to,
+                    from_=record.from_ if record.from_ is not None else msgspec.UNSET,
+                    status_code=event.status.code if event.status.code is not None else 0,
+                    status=event.status.name,
+                    status_description=event.status.description,
+                    timestamp=int(event.at * 1000),
+                )
+                heapq.heappush(self._queue, (event.at, next(self._order), _Pending(payload, 1)))
+            self._cond.notify_all()
+
+    def deliveries(self) -> list[CallbackDelivery]:
+        """Every attempt so far, in the order they were made."""
+        with self._cond:
+            return list(self._deliveries)
+
+    def wait_idle(self, timeout: float = 5.0) -> bool:
+        """Wait until no callback is queued or being sent; False if `timeout` ran out first."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while self._queue or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.wait(remaining)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopping:
+                        return
+                    if self._queue:
+                        wait = self._queue[0][0] - time.time()
+                        if wait <= 0:
+                            break
+                        self._cond.wait(wait)
+                    else:
+                        self._cond.wait()
+                _, _, item = heapq.heappop(self._queue)
+                self._busy += 1
+            delivery: CallbackDelivery | None = None
+            try:
+                delivery = self._send(item)
+            finally:
+                # One locked step: wait_idle() must not see "idle" between an attempt and its retry.
+                with self._cond:
+                    self._busy -= 1
+                    if delivery is not None:
+                        self._deliveries.append(delivery)
+                        if not delivery.ok and item.attempt <= self.retries and not self._stopping:
+                            due = time.time() + self.retry_delay * 2 ** (item.attempt - 1)
+                            retry = _Pending(item.payload, item.attempt + 1)
+                            heapq.heappush(self._queue, (due, next(self._order), retry))
+                    self._cond.notify_all()
+
+    def _send(self, item: _Pending) -> CallbackDelivery:
+        fields: dict[str, Any] = msgspec.to_builtins(item.payload)
+        status: int | None = None
+        error: str | None = None
+        try:
+            if self.method == "POST":
+                response = self._http.request(
+                    "POST",
+                    self.url,
+                    body=msgspec.json.encode(item.payload),
+                    headers={"Content-Type": "application/json"},
+                    retries=False,
+                )
+            else:
+                separator = "&" if "?" in self.url else "?"
+                query = urlencode({key: str(value) for key, value in fields.items()})
+                response = self._http.request("GET", self.url + separator + query, retries=False)
+            status = response.status
+        except urllib3.exceptions.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            logger.info("status callback to %s failed: %s", self.url, error)
+        return CallbackDelivery(fields, item.attempt, status, error, time.time())

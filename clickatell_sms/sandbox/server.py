@@ -1,0 +1,318 @@
+"""`Sandbox`: a local Clickatell Platform API on a loopback port, started and stopped from Python.
+
+The server runs an asyncio event loop on its own thread, so it can be used from synchronous test
+code and from the command line alike. `start()` returns once the port is listening (the port is
+bound in the caller's thread, so a busy port fails right there); `stop()` closes the listening
+socket and every open connection, stops the callback thread and joins both threads, so the port
+is free again when it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+from ..statuses import MessageStatus
+from .app import SandboxApp
+from .billing import Account
+from .callbacks import CallbackDelivery, CallbackPoster
+from .faults import Faults
+from .protocol import Connections, HttpConnection
+from .quirks import Quirks
+from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
+from .timeline import StatusDelays, status_at
+
+__all__ = ["Sandbox"]
+
+logger = logging.getLogger("clickatell_sms.sandbox")
+_DEFAULT_DELAYS = StatusDelays()
+
+
+class Sandbox:
+    """A Clickatell-compatible API server for tests and local development.
+
+    >>> with Sandbox() as sb:                      # doctest: +SKIP
+    ...     client = Client(api_key=sb.api_key, base_url=sb.base_url)
+    ...     client.send(to=["27821234567"], content="hi")
+    ...     assert sb.messages()[0].to == "27821234567"
+
+    `api_keys` are the integration's valid keys (`api_key` is the first). `two_way_numbers`
+    makes it a two-way integration that owns those numbers: then `from` is required and must be
+    one of them; without them, any `from` is refused (607). `store` is None (in memory), a path
+    (an SQLite file) or a `MessageStore`. `status_delays` are the seconds from queued to
+    delivered-to-gateway and from there to received (a `StatusDelays` or a pair). `seed` makes
+    fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise.
+    """
+
+    def __init__(
+        self,
+        api_keys: Sequence[str] | str = ("sandbox-key",),
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        two_way_numbers: Iterable[str] = (),
+        balance: Decimal | int | str = Decimal("100"),
+        currency: str = "ZAR",
+        price_per_part: Decimal | int | str = Decimal("0.1"),
+        faults: Faults | None = None,
+        quirks: Quirks | None = None,
+        store: MessageStore | str | Path | None = None,
+        callback_url: str | None = None,
+        callback_method: Literal["POST", "GET"] = "POST",
+        status_delays: StatusDelays | tuple[float, float] = _DEFAULT_DELAYS,
+        seed: int = 0,
+        integration_name: str = "sandbox",
+    ) -> None:
+        keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
+        if not keys or not all(keys):
+            raise ValueError("a sandbox needs at least one non-empty API key")
+        self._keys = keys
+        self._host = host
+        self._requested_port = port
+        if isinstance(store, str | Path):
+            self._store: MessageStore = SQLiteStore(store)
+            self._owns_store = True
+        else:
+            self._store = store if store is not None else MemoryStore()
+            self._owns_store = store is None
+        delays = (
+            status_delays
+            if isinstance(status_delays, StatusDelays)
+            else StatusDelays(*status_delays)
+        )
+        self._poster = (
+            CallbackPoster(callback_url, method=callback_method, integration_name=integration_name)
+            if callback_url
+            else None
+        )
+        self._account = Account(Decimal(balance), currency, Decimal(price_per_part))
+        self._app = SandboxApp(
+            api_keys=keys,
+            two_way_numbers=tuple(two_way_numbers),
+            account=self._account,
+            store=self._store,
+            delays=delays,
+            faults=faults or Faults(),
+            quirks=quirks or Quirks(),
+            seed=seed,
+            callbacks=self._poster,
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._connections = Connections()
+        self._address: tuple[str, int] | None = None
+        self._state: Literal["new", "running", "stopped"] = "new"
+
+    # ----------------------------------------------------------------------------------------
+    # Lifecycle
+
+    def start(self) -> Sandbox:
+        """Bind, start serving on a background thread, and return once it is listening."""
+        if self._state != "new":
+            raise RuntimeError("a Sandbox starts once; create a new one to start again")
+        sock = _bind(self._host, self._requested_port)
+        self._address = sock.getsockname()[:2]
+        if not _is_loopback(self._host):
+            logger.warning("the Clickatell sandbox listens on %s, beyond loopback", self._host)
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                self._server = loop.run_until_complete(
+                    loop.create_server(
+                        lambda: HttpConnection(self._app, self._connections), sock=sock
+                    )
+                )
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                sock.close()
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=serve, name="clickatell-sandbox", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._state = "stopped"
+            raise failure[0]
+        if self._poster is not None:
+            self._poster.start()
+        self._state = "running"
+        return self
+
+    def stop(self) -> None:
+        """Close the port and every connection, stop callbacks, join threads. Idempotent."""
+        if self._state != "running":
+            self._state = "stopped"
+            return
+        self._state = "stopped"
+        loop = self._loop
+        assert loop is not None and self._thread is not None
+        future = asyncio.run_coroutine_threadsafe(self._shut_down(), loop)
+        try:
+            future.result(timeout=10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(timeout=10)
+        if self._poster is not None:
+            self._poster.stop()
+        if self._owns_store:
+            self._store.close()
+
+    async def _shut_down(self) -> None:
+        server = self._server
+        if server is not None:
+            server.close()
+        self._connections.abort_all()
+        if server is not None:
+            await server.wait_closed()
+        # Connections accepted just before close() are still being set up: a few loop turns let
+        # them reach connection_made (which closes them) and let aborted transports finish.
+        for _ in range(5):
+            await asyncio.sleep(0)
+        self._connections.abort_all()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._address else "not started"
+        return f"Sandbox({where}, {self._state})"
+
+    # ----------------------------------------------------------------------------------------
+    # Where it is
+
+    @property
+    def base_url(self) -> str:
+        """`http://127.0.0.1:PORT`: give it to the client as its base URL."""
+        if self._address is None:
+            raise RuntimeError("the sandbox has not been started")
+        host, port = self._address
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{shown}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The port it listens on (the one the OS chose when created with port 0)."""
+        if self._address is None:
+            raise RuntimeError("the sandbox has not been started")
+        return self._address[1]
+
+    @property
+    def api_key(self) -> str:
+        """The first configured API key."""
+        return self._keys[0]
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        return self._keys
+
+    # ----------------------------------------------------------------------------------------
+    # What happened
+
+    def messages(self) -> list[RecordedMessage]:
+        """Every accepted message (one per recipient), oldest first."""
+        return self._store.all()
+
+    def clear_messages(self) -> None:
+        """Forget the recorded messages (the balance is not refunded)."""
+        self._store.clear()
+
+    def status(self, api_message_id: str) -> MessageStatus:
+        """A message's status now, as the status look-up would answer; KeyError if unknown."""
+        record = self._store.get(api_message_id)
+        if record is None:
+            raise KeyError(api_message_id)
+        return status_at(record, self._app.delays, time.time()).status
+
+    @property
+    def requests_seen(self) -> int:
+        """API requests received (the `/_sandbox/` endpoints are not counted)."""
+        return self._app.requests_seen
+
+    @property
+    def faults_injected(self) -> int:
+        """Faults injected by rate since the last `set_faults` (header faults not counted)."""
+        return self._app.injector.injected
+
+    @property
+    def balance(self) -> Decimal:
+        """What is left on the account."""
+        return self._account.balance
+
+    def set_balance(self, balance: Decimal | int | str) -> None:
+        """Replace the balance, for example with 0 to test running out of credit."""
+        self._account.set_balance(Decimal(balance))
+
+    def callbacks(self) -> list[CallbackDelivery]:
+        """Every status callback attempt so far (empty without a callback URL)."""
+        return [] if self._poster is None else self._poster.deliveries()
+
+    def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued status callback has been sent; False on timeout."""
+        return True if self._poster is None else self._poster.wait_idle(timeout)
+
+    # ----------------------------------------------------------------------------------------
+    # Changing behaviour while running
+
+    def set_faults(self, faults: Faults | None, *, seed: int | None = None) -> None:
+        """Replace the fault settings (None: no faults); restarts the seeded stream and count."""
+        self._app.set_faults(faults, seed)
+
+    def set_quirks(self, quirks: Quirks | None) -> None:
+        """Replace the quirks (None: none)."""
+        self._app.set_quirks(quirks)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(256)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
