@@ -7,16 +7,26 @@ original kept as `__cause__`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .raw import RawResponse
+
+if TYPE_CHECKING:
+    from .results import SendResult
 
 
 class ClickatellError(Exception):
     """Root of everything the SDK raises, so `except ClickatellError` catches all of it."""
 
+    partial: SendResult | None = None
+    """Set when some results were known when the send failed (earlier requests of a send to more
+    than 200 numbers, or the recipients an incomplete answer did cover): those results, so that
+    nobody resends to them. Recipients in neither `partial` nor the failed request were never
+    sent."""
+
 
 class ValidationError(ClickatellError, ValueError):
-    """Input that would be refused by the API (or silently mangled), caught before anything is sent."""
+    """Input the API would refuse (or silently mangle), caught before anything is sent."""
 
     def __init__(self, field: str, problem: str, value: object = None) -> None:
         self.field = field
@@ -29,11 +39,11 @@ class TransportError(ClickatellError):
     """The request got no HTTP answer, and provably never reached the API (safe to send again)."""
 
 
-class TimeoutError(TransportError):  # noqa: A001 - deliberately mirrors the builtin's meaning
+class TimeoutError(TransportError):
     """Connecting took longer than the configured connect timeout."""
 
 
-class ConnectionError(TransportError):  # noqa: A001 - deliberately mirrors the builtin's meaning
+class ConnectionError(TransportError):
     """The connection could not be opened (refused, DNS failure, TLS failure before sending)."""
 
 
@@ -51,9 +61,11 @@ class OutcomeUnknownError(ClickatellError):
         *,
         recipients: Sequence[str],
         client_message_id: str | None,
+        raw: RawResponse | None = None,
     ) -> None:
         self.recipients = list(recipients)
         self.client_message_id = client_message_id
+        self.raw = raw  # the answer, when one came but could not be trusted (e.g. a 500)
         super().__init__(message)
 
 

@@ -1,0 +1,118 @@
+"""What a send returns: one result per recipient, in the order the recipients were given.
+
+Results are msgspec Structs: immutable, cheap to build (a send to 200 recipients builds 200 of
+them) and serialisable with `msgspec.json.encode`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import overload
+
+import msgspec
+
+from .raw import RawResponse
+
+__all__ = ["MessageResult", "SendResult"]
+
+
+class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True):
+    """The outcome for one recipient.
+
+    `index` is its position in the `to` the caller gave, `to` the text given there and `number`
+    the normalised digits that were sent. Either `accepted` is true and `api_message_id` is the
+    ID that callbacks and status look-ups use, or it was rejected, with the API's `error_code`,
+    `error` and `description` (any of which older API versions may leave out). A repeated number
+    is sent once: its later occurrences are rejected here, locally, with `error="duplicate"` and
+    `duplicate_of` pointing at the first. `raw` is the HTTP answer that carried this result.
+    """
+
+    index: int
+    to: str
+    number: str
+    accepted: bool
+    api_message_id: str | None = None
+    error_code: int | None = None
+    error: str | None = None
+    description: str | None = None
+    duplicate_of: int | None = None
+    raw: RawResponse | None = None
+
+    def __repr__(self) -> str:
+        # Without `raw`: the same answer is shared by up to 200 results and would flood a log.
+        head = f"MessageResult(index={self.index}, number={self.number!r}"
+        if self.accepted:
+            return f"{head}, accepted=True, api_message_id={self.api_message_id!r})"
+        tail = "".join(
+            f", {name}={value!r}"
+            for name, value in (
+                ("error_code", self.error_code),
+                ("error", self.error),
+                ("description", self.description),
+                ("duplicate_of", self.duplicate_of),
+            )
+            if value is not None
+        )
+        return f"{head}, accepted=False{tail})"
+
+
+class SendResult(Sequence[MessageResult]):
+    """Each recipient's result in input order, and the raw answers of the requests behind them.
+
+    A send to more than 200 numbers takes several requests; `raw_responses` has one entry per
+    request, in the order they were sent.
+    """
+
+    __slots__ = ("_results", "client_message_id", "raw_responses")
+
+    def __init__(
+        self,
+        results: list[MessageResult],
+        raw_responses: Sequence[RawResponse] = (),
+        client_message_id: str | None = None,
+    ) -> None:
+        self._results = results
+        self.raw_responses: tuple[RawResponse, ...] = tuple(raw_responses)
+        self.client_message_id = client_message_id
+
+    @overload
+    def __getitem__(self, index: int) -> MessageResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[MessageResult]: ...
+    def __getitem__(self, index: int | slice) -> MessageResult | list[MessageResult]:
+        return self._results[index]
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __iter__(self) -> Iterator[MessageResult]:
+        return iter(self._results)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, SendResult):
+            return self._results == other._results
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def accepted(self) -> list[MessageResult]:
+        """The recipients the API took, in input order."""
+        return [result for result in self._results if result.accepted]
+
+    @property
+    def rejected(self) -> list[MessageResult]:
+        """The recipients refused, by the API or locally as duplicates, in input order."""
+        return [result for result in self._results if not result.accepted]
+
+    @property
+    def all_accepted(self) -> bool:
+        """True when every recipient was accepted."""
+        return all(result.accepted for result in self._results)
+
+    def __repr__(self) -> str:
+        accepted = sum(1 for result in self._results if result.accepted)
+        return (
+            f"SendResult({len(self._results)} recipients: {accepted} accepted,"
+            f" {len(self._results) - accepted} rejected; {len(self.raw_responses)} requests)"
+        )

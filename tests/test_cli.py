@@ -1,0 +1,218 @@
+"""`clickatell-sms`: the README's first command, output formats and exit statuses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from collections.abc import Iterator
+
+import pytest
+
+from clickatell_sms.cli import main
+from clickatell_sms.sandbox import Faults, Sandbox
+
+from .conftest import ROOT
+
+KEY = "cli-test-key-41f7"
+
+
+@pytest.fixture(autouse=True)
+def no_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
+    monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(api_keys=(KEY,), faults=Faults(retry_after=0)) as sb:
+        yield sb
+
+
+def test_the_readme_first_command_works_without_an_account() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "clickatell_sms.cli",
+            "send",
+            "--to",
+            "+27821234567",
+            "--text",
+            "Hello",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    header, row, summary = done.stdout.splitlines()
+    assert header.split() == ["#", "TO", "NUMBER", "STATUS", "MESSAGE", "ID", "/", "ERROR"]
+    assert row.split()[:4] == ["0", "+27821234567", "27821234567", "accepted"]
+    assert len(row.split()[4]) == 32  # the apiMessageId
+    assert summary.startswith("1 accepted, 0 rejected")
+    assert "sandbox: nothing was really sent" in done.stderr
+
+
+def test_the_console_script_is_declared() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["clickatell-sms"] == "clickatell_sms.cli:main"
+
+
+def test_json_output_and_several_recipients(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "send",
+            "--to",
+            "27821234567,+27 82 123 4568",
+            "--to",
+            "27821234567",
+            "--text",
+            "Hi",
+            "--json",
+        ]
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert code == 1  # the repeat is reported rejected
+    assert out["sandbox"] is True and out["accepted"] == 2 and out["rejected"] == 1
+    assert [r["number"] for r in out["results"]] == ["27821234567", "27821234568", "27821234567"]
+    assert out["results"][2]["duplicateOf"] == 0 and out["results"][2]["error"] == "duplicate"
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_every_option_reaches_the_api(
+    sandbox: Sandbox, fmt: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    code = main(
+        [
+            "send",
+            "--to",
+            "+27821234567",
+            "--text",
+            "C0FFEE",
+            "--binary",
+            "--udh",
+            "0605040B8423F0",
+            "--format",
+            fmt,
+            "--client-message-id",
+            "cli-1",
+            "--validity",
+            "90",
+            "--schedule",
+            "2099-02-27T14:30:00+02:00",
+            "--charset",
+            "UTF-8",
+            "--base-url",
+            sandbox.base_url,
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    (record,) = sandbox.messages()
+    assert (record.format, record.content, record.binary) == (fmt, "C0FFEE", True)
+    assert record.user_data_header == "0605040B8423F0" and record.client_message_id == "cli-1"
+    assert record.validity_period == 90
+    assert record.scheduled_delivery_time == "2099-02-27T14:30:00+0200"
+    assert "sandbox" not in capsys.readouterr().err
+
+
+def test_from_works_in_the_embedded_sandbox(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--to", "27821234567", "--text", "hi", "--from", "+27830000001"]) == 0
+
+
+def test_rejected_recipients_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["send", "--to", "27821239114", "--text", "hi"]) == 1
+    assert "114 Cannot route message" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", "--to", "0821234567", "--text", "hi"],
+        ["send", "--to", "27821234567", "--text", ""],
+        ["send", "--to", "27821234567", "--text", "hi", "--schedule", "2030-01-01T10:00:00"],
+        ["send", "--to", "27821234567", "--text", "hi", "--schedule", "tomorrow"],
+        ["send", "--to", "27821234567", "--text", "hi", "--validity", "0"],
+        ["send", "--to", "27821234567", "--text", "hi", "--udh", "zz"],
+    ],
+)
+def test_validation_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_usage_errors_exit_2() -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["send", "--text", "no recipient"])
+    assert caught.value.code == 2
+
+
+def test_a_refused_key_exits_3(sandbox: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["send", "--to", "27821234567", "--text", "hi", "--base-url", sandbox.base_url]
+    assert main([*argv, "--api-key", "wrong"]) == 3
+    err = capsys.readouterr().err
+    assert "authentication failed" in err and "108" in err
+
+
+def test_unreachable_exits_4(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    argv = ["send", "--to", "27821234567", "--text", "hi", "--base-url", f"http://127.0.0.1:{port}"]
+    assert main(argv) == 4
+    assert "nothing was sent" in capsys.readouterr().err
+
+
+def test_outcome_unknown_exits_4_and_says_not_to_resend(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.set_faults(Faults(drop_after_body=1.0))
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    argv = ["send", "--to", "27821234567", "--text", "hi", "--client-message-id", "ref-5"]
+    assert main([*argv, "--base-url", sandbox.base_url]) == 4
+    err = capsys.readouterr().err
+    assert "outcome unknown" in err and "ref-5" in err and "Do not resend" in err
+    assert len(sandbox.messages()) == 1 and sandbox.requests_seen == 1
+
+
+def test_verbose_logs_without_the_key(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    argv = ["-v", "send", "--to", "27821234567", "--text", "hi", "--base-url", sandbox.base_url]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "POST /messages" in captured.err
+    assert KEY not in captured.err + captured.out
+
+
+def test_estimate(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["estimate", "--text", "a" * 161]) == 0
+    assert capsys.readouterr().out.startswith("GSM-7: 2 parts, 161 septets")
+    assert main(["estimate", "--text", "€uro ê", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["encoding"] == "UCS-2" and document["parts"] == 1
+
+
+def test_sandbox_subcommand_is_the_sandbox_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["sandbox", "--help"])
+    assert caught.value.code == 0
+    assert "clickatell-sms sandbox" in capsys.readouterr().out
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("send", "estimate", "sandbox"))
