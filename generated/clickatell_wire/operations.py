@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 cfea5f0451252cfa276a63f2161de1c666613489b6097aeb205f6ccafe115d80, do not edit
+# generated from spec/openapi.yaml sha256 ace2c8eba20e72327c22574afc30ce19fe2dee26e35badf74f93a1a5db588917, do not edit
 """One function per operation of Clickatell Platform messaging API 1.0.0, and one decoder per answer.
 
 Each `op(transport, ...)` builds the request the spec describes and returns the raw `Response`;
@@ -100,19 +100,22 @@ def get_balance(
     )
 
 
+_GET_BALANCE_JSON: dict[str, type[Any]] = {
+    "200": models.BalanceResponse,
+    "401": models.ErrorResponse,
+    "405": models.ErrorResponse,
+    "429": models.ErrorResponse,
+    "503": models.ErrorResponse,
+}
+
+
 def decode_get_balance(response: Response) -> models.BalanceResponse | models.ErrorResponse:
     """Read a `get_balance` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 401, 429, 503; any other
+    Statuses in the spec: 200, 401, 405, 429, 503; any other
     status is read with the last error schema listed.
     """
-    json_table: dict[str, type[Any]] = {
-        "200": models.BalanceResponse,
-        "401": models.ErrorResponse,
-        "429": models.ErrorResponse,
-        "503": models.ErrorResponse,
-    }
-    json_model = _pick(json_table, response.status) or models.ErrorResponse
+    json_model = _pick(_GET_BALANCE_JSON, response.status) or models.ErrorResponse
     return cast(
         "models.BalanceResponse | models.ErrorResponse",
         _decode_json(response.body, json_model, response),
@@ -149,23 +152,26 @@ def get_message_status(
     )
 
 
+_GET_MESSAGE_STATUS_JSON: dict[str, type[Any]] = {
+    "200": models.MessageStatusResponse,
+    "400": models.ErrorResponse,
+    "401": models.ErrorResponse,
+    "405": models.ErrorResponse,
+    "404": models.ErrorResponse,
+    "429": models.ErrorResponse,
+    "503": models.ErrorResponse,
+}
+
+
 def decode_get_message_status(
     response: Response,
 ) -> models.MessageStatusResponse | models.ErrorResponse:
     """Read a `get_message_status` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 400, 401, 404, 429, 503; any other
+    Statuses in the spec: 200, 400, 401, 405, 404, 429, 503; any other
     status is read with the last error schema listed.
     """
-    json_table: dict[str, type[Any]] = {
-        "200": models.MessageStatusResponse,
-        "400": models.ErrorResponse,
-        "401": models.ErrorResponse,
-        "404": models.ErrorResponse,
-        "429": models.ErrorResponse,
-        "503": models.ErrorResponse,
-    }
-    json_model = _pick(json_table, response.status) or models.ErrorResponse
+    json_model = _pick(_GET_MESSAGE_STATUS_JSON, response.status) or models.ErrorResponse
     return cast(
         "models.MessageStatusResponse | models.ErrorResponse",
         _decode_json(response.body, json_model, response),
@@ -215,49 +221,53 @@ def send_message(
     )
 
 
+_SEND_MESSAGE_JSON: dict[str, type[Any]] = {
+    "202": models.SendMessagesResponse,
+    "200": models.SendMessagesResponse,
+    "400": models.SendMessagesResponse,
+    "401": models.SendMessagesResponse,
+    "403": models.SendMessagesResponse,
+    "404": models.SendMessagesResponse,
+    "405": models.SendMessagesResponse,
+    "413": models.SendMessagesResponse,
+    "415": models.SendMessagesResponse,
+    "429": models.SendMessagesResponse,
+    "500": models.SendMessagesResponse,
+    "503": models.SendMessagesResponse,
+}
+_SEND_MESSAGE_XML: dict[str, str] = {
+    "202": "decode_send_messages_response",
+    "200": "decode_send_messages_response",
+    "400": "decode_send_messages_response",
+    "401": "decode_send_messages_response",
+    "403": "decode_send_messages_response",
+    "404": "decode_send_messages_response",
+    "405": "decode_send_messages_response",
+    "413": "decode_send_messages_response",
+    "415": "decode_send_messages_response",
+    "429": "decode_send_messages_response",
+    "500": "decode_send_messages_response",
+    "503": "decode_send_messages_response",
+}
+
+
 def decode_send_message(
     response: Response,
 ) -> models.SendMessagesResponse | xml_models.SendMessagesResponse:
     """Read a `send_message` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 415, 429, 500, 503; any other
+    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     if _media_type(response, "application/json") == "application/xml":
         from .xml import codec
 
-        xml_table: dict[str, Any] = {
-            "202": codec.decode_send_messages_response,
-            "200": codec.decode_send_messages_response,
-            "400": codec.decode_send_messages_response,
-            "401": codec.decode_send_messages_response,
-            "403": codec.decode_send_messages_response,
-            "404": codec.decode_send_messages_response,
-            "405": codec.decode_send_messages_response,
-            "415": codec.decode_send_messages_response,
-            "429": codec.decode_send_messages_response,
-            "500": codec.decode_send_messages_response,
-            "503": codec.decode_send_messages_response,
-        }
-        xml_decode = _pick(xml_table, response.status) or codec.decode_send_messages_response
+        name = _pick(_SEND_MESSAGE_XML, response.status) or "decode_send_messages_response"
         return cast(
             "models.SendMessagesResponse | xml_models.SendMessagesResponse",
-            _decode_xml(response.body, xml_decode, response),
+            _decode_xml(response.body, getattr(codec, name), response),
         )
-    json_table: dict[str, type[Any]] = {
-        "202": models.SendMessagesResponse,
-        "200": models.SendMessagesResponse,
-        "400": models.SendMessagesResponse,
-        "401": models.SendMessagesResponse,
-        "403": models.SendMessagesResponse,
-        "404": models.SendMessagesResponse,
-        "405": models.SendMessagesResponse,
-        "415": models.SendMessagesResponse,
-        "429": models.SendMessagesResponse,
-        "500": models.SendMessagesResponse,
-        "503": models.SendMessagesResponse,
-    }
-    json_model = _pick(json_table, response.status) or models.SendMessagesResponse
+    json_model = _pick(_SEND_MESSAGE_JSON, response.status) or models.SendMessagesResponse
     return cast(
         "models.SendMessagesResponse | xml_models.SendMessagesResponse",
         _decode_json(response.body, json_model, response),
@@ -300,23 +310,26 @@ def send_message_http(
     )
 
 
+_SEND_MESSAGE_HTTP_JSON: dict[str, type[Any]] = {
+    "200": models.SendMessagesResponse,
+    "202": models.SendMessagesResponse,
+    "400": models.ErrorResponse,
+    "401": models.ErrorResponse,
+    "405": models.ErrorResponse,
+    "429": models.ErrorResponse,
+    "503": models.ErrorResponse,
+}
+
+
 def decode_send_message_http(
     response: Response,
 ) -> models.SendMessagesResponse | models.ErrorResponse:
     """Read a `send_message_http` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 202, 400, 401, 429, 503; any other
+    Statuses in the spec: 200, 202, 400, 401, 405, 429, 503; any other
     status is read with the last error schema listed.
     """
-    json_table: dict[str, type[Any]] = {
-        "200": models.SendMessagesResponse,
-        "202": models.SendMessagesResponse,
-        "400": models.ErrorResponse,
-        "401": models.ErrorResponse,
-        "429": models.ErrorResponse,
-        "503": models.ErrorResponse,
-    }
-    json_model = _pick(json_table, response.status) or models.ErrorResponse
+    json_model = _pick(_SEND_MESSAGE_HTTP_JSON, response.status) or models.ErrorResponse
     return cast(
         "models.SendMessagesResponse | models.ErrorResponse",
         _decode_json(response.body, json_model, response),

@@ -35,7 +35,7 @@ __all__ = [
 
 _E = TypeVar("_E", bound=Enum)
 _PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
-_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TRUE = frozenset(("true", "1"))
 _FALSE = frozenset(("false", "0"))
 
@@ -50,7 +50,9 @@ class XmlEncodeError(ValueError):
 
 def _esc(value: str, where: str, tag: str) -> str:
     if _ILLEGAL.search(value):
-        raise XmlEncodeError(f"{where}/{tag}: contains a control character XML 1.0 cannot carry")
+        raise XmlEncodeError(
+            f"{where}/{tag}: contains a character XML 1.0 cannot carry (a control character or a lone surrogate)"
+        )
     if "&" in value or "<" in value or ">" in value or "\r" in value:
         value = (
             value.replace("&", "&amp;")
