@@ -34,7 +34,7 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .numbers import find_duplicates, normalize_number
+from .numbers import find_duplicates, normalize_many, normalize_number
 from .raw import RawResponse
 from .redact import mask_key, mask_number, scrub
 from .retry import RetryPolicy, classify_failure, parse_retry_after
@@ -352,18 +352,17 @@ class Client:
         region = self._config.default_region
         if len(cache) + len(inputs) > _NUMBER_CACHE_SIZE:
             cache.clear()  # a crude bound; normalising again costs about a microsecond a number
-        normalize = normalize_number
-        index = 0
+        missing = [index for index, number in enumerate(found) if number is None]
         try:
-            for index, number in enumerate(found):
-                if number is None:
-                    raw = inputs[index]
-                    # No per-number field name or keyword arguments: this loop runs 200 times
-                    # per request, and the index is only needed when a number is refused.
-                    number = normalize(raw, default_region=region) if region else normalize(raw)
-                    cache[raw] = found[index] = number
+            fresh = normalize_many([inputs[i] for i in missing], default_region=region)
         except ValidationError as exc:
-            raise ValidationError(f"to[{index}]", exc.problem, exc.value) from None
+            if not exc.field.startswith("to["):
+                raise
+            # normalize_many counts within `missing`; the caller needs the index in its own list.
+            position = int(exc.field[3:-1])
+            raise ValidationError(f"to[{missing[position]}]", exc.problem, exc.value) from None
+        for index, number in zip(missing, fresh, strict=True):
+            cache[inputs[index]] = found[index] = number
         return found  # type: ignore[return-value]
 
     # -- one request ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from .redact import mask_number
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
 
-__all__ = ["find_duplicates", "normalize_number"]
+__all__ = ["find_duplicates", "normalize_many", "normalize_number"]
 
 # Bounds over every country in phonenumbers' metadata (country code + national number);
 # tests/test_numbers.py recomputes them so a metadata update that moves them fails loudly.
@@ -54,6 +54,49 @@ def normalize_number(raw: str, *, default_region: str | None = None, field: str 
         if fast is not None:
             return fast
     return _normalize(raw, region, field)
+
+
+def normalize_many(
+    raws: Sequence[str], *, default_region: str | None = None, field: str = "to"
+) -> list[str]:
+    """`normalize_number` over a whole request's recipients, refusals naming `to[i]`.
+
+    The same verdicts as calling `normalize_number` on each; the fast path is inlined because
+    this loop runs for every recipient of every request and per-call overhead was most of its
+    cost (0.8 against 1.1 µs a number here).
+    """
+    codes = _country_codes or _load_country_codes()
+    rules_for = _fast_rules
+    out: list[str] = []
+    append = out.append
+    for index, raw in enumerate(raws):
+        if (
+            raw.__class__ is str
+            and _MIN_DIGITS <= len(raw) <= _FAST_MAX_DIGITS
+            and raw.isdigit()
+            and raw.isascii()
+            and raw[0] != "0"
+        ):
+            width = 1
+            country_code = codes.get(raw[0])
+            if country_code is None:
+                width = 2
+                country_code = codes.get(raw[:2])
+                if country_code is None:
+                    width = 3
+                    country_code = codes.get(raw[:3])
+            if country_code is not None:
+                lengths, prefix = rules_for.get(country_code) or _load_fast_rules(country_code)
+                national = raw[width:]
+                if (
+                    national[0] != "0"
+                    and len(national) in lengths
+                    and (prefix is None or not prefix.match(national))
+                ):
+                    append(raw)
+                    continue
+        append(normalize_number(raw, default_region=default_region, field=f"{field}[{index}]"))
+    return out
 
 
 def find_duplicates(numbers: Sequence[str]) -> dict[int, int]:

@@ -302,3 +302,15 @@ def test_sandbox_round_trip_is_fast(sandbox: Sandbox) -> None:
         for _ in range(20):
             client.send("27821234567", "hi")
     assert time.perf_counter() - started < 5
+
+
+def test_a_refused_number_is_named_by_its_place_even_after_others_were_cached(
+    sandbox: Sandbox,
+) -> None:
+    with make(sandbox) as client:
+        client.send(NUMBERS[:3], "warm the number cache")
+        with pytest.raises(ValidationError) as caught:
+            client.send([NUMBERS[0], NUMBERS[1], "27 82 abc", NUMBERS[2]], "hello")
+    assert caught.value.field == "to[2]"
+    assert "letters" in caught.value.problem
+    assert len(sandbox.messages()) == 3  # the refused request sent nothing

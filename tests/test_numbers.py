@@ -255,3 +255,15 @@ def test_importing_the_modules_does_not_import_phonenumbers() -> None:
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_normalize_many_gives_the_same_verdicts_as_one_at_a_time() -> None:
+    from clickatell_sms.numbers import normalize_many
+
+    good = ["27821234567", "+27 82 123 4567", "447911123456", "0027821234567", "14155550123"]
+    assert normalize_many(good) == [normalize_number(raw) for raw in good]
+    assert normalize_many(["0821234567"], default_region="ZA") == ["27821234567"]
+    with pytest.raises(ValidationError) as caught:
+        normalize_many(["27821234567", "447911123456", "27abc"])
+    assert caught.value.field == "to[2]"
+    assert caught.value.problem == pytest.raises(ValidationError, normalize_number, "27abc").value.problem
