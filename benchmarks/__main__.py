@@ -1,0 +1,115 @@
+"""`python -m benchmarks` (or `scripts/bench`): the side-by-side benchmark suite of issue 6.
+
+Full run (several minutes): every client on the four per-request workloads, cold imports, bulk,
+code generation; writes benchmarks/RESULTS.md. `--quick` (under a minute): the floor and the
+facade on reduced counts, printed only (unless `--out`). Both end with the line
+`facade/floor json=R xml=R batch200=R xml200=R` (medians of per-round CPU ratios).
+Progress goes to stderr; the result lines to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .bulk import run_bulk
+from .clients import CLIENTS
+from .extras import machine, measure_codegen, measure_imports
+from .measure import run_rounds, workloads
+from .openapi_gen import generate
+from .procs import ROOT, CannedServer
+from .report import Results, ratio_line, render, summary_rows
+
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+NOTES = [
+    "Recipients: every request carries numbers no earlier request had (bare international "
+    "digits, `2782xxxxxxx`), so no client gains from caching per-number work; the row "
+    "*same recipients in every request* shows the facade when its normalised-number cache hits.",
+    "clickatell-platform hard-codes `https://` and makes a new `httplib2.Http()` (so a new "
+    "connection) per request; it is pointed at the local server by its `endpoint` attribute "
+    "and a subclass that repeats its six-line `Transport.request` with `http://`. Its wall "
+    "time includes a TCP connect per request; its CPU is the fairer comparison.",
+    "OpenAPI Generator: `openapi-generator-cli generate -g python -i spec/openapi.yaml` at "
+    "bench time into `.bench-cache/` (git-ignored, keyed by the spec's hash); the client "
+    "needs `python-dateutil` and `pydantic`. It generates from our OpenAPI 3.1 spec without "
+    "errors, but its python client only (de)serializes JSON, so it has no XML rows.",
+    "Where the time goes: `python -m benchmarks.profile CLIENT WORKLOAD` (cProfile, µs per "
+    "request by function), e.g. `python -m benchmarks.profile facade json200`.",
+]
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="floor and facade, reduced, < 1 minute")
+    p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
+    p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
+    p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
+    p.add_argument("--clients", help="comma-separated subset of: " + ", ".join(CLIENTS))
+    p.add_argument("--out", type=Path, help="Markdown output (full default: benchmarks/RESULTS.md)")
+    p.add_argument("--no-imports", action="store_true", help="skip cold imports")
+    p.add_argument("--no-bulk", action="store_true", help="skip bulk")
+    p.add_argument("--no-codegen", action="store_true", help="skip the codegen timing")
+    p.add_argument("--bulk-small", type=int, default=100_000)
+    p.add_argument("--bulk-large", type=int, default=1_000_000)
+    p.add_argument("--import-repeats", type=int, default=9)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _args(argv)
+    quick = args.quick
+    rounds = args.rounds or 7
+    loads = workloads(
+        args.single or (1000 if quick else 2000), args.batch or (100 if quick else 200)
+    )
+    if args.clients:
+        keys = [k.strip() for k in args.clients.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in CLIENTS]
+        if unknown:
+            raise SystemExit(f"unknown clients: {', '.join(unknown)}")
+    else:
+        keys = [k for k, spec in CLIENTS.items() if spec.quick or not quick]
+    if "floor" not in keys:
+        keys.insert(0, "floor")
+    command = " ".join(["scripts/bench", *(sys.argv[1:] if argv is None else argv)])
+    res = Results(machine(), command, rounds, loads, keys, {}, quick=quick, notes=list(NOTES))
+
+    env: dict[str, str] = {}
+    if "openapi-generator" in keys:
+        _log("OpenAPI Generator client: generating (cached by spec hash) ...")
+        res.openapi = generate()
+        if res.openapi.path is not None:
+            env["BENCH_OPENAPI_CLIENT"] = str(res.openapi.path)
+        else:
+            _log(f"  {res.openapi.error}")
+
+    _log(f"per-request rounds: {', '.join(keys)} x {rounds} rounds")
+    with CannedServer() as server:
+        res.cells = run_rounds(keys, server.base_url, loads, rounds, env, _log)
+
+    if not quick and not args.no_imports:
+        res.imports, res.python_pass_rss = measure_imports(keys, args.import_repeats, env, _log)
+    if not quick and not args.no_bulk:
+        _log("bulk ...")
+        res.bulk = run_bulk(args.bulk_small, args.bulk_large, (1, 4, 8), _log)
+    if not quick and not args.no_codegen:
+        _log("codegen ...")
+        res.codegen = measure_codegen()
+
+    out = args.out or (None if quick else RESULTS)
+    if out is not None:
+        out.write_text(render(res))
+        _log(f"wrote {out}")
+    for row in summary_rows(res):
+        print(row)
+    print(ratio_line(res.cells), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,261 @@
+"""Markdown for RESULTS.md, the targets check, and the one-line summary `--quick` ends with."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .bulk import BulkResult
+from .clients import CLIENTS
+from .extras import CodegenTime, ImportTime
+from .measure import Cell, Workload, median, quartiles
+from .openapi_gen import Generated
+
+RATIO_KEYS = (("json", "json1"), ("xml", "xml1"), ("batch200", "json200"), ("xml200", "xml200"))
+TARGETS = {"json1": 1.0, "json200": 1.2, "xml1": 1.3, "xml200": 2.0}
+IMPORT_TARGET_MS = 100.0
+BULK_GROWTH_TARGET = 0.20
+
+
+@dataclass
+class Results:
+    machine: dict[str, str]
+    command: str
+    rounds: int
+    loads: list[Workload]
+    keys: list[str]
+    cells: dict[tuple[str, str], Cell]
+    quick: bool = False
+    imports: list[ImportTime] = field(default_factory=list)
+    python_pass_rss: float = float("nan")
+    bulk: BulkResult | None = None
+    codegen: CodegenTime | None = None
+    openapi: Generated | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _f(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:,.{digits}f}"
+
+
+def facade_ratio(cells: dict[tuple[str, str], Cell], load: str) -> float:
+    cell = cells.get(("facade", load))
+    return median(cell.cpu_ratio) if cell and cell.ok and cell.cpu_ratio else float("nan")
+
+
+def ratio_line(cells: dict[tuple[str, str], Cell]) -> str:
+    """`facade/floor json=R xml=R batch200=R xml200=R`: medians of per-round CPU ratios."""
+    parts = [f"{label}={_f(facade_ratio(cells, load), 2)}" for label, load in RATIO_KEYS]
+    return "facade/floor " + " ".join(parts)
+
+
+def _table(res: Results, load: Workload) -> list[str]:
+    out = [
+        f"### {load.title}",
+        "",
+        "| client | cpu µs/req | cpu IQR | **cpu × floor** | × per round (min–max) "
+        "| wall µs/req | wall × floor | cpu µs/recipient | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for key in res.keys:
+        cell = res.cells.get((key, load.name))
+        label = CLIENTS[key].label
+        if cell is None or not cell.ok:
+            reason = cell.error if cell else "not measured"
+            out.append(f"| {label} | {reason} | | | | | | | |")
+            continue
+        lo, hi = quartiles(cell.cpu_us)
+        cpu = median(cell.cpu_us)
+        rmin = min(cell.cpu_ratio) if cell.cpu_ratio else float("nan")
+        rmax = max(cell.cpu_ratio) if cell.cpu_ratio else float("nan")
+        out.append(
+            f"| {label} | {_f(cpu)} | {_f(lo)}–{_f(hi)} | **{_f(median(cell.cpu_ratio), 2)}** "
+            f"| {_f(rmin, 2)}–{_f(rmax, 2)} | {_f(median(cell.wall_us))} "
+            f"| {_f(median(cell.wall_ratio), 2)} | {_f(cpu / load.recipients, 2)} "
+            f"| {_f(cell.rss_mb)} |"
+        )
+    return [*out, ""]
+
+
+def _targets(res: Results) -> list[str]:
+    out = ["## Targets", "", "| target | measured | met |", "|---|---:|:---:|"]
+    names = {"json1": "JSON single", "json200": "JSON 200", "xml1": "XML single"}
+    names["xml200"] = "XML 200"
+    for load, limit in TARGETS.items():
+        value = facade_ratio(res.cells, load)
+        met = "n/a" if math.isnan(value) else ("yes" if value <= limit else "**no**")
+        out.append(f"| facade {names[load]} cpu ≤ {limit}× floor | {_f(value, 2)}× | {met} |")
+    facade = next((row for row in res.imports if row.key == "facade" and not row.label), None)
+    if facade is not None:
+        ok = facade.error is None and facade.ms < IMPORT_TARGET_MS
+        out.append(
+            f"| facade cold import < {IMPORT_TARGET_MS:.0f} ms | "
+            f"{facade.error or _f(facade.ms) + ' ms'} | {'yes' if ok else '**no**'} |"
+        )
+        ready = next(
+            (r for r in res.imports if r.label.startswith("facade: import + Client()")), None
+        )
+        if ready is not None:
+            ok = ready.error is None and ready.ms < IMPORT_TARGET_MS
+            out.append(
+                f"| the same, ready to send: import + `Client()` < {IMPORT_TARGET_MS:.0f} ms | "
+                f"{ready.error or _f(ready.ms) + ' ms'} | {'yes' if ok else '**no**'} |"
+            )
+        xml = "n/a" if facade.error else ("**no**" if facade.xml_loaded else "yes")
+        loaded = "loaded" if facade.xml_loaded else "not loaded"
+        out.append(f"| XML stack not loaded by the import | {loaded} | {xml} |")
+    growth = bulk_growth(res.bulk)
+    if res.bulk is not None:
+        met = "n/a" if math.isnan(growth) else ("yes" if growth < BULK_GROWTH_TARGET else "**no**")
+        out.append(f"| bulk peak RSS 100k → 1M grows < 20% | {_f(growth * 100)}% | {met} |")
+    return [*out, ""]
+
+
+def bulk_growth(bulk: BulkResult | None) -> float:
+    if bulk is None or not bulk.runs:
+        return float("nan")
+    large = bulk.runs[-1]
+    same = [r for r in bulk.runs[:-1] if r.concurrency == large.concurrency and not r.error]
+    if large.error or not same:
+        return float("nan")
+    return large.rss_mb / same[0].rss_mb - 1
+
+
+def _imports(res: Results) -> list[str]:
+    out = [
+        "## Cold import (fresh interpreter, .pyc warm)",
+        "",
+        "Timed inside the interpreter around the statement only; median of the repeats, "
+        "interleaved. The *import + ...()* rows add the object a first request needs (no "
+        "connection is made): an import can defer work to that point. "
+        f"`python -c pass` peak RSS: {_f(res.python_pass_rss)} MB.",
+        "",
+        "| client | import statement | ms | peak RSS MB | XML stack loaded |",
+        "|---|---|---:|---:|:---:|",
+    ]
+    for row in res.imports:
+        label = row.label or CLIENTS[row.key].label
+        if row.error:
+            out.append(f"| {label} | `{row.stmt}` | {row.error} | | |")
+            continue
+        xml = "yes" if row.xml_loaded else "no"
+        out.append(f"| {label} | `{row.stmt}` | {_f(row.ms)} | {_f(row.rss_mb)} | {xml} |")
+    return [*out, ""]
+
+
+def _bulk(bulk: BulkResult) -> list[str]:
+    out = ["## Bulk: `Client.send_many` (JSON)", ""]
+    if bulk.note:
+        return [*out, bulk.note, ""]
+    readers = ", ".join(sorted({run.reader for run in bulk.runs if run.reader})) or "?"
+    out += [
+        f"Target: {bulk.target}. Recipients are read from a CSV file by "
+        f"`{readers}`. Each case runs in a fresh child; peak RSS is the child's (VmHWM).",
+        "",
+        "| recipients | connections | accepted | s | recipients/s | client cpu s "
+        "| sandbox cpu s | peak RSS MB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in bulk.runs:
+        if run.error:
+            out.append(f"| {run.recipients:,} | {run.concurrency} | {run.error} | | | | | |")
+            continue
+        server = _f(run.server_cpu) if run.server_cpu is not None else "n/a"
+        out.append(
+            f"| {run.recipients:,} | {run.concurrency} | {run.accepted:,} | {_f(run.seconds)} "
+            f"| {_f(run.rate, 0)} "
+            f"| {_f(run.cpu)} | {server} | {_f(run.rss_mb)} |"
+        )
+    growth = bulk_growth(bulk)
+    out += ["", f"Peak RSS growth from 100k to 1M (same connections): {_f(growth * 100)}%.", ""]
+    return out
+
+
+def _head(res: Results) -> list[str]:
+    m = res.machine
+    mode = "quick (floor and facade, reduced counts)" if res.quick else "full"
+    return [
+        "# Benchmarks: clickatell-sms against its peers",
+        "",
+        f"Written by `{res.command}` ({mode}); regenerate with `scripts/bench`. Quote ratios, "
+        "not absolute times: the machine is shared and noisy.",
+        "",
+        f"- date: {m['date']}; commit: {m['commit']}",
+        f"- machine: {m['cpu']}; {m['os']}; {m['python']}; {m['java']}",
+        f"- versions: {m['versions']}",
+        "",
+        "Method: a canned keep-alive HTTP/1.1 server (asyncio, its own process) answers `202` "
+        "with one entry per recipient. Each client runs in its own process and does the same "
+        "work per request: build, serialize, POST, parse, read every recipient's (to, id, "
+        "accepted). CPU is the client process's user+sys time. Clients run interleaved, the "
+        f"order rotating each round; {res.rounds} rounds. **× floor** = the median over rounds "
+        "of (client ÷ floor in the same round).",
+        "",
+    ]
+
+
+def render(res: Results) -> str:
+    lines = _head(res)
+    lines += ["## Summary", "", "```", ratio_line(res.cells), "```", ""]
+    lines += _targets(res)
+    lines += ["## Per-request cost", ""]
+    for load in res.loads:
+        lines += _table(res, load)
+    if res.imports:
+        lines += _imports(res)
+    if res.bulk is not None:
+        lines += _bulk(res.bulk)
+    if res.codegen is not None:
+        cg = res.codegen
+        status = "ok" if cg.returncode == 0 else f"exit {cg.returncode}: generated/ is stale"
+        runs = ", ".join(f"{s:.2f}" for s in cg.seconds)
+        lines += [
+            "## Code generation",
+            "",
+            f"`{cg.command}` (a full regeneration into a temporary folder), "
+            f"{len(cg.seconds)} runs: median **{median(cg.seconds):.2f} s** ({runs}); {status}.",
+            "",
+        ]
+    if res.openapi is not None:
+        lines += _openapi(res.openapi)
+    if res.notes:
+        lines += ["## Notes", "", *[f"- {note}" for note in res.notes], ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _openapi(gen: Generated) -> list[str]:
+    if gen.error:
+        what = f"not measured: {gen.error}"
+    elif gen.cached:
+        what = f"generated earlier from the same spec, reused from `{_rel(gen)}`"
+    else:
+        what = f"generated in {gen.seconds:.1f} s into `{_rel(gen)}`"
+    return [
+        "## OpenAPI Generator client",
+        "",
+        f"`openapi-generator-cli generate -g python`: {what}.",
+        "",
+    ]
+
+
+def _rel(gen: Generated) -> str:
+    path = str(gen.path)
+    marker = ".bench-cache"
+    return path[path.find(marker) :] if marker in path else path
+
+
+def summary_rows(res: Results) -> Sequence[str]:
+    """Short console lines: each workload's facade and floor medians."""
+    rows = []
+    for load in res.loads:
+        for key in res.keys:
+            cell = res.cells.get((key, load.name))
+            if cell and cell.ok:
+                rows.append(
+                    f"{load.name:8} {key:20} cpu {median(cell.cpu_us):9.1f} µs/req "
+                    f"x{median(cell.cpu_ratio):.2f}"
+                )
+            elif cell and cell.error and load.fmt in CLIENTS[key].formats:
+                rows.append(f"{load.name:8} {key:20} {cell.error}")
+    return rows

@@ -1,0 +1,57 @@
+"""The benchmark harness runs end to end on tiny counts, and its summary line parses.
+
+Not a timed test: nothing here asserts anything about speed.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RATIO = r"(\d+\.\d\d|n/a)"
+LINE = re.compile(rf"^facade/floor json={RATIO} xml={RATIO} batch200={RATIO} xml200={RATIO}$")
+
+
+def test_quick_bench_runs_and_ends_with_the_ratio_line(tmp_path: Path) -> None:
+    out = tmp_path / "quick.md"
+    cmd = [sys.executable, "-m", "benchmarks", "--quick", "--single", "20", "--batch", "3"]
+    cmd += ["--rounds", "2", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    last = proc.stdout.strip().splitlines()[-1]
+    match = LINE.match(last)
+    assert match, last
+    # The floor always runs, so its rows have numbers; the facade's are numbers once it exists.
+    report = out.read_text()
+    assert "### JSON, batch: 3 x 200 recipients" in report
+    floor_rows = [line for line in report.splitlines() if line.startswith("| floor: urllib3")]
+    assert len(floor_rows) == 4  # one per table: JSON and XML, 1 and 200 recipients
+    assert all("| **1.00** |" in row for row in floor_rows)  # the floor against itself
+
+
+def test_canned_server_answers_one_entry_per_recipient() -> None:
+    from benchmarks.clients import Floor
+    from benchmarks.procs import CannedServer
+
+    with CannedServer() as server:
+        for fmt in ("json", "xml"):
+            client = Floor(server.base_url, fmt)
+            rows = client.send(["+27820000001", "27820000002"])
+            assert [row[0] for row in rows] == ["27820000001", "27820000002"]
+            assert all(row[2] is True and row[1] for row in rows)
+
+
+def test_ratio_line_reports_missing_cells_as_na() -> None:
+    from benchmarks.report import ratio_line
+
+    assert LINE.match(ratio_line({}))
+
+
+def test_cli_help() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert proc.returncode == 0 and "--quick" in proc.stdout
