@@ -267,3 +267,34 @@ def test_normalize_many_gives_the_same_verdicts_as_one_at_a_time() -> None:
         normalize_many(["27821234567", "447911123456", "27abc"])
     assert caught.value.field == "to[2]"
     assert caught.value.problem == pytest.raises(ValidationError, normalize_number, "27abc").value.problem
+
+
+def test_normalize_many_remembered_verdicts_never_differ_from_the_full_answer() -> None:
+    """Verdicts cached by first digits and length must equal what each number alone gets."""
+    import random
+
+    from clickatell_sms.numbers import normalize_many
+
+    rng = random.Random(7)
+    prefixes = ["27", "44", "1", "49", "33", "91", "86", "380", "7", "0", "999", "2782", "4418"]
+    samples = [
+        p + "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 13 - len(p) + 2)))
+        for p in prefixes
+        for _ in range(300)
+    ]
+    samples = [s for s in samples if 6 <= len(s) <= 15]
+
+    def one(raw: str) -> str:
+        try:
+            return normalize_number(raw)
+        except ValidationError as exc:
+            return "refused: " + exc.problem
+
+    def many(raw: str) -> str:
+        try:
+            return normalize_many([raw])[0]
+        except ValidationError as exc:
+            return "refused: " + exc.problem
+
+    for _ in range(2):  # the second pass answers from the verdict cache
+        assert [many(s) for s in samples] == [one(s) for s in samples]
