@@ -5,6 +5,11 @@
     with Client() as client:                 # CLICKATELL_API_KEY from the environment
         for result in client.send(["+27 82 123 4567"], "Hello"):
             print(result.number, result.accepted, result.api_message_id or result.description)
+        print(client.balance())                              # 99.9 ZAR
+        print(client.message_status(result.api_message_id).status)   # DELIVERED_TO_GATEWAY
+
+Callbacks: `parse_status_callback`, `parse_reply_callback`, `parse_callback_request` (any web
+framework) and `CallbackReceiver` (a WSGI app).
 
 Only the names below are public. The client and its result types are imported on first use, so
 `import clickatell_sms` stays cheap for programs that only need, say, the errors.
@@ -29,39 +34,69 @@ from .errors import (
 from .raw import RawResponse
 
 if TYPE_CHECKING:
+    from .callbacks import (
+        CallbackReceiver,
+        ReplyCallback,
+        StatusCallback,
+        is_newer,
+        parse_callback_request,
+        parse_reply_callback,
+        parse_status_callback,
+    )
     from .client import Client
     from .config import ClientConfig
     from .encoding import Estimate
-    from .results import MessageResult, SendResult
+    from .results import Balance, MessageResult, SendResult, StatusResult
     from .retry import RetryPolicy
+    from .statuses import MessageStatus
 
 __all__ = [
     "APIError",
     "AuthenticationError",
+    "Balance",
+    "CallbackReceiver",
     "ClickatellError",
     "Client",
     "ClientConfig",
     "ConnectionError",
     "Estimate",
     "MessageResult",
+    "MessageStatus",
     "OutcomeUnknownError",
     "RateLimitError",
     "RawResponse",
+    "ReplyCallback",
     "ResponseError",
     "RetryPolicy",
     "SendResult",
+    "StatusCallback",
+    "StatusResult",
     "TimeoutError",
     "ValidationError",
     "__version__",
+    "is_newer",
+    "parse_callback_request",
+    "parse_reply_callback",
+    "parse_status_callback",
 ]
 
 _LAZY = {
+    "Balance": "results",
+    "CallbackReceiver": "callbacks",
     "Client": "client",
     "ClientConfig": "config",
     "Estimate": "encoding",
     "MessageResult": "results",
+    "MessageStatus": "statuses",
+    "ReplyCallback": "callbacks",
     "SendResult": "results",
+    "StatusCallback": "callbacks",
+    "StatusResult": "results",
     "RetryPolicy": "retry",
+    "is_newer": "callbacks",
+    "parse_callback_request": "callbacks",
+    "parse_reply_callback": "callbacks",
+    "parse_status_callback": "callbacks",
 }
 
 

@@ -1,14 +1,19 @@
-"""`clickatell-sms`: send a message, estimate its cost, or run the sandbox, from a shell.
+"""`clickatell-sms`: send, check balance and status, receive callbacks, run the sandbox.
 
     clickatell-sms send --to +27821234567 --text "Hello"     # no key set: the embedded sandbox
     clickatell-sms estimate --text "Hello €"
+    clickatell-sms balance
+    clickatell-sms status 5eaefd67a0dc4f3981591e742f8ff7de
+    clickatell-sms listen --port 8081                        # prints callbacks as they arrive
     clickatell-sms sandbox --port 8080
 
-Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base URL), `send` talks
-to an in-process sandbox and says so on stderr, so the first command of the README works on a
-fresh machine without an account. Exit status: 0 every recipient accepted, 1 some rejected,
-2 usage or validation error, 3 the API refused the request (authentication, rate limit, other
-API error), 4 the request did not get through or its outcome is unknown.
+Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base URL), `send`,
+`balance` and `status` talk to an in-process sandbox and say so on stderr, so the first command
+of the README works on a fresh machine without an account. Exit status: 0 every recipient
+accepted (or the look-up answered; `listen` stopped by Ctrl-C or SIGTERM), 1 some rejected,
+2 usage or validation error (for `listen`, an address it cannot listen on), 3 the API refused
+the request (authentication, rate limit, unknown message ID, other API error), 4 the request did
+not get through or its outcome is unknown.
 
 Each subcommand is one `_add_*` function that declares its options and points at its `_run_*`
 function, so adding one (balance, status, ...) touches nothing else.
@@ -20,7 +25,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,7 +42,9 @@ from .errors import (
 )
 
 if TYPE_CHECKING:
-    from .results import MessageResult, SendResult
+    from .callbacks import ReplyCallback, StatusCallback
+    from .client import Client
+    from .results import Balance, MessageResult, SendResult, StatusResult
 
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
 
@@ -85,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log requests and retry decisions"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in (_add_send, _add_estimate, _add_sandbox):
+    for add in (_add_send, _add_estimate, _add_balance, _add_status, _add_listen, _add_sandbox):
         add(commands)
     return parser
 
@@ -121,63 +130,84 @@ def _add_send(commands: Any) -> None:
     cmd.add_argument("--udh", metavar="HEX", help="user data header as hex")
     cmd.add_argument("--charset", choices=("ASCII", "UCS2-BE", "UTF-8", "Windows-1252"))
     cmd.add_argument("--region", metavar="CC", help="country for national numbers, e.g. ZA")
+    cmd.add_argument(
+        "--integration",
+        choices=("rest", "http"),
+        default="rest",
+        help="the key's integration type: rest = POST /messages (default), http = the GET send"
+        " (only --to, --text and --from)",
+    )
+    _add_connection_options(cmd, "send to an embedded sandbox (nothing is sent)")
+    cmd.add_argument("--json", action="store_true", help="print results as JSON")
+    cmd.set_defaults(run=_run_send)
+
+
+def _add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> None:
+    """The options every command that talks to the API shares, resolved by `_connect`."""
     cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
     cmd.add_argument(
         "--api-key",
         help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
-    cmd.add_argument(
-        "--sandbox", action="store_true", help="send to an embedded sandbox (nothing is sent)"
-    )
-    cmd.add_argument("--json", action="store_true", help="print results as JSON")
-    cmd.set_defaults(run=_run_send)
+    cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
 
 
-def _run_send(args: argparse.Namespace) -> int:
+@contextmanager
+def _connect(
+    args: argparse.Namespace, *, from_: str | None = None, **settings: Any
+) -> Iterator[tuple[Client, str | None]]:
+    """A client as the options and environment say, or on an embedded sandbox when they name no
+    key and no base URL (or --sandbox); the sandbox's URL, or None, comes with it."""
     from .client import Client
 
-    text = sys.stdin.read() if args.text == "-" else args.text
-    recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
-    schedule = _parse_schedule(args.schedule)
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     base_url = args.base_url or os.environ.get(BASE_URL_ENV) or None
     use_sandbox = args.sandbox or (api_key is None and base_url is None)
-    with _maybe_sandbox(use_sandbox, args.from_) as sandbox_url:
+    with _maybe_sandbox(use_sandbox, from_) as sandbox_url:
         if sandbox_url is not None:
             api_key, base_url = SANDBOX_KEY, sandbox_url
-        settings: dict[str, Any] = {"format": args.format, "default_region": args.region}
         if args.timeout is not None:
             settings["timeout"] = args.timeout
         with Client(api_key, base_url=base_url, **settings) as client:
-            try:
-                result = client.send(
-                    recipients,
-                    text,
-                    from_=args.from_,
-                    binary=args.binary,
-                    client_message_id=args.client_message_id,
-                    scheduled_delivery_time=schedule,
-                    user_data_header=args.udh,
-                    validity_period=args.validity,
-                    charset=args.charset,
-                )
-            except ValidationError:
-                raise  # exit status 2, from main()
-            except ClickatellError as exc:
-                _sandbox_note(sandbox_url)
-                return _report_failure(exc, args.json, sandbox_url is not None)
+            yield client, sandbox_url
+
+
+def _run_send(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
+    schedule = _parse_schedule(args.schedule)
+    settings: dict[str, Any] = {
+        "format": args.format,
+        "default_region": args.region,
+        "integration": args.integration,
+    }
+    with _connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+        try:
+            result = client.send(
+                recipients,
+                text,
+                from_=args.from_,
+                binary=args.binary,
+                client_message_id=args.client_message_id,
+                scheduled_delivery_time=schedule,
+                user_data_header=args.udh,
+                validity_period=args.validity,
+                charset=args.charset,
+            )
+        except ValidationError:
+            raise  # exit status 2, from main()
+        except ClickatellError as exc:
+            _sandbox_note(sandbox_url)
+            return _report_failure(exc, args.json, sandbox_url is not None)
     _print_results(result, as_json=args.json, sandbox=sandbox_url is not None)
     _sandbox_note(sandbox_url)
     return EXIT_OK if result.all_accepted else EXIT_REJECTED
 
 
-def _sandbox_note(sandbox_url: str | None) -> None:
+def _sandbox_note(sandbox_url: str | None, what: str = "nothing was really sent") -> None:
     if sandbox_url is not None:
-        print(
-            "sandbox: nothing was really sent (an embedded local API answered)",
-            file=sys.stderr,
-        )
+        print(f"sandbox: {what} (an embedded local API answered)", file=sys.stderr)
 
 
 @contextmanager
@@ -315,6 +345,257 @@ def _run_estimate(args: argparse.Namespace) -> int:
             " in the last)"
         )
     return EXIT_OK
+
+
+# -- balance and status -----------------------------------------------------------------------
+
+
+def _add_balance(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "balance",
+        help="show the account's balance",
+        description=(
+            "Show the account's balance in its billing currency. Without an API key or base URL"
+            " it asks an embedded sandbox (whose balance is made up)."
+        ),
+    )
+    _add_connection_options(cmd, "ask an embedded sandbox")
+    cmd.add_argument("--json", action="store_true", help="print as JSON")
+    cmd.set_defaults(run=_run_balance)
+
+
+_NOT_AN_ACCOUNT = "no account was asked; this is a fresh sandbox's answer"
+
+
+def _run_balance(args: argparse.Namespace) -> int:
+    with _connect(args) as (client, sandbox_url):
+        try:
+            balance = client.balance()
+        except ValidationError:
+            raise
+        except ClickatellError as exc:
+            _sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
+            return _report_failure(exc, args.json, sandbox_url is not None)
+    _print_balance(balance, as_json=args.json, sandbox=sandbox_url is not None)
+    _sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
+    return EXIT_OK
+
+
+def _print_balance(balance: Balance, *, as_json: bool, sandbox: bool) -> None:
+    if as_json:
+        import msgspec
+
+        # The amount as a JSON number written from the Decimal's own digits: no float on the way.
+        encoder = msgspec.json.Encoder(decimal_format="number")
+        document = {"balance": balance.amount, "currency": balance.currency, "sandbox": sandbox}
+        print(encoder.encode(document).decode("utf-8"))
+    else:
+        print(f"{balance.amount} {balance.currency}")
+
+
+def _add_status(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "status",
+        help="show the latest status of a sent message",
+        description=(
+            "Show a message's latest status by the message ID its send returned: the code, the"
+            " name, the description, and whether it is final. Without an API key or base URL it"
+            " asks an embedded sandbox, which knows no message sent before it started."
+        ),
+    )
+    cmd.add_argument("message_id", metavar="ID", help="the apiMessageId the send returned")
+    _add_connection_options(cmd, "ask an embedded sandbox")
+    cmd.add_argument("--json", action="store_true", help="print as JSON")
+    cmd.set_defaults(run=_run_status)
+
+
+def _run_status(args: argparse.Namespace) -> int:
+    with _connect(args) as (client, sandbox_url):
+        try:
+            found = client.message_status(args.message_id)
+        except ValidationError:
+            raise
+        except ClickatellError as exc:
+            _sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
+            return _report_failure(exc, args.json, sandbox_url is not None)
+    _print_status(found, as_json=args.json, sandbox=sandbox_url is not None)
+    _sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
+    return EXIT_OK
+
+
+def _print_status(found: StatusResult, *, as_json: bool, sandbox: bool) -> None:
+    status = found.status
+    if as_json:
+        document = {
+            "apiMessageId": found.api_message_id,
+            "statusCode": status.code,
+            "status": status.name or None,
+            "statusDescription": status.description or None,
+            "final": status.is_final,
+            "success": status.is_success,
+            "timestamp": _iso(found.timestamp),
+            "sandbox": sandbox,
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    code = "?" if status.code is None else str(status.code)
+    name = status.name or "(no name)"
+    description = f": {status.description}" if status.description else ""
+    print(f"message ID  {found.api_message_id}")
+    print(f"status      {code} {name}{description}")
+    print(f"final       {_finality(status.is_final, status.is_success)}")
+    print(f"updated     {_iso(found.timestamp) or 'unknown'}")
+
+
+def _finality(final: bool, success: bool) -> str:
+    if not final:
+        return "no (still moving)"
+    return "yes (delivered)" if success else "yes (not delivered)"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# -- listen -----------------------------------------------------------------------------------
+
+
+def _add_listen(commands: Any) -> None:
+    cmd = commands.add_parser(
+        "listen",
+        help="receive callbacks and print each one as it arrives",
+        description=(
+            "Listen for Clickatell's delivery-status and reply callbacks (GET or POST, any"
+            " path) and print one line per event. Every callback is answered 200 at once."
+            " Runs until Ctrl-C or SIGTERM. Point the integration's callback URL (or"
+            " `clickatell-sms sandbox --callback-url`) at it."
+        ),
+    )
+    cmd.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
+    cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    cmd.add_argument("--json", action="store_true", help="print one JSON object per line")
+    cmd.set_defaults(run=_run_listen)
+
+
+def _run_listen(args: argparse.Namespace) -> int:
+    from .callbacks import CallbackReceiver
+    from .listen import CallbackServer
+
+    printer = _EventPrinter(sys.stdout, as_json=args.json)
+    receiver = CallbackReceiver(on_status=printer.status, on_reply=printer.reply)
+    stop = threading.Event()
+    try:
+        server = CallbackServer(receiver, host=args.host, port=args.port).start()
+    except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
+        _error(f"cannot listen on {args.host}:{args.port}: {exc}")
+        return EXIT_USAGE
+    with _stop_on_signals(stop):
+        try:
+            print(f"listening for callbacks on {server.url}", file=sys.stderr, flush=True)
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:  # no handler could be installed (not the main thread)
+            pass
+        finally:
+            server.stop()
+    print("stopped", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+@contextmanager
+def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
+    """Ctrl-C and SIGTERM set `stop` (so the server shuts down cleanly) while inside."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [signal.SIGINT, getattr(signal, "SIGTERM", signal.SIGINT)]
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in wanted}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _EventPrinter:
+    """One line per callback, written whole under a lock: the server runs a thread per request."""
+
+    def __init__(self, out: TextIO, *, as_json: bool) -> None:
+        self._out = out
+        self._json = as_json
+        self._lock = threading.Lock()
+
+    def status(self, event: StatusCallback) -> None:
+        status = event.status
+        if self._json:
+            self._write_json(
+                {
+                    "type": "status",
+                    "apiMessageId": event.api_message_id,
+                    "statusCode": status.code,
+                    "status": status.name or None,
+                    "statusDescription": status.description or None,
+                    "final": status.is_final,
+                    "success": status.is_success,
+                    "to": event.to,
+                    "from": event.from_number,
+                    "clientMessageId": event.client_message_id,
+                    "requestId": event.request_id,
+                    "integrationName": event.integration_name,
+                    "timestamp": _iso(event.timestamp),
+                }
+            )
+            return
+        code = "?" if status.code is None else str(status.code)
+        parts = [
+            "status",
+            event.api_message_id,
+            f"{code} {status.name or '(no name)'}",
+            "final" if status.is_final else "moving",
+        ]
+        if event.to:
+            parts.append(f"to={event.to}")
+        if event.client_message_id:
+            parts.append(f"ref={event.client_message_id}")
+        parts.append(_iso(event.timestamp) or "-")
+        self._write("  ".join(parts))
+
+    def reply(self, event: ReplyCallback) -> None:
+        if self._json:
+            self._write_json(
+                {
+                    "type": "reply",
+                    "apiMessageId": event.api_message_id,
+                    "replyMessageId": event.reply_message_id,
+                    "from": event.from_number,
+                    "to": event.to_number,
+                    "text": event.text,
+                    "charset": event.charset,
+                    "keyword": event.keyword,
+                    "network": event.network,
+                    "integrationName": event.integration_name,
+                    "timestamp": _iso(event.timestamp),
+                }
+            )
+            return
+        parts = ["reply ", event.api_message_id]
+        if event.from_number:
+            parts.append(f"from={event.from_number}")
+        if event.to_number:
+            parts.append(f"to={event.to_number}")
+        parts.append(_iso(event.timestamp) or "-")
+        parts.append(json.dumps(event.text, ensure_ascii=False))  # quoted: one line, always
+        self._write("  ".join(parts))
+
+    def _write_json(self, document: dict[str, Any]) -> None:
+        self._write(json.dumps(document, ensure_ascii=False))
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            self._out.write(line + "\n")
+            self._out.flush()
 
 
 # -- sandbox ----------------------------------------------------------------------------------

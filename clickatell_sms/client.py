@@ -10,16 +10,22 @@ A send goes through four steps, each in its own place:
    not reach the API is tried again.
 4. Answers: success is read from the body, never from the status alone (the API has answered
    request-level errors with HTTP 200), and each recipient gets its own result, in input order.
+
+The same client reads the account's balance and a message's status, and can send the way HTTP
+integrations do (`integration="http"`: a GET with the key in the URL, which is then kept out of
+every log line, error and raw answer the SDK produces).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import quote
 
 from . import encoding
 from .config import ClientConfig, Format, TimeoutArg, _check_header_text
@@ -38,6 +44,7 @@ from .numbers import find_duplicates, normalize_many, normalize_number
 from .raw import RawResponse
 from .redact import mask_key, mask_number, scrub
 from .retry import RetryPolicy, classify_failure, parse_retry_after
+from .statuses import status_from
 
 if TYPE_CHECKING:
     from clickatell_wire.transport import Response, Transport, WireDecodeError
@@ -48,13 +55,19 @@ if TYPE_CHECKING:
     from . import wire
     from .bulk import BulkSummary
     from .encoding import Estimate
-    from .results import MessageResult, SendResult
+    from .results import Balance, MessageResult, SendResult, StatusResult
 
-__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Charset", "Client"]
+__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Charset", "Client", "Integration"]
 
 logger = logging.getLogger("clickatell_sms")
 
 Charset = Literal["ASCII", "UCS2-BE", "UTF-8", "Windows-1252"]
+
+Integration = Literal["rest", "http"]
+"""The type of Clickatell integration the API key belongs to, which decides how a send travels:
+"rest" is `POST /messages` with the key in the Authorization header (the default), "http" is
+`GET /messages/http/send` with the key in the query string (only `to`, `content` and `from`)."""
+_INTEGRATIONS: Final = ("rest", "http")
 
 MAX_RECIPIENTS_PER_REQUEST: Final = 200
 """The API's limit on `to` in one request; longer lists are split transparently."""
@@ -85,7 +98,8 @@ def _load() -> None:
     is made, not when this module is imported, keeps `from clickatell_sms import Client` cheap
     for programs (and CLI commands) that never send.
     """
-    global _loaded, _Urllib3Error, Timeout, WireDecodeError, wire, MessageResult, SendResult
+    global _loaded, _Urllib3Error, Timeout, WireDecodeError, wire
+    global Balance, MessageResult, SendResult, StatusResult
     if _loaded:
         return
     from clickatell_wire.transport import WireDecodeError
@@ -93,7 +107,7 @@ def _load() -> None:
     from urllib3.util.timeout import Timeout
 
     from . import wire
-    from .results import MessageResult, SendResult
+    from .results import Balance, MessageResult, SendResult, StatusResult
 
     _loaded = True
 
@@ -106,7 +120,15 @@ class Client:
     pool's connections.
     """
 
-    __slots__ = ("_closed", "_config", "_numbers", "_retry", "_timeout", "_transport")
+    __slots__ = (
+        "_closed",
+        "_config",
+        "_integration",
+        "_numbers",
+        "_retry",
+        "_timeout",
+        "_transport",
+    )
 
     def __init__(
         self,
@@ -121,6 +143,7 @@ class Client:
         headers: Mapping[str, str] | None = None,
         max_connections: int | None = None,
         config: ClientConfig | None = None,
+        integration: Integration = "rest",
     ) -> None:
         settings: dict[str, Any] = {
             "api_key": api_key,
@@ -139,6 +162,7 @@ class Client:
             config = ClientConfig.from_env(**settings)
         elif any(value is not None for value in settings.values()):
             raise TypeError("pass either config= or individual settings, not both")
+        self._integration = _check_integration(integration)
         _load()
         self._config = config
         self._closed = False
@@ -153,6 +177,11 @@ class Client:
     def config(self) -> ClientConfig:
         """The settings this client was made with (immutable)."""
         return self._config
+
+    @property
+    def integration(self) -> Integration:
+        """How `send` travels unless a call says otherwise: "rest" (POST) or "http" (GET)."""
+        return self._integration
 
     def send(
         self,
@@ -169,6 +198,7 @@ class Client:
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
+        integration: Integration | None = None,
     ) -> SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
 
@@ -182,6 +212,13 @@ class Client:
         `charset` (ASCII, UCS2-BE, UTF-8 or Windows-1252). `timeout`, `retries` and
         `extra_headers` override the client's settings for this call.
 
+        `integration="http"` (or the client's setting) sends with the HTTP integration's GET
+        (`/messages/http/send`), which knows only `to`, `content` and `from_`: any other option
+        is refused with a `ValidationError` naming it, never silently dropped. Results, retries
+        and errors are the same as for the POST; the key, which travels in the URL there, is
+        scrubbed from every error, log line and raw answer, and errors of that path carry no
+        urllib3 exception as their cause (those quote the URL).
+
         Everything is checked first: a `ValidationError` names the option and the problem, and
         nothing is sent. More than 200 distinct numbers go out as several requests. A repeated
         number is sent once; its repeats come back rejected with `duplicate_of` set.
@@ -194,6 +231,18 @@ class Client:
         """
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
+        http = (
+            self._integration if integration is None else _check_integration(integration)
+        ) == "http"
+        if http:
+            _refuse_get_options(
+                binary=binary,
+                client_message_id=client_message_id,
+                scheduled_delivery_time=scheduled_delivery_time,
+                user_data_header=user_data_header,
+                validity_period=validity_period,
+                charset=charset,
+            )
         try:
             inputs = [to] if isinstance(to, str) else list(to)
         except TypeError:
@@ -207,6 +256,7 @@ class Client:
             user_data_header=user_data_header,
             validity_period=validity_period,
             charset=charset,
+            http=http,
         )
         numbers = self._normalize_all(inputs)
         call_timeout = self._timeout if timeout is None else _as_timeout(timeout)
@@ -237,6 +287,7 @@ class Client:
                     extra_headers,
                     call_timeout,
                     call_retry,
+                    http,
                 )
             except ClickatellError as exc:
                 if any(result is not None for result in results):
@@ -257,6 +308,82 @@ class Client:
         from .bulk import send_many
 
         return send_many(self, recipients, content, **options)
+
+    def balance(
+        self,
+        *,
+        timeout: TimeoutArg | None = None,
+        retries: RetryPolicy | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Balance:
+        """The account's balance: an exact Decimal `amount` and its `currency`.
+
+        A look-up changes nothing, so it is retried on everything the policy allows, read
+        timeouts and broken connections included (a send never is). Raises
+        `AuthenticationError`, `RateLimitError`, `APIError`, `ResponseError` (an answer that is
+        neither a balance nor an error), `ConnectionError` or `TimeoutError`.
+        """
+        response, raw = self._lookup(
+            "balance look-up",
+            lambda headers, timeout_, retry: wire.get_balance(
+                self._transport, headers=headers, timeout=timeout_, retries=retry
+            ),
+            timeout,
+            retries,
+            extra_headers,
+        )
+        try:
+            envelope, found = wire.read_balance(response)
+            problem = ""
+        except WireDecodeError as exc:
+            envelope, found, problem = None, None, str(exc)
+        self._check_answer("balance look-up", raw, envelope, problem, found is not None)
+        assert found is not None  # _check_answer raised otherwise
+        return Balance(found.amount, found.currency, raw)
+
+    def message_status(
+        self,
+        api_message_id: str,
+        *,
+        timeout: TimeoutArg | None = None,
+        retries: RetryPolicy | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> StatusResult:
+        """The latest status of a sent message, by the `api_message_id` its send returned.
+
+        `result.status` has the numeric `code`, the `name`, the `description` and `is_final`
+        (received, failed, expired, cancelled: nothing more will happen) as opposed to a state
+        still moving (queued, delivered to gateway, scheduled). Codes and names this SDK does
+        not know come through as the API sent them, classified as not final; they never raise.
+
+        An ID the API does not know is an `APIError` (HTTP 404, error code 103 in the sandbox):
+        Clickatell may not know a message for a while after the send, so it can be worth asking
+        again later. Otherwise raises like `balance()`; retried like it too.
+        """
+        message_id = _check_message_id(api_message_id)
+        response, raw = self._lookup(
+            "status look-up",
+            lambda headers, timeout_, retry: wire.get_status(
+                self._transport, message_id, headers=headers, timeout=timeout_, retries=retry
+            ),
+            timeout,
+            retries,
+            extra_headers,
+        )
+        try:
+            envelope, found = wire.read_status(response)
+            problem = ""
+        except WireDecodeError as exc:
+            envelope, found, problem = None, None, str(exc)
+        known = found is not None and (found.code is not None or bool(found.name))
+        self._check_answer("status look-up", raw, envelope, problem, known)
+        assert found is not None  # _check_answer raised otherwise
+        return StatusResult(
+            found.message_id or message_id,
+            status_from(found.code, found.name, found.description),
+            found.timestamp,
+            raw,
+        )
 
     @staticmethod
     def estimate(
@@ -285,8 +412,9 @@ class Client:
 
     def __repr__(self) -> str:
         config = self._config
+        how = ", integration='http'" if self._integration == "http" else ""
         return (
-            f"Client(base_url={config.base_url!r}, format={config.format!r},"
+            f"Client(base_url={config.base_url!r}, format={config.format!r}{how},"
             f" api_key={mask_key(config.api_key)})"
         )
 
@@ -303,6 +431,7 @@ class Client:
         user_data_header: bytes | str | None,
         validity_period: timedelta | int | None,
         charset: str | None,
+        http: bool = False,
     ) -> tuple[wire.Outgoing, Estimate]:
         """Every option in the API's units, or a ValidationError naming the first bad one."""
         if not isinstance(content, str):
@@ -311,9 +440,11 @@ class Client:
             raise ValidationError("content", "is empty; the API needs some text", content)
         if not isinstance(binary, bool):
             raise ValidationError("binary", "must be True or False", binary)
-        xml = self._config.format == "xml"
+        xml = self._config.format == "xml" and not http  # the GET send has no XML document
         if xml:
             _check_xml_text("content", content)
+        elif http:
+            _check_utf8("content", content)  # the query carries it as percent-encoded UTF-8
         udh = _udh_bytes(user_data_header)
         estimate = encoding.check_parts(content, binary=binary, user_data_header=udh)
         sender = None
@@ -365,6 +496,80 @@ class Client:
             cache[inputs[index]] = found[index] = number
         return found  # type: ignore[return-value]
 
+    # -- look-ups ---------------------------------------------------------------------------
+
+    def _lookup(
+        self,
+        what: str,
+        call: Callable[[Mapping[str, str] | None, Timeout, Retry], Response],
+        timeout: TimeoutArg | None,
+        retries: RetryPolicy | int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> tuple[Response, RawResponse]:
+        """One GET that changes nothing: the answer, or the typed error for getting none."""
+        if self._closed:
+            raise ClickatellError("this client is closed; make a new one")
+        call_timeout = self._timeout if timeout is None else _as_timeout(timeout)
+        policy = self._config.retry if retries is None else RetryPolicy.coerce(retries)
+        # Safe to repeat, so read timeouts and broken connections are retried too.
+        retry = policy.to_urllib3().new(read=policy.max_retries)
+        if extra_headers:
+            for name, value in extra_headers.items():
+                _check_header_text(f"extra_headers[{name!r}]", value, name=name)
+        debug = logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if debug else 0.0
+        try:
+            response = call(extra_headers, call_timeout, retry)
+        except _Urllib3Error as exc:
+            kind, reason = classify_failure(exc)
+            timed_out = kind == "connect-timeout" or _is_read_timeout(exc)
+            error_type = TimeoutError if timed_out else ConnectionError
+            where = self._config.base_url
+            raise error_type(
+                scrub(f"{what} at {where} failed: {reason}", self._config.api_key)
+            ) from exc
+        raw = RawResponse(response.status, response.headers, response.body)
+        if debug:
+            logger.debug(
+                "%s: HTTP %d, %d bytes in %.1f ms",
+                what,
+                raw.status,
+                len(raw.body),
+                (time.perf_counter() - started) * 1000,
+            )
+        return response, raw
+
+    def _check_answer(
+        self,
+        what: str,
+        raw: RawResponse,
+        envelope: wire.Envelope | None,
+        problem: str,
+        found: bool,
+    ) -> None:
+        """Raise the typed error for a look-up answer that is not what was asked for."""
+        code = error = description = None
+        if envelope is not None:
+            code, error, description = envelope.error_code, envelope.error, envelope.description
+        status = raw.status
+        detail = _describe(status, code, error, description)
+        key = self._config.api_key
+        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        if refused is not None:
+            raise refused
+        failed = code is not None or bool(error)
+        if failed or status >= 300:
+            if envelope is None:
+                raise ResponseError(
+                    scrub(f"{what}: HTTP {status} with an unreadable body: {problem}", key),
+                    status=status,
+                    raw=raw,
+                )
+            raise _api_error(f"{what} refused", detail, raw, code, error, description, key)
+        if not found:
+            why = problem or "the answer has none of the fields asked for"
+            raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
+
     # -- one request ------------------------------------------------------------------------
 
     def _exchange(
@@ -379,6 +584,7 @@ class Client:
         headers: Mapping[str, str] | None,
         timeout: Timeout,
         retry: Retry,
+        http: bool = False,
     ) -> None:
         """Send one request and put its recipients' results in `results` (or raise)."""
         config = self._config
@@ -388,23 +594,31 @@ class Client:
             shown = ", ".join(mask_number(n, show=config.log_numbers) for n in batch[:3])
             more = f" and {len(batch) - 3} more" if len(batch) > 3 else ""
             logger.debug(
-                "POST /messages (request %d of %d, %s): %d recipients (%s%s)",
+                "%s (request %d of %d, %s): %d recipients (%s%s)",
+                "GET /messages/http/send" if http else "POST /messages",
                 *position,
-                config.format,
+                "query" if http else config.format,
                 len(batch),
                 shown,
                 more,
             )
-        body = wire.build_request(config.format, message, batch)
         started = time.perf_counter() if debug else 0.0
-        try:
-            response = wire.post(
-                self._transport, body, headers=headers, timeout=timeout, retries=retry
-            )
-        except _Urllib3Error as exc:
-            raise self._failure(exc, batch, message.client_message_id, position) from exc
-        except ValueError as exc:  # the XML writer refusing a value: validation should prevent it
-            raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
+        if http:
+            response = self._send_get(message, batch, position, headers, timeout, retry)
+        else:
+            body = wire.build_request(config.format, message, batch)
+            try:
+                response = wire.post(
+                    self._transport, body, headers=headers, timeout=timeout, retries=retry
+                )
+            except _Urllib3Error as exc:
+                raise self._failure(exc, batch, message.client_message_id, position) from exc
+            except ValueError as exc:  # the XML writer refusing a value: validation prevents it
+                raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
+        if http:
+            # What the server sends back is read only after the key is scrubbed out of it, so
+            # neither `raw` nor a field decoded from the body (an error description) can hold it.
+            response = _scrubbed(response, config.api_key)
         raw = RawResponse(response.status, response.headers, response.body)
         if debug:
             logger.debug(
@@ -414,7 +628,8 @@ class Client:
                 len(raw.body),
                 (time.perf_counter() - started) * 1000,
             )
-        entries = self._read(response, raw, batch, message.client_message_id)
+        read = wire.read_get_envelope if http else wire.read_envelope
+        entries = self._read(response, raw, batch, message.client_message_id, read)
         raws.append(raw)
         missing = self._place(entries, indexes, inputs, numbers, results, raw)
         if missing:
@@ -429,6 +644,34 @@ class Client:
                 client_message_id=message.client_message_id,
                 raw=raw,
             )
+
+    def _send_get(
+        self,
+        message: wire.Outgoing,
+        batch: list[str],
+        position: tuple[int, int],
+        headers: Mapping[str, str] | None,
+        timeout: Timeout,
+        retry: Retry,
+    ) -> Response:
+        """The GET send, whose URL holds the key: no urllib3 exception may leave this method.
+
+        urllib3's exceptions quote the URL (`Max retries exceeded with url: ...?apiKey=...`),
+        and a chained cause or context is printed with every traceback and collected by error
+        trackers, frame locals included. So the typed error is raised after the `except`
+        block, with neither a cause nor a context; its message says what happened.
+        """
+        _guard_urllib3_logs()
+        failure: ClickatellError
+        try:
+            return wire.send_get(
+                self._transport, message, batch, headers=headers, timeout=timeout, retries=retry
+            )
+        except _Urllib3Error as exc:
+            failure = self._failure(exc, batch, message.client_message_id, position)
+        except ValueError:  # quote() refusing text: _check_utf8 prevents it
+            failure = ValidationError("content", "cannot be encoded as UTF-8")
+        raise failure
 
     def _failure(
         self,
@@ -457,11 +700,12 @@ class Client:
         raw: RawResponse,
         batch: list[str],
         client_message_id: str | None,
+        read: Callable[[Response], wire.Envelope],
     ) -> list[wire.WireEntry | None]:
         """Each recipient's entry (None: missing), or the typed error the answer calls for."""
         status = raw.status
         try:
-            envelope: wire.Envelope | None = wire.read_envelope(response)
+            envelope: wire.Envelope | None = read(response)
             problem = ""
         except WireDecodeError as exc:
             envelope, problem = None, str(exc)
@@ -479,29 +723,9 @@ class Client:
             return _match(entries, batch)
         detail = _describe(status, code, error, description)
         key = self._config.api_key
-        if status == 429 or (failed and code == _MT_LIMIT_CODE):
-            retry_after = parse_retry_after(raw.headers.get("Retry-After"))
-            if retry_after is None and code == _MT_LIMIT_CODE:
-                retry_after = _seconds_until(description or error or "")
-            wait = f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
-            raise RateLimitError(
-                scrub(f"rate limited: {detail}{wait}", key),
-                status=status,
-                retry_after=retry_after,
-                error_code=code,
-                error=error,
-                description=description,
-                raw=raw,
-            )
-        if status in (401, 403) or (failed and code in _AUTH_CODES):
-            raise AuthenticationError(
-                scrub(f"authentication failed: {detail}", key),
-                status=status,
-                error_code=code,
-                error=error,
-                description=description,
-                raw=raw,
-            )
+        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        if refused is not None:
+            raise refused
         if status >= 500 and status != 503:
             raise OutcomeUnknownError(
                 scrub(
@@ -531,17 +755,7 @@ class Client:
                 raw=raw,
             )
         if failed or status >= 300:
-            retry_after = parse_retry_after(raw.headers.get("Retry-After"))
-            if retry_after is not None:
-                detail += f"; retry after {retry_after:.0f} s"
-            raise APIError(
-                scrub(f"request refused: {detail}", key),
-                status=status,
-                error_code=code,
-                error=error,
-                description=description,
-                raw=raw,
-            )
+            raise _api_error("request refused", detail, raw, code, error, description, key)
         return _match(entries, batch)
 
     def _place(
@@ -578,6 +792,137 @@ class Client:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def _check_integration(value: object) -> Integration:
+    if value not in _INTEGRATIONS:
+        raise ValidationError("integration", "must be 'rest' (POST) or 'http' (GET)", value)
+    return value  # narrowed to the Literal by `in`
+
+
+def _refuse_get_options(**options: object) -> None:
+    """Options the GET send cannot carry are refused by name: dropping them would be a lie."""
+    given = [name for name, value in options.items() if value is not None and value is not False]
+    if given:
+        raise ValidationError(
+            ", ".join(given),
+            "not supported by the HTTP integration's GET send, which takes only to, content"
+            " and from_; send with integration='rest' (POST /messages) to use "
+            + ("it" if len(given) == 1 else "them"),
+        )
+
+
+_MESSAGE_ID_CHARS: Final = frozenset(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+)
+
+
+def _check_message_id(value: object) -> str:
+    """The spec's ApiMessageId: 1 to 64 letters, digits or hyphens."""
+    if not isinstance(value, str):
+        raise ValidationError("api_message_id", "must be a string", value)
+    text = value.strip()
+    if not text or len(text) > 64 or not _MESSAGE_ID_CHARS.issuperset(text):
+        raise ValidationError("api_message_id", "must be 1 to 64 letters, digits or hyphens", value)
+    return text
+
+
+def _is_read_timeout(exc: BaseException) -> bool:
+    from urllib3.exceptions import MaxRetryError, ReadTimeoutError
+
+    if isinstance(exc, MaxRetryError) and exc.reason is not None:
+        exc = exc.reason
+    return isinstance(exc, ReadTimeoutError)
+
+
+def _check_utf8(field: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationError(
+            field,
+            f"contains U+{ord(value[exc.start]):04X} at index {exc.start}, a lone surrogate"
+            " that UTF-8 cannot carry",
+        ) from None
+
+
+# -- the key in the GET send's URL ----------------------------------------------------------
+
+_KEY_IN_BYTES: Final = re.compile(rb"(?i)(apiKey=)[^&\s\"'<>]*")
+
+
+def _secret_forms(key: str) -> list[bytes]:
+    """The key as it may appear in an answer: as given, and percent-encoded as in the URL."""
+    forms = {key.encode("utf-8"), quote(key, safe="").encode("ascii")}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def _scrub_bytes(data: bytes, secrets: list[bytes]) -> bytes:
+    for secret in secrets:
+        if secret in data:
+            data = data.replace(secret, b"***")
+    return _KEY_IN_BYTES.sub(rb"\1***", data) if b"=" in data else data
+
+
+def _scrubbed(response: Response, key: str) -> Response:
+    """The answer to a GET send, with the key removed should the server (or a proxy) echo the
+    URL in the body or a header, as error pages do. Nothing else is changed."""
+    secrets = _secret_forms(key)
+    body = _scrub_bytes(response.body, secrets)
+    headers: Mapping[str, str] = response.headers
+    text_secrets = [secret.decode("utf-8") for secret in secrets]
+    if any(
+        "apikey=" in value.lower() or any(secret in value for secret in text_secrets)
+        for value in headers.values()
+    ):
+        from urllib3 import HTTPHeaderDict
+
+        headers = HTTPHeaderDict(
+            {name: scrub(value, *text_secrets) for name, value in headers.items()}
+        )
+    if body is response.body and headers is response.headers:
+        return response
+    return dataclasses.replace(response, headers=headers, body=body)
+
+
+class _QueryKeyFilter(logging.Filter):
+    """Scrubs `apiKey=` values from urllib3's log records.
+
+    urllib3 logs each request line at DEBUG (`"GET /messages/http/send?...&apiKey=KEY HTTP/1.1"
+    202 245`) and each retry at WARNING with the URL; a filter on its loggers rewrites those
+    records before any handler, the application's included, sees them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken record is the logging system's to report, not ours
+            return True
+        if "apikey=" in text.lower():
+            record.msg, record.args = scrub(text), ()
+        if record.exc_info and record.exc_info[1] is not None:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            if "apikey=" in formatted.lower():
+                record.exc_text, record.exc_info = scrub(formatted), None
+        return True
+
+
+_LOG_FILTER: Final = _QueryKeyFilter()
+_logs_guarded = False
+
+
+def _guard_urllib3_logs() -> None:
+    """Put the filter on urllib3's loggers (filters do not apply to records from child loggers,
+    so each one gets it); done once, on the first GET send."""
+    global _logs_guarded
+    if _logs_guarded:
+        return
+    names = [name for name in list(logging.root.manager.loggerDict) if name.startswith("urllib3.")]
+    for name in ["urllib3", *names]:
+        target = logging.getLogger(name)
+        if _LOG_FILTER not in target.filters:
+            target.addFilter(_LOG_FILTER)
+    _logs_guarded = True
 
 
 def _make_transport(config: ClientConfig) -> Transport:
@@ -653,6 +998,65 @@ def _collect(
     _fill_duplicates(done, inputs, numbers, duplicates)
     return SendResult(
         [result for result in done if result is not None], raws, message.client_message_id
+    )
+
+
+def _rate_or_auth(
+    detail: str,
+    raw: RawResponse,
+    code: int | None,
+    error: str | None,
+    description: str | None,
+    key: str,
+) -> APIError | None:
+    """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
+    status = raw.status
+    failed = code is not None or bool(error)
+    if status == 429 or (failed and code == _MT_LIMIT_CODE):
+        retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+        if retry_after is None and code == _MT_LIMIT_CODE:
+            retry_after = _seconds_until(description or error or "")
+        wait = f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
+        return RateLimitError(
+            scrub(f"rate limited: {detail}{wait}", key),
+            status=status,
+            retry_after=retry_after,
+            error_code=code,
+            error=error,
+            description=description,
+            raw=raw,
+        )
+    if status in (401, 403) or (failed and code in _AUTH_CODES):
+        return AuthenticationError(
+            scrub(f"authentication failed: {detail}", key),
+            status=status,
+            error_code=code,
+            error=error,
+            description=description,
+            raw=raw,
+        )
+    return None
+
+
+def _api_error(
+    what: str,
+    detail: str,
+    raw: RawResponse,
+    code: int | None,
+    error: str | None,
+    description: str | None,
+    key: str,
+) -> APIError:
+    retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+    if retry_after is not None:
+        detail += f"; retry after {retry_after:.0f} s"
+    return APIError(
+        scrub(f"{what}: {detail}", key),
+        status=raw.status,
+        error_code=code,
+        error=error,
+        description=description,
+        raw=raw,
     )
 
 

@@ -1,4 +1,4 @@
-"""What a send returns: one result per recipient, in the order the recipients were given.
+"""What the client returns: a send's result per recipient, a balance, a message's status.
 
 Results are msgspec Structs: immutable, cheap to build (a send to 200 recipients builds 200 of
 them) and serialisable with `msgspec.json.encode`.
@@ -7,13 +7,16 @@ them) and serialisable with `msgspec.json.encode`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import overload
 
 import msgspec
 
 from .raw import RawResponse
+from .statuses import MessageStatus
 
-__all__ = ["MessageResult", "SendResult"]
+__all__ = ["Balance", "MessageResult", "SendResult", "StatusResult"]
 
 
 class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True):
@@ -115,4 +118,46 @@ class SendResult(Sequence[MessageResult]):
         return (
             f"SendResult({len(self._results)} recipients: {accepted} accepted,"
             f" {len(self._results) - accepted} rejected; {len(self.raw_responses)} requests)"
+        )
+
+
+class Balance(msgspec.Struct, frozen=True):
+    """The account's balance: `amount` in `currency` (the account's billing currency, ISO 4217).
+
+    `amount` is a Decimal read from the digits of the answer, never through a float, so
+    `1267.92865` stays exactly that and sums of charges add up to the cent (and below: the API
+    reports fractions of a cent). `raw` is the HTTP answer.
+    """
+
+    amount: Decimal
+    currency: str
+    raw: RawResponse | None = None
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+    def __repr__(self) -> str:
+        return f"Balance(amount={self.amount!r}, currency={self.currency!r})"
+
+
+class StatusResult(msgspec.Struct, frozen=True):
+    """The latest status of one sent message, from a status look-up.
+
+    The same names as a `StatusCallback`, so code that keeps the latest status can take either:
+    `status` is a `MessageStatus` (`code`, `name`, `description`, `is_final`, `is_success`,
+    `is_failure`), with unknown codes and names kept as the API sent them; `timestamp` is when
+    it last changed, as an aware UTC datetime (None when the API did not say). `raw` is the
+    HTTP answer.
+    """
+
+    api_message_id: str
+    status: MessageStatus
+    timestamp: datetime | None = None
+    raw: RawResponse | None = None
+
+    def __repr__(self) -> str:
+        when = self.timestamp.isoformat() if self.timestamp is not None else None
+        return (
+            f"StatusResult(api_message_id={self.api_message_id!r}, status={self.status!r},"
+            f" timestamp={when!r})"
         )

@@ -5,6 +5,9 @@ differently (`from_` and `from_value`, UNSET and None, a `messages` list and a w
 `messages.message` list). Everything above this module sees one neutral shape, so a spec change
 that renames a wire field is a change here and nowhere else.
 
+The same holds for the HTTP integration's GET send and the two look-ups (balance, message
+status): their answers reach the client as plain tuples, the balance as an exact Decimal.
+
 XML support is imported on first use: JSON-only programs never load it.
 """
 
@@ -12,10 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+import msgspec
 from clickatell_wire import models, operations
-from clickatell_wire.transport import Response, RetryLike, TimeoutLike, Transport
+from clickatell_wire.transport import (
+    Response,
+    RetryLike,
+    TimeoutLike,
+    Transport,
+    WireDecodeError,
+)
 from msgspec import UNSET
 
 if TYPE_CHECKING:
@@ -23,7 +35,22 @@ if TYPE_CHECKING:
 
     from .config import Format
 
-__all__ = ["Envelope", "Outgoing", "WireEntry", "build_request", "post", "read_envelope"]
+__all__ = [
+    "Envelope",
+    "Outgoing",
+    "WireBalance",
+    "WireEntry",
+    "WireStatus",
+    "build_request",
+    "get_balance",
+    "get_status",
+    "post",
+    "read_balance",
+    "read_envelope",
+    "read_get_envelope",
+    "read_status",
+    "send_get",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +133,173 @@ def read_envelope(response: Response) -> Envelope:
     if isinstance(decoded, models.SendMessagesResponse):
         return _from_json(decoded)
     return _from_xml(decoded)
+
+
+def send_get(
+    transport: Transport,
+    message: Outgoing,
+    numbers: list[str],
+    *,
+    headers: Mapping[str, str] | None,
+    timeout: TimeoutLike,
+    retries: RetryLike,
+) -> Response:
+    """The HTTP integration's GET send: only `to`, `content` and `from` exist there.
+
+    The generated operation writes the query as the spec says (`to` as one comma-separated
+    value, every value percent-encoded with nothing left safe) and the transport appends the
+    key as `apiKey=`; the caller has already refused every other option.
+    """
+    return operations.send_message_http(
+        transport,
+        to=numbers,
+        content=message.content,
+        from_=message.from_,
+        headers=headers,
+        timeout=timeout,
+        retries=retries,
+    )
+
+
+def read_get_envelope(response: Response) -> Envelope:
+    """A GET send's answer: the send envelope, or the look-up error shape for 400/401/429/503."""
+    decoded = operations.decode_send_message_http(response)
+    if isinstance(decoded, models.SendMessagesResponse):
+        return _from_json(decoded)
+    return _error_envelope(decoded)
+
+
+# -- look-ups ---------------------------------------------------------------------------------
+
+
+class WireBalance(NamedTuple):
+    """The balance exactly as written in the answer (never through a float) and its currency."""
+
+    amount: Decimal
+    currency: str
+
+
+class WireStatus(NamedTuple):
+    """A status answer's fields, None wherever the API left one out."""
+
+    message_id: str | None
+    code: int | None
+    name: str | None
+    description: str | None
+    timestamp: datetime | None
+
+
+class _ExactBalance(msgspec.Struct):
+    # msgspec reads a JSON number into a Decimal from its digits, so 1267.92865 stays exact;
+    # the generated model says `float` (the spec's `type: number`), which would round it.
+    balance: Decimal
+
+
+_exact_balance = msgspec.json.Decoder(_ExactBalance, strict=False)
+_error_decoder = msgspec.json.Decoder(models.ErrorResponse, strict=False)
+_NO_ERROR = Envelope(None, None, None, None)
+
+
+def get_balance(
+    transport: Transport,
+    *,
+    headers: Mapping[str, str] | None,
+    timeout: TimeoutLike,
+    retries: RetryLike,
+) -> Response:
+    """`GET /public-client/balance` with the generated operation."""
+    return operations.get_balance(transport, headers=headers, timeout=timeout, retries=retries)
+
+
+def get_status(
+    transport: Transport,
+    message_id: str,
+    *,
+    headers: Mapping[str, str] | None,
+    timeout: TimeoutLike,
+    retries: RetryLike,
+) -> Response:
+    """`GET /public-client/message/status?messageId=...` with the generated operation."""
+    return operations.get_message_status(
+        transport, message_id=message_id, headers=headers, timeout=timeout, retries=retries
+    )
+
+
+def read_balance(response: Response) -> tuple[Envelope, WireBalance | None]:
+    """The error fields and, when the answer is a balance, the balance.
+
+    Raises `WireDecodeError` when the body is neither a balance nor an error document.
+    """
+    try:
+        decoded = operations.decode_get_balance(response)
+    except WireDecodeError:
+        if response.status < 300:
+            # A 200 that is not a balance may still be a request-level error (the send has been
+            # seen to answer errors with 200); read it as one before calling it unreadable.
+            return _error_or_raise(response)
+        raise
+    if isinstance(decoded, models.ErrorResponse):
+        return _error_envelope(decoded), None
+    try:
+        amount = _exact_balance.decode(response.body).balance
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:  # the model read it: unlikely
+        raise WireDecodeError(f"BalanceResponse: {exc}", response) from exc
+    if not amount.is_finite():
+        raise WireDecodeError("BalanceResponse: the balance is not a finite number", response)
+    return _NO_ERROR, WireBalance(amount, decoded.currency)
+
+
+def read_status(response: Response) -> tuple[Envelope, WireStatus | None]:
+    """The error fields and, when the answer is a status document, its status fields.
+
+    A 200 status document may carry error fields too (the spec allows them); both are returned
+    and the caller decides. Raises `WireDecodeError` for an unreadable body.
+    """
+    decoded = operations.decode_get_message_status(response)
+    if isinstance(decoded, models.ErrorResponse):
+        return _error_envelope(decoded), None
+    status = WireStatus(
+        _none(decoded.message_id),
+        _none(decoded.status_code),
+        _none(decoded.status),
+        _none(decoded.status_description),
+        _from_millis(_none(decoded.timestamp)),
+    )
+    envelope = Envelope(
+        _none(decoded.error_code), _none(decoded.error), _none(decoded.error_description), None
+    )
+    return envelope, status
+
+
+def _error_or_raise(response: Response) -> tuple[Envelope, None]:
+    try:
+        envelope = _error_envelope(_error_decoder.decode(response.body))
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        envelope = _NO_ERROR
+    if envelope.error_code is None and not envelope.error:
+        raise WireDecodeError("BalanceResponse: neither a balance nor an error", response)
+    return envelope, None
+
+
+def _error_envelope(doc: models.ErrorResponse) -> Envelope:
+    return Envelope(_none(doc.error_code), _none(doc.error), _none(doc.error_description), None)
+
+
+# 1e11 is 1973 as milliseconds but the year 5138 as seconds (the rule `callbacks` uses too).
+_MILLISECONDS_FROM = 100_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _from_millis(value: int | None) -> datetime | None:
+    """Epoch milliseconds (the spec's unit) as an aware UTC datetime; None if out of range."""
+    if value is None:
+        return None
+    try:
+        if abs(value) >= _MILLISECONDS_FROM:
+            return _EPOCH + timedelta(milliseconds=value)
+        return _EPOCH + timedelta(seconds=value)
+    except OverflowError:
+        return None
 
 
 def _from_json(doc: models.SendMessagesResponse) -> Envelope:
