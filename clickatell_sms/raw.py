@@ -1,4 +1,4 @@
-"""The raw HTTP exchange, kept on every result and error so a user can debug what really came back."""
+"""The raw HTTP exchange, kept on every result and error so users can see what really came back."""
 
 from __future__ import annotations
 

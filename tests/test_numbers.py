@@ -266,7 +266,9 @@ def test_normalize_many_gives_the_same_verdicts_as_one_at_a_time() -> None:
     with pytest.raises(ValidationError) as caught:
         normalize_many(["27821234567", "447911123456", "27abc"])
     assert caught.value.field == "to[2]"
-    assert caught.value.problem == pytest.raises(ValidationError, normalize_number, "27abc").value.problem
+    with pytest.raises(ValidationError) as alone:
+        normalize_number("27abc")
+    assert caught.value.problem == alone.value.problem
 
 
 def test_normalize_many_remembered_verdicts_never_differ_from_the_full_answer() -> None:
