@@ -36,11 +36,18 @@ class ValidationError(ClickatellError, ValueError):
 
 
 class TransportError(ClickatellError):
-    """The request got no HTTP answer, and provably never reached the API (safe to send again)."""
+    """No HTTP answer, and nothing was done that a retry could repeat (safe to try again).
+
+    For a send that means the request provably never reached the API; for the read-only
+    look-ups (balance, status) any failure to get an answer is reported this way.
+    """
 
 
 class TimeoutError(TransportError):
-    """Connecting took longer than the configured connect timeout."""
+    """Connecting timed out (or, for a read-only look-up, waiting for its answer did).
+
+    A send whose answer timed out is an `OutcomeUnknownError` instead: it may have been sent.
+    """
 
 
 class ConnectionError(TransportError):
