@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from .cli_bulk import add_parser as add_bulk_parser
 from .config import API_KEY_ENV, BASE_URL_ENV
 from .errors import (
     ClickatellError,
@@ -94,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log requests and retry decisions"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for add in (_add_send, _add_estimate, _add_balance, _add_status, _add_listen, _add_sandbox):
+    adders = (_add_send, _add_estimate, _add_balance, _add_status, _add_listen, _add_sandbox)
+    for add in (*adders, add_bulk_parser):
         add(commands)
     return parser
 

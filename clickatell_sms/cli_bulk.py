@@ -1,0 +1,377 @@
+"""`clickatell-sms bulk`: a campaign from a CSV file, in one command, safe to kill and resume.
+
+    clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
+    clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
+
+The key and base URL come from CLICKATELL_API_KEY and CLICKATELL_BASE_URL, as for the client
+(never from the command line, where other users could read it in the process list).
+
+Exit status: 0 every row accepted; 1 some rows rejected, failed or unknown; 2 a usage or input
+error (nothing was sent); 3 stopped after repeated authentication/account errors; 130
+interrupted. With `--json`, the last line of standard output is the summary as one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import IO, Any, Final
+
+from .bulk import BulkResult, BulkSummary, Progress, send_many
+from .csv_input import CSVInputError, CSVSource, Template, scan_file
+from .errors import ClickatellError, ValidationError
+from .journal import JournalError
+
+__all__ = ["add_parser", "main", "run"]
+
+EXIT_OK: Final = 0
+EXIT_INCOMPLETE: Final = 1
+EXIT_USAGE: Final = 2
+EXIT_STOPPED: Final = 3
+EXIT_INTERRUPTED: Final = 130
+_BAD_ROWS_SHOWN: Final = 20
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add `bulk` to the `clickatell-sms` command's subparsers; `run(args)` carries it out."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "bulk",
+        help="send one message (or a template) to every number in a CSV file",
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_EPILOG,
+    )
+    add_arguments(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
+_EPILOG: Final = """\
+Every row ends accepted, rejected (with the API's code), failed (not sent) or unknown (the
+connection broke after the request was written, so it may have been sent). A journal
+(default FILE.journal) records each request before it is sent; --resume continues a run that
+stopped, never sending an answered request again. Unknown requests are listed, with their
+client message IDs, and sent again only with --resend-unknown (after you have checked, e.g.
+with delivery callbacks, that they did not arrive).
+
+exit status: 0 all accepted, 1 some not accepted, 2 usage or input error, 3 stopped after
+repeated account errors, 130 interrupted."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `bulk` (shared by `python -m clickatell_sms.cli_bulk`)."""
+    source = parser.add_argument_group("input")
+    source.add_argument(
+        "--csv", required=True, metavar="FILE", help="CSV with a header row ('-': stdin)"
+    )
+    source.add_argument("--column", default="to", help="the column with the numbers (default: to)")
+    source.add_argument("--encoding", default="utf-8", help="the file's encoding (default: utf-8)")
+    source.add_argument(
+        "--delimiter", default=",", help="the field separator: one character or 'tab' (default: ,)"
+    )
+    text = source.add_mutually_exclusive_group(required=True)
+    text.add_argument("--content", help="the message, the same for every row")
+    text.add_argument(
+        "--content-column", metavar="COLUMN", help="a column holding each row's message"
+    )
+    text.add_argument(
+        "--template",
+        help="a message with {column} fields, filled from each row (use {{ and }} for braces)",
+    )
+
+    message = parser.add_argument_group("message options")
+    message.add_argument(
+        "--from", dest="from_", metavar="NUMBER", help="a two-way number to send from"
+    )
+    message.add_argument("--validity", type=int, metavar="MINUTES", help="validity period, minutes")
+    message.add_argument(
+        "--default-region", metavar="CC", help="ISO country for national numbers (e.g. ZA)"
+    )
+    message.add_argument(
+        "--client-message-id", metavar="PREFIX", help="prefix of each request's clientMessageId"
+    )
+    message.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="send a number again when it repeats with the same message (default: once)",
+    )
+
+    run_group = parser.add_argument_group("run")
+    run_group.add_argument(
+        "--base-url", help="API base URL (default: $CLICKATELL_BASE_URL or the live API)"
+    )
+    run_group.add_argument("--format", choices=("json", "xml"), default=None, help="body format")
+    run_group.add_argument(
+        "--concurrency", type=int, default=4, help="requests in parallel (default: 4)"
+    )
+    run_group.add_argument(
+        "--rate-limit", type=float, metavar="N", help="at most N messages per second"
+    )
+    run_group.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="connect and read timeout"
+    )
+    run_group.add_argument(
+        "--retries", type=int, metavar="N", help="retries of 429/503/refused connections"
+    )
+    run_group.add_argument(
+        "--stop-after",
+        type=int,
+        default=3,
+        metavar="N",
+        help="stop after N consecutive authentication/account errors (default: 3)",
+    )
+
+    state = parser.add_argument_group("journal and results")
+    journal = state.add_mutually_exclusive_group()
+    journal.add_argument(
+        "--journal", metavar="FILE", help="the journal to create (default: CSV.journal)"
+    )
+    journal.add_argument(
+        "--resume", metavar="JOURNAL", help="continue the run this journal records"
+    )
+    state.add_argument(
+        "--resend-unknown",
+        nargs="?",
+        const="all",
+        metavar="IDS",
+        help="with --resume: send the unknown requests again (all, or these comma-separated"
+        " client message IDs)",
+    )
+    state.add_argument(
+        "--journal-sync",
+        choices=("normal", "full"),
+        default="normal",
+        help="full: fsync every journal commit (survives power loss; slower)",
+    )
+    state.add_argument(
+        "--output", metavar="FILE", help="per-row results: .csv or .jsonl ('-': stdout)"
+    )
+    state.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
+    state.add_argument(
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
+        help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out `bulk` with parsed arguments; returns the exit status."""
+    err = sys.stderr
+    try:
+        template = None if args.template is None else Template(args.template)
+    except ValueError as exc:
+        return _usage(str(exc))
+    if args.resend_unknown is not None and args.resume is None:
+        return _usage("--resend-unknown needs --resume JOURNAL")
+    if args.concurrency < 1:
+        return _usage("--concurrency must be at least 1")
+    if args.delimiter in ("\\t", "tab"):
+        args.delimiter = "\t"
+    if len(args.delimiter) != 1:
+        return _usage("--delimiter must be one character (or 'tab')")
+
+    path = None if args.csv == "-" else Path(args.csv)
+    identity = {
+        "column": args.column,
+        "content_column": args.content_column or "",
+        "template": args.template or "",
+        "encoding": args.encoding,
+    }
+    total = None
+    try:
+        if path is not None:
+            facts = scan_file(path, args.encoding)
+            identity["input_sha256"] = facts.sha256
+            total = max(0, facts.lines - 1)
+        else:
+            identity["input_sha256"] = "stdin"
+    except CSVInputError as exc:
+        return _usage(str(exc))
+    except (OSError, LookupError) as exc:
+        return _usage(f"{args.csv}: {exc}")
+
+    journal = args.resume or args.journal
+    if journal is None and path is not None:
+        journal = f"{path}.journal"
+
+    from .client import Client
+
+    stream: IO[bytes] = sys.stdin.buffer if path is None else path.open("rb")
+    try:
+        source = CSVSource(
+            stream,
+            name=args.csv if path is not None else "<stdin>",
+            column=args.column,
+            content_column=args.content_column,
+            template=template,
+            encoding=args.encoding,
+            delimiter=args.delimiter,
+        )
+        client = Client(
+            base_url=args.base_url,
+            format=args.format,
+            default_region=args.default_region,
+            timeout=args.timeout,
+            retries=args.retries,
+            max_connections=max(args.concurrency, 1),
+        )
+    except (CSVInputError, ValidationError, ValueError, LookupError) as exc:
+        if path is not None:
+            stream.close()
+        return _usage(str(exc))
+
+    reporter = _BadRows(source.name, err)
+    options: dict[str, Any] = {}
+    if args.from_ is not None:
+        options["from_"] = args.from_
+    if args.validity is not None:
+        options["validity_period"] = args.validity
+    if args.client_message_id is not None:
+        options["client_message_id"] = args.client_message_id
+    resend: bool | list[str] = False
+    if args.resend_unknown == "all":
+        resend = True
+    elif args.resend_unknown:
+        resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
+    progress: bool | Progress = False
+    if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
+        progress = Progress(total, bar=True)
+    elif args.progress == "plain":
+        progress = Progress(total, bar=False, every=5.0)
+
+    summary: BulkSummary | None = None
+    status = EXIT_OK
+    try:
+        with client:
+            summary = send_many(
+                client,
+                source,
+                args.content,
+                concurrency=args.concurrency,
+                rate_limit=args.rate_limit,
+                journal=journal,
+                resume=args.resume is not None,
+                resend_unknown=resend,
+                on_result=reporter,
+                progress=progress,
+                output=args.output,
+                unique=not args.allow_duplicates,
+                stop_after=args.stop_after,
+                journal_sync=args.journal_sync,
+                identity=identity,
+                total=total,
+                **options,
+            )
+    except (JournalError, ValidationError) as exc:
+        return _usage(str(exc))
+    except CSVInputError as exc:
+        print(f"clickatell-sms bulk: {exc}", file=err)
+        summary = getattr(exc, "bulk_summary", None)
+        status = EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        print("clickatell-sms bulk: interrupted; requests in flight were journalled", file=err)
+        summary = getattr(exc, "bulk_summary", None)
+        status = EXIT_INTERRUPTED
+    except (ClickatellError, OSError, sqlite3.Error) as exc:
+        summary = getattr(exc, "bulk_summary", None)
+        if summary is None:  # raised before anything was sent
+            return _usage(str(exc))
+        print(f"clickatell-sms bulk: stopped: {exc}", file=err)
+        status = EXIT_INCOMPLETE
+    finally:
+        if isinstance(progress, Progress):
+            progress.close()
+        if path is not None:
+            stream.close()
+    reporter.finish()
+    if summary is None:
+        return status
+    _print_summary(summary, args, journal)
+    if status != EXIT_OK:
+        return status
+    if summary.stopped is not None:
+        return EXIT_STOPPED
+    return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
+
+
+class _BadRows:
+    """Reports bad input rows on standard error as they are found (the first few, then a count)."""
+
+    def __init__(self, name: str, stream: IO[str]) -> None:
+        self._name = name
+        self._stream = stream
+        self.count = 0
+
+    def __call__(self, result: BulkResult) -> None:
+        if result.error != "invalid" or result.earlier:
+            return
+        self.count += 1
+        if self.count <= _BAD_ROWS_SHOWN:
+            print(f"{self._name}: line {result.row}: {result.description}", file=self._stream)
+
+    def finish(self) -> None:
+        if self.count > _BAD_ROWS_SHOWN:
+            print(
+                f"{self._name}: {self.count - _BAD_ROWS_SHOWN} more bad rows not shown"
+                " (all are in --output, error 'invalid')",
+                file=self._stream,
+            )
+
+
+def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str | None) -> None:
+    err = sys.stderr
+    rate = summary.total / summary.duration if summary.duration > 0 else 0.0
+    lines = [
+        f"{summary.total} rows: {summary.accepted} accepted, {summary.rejected} rejected"
+        f" ({summary.duplicates} duplicates), {summary.failed} failed ({summary.invalid}"
+        f" invalid), {summary.unknown} unknown",
+        f"{summary.batches} requests in {summary.duration:.1f} s ({rate:.0f} rows/s)"
+        + (f"; {summary.earlier} rows settled by earlier runs" if summary.earlier else ""),
+    ]
+    if summary.stopped:
+        lines.append(f"STOPPED: {summary.stopped}")
+    if summary.unknown_batches:
+        lines.append(
+            f"{len(summary.unknown_batches)} requests have an unknown outcome (they may have"
+            " been sent); check them, e.g. with delivery callbacks, before sending them again:"
+        )
+        for batch in summary.unknown_batches[:20]:
+            lines.append(
+                f"  clientMessageId {batch.client_message_id}: {batch.recipients} recipients"
+            )
+        if len(summary.unknown_batches) > 20:
+            lines.append(f"  ... and {len(summary.unknown_batches) - 20} more (see --json)")
+        if journal:
+            lines.append(f"  to send them again: --resume {journal} --resend-unknown [ID,ID...]")
+    if (summary.failed > summary.invalid or summary.stopped) and journal:
+        lines.append(f"rows not sent are sent by: --resume {journal}")
+    out = sys.stdout if not args.json else err
+    for line in lines:
+        print(line, file=out)
+    if args.json:
+        print(json.dumps(summary.to_dict()), flush=True)
+
+
+def _usage(message: str) -> int:
+    print(f"clickatell-sms bulk: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m clickatell_sms.cli_bulk ...`: the subcommand on its own."""
+    parser = argparse.ArgumentParser(
+        prog="clickatell-sms bulk",
+        description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""CSV input for bulk sends, and the `bulk` command: clear errors with line numbers, exit codes."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clickatell_sms import cli_bulk
+from clickatell_sms.bulk import BadRow, Recipient
+from clickatell_sms.csv_input import CSVInputError, CSVSource, Template, scan_file
+from clickatell_sms.sandbox import Sandbox
+
+
+def source(text: bytes, **options: object) -> CSVSource:
+    return CSVSource(io.BytesIO(text), name="people.csv", **options)  # type: ignore[arg-type]
+
+
+# -- the reader -----------------------------------------------------------------------------------
+
+
+def test_rows_stream_with_their_line_numbers() -> None:
+    rows = list(source(b"to,name\n27820000001,Ann\n\n27820000002,Bob\n"))
+    assert rows == [Recipient("27820000001", None, 2), Recipient("27820000002", None, 4)]
+
+
+def test_a_missing_column_fails_at_line_1() -> None:
+    with pytest.raises(CSVInputError) as raised:
+        source(b"phone,name\n27820000001,Ann\n")
+    assert raised.value.line == 1
+    assert "no column 'to'" in str(raised.value) and "phone, name" in str(raised.value)
+    assert str(raised.value).startswith("people.csv: line 1:")
+
+
+def test_an_empty_file_needs_a_header() -> None:
+    with pytest.raises(CSVInputError, match="empty"):
+        source(b"")
+
+
+def test_short_long_and_empty_rows_are_bad_rows_with_their_line() -> None:
+    rows = list(source(b'to,name\n27820000001\n27820000002,"a",b\n,Cy\n27820000004,Di\n'))
+    assert [type(r) for r in rows] == [BadRow, BadRow, BadRow, Recipient]
+    assert [r.row for r in rows] == [2, 3, 4, 5]
+    assert "has 1 fields, the header has 2" in rows[0].reason  # type: ignore[union-attr]
+    assert "no number" in rows[2].reason  # type: ignore[union-attr]
+
+
+def test_malformed_quoting_is_a_bad_row_and_reading_goes_on() -> None:
+    rows = list(source(b'to,name\n27820000001,"Ann"x\n27820000002,Bob\n'))
+    assert isinstance(rows[0], BadRow) and rows[0].row == 2 and "not valid CSV" in rows[0].reason
+    assert rows[1] == Recipient("27820000002", None, 3)
+
+
+def test_a_quoted_field_over_several_lines_keeps_the_starting_line() -> None:
+    rows = list(source(b'to,msg\n27820000001,"two\nlines"\n27820000002,x\n', content_column="msg"))
+    assert rows == [Recipient("27820000001", "two\nlines", 2), Recipient("27820000002", "x", 4)]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header() -> None:
+    rows = list(source("\ufeffto\n27820000001\n".encode()))
+    assert rows == [Recipient("27820000001", None, 2)]
+
+
+def test_non_utf8_is_reported_with_line_and_column(tmp_path: Path) -> None:
+    data = b"to,name\n27820000001,Ann\n27820000002,Jos\xe9\n"
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(data)
+    with pytest.raises(CSVInputError) as scanned:
+        scan_file(path)
+    assert scanned.value.line == 3 and "column 16" in str(scanned.value)
+    assert "--encoding" in str(scanned.value)
+    with pytest.raises(CSVInputError) as streamed:
+        list(source(data))
+    assert streamed.value.line == 3
+    rows = list(source(data, encoding="cp1252", content_column="name"))
+    assert rows[1] == Recipient("27820000002", "José", 3)
+
+
+def test_scan_counts_lines_and_hashes(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    path.write_bytes(b"to\n1\n2")
+    facts = scan_file(path)
+    assert (facts.lines, facts.size) == (3, 6) and len(facts.sha256) == 64
+
+
+def test_templates_fill_columns_and_nothing_else() -> None:
+    rows = list(source(b"to,name\n27820000001,Ann\n", template=Template("Hi {name} {{ok}}")))
+    assert rows == [Recipient("27820000001", "Hi Ann {ok}", 2)]
+    for unsafe in ("{name.__class__}", "{name[0]}", "{0}", "{}", "{name!r}", "{name:>10}"):
+        with pytest.raises(ValueError, match="template"):
+            Template(unsafe)
+    with pytest.raises(CSVInputError, match=r"\{nmae\}") as raised:
+        source(b"to,name\n", template=Template("Hi {nmae}"))
+    assert raised.value.line == 1
+
+
+def test_a_template_that_renders_empty_is_a_bad_row() -> None:
+    rows = list(source(b"to,name\n27820000001,\n", template=Template("{name}")))
+    assert isinstance(rows[0], BadRow) and "empty" in rows[0].reason
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    with Sandbox(api_keys=("key",), balance=10**9) as sb:
+        monkeypatch.setenv("CLICKATELL_API_KEY", "key")
+        monkeypatch.setenv("CLICKATELL_BASE_URL", sb.base_url)
+        yield sb
+
+
+def run(*argv: str) -> int:
+    return cli_bulk.main(list(argv))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_bad_rows_are_reported_and_good_rows_still_go(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = write(
+        tmp_path / "people.csv",
+        "to,name\n27820000001,Ann\nhello,Bob\n27820000003\n27820000004,Di\n",
+    )
+    status = run("--csv", str(people), "--template", "Hi {name}", "--json", "--progress", "none")
+    out, err = capsys.readouterr()
+    assert status == 1
+    assert "people.csv: line 3: contains letters" in err
+    assert "people.csv: line 4: has 1 fields, the header has 2" in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["accepted"], summary["failed"], summary["invalid"]) == (2, 2, 2)
+    assert sorted(m.content for m in sandbox.messages()) == ["Hi Ann", "Hi Di"]
+    assert (tmp_path / "people.csv.journal").exists()
+
+
+def test_everything_accepted_exits_0_and_a_second_run_is_refused(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = write(tmp_path / "p.csv", "to\n27820000001\n27820000002\n")
+    assert run("--csv", str(people), "--content", "hello", "--progress", "none") == 0
+    assert "2 rows: 2 accepted" in capsys.readouterr().out
+    assert run("--csv", str(people), "--content", "hello") == 2
+    assert "exists already" in capsys.readouterr().err
+    assert run("--csv", str(people), "--content", "hello", "--resume", f"{people}.journal") == 0
+    assert len(sandbox.messages()) == 2  # the resume sent nothing again
+
+
+def test_input_errors_exit_2_before_sending(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong_column = write(tmp_path / "a.csv", "phone\n27820000001\n")
+    assert run("--csv", str(wrong_column), "--content", "hi") == 2
+    assert "a.csv: line 1: the header has no column 'to'" in capsys.readouterr().err
+    latin = tmp_path / "b.csv"
+    latin.write_bytes(b"to,name\n27820000001,Ann\n27820000002,Jos\xe9\n")
+    assert run("--csv", str(latin), "--template", "Hi {name}") == 2
+    assert "b.csv: line 3: is not valid utf-8" in capsys.readouterr().err
+    assert run("--csv", str(wrong_column), "--column", "phone", "--template", "{x.y}") == 2
+    assert run("--csv", str(tmp_path / "missing.csv"), "--content", "hi") == 2
+    assert not sandbox.messages()
+
+
+def test_output_file_and_json_summary(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = write(tmp_path / "p.csv", "number\n27820000001\n27820000001\n")
+    results = tmp_path / "r.jsonl"
+    status = run(
+        "--csv",
+        str(people),
+        "--column",
+        "number",
+        "--content",
+        "hi",
+        "--output",
+        str(results),
+        "--json",
+        "--progress",
+        "none",
+    )
+    assert status == 1  # the repeat is rejected (sent once)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["duplicates"] == 1 and summary["accepted"] == 1
+    lines = [json.loads(line) for line in results.read_text().splitlines()]
+    assert {line["status"] for line in lines} == {"accepted", "rejected"}
+
+
+def test_stopped_on_account_errors_exits_3(
+    sandbox: Sandbox,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    people = write(tmp_path / "p.csv", "to\n" + "".join(f"2782{i:07d}\n" for i in range(2000)))
+    monkeypatch.setenv("CLICKATELL_API_KEY", "revoked")
+    assert run("--csv", str(people), "--content", "hi", "--concurrency", "1") == 3
+    out = capsys.readouterr().out
+    assert "STOPPED" in out and "--resume" in out
+    monkeypatch.setenv("CLICKATELL_API_KEY", "key")
+    assert run("--csv", str(people), "--content", "hi", "--resume", f"{people}.journal") == 0
+    assert len(sandbox.messages()) == 2000
+
+
+def test_missing_api_key_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
+    people = write(tmp_path / "p.csv", "to\n27820000001\n")
+    assert run("--csv", str(people), "--content", "hi") == 2
+    assert "CLICKATELL_API_KEY" in capsys.readouterr().err
