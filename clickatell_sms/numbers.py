@@ -37,10 +37,12 @@ _SEPARATORS: Final = re.compile(r"[\s\-.()/\u2010-\u2015]+")
 # that phonenumbers would try to strip. Filled lazily, one country code at a time.
 _fast_rules: dict[int, tuple[frozenset[int], re.Pattern[str] | None]] = {}
 
-# Fast-path verdicts by (first digits, length), for normalize_many; see _fast_verdict.
-_VERDICT_DIGITS: Final = 9
-_VERDICT_CACHE_SIZE: Final = 100_000
+# normalize_many's memory of fast-path verdicts: first three digits -> how many leading digits
+# decide the verdict, and (those digits, length) -> the verdict. Both stay small: a few entries
+# per country code and length.
 _LITERAL_ALTERNATION: Final = re.compile(r"[0-9]+(?:\|[0-9]+)*")
+_VERDICT_CACHE_SIZE: Final = 10_000  # a bound for odd inputs; real campaigns need far fewer
+_deciding: dict[str, int] = {}
 _fast_verdicts: dict[tuple[str, int], bool] = {}
 _country_codes: dict[str, int] = {}
 
@@ -68,10 +70,10 @@ def normalize_many(
     """`normalize_number` over a whole request's recipients, refusals naming `to[i]`.
 
     The same verdicts as calling `normalize_number` on each, but this loop runs for every
-    recipient of every request, so the fast path is inlined and its verdict is remembered by
-    the number's first digits and length where those alone decide it (see `_verdict_key`).
+    recipient of every request, so the fast path's verdict is remembered by the few leading
+    digits that decide it (see `_deciding_digits`) and the number's length.
     """
-    codes = _country_codes or _load_country_codes()
+    deciding = _deciding
     verdicts = _fast_verdicts
     out: list[str] = []
     append = out.append
@@ -82,10 +84,18 @@ def normalize_many(
             and raw.isdigit()
             and raw.isascii()
         ):
-            key = (raw[:_VERDICT_DIGITS], len(raw))
-            verdict = verdicts.get(key)
-            if verdict is None:
-                verdict = _fast_verdict(raw, codes, key)
+            count = deciding.get(raw[:4])
+            if count is None:
+                count = _deciding_digits(raw)
+            if count:
+                key = (raw[:count], len(raw))
+                verdict = verdicts.get(key)
+                if verdict is None:
+                    if len(verdicts) >= _VERDICT_CACHE_SIZE:
+                        verdicts.clear()
+                    verdict = verdicts[key] = _fast_international(raw) is not None
+            else:
+                verdict = _fast_international(raw) is not None
             if verdict:
                 append(raw)
                 continue
@@ -93,35 +103,36 @@ def normalize_many(
     return out
 
 
-def _fast_verdict(digits: str, codes: dict[str, int], key: tuple[str, int]) -> bool:
-    """Whether the fast path accepts `digits`; remembered under `key` when the key decides it.
+def _deciding_digits(digits: str) -> int:
+    """How many leading digits, with the length, decide the fast path's verdict (0: not known).
 
     The verdict depends on the country code, the national number's length, its first digit and
     whether the country's national-prefix pattern matches its start. When that pattern is a
-    plain list of digit strings (as for most countries: "0", "0|180020"), the first
-    `_VERDICT_DIGITS` digits and the length decide all of it, so the answer can be reused for
-    every number that shares them: campaigns repeat operator prefixes endlessly.
+    plain list of digit strings (most countries: "0", "0|180020"), the country code plus the
+    longest of those strings that starts with the national number's first digit decide it, so
+    the answer holds for every number sharing them: a campaign needs a handful of entries.
+    Keyed by the first four digits, which fix the country code and that first digit.
     """
-    accepted = _fast_international(digits) is not None
+    codes = _country_codes or _load_country_codes()
     if digits[0] == "0":
-        cacheable = True
+        count = 1
     else:
-        country_code = next(
-            (c for c in (codes.get(digits[:w]) for w in (1, 2, 3)) if c is not None), None
-        )
-        if country_code is None:
-            cacheable = True
+        width = next((w for w in (1, 2, 3) if digits[:w] in codes), 0)
+        if not width:
+            count = 3
         else:
-            width = len(str(country_code))
-            prefix = _fast_rules[country_code][1] if country_code in _fast_rules else None
-            literal = prefix is None or _LITERAL_ALTERNATION.fullmatch(prefix.pattern)
-            longest = max((len(p) for p in prefix.pattern.split("|")), default=0) if prefix else 0
-            cacheable = bool(literal) and width + max(longest, 1) <= _VERDICT_DIGITS
-    if cacheable:
-        if len(_fast_verdicts) >= _VERDICT_CACHE_SIZE:
-            _fast_verdicts.clear()
-        _fast_verdicts[key] = accepted
-    return accepted
+            country_code = codes[digits[:width]]
+            _, prefix = _fast_rules.get(country_code) or _load_fast_rules(country_code)
+            if prefix is None:
+                count = width + 1
+            elif _LITERAL_ALTERNATION.fullmatch(prefix.pattern):
+                first = digits[width : width + 1]
+                starting = [len(p) for p in prefix.pattern.split("|") if p[0] == first]
+                count = width + max(starting, default=1)
+            else:
+                count = 0
+    _deciding[digits[:4]] = count
+    return count
 
 
 def find_duplicates(numbers: Sequence[str]) -> dict[int, int]:
