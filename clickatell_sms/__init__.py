@@ -82,7 +82,7 @@ __all__ = [
 
 _LAZY = {
     "Balance": "results",
-    "CallbackReceiver": "callbacks",
+    "CallbackReceiver": "receiver",
     "Client": "client",
     "ClientConfig": "config",
     "Estimate": "encoding",

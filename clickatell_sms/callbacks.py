@@ -1,7 +1,8 @@
-"""Reading Clickatell's delivery-status and reply (MO) callbacks, and a WSGI app that receives them.
+"""Reading Clickatell's delivery-status and reply (MO) callbacks into typed, immutable events.
 
 Clickatell calls an URL you configure per integration, by GET (fields in the query string) or by
-POST (a JSON body, or a form). This module turns any of those into a typed, immutable event.
+POST (a JSON body, or a form). This module turns any of those into a typed, immutable event; the
+WSGI app that receives them over HTTP is `receiver.CallbackReceiver` (also importable from here).
 
 Three rules shape it:
 
@@ -24,10 +25,9 @@ import codecs
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http import HTTPStatus
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote_to_bytes
@@ -37,13 +37,12 @@ from .redact import mask_number
 from .statuses import MessageStatus, status_from
 
 if TYPE_CHECKING:
-    from wsgiref.types import StartResponse, WSGIEnvironment
+    from .receiver import CallbackReceiver
 
 __all__ = [
     "CallbackReceiver",
     "ReplyCallback",
     "StatusCallback",
-    "handle_callback",
     "is_newer",
     "parse_callback_request",
     "parse_reply_callback",
@@ -53,7 +52,7 @@ __all__ = [
 logger = logging.getLogger("clickatell_sms.callbacks")
 
 CallbackSource = str | bytes | Mapping[str, object]
-Kind = Literal["status", "reply"]
+CallbackKind = Literal["status", "reply"]
 
 _STATUS_FIELDS = frozenset(
     {
@@ -178,20 +177,27 @@ class _Input:
     wire: dict[str, bytes] | None
 
 
+# A byte-order mark and blank space may come before a JSON body; neither is part of it.
+_BEFORE_JSON = b"\xef\xbb\xbf \t\r\n"
+
+
 def _load(source: CallbackSource) -> _Input:
     if isinstance(source, Mapping):
         return _from_mapping(source)
-    data = source.encode("utf-8") if isinstance(source, str) else bytes(source)
-    stripped = data.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith((b"{", b"[")):
-        return _from_json(stripped)
-    return _from_form(stripped.removeprefix(b"?"))
+    data = _utf8(source).lstrip(_BEFORE_JSON)
+    if data.startswith((b"{", b"[")):
+        return _from_json(data)
+    return _from_form(data)
+
+
+def _utf8(source: str | bytes) -> bytes:
+    return source.encode("utf-8") if isinstance(source, str) else bytes(source)
 
 
 def _from_form(data: bytes) -> _Input:
     """Split a query string or form body into fields, percent-decoding each value to bytes."""
     wire: dict[str, list[bytes]] = {}
-    for piece in data.split(b"&"):
+    for piece in data.removeprefix(b"?").split(b"&"):  # a query string may keep its "?"
         if not piece:
             continue
         name, _, value = piece.partition(b"=")
@@ -232,10 +238,16 @@ def _from_mapping(source: Mapping[str, object]) -> _Input:
     return _Input(raw=raw, values=values, wire=None)
 
 
+def _first(value: object) -> object:
+    """A field that a framework gave as a list of its copies is read from the first copy."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
 def _as_text(value: object) -> str | None:
     """One field as text: lists (as frameworks give) by their first item, numbers as written."""
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
+    value = _first(value)
     if value is None:
         return None
     if isinstance(value, str):
@@ -354,24 +366,26 @@ _ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 def _reply_text(source: _Input, charset: str | None) -> tuple[str | None, bytes | None, bool]:
     """The reply's text, the bytes it came from, and whether decoding was lossy."""
     codec = _codec_for(charset)
+    sent = _text_as_sent(source, codec)
+    if not isinstance(sent, bytes):
+        return sent, None, False
+    text, lossy = _decode(sent, codec)
+    return text, sent, lossy
+
+
+def _text_as_sent(source: _Input, codec: str) -> bytes | str | None:
+    """The reply text as it arrived: bytes still to decode, text already decoded, or None."""
     if source.wire is not None and "text" in source.wire:
-        data = source.wire["text"]
-        text, lossy = _decode(data, codec)
-        return text, data, lossy
-    value = source.raw.get("text")
-    if isinstance(value, list | tuple):
-        value = value[0] if value else None
+        return source.wire["text"]
+    value = _first(source.raw.get("text"))
     if value is None:
-        return None, None, False
+        return None
     if isinstance(value, bytes):
-        text, lossy = _decode(value, codec)
-        return text, value, lossy
+        return value
     text = str(value)
     if _looks_form_encoded(text, codec):
-        data = _form_unquote(text.encode("ascii"))
-        decoded, lossy = _decode(data, codec)
-        return decoded, data, lossy
-    return text, None, False
+        return _form_unquote(text.encode("ascii"))
+    return text
 
 
 def _looks_form_encoded(text: str, codec: str) -> bool:
@@ -458,7 +472,12 @@ def _reply(source: _Input) -> ReplyCallback:
 
 
 def parse_callback_request(
-    method: str, query_string: str | bytes, body: bytes, content_type: str | None
+    method: str,
+    query_string: str | bytes,
+    body: bytes,
+    content_type: str | None,
+    *,
+    default_kind: CallbackKind | None = None,
 ) -> StatusCallback | ReplyCallback:
     """Parse a callback request from any web framework, telling status from reply by its fields.
 
@@ -466,33 +485,19 @@ def parse_callback_request(
     sniffing) and falls back to the query string when the body is empty. Pass the query string
     as the raw bytes when the framework offers them; a str is encoded as UTF-8. A request that
     is neither kind (no statusCode/status and no replyMessageId/fromNumber/toNumber/text) is
-    refused; if you give each kind its own URL, call the matching parse_*_callback instead.
-    Raises ValidationError for anything that should be answered with 400.
+    read as `default_kind`, so a URL that only ever receives one kind can say which; without it
+    such a request is refused. Raises ValidationError for anything that should be answered
+    with 400.
     """
-    return _parse_request(method, query_string, body, content_type, fallback=None)
-
-
-# The name the project's docs use for framework integration; one function, two names.
-handle_callback = parse_callback_request
-
-
-def _parse_request(
-    method: str,
-    query_string: str | bytes,
-    body: bytes,
-    content_type: str | None,
-    fallback: Kind | None,
-) -> StatusCallback | ReplyCallback:
     verb = method.strip().upper()
-    query = query_string.encode("utf-8") if isinstance(query_string, str) else query_string
     if verb == "GET" or (verb == "POST" and not body.strip()):
-        source = _from_form(query.removeprefix(b"?"))
+        source = _from_form(_utf8(query_string))
     elif verb == "POST":
         source = _body(body, content_type)
     else:
         raise ValidationError("method", "callbacks come by GET or POST")
     _message_id(source.values)  # the most useful complaint comes first
-    kind = _kind_of(source) or fallback
+    kind = _kind_of(source) or default_kind
     if kind is None:
         raise ValidationError("callback", "neither a status callback nor a reply callback")
     return _status(source) if kind == "status" else _reply(source)
@@ -501,7 +506,7 @@ def _parse_request(
 def _body(body: bytes, content_type: str | None) -> _Input:
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media.endswith("json"):
-        return _from_json(body.lstrip(b"\xef\xbb\xbf \t\r\n"))
+        return _from_json(body.lstrip(_BEFORE_JSON))
     if media == "application/x-www-form-urlencoded":
         return _from_form(body.strip())
     if media.startswith("multipart/"):
@@ -509,7 +514,7 @@ def _body(body: bytes, content_type: str | None) -> _Input:
     return _load(body)
 
 
-def _kind_of(source: _Input) -> Kind | None:
+def _kind_of(source: _Input) -> CallbackKind | None:
     if any(name in source.raw for name in _REPLY_MARKERS):
         return "reply"
     if any(name in source.raw for name in _STATUS_MARKERS):
@@ -534,131 +539,13 @@ def is_newer(candidate: StatusCallback, current: StatusCallback) -> bool:
     return candidate.timestamp > current.timestamp
 
 
-# --------------------------------------------------------------------------------------------
-# The WSGI receiver
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name from here
 
+    def __getattr__(name: str) -> object:
+        # CallbackReceiver lives in .receiver, which imports this module; importing it lazily
+        # keeps `from clickatell_sms.callbacks import CallbackReceiver` working without a cycle.
+        if name == "CallbackReceiver":
+            from .receiver import CallbackReceiver
 
-class CallbackReceiver:
-    """A WSGI app that receives Clickatell callbacks and hands each one to your handler.
-
-    Mount it at the URL configured for the integration (any WSGI server: gunicorn, waitress,
-    wsgiref). It answers 200 "OK" once the handler returns, so keep handlers quick (queue slow
-    work). Responses:
-
-    * 200: parsed and handled. Also 200 when the event's kind has no handler (logged as a
-      warning), so a misrouted callback is not retried forever.
-    * 400 with a one-line plain-text reason: the request is not a readable callback.
-    * 405 for other methods, 413 for a body over `max_body_bytes`.
-    * A handler that raises is logged with its traceback on "clickatell_sms.callbacks", and
-      the request is answered with `handler_error_status` (200 by default). Clickatell retries
-      non-2xx answers, so a bug in a handler would otherwise become a retry storm; set 500 if
-      your handler is idempotent and you want failed events sent again.
-
-    With both handlers set, status and reply are told apart by their fields. With one handler
-    set (one receiver per URL), a callback whose fields do not say which kind it is is read as
-    that handler's kind. Duplicates and out-of-order events are normal; see `is_newer()`.
-    """
-
-    def __init__(
-        self,
-        on_status: Callable[[StatusCallback], None] | None = None,
-        on_reply: Callable[[ReplyCallback], None] | None = None,
-        *,
-        handler_error_status: int = 200,
-        max_body_bytes: int = 64 * 1024,
-    ) -> None:
-        if on_status is None and on_reply is None:
-            raise ValueError("CallbackReceiver needs on_status, on_reply or both")
-        self.on_status = on_status
-        self.on_reply = on_reply
-        self.handler_error_status = handler_error_status
-        self.max_body_bytes = max_body_bytes
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        if method not in {"GET", "POST"}:
-            return _respond(start_response, 405, "use GET or POST", [("Allow", "GET, POST")])
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _respond(start_response, 400, "bad callback: unreadable Content-Length")
-        if length > self.max_body_bytes:
-            return _respond(start_response, 413, "callback body too large")
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
-        try:
-            event = _parse_request(
-                method,
-                _wsgi_query(environ),
-                body,
-                environ.get("CONTENT_TYPE"),
-                fallback=self._only_kind(),
-            )
-        except ValidationError as error:
-            logger.warning("refused a callback: %s", error)
-            return _respond(start_response, 400, f"bad callback: {error}")
-        return _respond(start_response, self._dispatch(event), "OK")
-
-    def _only_kind(self) -> Kind | None:
-        if self.on_reply is None:
-            return "status"
-        if self.on_status is None:
-            return "reply"
-        return None
-
-    def _dispatch(self, event: StatusCallback | ReplyCallback) -> int:
-        try:
-            if isinstance(event, StatusCallback):
-                if self.on_status is None:
-                    return _unhandled("status", event.api_message_id)
-                self.on_status(event)
-            else:
-                if self.on_reply is None:
-                    return _unhandled("reply", event.api_message_id)
-                self.on_reply(event)
-        except Exception:
-            logger.exception(
-                "callback handler failed for messageId=%s; answered %d",
-                event.api_message_id,
-                self.handler_error_status,
-            )
-            return self.handler_error_status
-        return 200
-
-
-def _unhandled(kind: str, message_id: str) -> int:
-    logger.warning("a %s callback (messageId=%s) arrived with no handler for it", kind, message_id)
-    return 200
-
-
-def _wsgi_query(environ: WSGIEnvironment) -> bytes:
-    # PEP 3333 hands over the query string as bytes decoded with Latin-1; undo that losslessly.
-    query = str(environ.get("QUERY_STRING", ""))
-    try:
-        return query.encode("latin-1")
-    except UnicodeEncodeError:  # a server that decoded it some other way
-        return query.encode("utf-8")
-
-
-def _reason(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Status"
-
-
-def _respond(
-    start_response: StartResponse,
-    status: int,
-    text: str,
-    headers: Iterable[tuple[str, str]] = (),
-) -> list[bytes]:
-    body = (text + "\n").encode("utf-8")
-    start_response(
-        f"{status} {_reason(status)}",
-        [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            *headers,
-        ],
-    )
-    return [body]
+            return CallbackReceiver
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

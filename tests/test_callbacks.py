@@ -6,6 +6,8 @@ import http.client
 import json
 import logging
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -13,17 +15,18 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 
+import clickatell_sms
+from clickatell_sms import callbacks
 from clickatell_sms.callbacks import (
-    CallbackReceiver,
     ReplyCallback,
     StatusCallback,
-    handle_callback,
     is_newer,
     parse_callback_request,
     parse_reply_callback,
     parse_status_callback,
 )
 from clickatell_sms.errors import ValidationError
+from clickatell_sms.receiver import CallbackReceiver
 from clickatell_sms.statuses import KNOWN_STATUSES, STATUS_BY_NAME, MessageStatus, status_from
 
 JAN_17 = datetime(2018, 1, 17, 19, 35, 11, tzinfo=UTC)
@@ -287,7 +290,7 @@ def test_request_parsing_tells_status_from_reply() -> None:
         "POST", b"", b'{"messageId": "m1", "fromNumber": "1", "text": "hey"}', "application/json"
     )
     assert isinstance(reply, ReplyCallback) and reply.text == "hey"
-    form = handle_callback(
+    form = parse_callback_request(
         "POST",
         "",
         b"messageId=m1&replyMessageId=r&text=%00h%00i&charset=UTF-16BE",
@@ -315,6 +318,45 @@ def test_request_parsing_refusals(
     with pytest.raises(ValidationError) as caught:
         parse_callback_request(method, query, body, ctype)
     assert caught.value.field == field
+
+
+def test_default_kind_reads_an_unmarked_request_as_that_kind() -> None:
+    # Only messageId and timestamp: nothing says status or reply, so the caller's URL decides.
+    query = "messageId=m1&timestamp=1516217711000"
+    with pytest.raises(ValidationError):
+        parse_callback_request("GET", query, b"", None)
+    reply = parse_callback_request("GET", query, b"", None, default_kind="reply")
+    assert isinstance(reply, ReplyCallback) and reply.timestamp == JAN_17
+    status = parse_callback_request("GET", query, b"", None, default_kind="status")
+    assert isinstance(status, StatusCallback) and status.status.code is None
+    # Fields that do say the kind win over the default.
+    marked = parse_callback_request("GET", GET_STATUS, b"", None, default_kind="reply")
+    assert isinstance(marked, StatusCallback)
+    with pytest.raises(ValidationError) as caught:  # the default never excuses a missing id
+        parse_callback_request("GET", "statusCode=4", b"", None, default_kind="status")
+    assert caught.value.field == "messageId"
+
+
+def test_one_request_parser_under_one_public_name() -> None:
+    assert "parse_callback_request" in callbacks.__all__
+    assert not hasattr(callbacks, "handle_callback")
+
+
+def test_the_receiver_is_one_class_wherever_it_is_imported_from() -> None:
+    assert callbacks.CallbackReceiver is CallbackReceiver
+    assert clickatell_sms.CallbackReceiver is CallbackReceiver
+    assert "CallbackReceiver" in callbacks.__all__
+    with pytest.raises(AttributeError):
+        _ = callbacks.NoSuchName  # type: ignore[attr-defined]
+    # Either module can be imported first in a fresh interpreter: no import cycle.
+    for first in ("clickatell_sms.receiver", "clickatell_sms.callbacks"):
+        probe = (
+            f"import {first}\n"
+            "from clickatell_sms.callbacks import CallbackReceiver as a\n"
+            "from clickatell_sms.receiver import CallbackReceiver as b\n"
+            "assert a is b\n"
+        )
+        subprocess.run([sys.executable, "-c", probe], check=True)
 
 
 def _status_at(code: int, ms: int | None) -> StatusCallback:
