@@ -34,7 +34,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .cli_bulk import add_parser as add_bulk_parser
-from .config import API_KEY_ENV, BASE_URL_ENV
+from .config import API_KEY_ENV, BASE_URL_ENV, INTEGRATION_ENV
 from .errors import (
     ClickatellError,
     OutcomeUnknownError,
@@ -135,9 +135,8 @@ def _add_send(commands: Any) -> None:
     cmd.add_argument(
         "--integration",
         choices=("rest", "http"),
-        default="rest",
-        help="the key's integration type: rest = POST /messages (default), http = the GET send"
-        " (only --to, --text and --from)",
+        help="the key's integration type: rest = POST /messages, http = the GET send (only"
+        f" --to, --text and --from); default: the {INTEGRATION_ENV} variable, else rest",
     )
     _add_connection_options(cmd, "send to an embedded sandbox (nothing is sent)")
     cmd.add_argument("--json", action="store_true", help="print results as JSON")
@@ -179,11 +178,9 @@ def _run_send(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
     schedule = _parse_schedule(args.schedule)
-    settings: dict[str, Any] = {
-        "format": args.format,
-        "default_region": args.region,
-        "integration": args.integration,
-    }
+    settings: dict[str, Any] = {"format": args.format, "default_region": args.region}
+    if args.integration is not None:  # else the client reads CLICKATELL_INTEGRATION
+        settings["integration"] = args.integration
     with _connect(args, from_=args.from_, **settings) as (client, sandbox_url):
         try:
             result = client.send(

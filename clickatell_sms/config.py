@@ -24,19 +24,31 @@ __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "INTEGRATION_ENV",
+    "NOT_GIVEN",
     "ClientConfig",
     "Format",
+    "Integration",
+    "NotGiven",
     "TimeoutArg",
+    "check_header_text",
+    "check_integration",
 ]
 
 Format = Literal["json", "xml"]
 """The body format of requests and answers; the API speaks both."""
+
+Integration = Literal["rest", "http"]
+"""The type of Clickatell integration the API key belongs to, which decides how a send travels:
+"rest" is `POST /messages` with the key in the Authorization header (the default), "http" is
+`GET /messages/http/send` with the key in the query string (only `to`, `content` and `from`)."""
 
 TimeoutArg = float | tuple[float, float]
 """Seconds for both connecting and reading, or a `(connect, read)` pair."""
 
 API_KEY_ENV: Final = "CLICKATELL_API_KEY"
 BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
+INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
 """The spec's server (equal to `clickatell_wire.DEFAULT_BASE_URL`; a test keeps them equal).
 
@@ -45,6 +57,23 @@ Repeated here so that reading a config does not import the HTTP stack.
 
 _USER_AGENT: Final = f"clickatell-sms/{__version__} python/{platform.python_version()}"
 _FORMATS: Final = ("json", "xml")
+_INTEGRATIONS: Final = ("rest", "http")
+
+
+class NotGiven:
+    """The default of an argument for which None is a value to check, not "not given".
+
+    `Client(integration=None)` is a mistake to report, while leaving `integration` out means
+    "as the config or the environment says"; a sentinel tells the two apart.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -57,7 +86,9 @@ class ClientConfig:
     message may already be on its way). `default_region` (ISO 3166, such as "ZA") lets numbers
     be written nationally ("082 123 4567"); without it every number needs its country code.
     Phone numbers are masked in logs unless `log_numbers` is set. `headers` are sent with every
-    request (per-call headers add to them).
+    request (per-call headers add to them). `integration` is the key's integration type, which
+    decides how `send` travels: "rest" (`POST /messages`) or "http" (the HTTP integration's
+    `GET /messages/http/send`); a call can still say otherwise.
     """
 
     api_key: str
@@ -71,6 +102,7 @@ class ClientConfig:
     log_numbers: bool = False
     user_agent: str = _USER_AGENT
     headers: Mapping[str, str] = field(default_factory=dict)
+    integration: Integration = "rest"
 
     def __post_init__(self) -> None:
         if not isinstance(self.api_key, str) or not self.api_key.strip():
@@ -105,19 +137,23 @@ class ClientConfig:
             raise ValidationError(
                 "default_region", "must be a two-letter ISO 3166 code", self.default_region
             )
-        _check_header_text("user_agent", self.user_agent)
+        check_integration(self.integration)
+        check_header_text("user_agent", self.user_agent)
         for name, value in self.headers.items():
-            _check_header_text(f"headers[{name!r}]", value, name=name)
+            check_header_text(f"headers[{name!r}]", value, name=name)
         # A read-only copy: a caller mutating their dict later must not change a live client.
         object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
 
     @classmethod
     def from_env(cls, *, environ: Mapping[str, str] | None = None, **settings: Any) -> ClientConfig:
-        """Settings given here, with `api_key` and `base_url` read from the environment if absent.
+        """Settings given here, with `api_key`, `base_url` and `integration` read from the
+        environment if absent.
 
-        `CLICKATELL_API_KEY` and `CLICKATELL_BASE_URL` fill only what the caller left as None, so
-        an explicit argument always wins over the environment.
+        `CLICKATELL_API_KEY`, `CLICKATELL_BASE_URL` and `CLICKATELL_INTEGRATION` fill only what
+        the caller left as None, so an explicit argument always wins over the environment. An
+        empty variable counts as unset; a bad one is a `ValidationError` naming the setting and
+        the variable.
         """
         env = os.environ if environ is None else environ
         given = {name: value for name, value in settings.items() if value is not None}
@@ -125,6 +161,8 @@ class ClientConfig:
             given["api_key"] = env.get(API_KEY_ENV, "")
         if "base_url" not in given and env.get(BASE_URL_ENV):
             given["base_url"] = env[BASE_URL_ENV]
+        if "integration" not in given and env.get(INTEGRATION_ENV):
+            given["integration"] = check_integration(env[INTEGRATION_ENV], INTEGRATION_ENV)
         return cls(**given)
 
     def replace(self, **changes: Any) -> ClientConfig:
@@ -138,11 +176,20 @@ class ClientConfig:
             f" format={self.format!r}, connect_timeout={self.connect_timeout},"
             f" read_timeout={self.read_timeout}, retry={self.retry!r},"
             f" max_connections={self.max_connections}, default_region={self.default_region!r},"
-            f" log_numbers={self.log_numbers})"
+            f" log_numbers={self.log_numbers}, integration={self.integration!r})"
         )
 
 
-def _check_header_text(field_name: str, value: object, *, name: str = "") -> None:
+def check_integration(value: object, source: str = "") -> Integration:
+    """`value` as an `Integration`, or a ValidationError naming the setting (and `source`, the
+    environment variable it came from, if it came from one)."""
+    if value not in _INTEGRATIONS:
+        where = f" (from {source})" if source else ""
+        raise ValidationError("integration", f"must be 'rest' (POST) or 'http' (GET){where}", value)
+    return value  # narrowed to the Literal by `in`
+
+
+def check_header_text(field_name: str, value: object, *, name: str = "") -> None:
     """Header names and values that http.client would refuse (quoting them in its error)."""
     if not isinstance(value, str) or not value.isprintable():
         raise ValidationError(field_name, "must be a string without line breaks")

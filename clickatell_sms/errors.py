@@ -1,7 +1,9 @@
 """Every error the SDK raises: one short hierarchy, all rooted in `ClickatellError`.
 
 No urllib3, parser or socket exception escapes the facade; each is wrapped in one of these, with the
-original kept as `__cause__`.
+original kept as `__cause__` (except on the HTTP integration's GET send: urllib3's exceptions quote
+its URL, which holds the key, so there the error has no cause). Which answer or failure becomes
+which error is decided in `exchange`; what each one means for the caller is said here.
 """
 
 from __future__ import annotations

@@ -1,15 +1,39 @@
-"""Keeping secrets and personal data out of logs, reprs and error messages.
+"""Keeping secrets and personal data out of logs, reprs, error messages and raw answers.
 
 Written by hand because the rule is ours: the API key never leaves the client in readable form, and
 phone numbers are masked unless the user asks for them.
+
+Most of this is about the HTTP integration's GET send, whose URL carries the key as `apiKey=`:
+urllib3 logs that URL, and a server or proxy may echo it back in an error page. `scrub_response`
+cleans an answer before anything reads it, and `guard_urllib3_logs` cleans urllib3's log records
+before any handler sees them.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from clickatell_wire.transport import Response
+
+__all__ = [
+    "QueryKeyFilter",
+    "guard_urllib3_logs",
+    "mask_key",
+    "mask_number",
+    "scrub",
+    "scrub_response",
+]
 
 _MASK = "***"
 _API_KEY_QUERY = re.compile(r"(?i)(apiKey=)[^&\s]*")
+# In a body the value also ends at a quote or an angle bracket (JSON strings, HTML attributes).
+_API_KEY_QUERY_BYTES: Final = re.compile(rb"(?i)(apiKey=)[^&\s\"'<>]*")
 
 
 def mask_key(api_key: str | None) -> str:
@@ -30,3 +54,80 @@ def mask_number(number: str, *, show: bool = False) -> str:
     if show or len(number) <= 5:
         return number if show else _MASK
     return number[:2] + "*" * (len(number) - 5) + number[-3:]
+
+
+# -- the key in the GET send's URL ----------------------------------------------------------
+
+
+def scrub_response(response: Response, key: str) -> Response:
+    """The answer to a GET send, with the key removed should the server (or a proxy) echo the
+    URL in the body or a header, as error pages do. Nothing else is changed."""
+    secrets = _secret_forms(key)
+    body = _scrub_bytes(response.body, secrets)
+    headers: Mapping[str, str] = response.headers
+    text_secrets = [secret.decode("utf-8") for secret in secrets]
+    if any(
+        "apikey=" in value.lower() or any(secret in value for secret in text_secrets)
+        for value in headers.values()
+    ):
+        from urllib3 import HTTPHeaderDict
+
+        headers = HTTPHeaderDict(
+            {name: scrub(value, *text_secrets) for name, value in headers.items()}
+        )
+    if body is response.body and headers is response.headers:
+        return response
+    return dataclasses.replace(response, headers=headers, body=body)
+
+
+def _secret_forms(key: str) -> list[bytes]:
+    """The key as it may appear in an answer: as given, and percent-encoded as in the URL."""
+    forms = {key.encode("utf-8"), quote(key, safe="").encode("ascii")}
+    return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+def _scrub_bytes(data: bytes, secrets: list[bytes]) -> bytes:
+    for secret in secrets:
+        if secret in data:
+            data = data.replace(secret, b"***")
+    return _API_KEY_QUERY_BYTES.sub(rb"\1***", data) if b"=" in data else data
+
+
+class QueryKeyFilter(logging.Filter):
+    """Scrubs `apiKey=` values from urllib3's log records.
+
+    urllib3 logs each request line at DEBUG (`"GET /messages/http/send?...&apiKey=KEY HTTP/1.1"
+    202 245`) and each retry at WARNING with the URL; a filter on its loggers rewrites those
+    records before any handler, the application's included, sees them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a broken record is the logging system's to report, not ours
+            return True
+        if "apikey=" in text.lower():
+            record.msg, record.args = scrub(text), ()
+        if record.exc_info and record.exc_info[1] is not None:
+            formatted = logging.Formatter().formatException(record.exc_info)
+            if "apikey=" in formatted.lower():
+                record.exc_text, record.exc_info = scrub(formatted), None
+        return True
+
+
+_LOG_FILTER: Final = QueryKeyFilter()
+_logs_guarded = False
+
+
+def guard_urllib3_logs() -> None:
+    """Put the filter on urllib3's loggers (filters do not apply to records from child loggers,
+    so each one gets it); done once, on the first GET send."""
+    global _logs_guarded
+    if _logs_guarded:
+        return
+    names = [name for name in list(logging.root.manager.loggerDict) if name.startswith("urllib3.")]
+    for name in ["urllib3", *names]:
+        target = logging.getLogger(name)
+        if _LOG_FILTER not in target.filters:
+            target.addFilter(_LOG_FILTER)
+    _logs_guarded = True

@@ -14,7 +14,6 @@ XML support is imported on first use: JSON-only programs never load it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -29,6 +28,8 @@ from clickatell_wire.transport import (
     WireDecodeError,
 )
 from msgspec import UNSET
+
+from .options import Outgoing  # the checked message (defined with its checks); re-exported
 
 if TYPE_CHECKING:
     from clickatell_wire.xml import messages as xml_models
@@ -51,20 +52,6 @@ __all__ = [
     "read_status",
     "send_get",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A checked message in the API's units: every value already as the wire wants it."""
-
-    content: str
-    from_: str | None = None
-    binary: bool | None = None
-    client_message_id: str | None = None
-    scheduled_delivery_time: str | None = None
-    user_data_header: str | None = None
-    validity_period: int | None = None
-    charset: str | None = None
 
 
 WireEntry = tuple[str | None, bool | None, str | None, int | None, str | None, str | None]

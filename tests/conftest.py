@@ -16,3 +16,10 @@ def seeds() -> Path:
     if not SEEDS.is_dir():
         pytest.fail(f"the seed examples are missing: expected them at {SEEDS}")
     return SEEDS
+
+
+@pytest.fixture(autouse=True)
+def _no_clickatell_settings_from_the_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's own CLICKATELL_* variables must not change what the tests see."""
+    for name in ("CLICKATELL_API_KEY", "CLICKATELL_BASE_URL", "CLICKATELL_INTEGRATION"):
+        monkeypatch.delenv(name, raising=False)

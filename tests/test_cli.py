@@ -23,6 +23,7 @@ KEY = "cli-test-key-41f7"
 def no_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
     monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
+    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
 
 
 @pytest.fixture

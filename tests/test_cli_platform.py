@@ -28,6 +28,7 @@ KEY = "cli-platform-key-93c1"
 def no_account(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
     monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
+    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
 
 
 @pytest.fixture
@@ -150,6 +151,25 @@ def test_send_with_the_http_integration(
     assert (record.content, record.format) == ("a+b c", "http")
     assert main([*args, "--client-message-id", "r1", *account(sandbox)]) == 2
     assert "client_message_id: not supported" in capsys.readouterr().err
+
+
+def test_send_takes_the_integration_from_the_environment(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLICKATELL_INTEGRATION", "http")
+    args = ["send", "--to", "+27821234567", *account(sandbox)]
+    assert main([*args, "--text", "by get"]) == 0
+    assert main([*args, "--text", "by post", "--integration", "rest"]) == 0  # the option wins
+    assert [(r.content, r.format) for r in sandbox.messages()] == [
+        ("by get", "http"),
+        ("by post", "json"),
+    ]
+    capsys.readouterr()
+    monkeypatch.setenv("CLICKATELL_INTEGRATION", "soap")
+    assert main([*args, "--text", "never sent"]) == 2
+    err = capsys.readouterr().err
+    assert "integration" in err and "CLICKATELL_INTEGRATION" in err
+    assert len(sandbox.messages()) == 2
 
 
 # -- listen -----------------------------------------------------------------------------------

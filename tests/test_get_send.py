@@ -20,6 +20,7 @@ from clickatell_sms import (
     AuthenticationError,
     ClickatellError,
     Client,
+    ClientConfig,
     ConnectionError,
     OutcomeUnknownError,
     RateLimitError,
@@ -39,6 +40,11 @@ ACCEPTED = {
     "error": None,
     "errorDescription": None,
 }
+
+
+@pytest.fixture(autouse=True)
+def no_integration_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
 
 
 @pytest.fixture
@@ -193,6 +199,84 @@ def test_an_unknown_integration_is_refused(value: Any) -> None:
     with pytest.raises(ValidationError) as caught:
         Client(KEY, base_url="http://127.0.0.1:9", integration=value)
     assert caught.value.field == "integration"
+
+
+def test_integration_is_a_config_setting(sandbox: Sandbox) -> None:
+    config = ClientConfig(api_key=KEY, base_url=sandbox.base_url, integration="http")
+    with Client(config=config) as client:
+        assert client.config is config and client.integration == "http"
+        assert "integration='http'" in repr(config) and "integration='http'" in repr(client)
+        client.send("27821234567", "get")
+        client.send("27821234567", "post", integration="rest")  # the per-call override stays
+    assert ClientConfig(api_key=KEY).integration == "rest"
+    assert config.replace(integration="rest").integration == "rest"
+    assert [(r.content, r.format) for r in sandbox.messages()] == [
+        ("get", "http"),
+        ("post", "json"),
+    ]
+
+
+def test_the_integration_argument_wins_over_the_config(sandbox: Sandbox) -> None:
+    config = ClientConfig(api_key=KEY, base_url=sandbox.base_url, integration="http")
+    with Client(config=config, integration="rest") as client:
+        assert client.integration == "rest" and client.config.integration == "rest"
+        assert client.config.replace(integration="http") == config  # nothing else changed
+        client.send("27821234567", "post")
+    with Client(config=config, integration="http") as client:
+        assert client.config is config  # the same setting: the same object
+    with pytest.raises(ValidationError) as caught:
+        Client(config=config, integration=None)  # type: ignore[arg-type]
+    assert caught.value.field == "integration"
+    assert [r.format for r in sandbox.messages()] == ["json"]
+
+
+@pytest.mark.parametrize("value", ["HTTP", "get", " http", "1", None, 1])
+def test_a_config_with_an_unknown_integration_is_refused(value: Any) -> None:
+    with pytest.raises(ValidationError) as caught:
+        ClientConfig(api_key=KEY, integration=value)
+    assert caught.value.field == "integration"
+    assert caught.value.value == value
+
+
+def test_integration_is_read_from_the_environment(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CLICKATELL_INTEGRATION", "http")
+    assert ClientConfig.from_env(api_key=KEY).integration == "http"
+    assert ClientConfig.from_env(api_key=KEY, integration="rest").integration == "rest"
+    assert ClientConfig(api_key=KEY).integration == "rest"  # only from_env reads the environment
+    with Client(KEY, base_url=sandbox.base_url) as client:
+        assert client.integration == "http"
+        client.send("27821234567", "get")
+    with Client(KEY, base_url=sandbox.base_url, integration="rest") as client:
+        assert client.integration == "rest"  # an argument wins over the environment
+        client.send("27821234567", "post")
+    monkeypatch.setenv("CLICKATELL_INTEGRATION", "")  # empty: as if unset
+    with Client(KEY, base_url=sandbox.base_url) as client:
+        assert client.integration == "rest"
+    assert [(r.content, r.format) for r in sandbox.messages()] == [
+        ("get", "http"),
+        ("post", "json"),
+    ]
+
+
+@pytest.mark.parametrize("value", ["HTTP", "get", "rest,http", "none"])
+def test_an_unknown_integration_in_the_environment_is_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CLICKATELL_INTEGRATION", value)
+    for make_it in (
+        lambda: ClientConfig.from_env(api_key=KEY),
+        lambda: Client(KEY, base_url="http://127.0.0.1:9"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            make_it()
+        assert caught.value.field == "integration"
+        assert caught.value.value == value
+        assert "CLICKATELL_INTEGRATION" in str(caught.value)
+    # An explicit argument means the variable is never read, so it cannot fail.
+    with Client(KEY, base_url="http://127.0.0.1:9", integration="http") as client:
+        assert client.integration == "http"
 
 
 @pytest.mark.parametrize(
