@@ -4,7 +4,9 @@
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
 
 The key and base URL come from CLICKATELL_API_KEY and CLICKATELL_BASE_URL, as for the client
-(never from the command line, where other users could read it in the process list).
+(--api-key works too, but other users can read it in the process list). With neither a key nor
+a base URL (or with --sandbox) the run goes to an embedded sandbox, as `send` does: nothing is
+really sent, standard error says so, and the journal is a temporary one unless you name it.
 
 Exit status: 0 every row accepted; 1 some rows rejected, failed or unknown; 2 a usage or input
 error (nothing was sent); 3 stopped after repeated authentication/account errors; 130
@@ -33,6 +35,9 @@ EXIT_USAGE: Final = 2
 EXIT_STOPPED: Final = 3
 EXIT_INTERRUPTED: Final = 130
 _BAD_ROWS_SHOWN: Final = 20
+# The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
+# be resumed against the real API, which would skip every row the sandbox took.
+_SANDBOX_IDENTITY: Final = "embedded"
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -63,6 +68,8 @@ repeated account errors, 130 interrupted."""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `bulk` (shared by `python -m clickatell_sms.cli_bulk`)."""
+    from .cli import _add_connection_options  # cli imports this module first
+
     source = parser.add_argument_group("input")
     source.add_argument(
         "--csv", required=True, metavar="FILE", help="CSV with a header row ('-': stdin)"
@@ -100,18 +107,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     run_group = parser.add_argument_group("run")
-    run_group.add_argument(
-        "--base-url", help="API base URL (default: $CLICKATELL_BASE_URL or the live API)"
-    )
     run_group.add_argument("--format", choices=("json", "xml"), default=None, help="body format")
     run_group.add_argument(
         "--concurrency", type=int, default=4, help="requests in parallel (default: 4)"
     )
     run_group.add_argument(
         "--rate-limit", type=float, metavar="N", help="at most N messages per second"
-    )
-    run_group.add_argument(
-        "--timeout", type=float, metavar="SECONDS", help="connect and read timeout"
     )
     run_group.add_argument(
         "--retries", type=int, metavar="N", help="retries of 429/503/refused connections"
@@ -156,6 +157,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
     )
+    # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
+    _add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -198,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     if journal is None and path is not None:
         journal = f"{path}.journal"
 
-    from .client import Client
+    from .cli import _connect, _sandbox_note  # cli imports this module first
 
     stream: IO[bytes] = sys.stdin.buffer if path is None else path.open("rb")
     try:
@@ -211,20 +214,17 @@ def run(args: argparse.Namespace) -> int:
             encoding=args.encoding,
             delimiter=args.delimiter,
         )
-        client = Client(
-            base_url=args.base_url,
-            format=args.format,
-            default_region=args.default_region,
-            timeout=args.timeout,
-            retries=args.retries,
-            max_connections=max(args.concurrency, 1),
-        )
-    except (CSVInputError, ValidationError, ValueError, LookupError) as exc:
+    except (CSVInputError, ValueError, LookupError) as exc:
         if path is not None:
             stream.close()
         return _usage(str(exc))
 
-    reporter = _BadRows(source.name, err)
+    settings: dict[str, Any] = {
+        "format": args.format,
+        "default_region": args.default_region,
+        "retries": args.retries,
+        "max_connections": max(args.concurrency, 1),
+    }
     options: dict[str, Any] = {}
     if args.from_ is not None:
         options["from_"] = args.from_
@@ -237,16 +237,23 @@ def run(args: argparse.Namespace) -> int:
         resend = True
     elif args.resend_unknown:
         resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
-    progress: bool | Progress = False
-    if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
-        progress = Progress(total, bar=True)
-    elif args.progress == "plain":
-        progress = Progress(total, bar=False, every=5.0)
 
+    progress: Progress | None = None
+    reporter = _BadRows(source.name, err)
+    sandbox_url: str | None = None
     summary: BulkSummary | None = None
     status = EXIT_OK
     try:
-        with client:
+        with _connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+            if sandbox_url is not None:
+                identity["sandbox"] = _SANDBOX_IDENTITY
+                if args.journal is None and args.resume is None:
+                    journal = None  # a temporary one: nothing to resume against the real API
+            if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
+                progress = Progress(total, bar=True)
+            elif args.progress == "plain":
+                progress = Progress(total, bar=False, every=5.0)
+            reporter.progress = progress
             summary = send_many(
                 client,
                 source,
@@ -257,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
                 resume=args.resume is not None,
                 resend_unknown=resend,
                 on_result=reporter,
-                progress=progress,
+                progress=False if progress is None else progress,
                 output=args.output,
                 unique=not args.allow_duplicates,
                 stop_after=args.stop_after,
@@ -283,15 +290,15 @@ def run(args: argparse.Namespace) -> int:
         print(f"clickatell-sms bulk: stopped: {exc}", file=err)
         status = EXIT_INCOMPLETE
     finally:
-        if isinstance(progress, Progress):
+        if progress is not None:
             progress.close()
         if path is not None:
             stream.close()
     reporter.finish()
-    if summary is None:
-        return status
-    _print_summary(summary, args, journal)
-    if status != EXIT_OK:
+    if summary is not None:
+        _print_summary(summary, args, journal)
+    _sandbox_note(sandbox_url)
+    if summary is None or status != EXIT_OK:
         return status
     if summary.stopped is not None:
         return EXIT_STOPPED
@@ -299,11 +306,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 class _BadRows:
-    """Reports bad input rows on standard error as they are found (the first few, then a count)."""
+    """Reports bad input rows on standard error as they are found (the first few, then a count).
+
+    While a progress bar is drawn they go through `progress.write`, which clears the bar and
+    draws it again below the line; printed directly, they would be glued to the bar.
+    """
 
     def __init__(self, name: str, stream: IO[str]) -> None:
         self._name = name
         self._stream = stream
+        self.progress: Progress | None = None
         self.count = 0
 
     def __call__(self, result: BulkResult) -> None:
@@ -311,7 +323,11 @@ class _BadRows:
             return
         self.count += 1
         if self.count <= _BAD_ROWS_SHOWN:
-            print(f"{self._name}: line {result.row}: {result.description}", file=self._stream)
+            line = f"{self._name}: line {result.row}: {result.description}"
+            if self.progress is not None:
+                self.progress.write(line)
+            else:
+                print(line, file=self._stream)
 
     def finish(self) -> None:
         if self.count > _BAD_ROWS_SHOWN:

@@ -132,10 +132,15 @@ def _decode_error(
     line = lines_before + data.count(b"\n", 0, start) + 1
     line_start = data.rfind(b"\n", 0, start) + 1
     bad = data[start : start + 1]
+    return _not_decodable(str(path), line, start - line_start + 1, encoding, bad)
+
+
+def _not_decodable(source: str, line: int, column: int, encoding: str, bad: bytes) -> CSVInputError:
+    """The error for the first byte the encoding cannot decode, where it is, and what to do."""
     return CSVInputError(
-        str(path),
+        source,
         line,
-        f"is not valid {encoding} (byte 0x{bad.hex()} at column {start - line_start + 1});"
+        f"is not valid {encoding} (byte 0x{bad.hex()} at column {column});"
         " save the file as UTF-8, or name its encoding with --encoding (e.g. cp1252)",
     )
 
@@ -284,13 +289,10 @@ class _LineDecoder:
             try:
                 text = raw.decode(encoding)
             except UnicodeDecodeError as exc:
+                encoding_name = self._encoding.removesuffix("-sig")
                 bad = raw[exc.start : exc.start + 1]
-                raise CSVInputError(
-                    self._name,
-                    self._line,
-                    f"is not valid {self._encoding.removesuffix('-sig')} (byte 0x{bad.hex()}"
-                    f" at column {exc.start + 1}); save the file as UTF-8, or name its encoding"
-                    " with --encoding (e.g. cp1252)",
+                raise _not_decodable(
+                    self._name, self._line, exc.start + 1, encoding_name, bad
                 ) from None
             if first:
                 first = False

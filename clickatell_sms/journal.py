@@ -48,7 +48,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal, NamedTuple
@@ -133,6 +133,7 @@ _SELECT_SETTLED: Final = (
 )
 _KEY_CHUNK: Final = 500  # below SQLite's default limit of bound variables
 _SEEN_IN_MEMORY: Final = 20_000  # keys kept in memory before they go to the temporary table
+_RUNS_STEP: Final = 16  # see _Seen._search
 _BLOOM_BITS: Final = 1 << 25  # 4 MiB: a false "maybe" for about 1 key in 300 at a million keys
 _BLOOM_MASK: Final = _BLOOM_BITS - 1
 _STOPPED_SENDING: Final = "the run stopped while this request was being sent; it may have been sent"
@@ -150,6 +151,28 @@ class Member(NamedTuple):
     to_input: str
     number: str
     dedupe_key: int | None
+
+    def settled(
+        self,
+        status: RowStatus,
+        api_message_id: str | None = None,
+        error_code: int | None = None,
+        error: str | None = None,
+        description: str | None = None,
+    ) -> Row:
+        """This recipient's final status, to journal once the batch's fate is known."""
+        return Row(
+            self.position,
+            self.row,
+            self.to_input,
+            self.number,
+            self.dedupe_key,
+            status,
+            api_message_id,
+            error_code,
+            error,
+            description,
+        )
 
 
 class Row(NamedTuple):
@@ -245,9 +268,8 @@ class Journal:
             "identity": json.dumps(dict(identity), sort_keys=True),
             "created_at": str(time.time()),
         }
-        db.execute("BEGIN")
-        db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
-        db.execute("COMMIT")
+        with _transaction(db):
+            db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
         return cls(file, db, campaign_id, temporary)
 
     @classmethod
@@ -320,25 +342,18 @@ class Journal:
         """Journal a batch `(id, client_message_id, content)` as pending with its `members`,
         and rows settled without a request (`loose`), in one transaction."""
         now = time.time()
-        with self._lock:
-            db = self._db
-            db.execute("BEGIN")
-            try:
-                if batch is not None:
-                    db.execute(
-                        "INSERT INTO batches (id, client_message_id, content, size, state,"
-                        " members, created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                        (*batch, len(members), _pack(members), now, now),
-                    )
-                if loose:
-                    db.execute(
-                        "INSERT INTO loose (rows, created_at) VALUES (?, ?)", (_pack(loose), now)
-                    )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+        with self._lock, _transaction(self._db) as db:
+            if batch is not None:
+                db.execute(
+                    "INSERT INTO batches (id, client_message_id, content, size, state,"
+                    " members, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                    (*batch, len(members), _pack(members), now, now),
+                )
+            if loose:
+                db.execute(
+                    "INSERT INTO loose (rows, created_at) VALUES (?, ?)", (_pack(loose), now)
+                )
 
     # -- repeats ------------------------------------------------------------------------------
 
@@ -396,24 +411,13 @@ class Journal:
         now = time.time()
         chosen = None if isinstance(resend_unknown, bool) else set(resend_unknown)
         with self._lock:
-            db = self._db
-            db.execute("BEGIN")
-            try:
+            with _transaction(self._db) as db:
                 caught = db.execute(
                     "SELECT id, members FROM batches WHERE state = 'sending'"
                 ).fetchall()
                 for batch_id, members in caught:
                     rows = [
-                        Row(
-                            m.position,
-                            m.row,
-                            m.to_input,
-                            m.number,
-                            m.dedupe_key,
-                            "unknown",
-                            error="outcome unknown",
-                            description=_STOPPED_SENDING,
-                        )
+                        m.settled("unknown", error="outcome unknown", description=_STOPPED_SENDING)
                         for m in _unpack_members(members)
                     ]
                     db.execute(
@@ -450,39 +454,46 @@ class Journal:
                     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(now),),
                 )
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
-            self._settle(frozenset(retry_codes))
+            codes = frozenset(retry_codes)
+
+            def settled(row: Row) -> bool:
+                """Not a row that failed, or was refused with one of `retry_codes`: those
+                were not sent, so they are read again and sent."""
+                return row.status != "failed" and not (
+                    row.status == "rejected" and row.error_code in codes
+                )
+
+            self._fill_settled("state IN ('answered', 'unknown')", settled)
+            self._seen.load_settled()
         return self.unknown_batches()
 
-    def _settle(self, retry_codes: frozenset[int]) -> None:
-        """Unpack every settled row into `temp.settled`, by position; remember their keys."""
+    def _fill_settled(self, batches: str, keep: Callable[[Row], bool] | None = None) -> None:
+        """Unpack the rows of the batches matching `batches` (an SQL condition) and the loose
+        rows into `temp.settled`, by position, in one transaction; `keep` picks the rows.
+        Rows of a batch caught `sending` are `unknown`; batches without results are skipped.
+        The caller holds the lock."""
         db = self._db
         db.executescript(_SETTLED)
-        db.execute("BEGIN")
-        reader = self._db.cursor()  # streams: one packed batch in memory at a time
-        for cmid, packed in reader.execute(
-            "SELECT client_message_id, results FROM batches"
-            " WHERE state IN ('answered', 'unknown') ORDER BY id"
-        ):
-            db.executemany(
-                _INSERT_SETTLED,
-                [
-                    (*row, cmid)
-                    for row in _unpack_rows(packed)
-                    if row.status != "failed"
-                    and not (row.status == "rejected" and row.error_code in retry_codes)
-                ],
-            )
-        for (packed,) in reader.execute("SELECT rows FROM loose ORDER BY id"):
-            db.executemany(
-                _INSERT_SETTLED,
-                [(*row, None) for row in _unpack_rows(packed) if row.status != "failed"],
-            )
-        db.execute("COMMIT")
-        self._seen.load_settled()
+        with _transaction(db):
+            reader = db.cursor()  # streams: one packed batch in memory at a time
+            for state, cmid, results, members in reader.execute(
+                f"SELECT state, client_message_id, results, members FROM batches WHERE {batches}"
+                " ORDER BY id"
+            ):
+                if state == "sending":
+                    rows = [m.settled("unknown") for m in _unpack_members(members)]
+                elif results is None:
+                    continue
+                else:
+                    rows = _unpack_rows(results)
+                db.executemany(
+                    _INSERT_SETTLED, [(*row, cmid) for row in rows if keep is None or keep(row)]
+                )
+            for (packed,) in reader.execute("SELECT rows FROM loose ORDER BY id"):
+                db.executemany(
+                    _INSERT_SETTLED,
+                    [(*row, None) for row in _unpack_rows(packed) if keep is None or keep(row)],
+                )
 
     def unknown_batches(self) -> list[UnknownBatch]:
         """Every request whose outcome is unknown, oldest first."""
@@ -512,28 +523,8 @@ class Journal:
         Rows of batches caught `sending` are reported `unknown`, those of pending batches are
         left out (nothing was sent), and failed rows are included.
         """
-        db = self._db
         with self._lock:
-            db.executescript(_SETTLED)
-            db.execute("BEGIN")
-            reader = db.cursor()
-            for state, cmid, packed, members in reader.execute(
-                "SELECT state, client_message_id, results, members FROM batches"
-                " WHERE state != 'superseded' ORDER BY id"
-            ):
-                if state == "sending":
-                    rows = [
-                        Row(m.position, m.row, m.to_input, m.number, m.dedupe_key, "unknown")
-                        for m in _unpack_members(members)
-                    ]
-                elif packed is None:
-                    continue
-                else:
-                    rows = _unpack_rows(packed)
-                db.executemany(_INSERT_SETTLED, [(*row, cmid) for row in rows])
-            for (packed,) in reader.execute("SELECT rows FROM loose ORDER BY id"):
-                db.executemany(_INSERT_SETTLED, [(*row, None) for row in _unpack_rows(packed)])
-            db.execute("COMMIT")
+            self._fill_settled("state != 'superseded'")
         return self.iter_rows()
 
     def batch_states(self) -> dict[str, int]:
@@ -559,43 +550,32 @@ class _Seen:
         self._db = db
         self._recent: dict[int, int] = {}
         self._runs = 0
-        self._bloom = bytearray(_BLOOM_BITS // 8)
+        self._bloom = _Bloom()
 
     def add(self, keys: Iterable[tuple[int, int]]) -> None:
-        bloom = self._bloom
+        pairs = list(keys)
         recent = self._recent
-        for key, row in keys:
-            first = key & _BLOOM_MASK
-            second = (key >> 32) & _BLOOM_MASK
-            bloom[first >> 3] |= 1 << (first & 7)
-            bloom[second >> 3] |= 1 << (second & 7)
+        for key, row in pairs:
             recent.setdefault(key, row)
+        self._bloom.add(key for key, _ in pairs)
         if len(recent) >= _SEEN_IN_MEMORY:
             self._spill()
 
     def _spill(self) -> None:
         run = self._runs
         recent = self._recent
-        self._db.execute("BEGIN")
-        self._db.executemany(  # a generator: no second copy of the keys in memory
-            "INSERT OR IGNORE INTO temp.seen (run, key, row) VALUES (?, ?, ?)",
-            ((run, key, recent[key]) for key in sorted(recent)),
-        )
-        self._db.execute("COMMIT")
+        with _transaction(self._db) as db:
+            db.executemany(  # a generator: no second copy of the keys in memory
+                "INSERT OR IGNORE INTO temp.seen (run, key, row) VALUES (?, ?, ?)",
+                ((run, key, recent[key]) for key in sorted(recent)),
+            )
         self._runs += 1
         self._recent.clear()
 
     def find(self, keys: Sequence[int]) -> dict[int, int]:
-        bloom = self._bloom
         recent = self._recent
         found: dict[int, int] = {}
-        for key in keys:
-            first = key & _BLOOM_MASK
-            if not bloom[first >> 3] & (1 << (first & 7)):
-                continue
-            second = (key >> 32) & _BLOOM_MASK
-            if not bloom[second >> 3] & (1 << (second & 7)):
-                continue
+        for key in self._bloom.maybe(keys):
             row = recent.get(key)
             if row is None and self._runs:
                 row = self._search(key)
@@ -604,7 +584,11 @@ class _Seen:
         return found
 
     def _search(self, key: int) -> int | None:
-        runs = ", ".join(str(run) for run in range(self._runs))
+        # Each distinct statement stays in the connection's statement cache (about 9 KiB each,
+        # up to 128 of them): rounding the run count up to a multiple of `_RUNS_STEP` keeps
+        # that to a few statements however long the campaign. Runs not written yet are empty.
+        upto = -(-self._runs // _RUNS_STEP) * _RUNS_STEP
+        runs = ", ".join(str(run) for run in range(upto))
         hit = self._db.execute(
             f"SELECT MIN(row) FROM temp.seen WHERE run IN ({runs}) AND key = ?", (key,)
         ).fetchone()
@@ -621,12 +605,49 @@ class _Seen:
         )
         self._recent.clear()
         self._runs = 1
-        bloom = self._bloom = bytearray(_BLOOM_BITS // 8)
-        for (key,) in db.execute("SELECT key FROM temp.seen"):
+        self._bloom = _Bloom()
+        self._bloom.add(key for (key,) in db.execute("SELECT key FROM temp.seen"))
+
+
+class _Bloom:
+    """A fixed-size Bloom filter of 64-bit keys, two bits each (from the key's two halves: the
+    keys are hashes already)."""
+
+    __slots__ = ("_bits",)
+
+    def __init__(self) -> None:
+        self._bits = bytearray(_BLOOM_BITS // 8)
+
+    def add(self, keys: Iterable[int]) -> None:
+        bits = self._bits
+        for key in keys:
             first = key & _BLOOM_MASK
             second = (key >> 32) & _BLOOM_MASK
-            bloom[first >> 3] |= 1 << (first & 7)
-            bloom[second >> 3] |= 1 << (second & 7)
+            bits[first >> 3] |= 1 << (first & 7)
+            bits[second >> 3] |= 1 << (second & 7)
+
+    def maybe(self, keys: Iterable[int]) -> Iterator[int]:
+        """The keys that may have been added: all that were, and a few that were not."""
+        bits = self._bits
+        for key in keys:
+            first = key & _BLOOM_MASK
+            if not bits[first >> 3] & (1 << (first & 7)):
+                continue
+            second = (key >> 32) & _BLOOM_MASK
+            if bits[second >> 3] & (1 << (second & 7)):
+                yield key
+
+
+@contextlib.contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN ... COMMIT on a connection in autocommit mode, rolled back if the body raises."""
+    db.execute("BEGIN")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 def _connect(path: Path, sync: Literal["normal", "full"]) -> sqlite3.Connection:

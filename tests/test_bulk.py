@@ -66,6 +66,21 @@ def test_every_row_ends_in_one_state_and_matches_the_sandbox(
     assert first[1000].error == "invalid" and "letters" in (first[1000].description or "")
 
 
+def test_an_http_integration_sends_in_bulk_without_client_message_ids(
+    sandbox: Sandbox,
+) -> None:
+    """The GET send cannot carry a clientMessageId, so bulk keeps the batch IDs to its journal."""
+    with Client(api_key="key", base_url=sandbox.base_url, integration="http") as http_client:
+        results, on_result = collect()
+        summary = send_many(http_client, numbers(450), "hello", concurrency=2, on_result=on_result)
+    assert (summary.accepted, summary.batches, summary.total) == (450, 3, 450)
+    recorded = sandbox.messages()
+    assert sorted(m.to for m in recorded) == sorted(numbers(450))
+    assert {m.format for m in recorded} == {"http"}
+    assert all(m.client_message_id is None for m in recorded)
+    assert len({r.client_message_id for r in results}) == 3  # still one per batch, locally
+
+
 def test_rejected_recipients_carry_the_api_code(client: Client, sandbox: Sandbox) -> None:
     results, on_result = collect()
     summary = send_many(client, numbers(400, 9000), "hi", on_result=on_result)
@@ -344,3 +359,19 @@ def _sha256(text: str) -> str:
     import hashlib
 
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_repeats_are_recognised_after_their_keys_left_memory(tmp_path: Path) -> None:
+    """Past 20,000 keys the journal keeps them in runs on disk, behind a Bloom filter."""
+    journal = Journal.create(tmp_path / "j.sqlite", {})
+    try:
+        keys = [(i * 0x9E3779B97F4A7C15) % 2**64 - 2**63 for i in range(1, 70_001)]
+        for start in range(0, len(keys), 200):
+            journal.remember(
+                [(key, row) for row, key in enumerate(keys[start : start + 200], start)]
+            )
+        wanted = [keys[0], keys[25_000], keys[45_000], keys[-1]]
+        assert journal.recall(wanted) == {key: keys.index(key) for key in wanted}
+        assert journal.recall([12345, -7, 2**62]) == {}
+    finally:
+        journal.close()

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -211,7 +214,68 @@ def test_stopped_on_account_errors_exits_3(
 def test_missing_api_key_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # With a base URL configured there is a real target, so a missing key is a mistake (with
+    # neither, the embedded sandbox is used: see the test below).
     monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
+    monkeypatch.setenv("CLICKATELL_BASE_URL", "http://127.0.0.1:9")
     people = write(tmp_path / "p.csv", "to\n27820000001\n")
     assert run("--csv", str(people), "--content", "hi") == 2
     assert "CLICKATELL_API_KEY" in capsys.readouterr().err
+
+
+# -- the embedded sandbox, and the progress bar ----------------------------------------------
+
+
+def test_bulk_without_key_or_base_url_runs_on_the_embedded_sandbox(tmp_path: Path) -> None:
+    write(tmp_path / "small.csv", "to\n27820000001\n27820000002\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
+    argv = ["bulk", "--csv", "small.csv", "--content", "hi"]  # clickatell-sms bulk ...
+    done = subprocess.run(
+        [sys.executable, "-m", "clickatell_sms.cli", *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2 rows: 2 accepted" in done.stdout
+    assert "sandbox: nothing was really sent (an embedded local API answered)" in done.stderr
+    # A temporary journal: a later real run of the same file is not told to resume this one.
+    assert not (tmp_path / "small.csv.journal").exists()
+
+
+def test_a_missing_api_key_with_a_base_url_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
+    monkeypatch.setenv("CLICKATELL_BASE_URL", "http://127.0.0.1:9")
+    people = write(tmp_path / "p.csv", "to\n27820000001\n")
+    assert run("--csv", str(people), "--content", "hi") == 2
+    assert "CLICKATELL_API_KEY" in capsys.readouterr().err
+    assert not (tmp_path / "p.csv.journal").exists()
+
+
+def test_a_sandbox_journal_is_not_resumed_against_the_api(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Resuming would skip every row the sandbox took, and send them to nobody."""
+    people = write(tmp_path / "p.csv", "to\n27820000001\n")
+    journal = str(tmp_path / "try.journal")
+    assert run("--csv", str(people), "--content", "hi", "--sandbox", "--journal", journal) == 0
+    assert "sandbox: nothing was really sent" in capsys.readouterr().err
+    assert run("--csv", str(people), "--content", "hi", "--resume", journal) == 2
+    assert "sandbox differ(s)" in capsys.readouterr().err
+    assert not sandbox.messages()
+
+
+def test_bad_rows_are_written_above_the_progress_bar(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("tqdm")
+    people = write(tmp_path / "p.csv", "to,name\n27820000001,Ann\nhello,Bob\n27820000003\n")
+    assert run("--csv", str(people), "--template", "Hi {name}", "--progress", "bar") == 1
+    shown = [line for line in capsys.readouterr().err.split("\n") if ": line " in line]
+    assert len(shown) == 2
+    for line in shown:  # the bar is cleared (carriage return) first, not glued to the message
+        assert line.split("\r")[-1].startswith(f"{people}: line "), repr(line)

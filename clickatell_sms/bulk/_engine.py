@@ -1,0 +1,488 @@
+"""`send_many`: the reader that turns input rows into batches, and the pool that sends them.
+
+The calling thread reads the input, settles the rows that need no request (bad rows, repeats),
+fills groups, journals each full group as a batch and hands it to the pool; it also handles
+every batch the pool finishes. So all counting, reporting and deciding happens in one thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from ..errors import ValidationError
+from ..journal import Journal, JournalRow, Member, Row, UnknownBatch
+from ..numbers import normalize_number
+from ._batches import Batch, Group, dedupe_key
+from ._progress import Progress
+from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
+from ._result_writer import ResultWriter
+from ._sender import ACCOUNT_ERROR_CODES, BatchOutcome, BatchSender, not_sent_reason
+from ._settings import MAX_BATCH, RunSettings
+
+if TYPE_CHECKING:
+    from ..client import Client
+
+__all__ = ["send_many"]
+
+logger = logging.getLogger("clickatell_sms.bulk")
+
+_MAX_GROUPS: Final = 64
+_LOOSE_ROWS: Final = 500  # final rows (invalid, repeats) journalled together
+
+
+def send_many(
+    client: Client,
+    recipients: Iterable[str | Recipient | BadRow],
+    content: str | None = None,
+    *,
+    concurrency: int = 4,
+    rate_limit: float | None = None,
+    journal: str | Path | None = None,
+    resume: bool = False,
+    resend_unknown: bool | Iterable[str] = False,
+    on_result: Callable[[BulkResult], object] | None = None,
+    progress: bool | Progress = False,
+    output: str | Path | None = None,
+    output_format: Literal["csv", "jsonl"] | None = None,
+    unique: bool = True,
+    stop_after: int | None = 3,
+    batch_size: int = MAX_BATCH,
+    journal_sync: Literal["normal", "full"] = "normal",
+    identity: Mapping[str, str] | None = None,
+    total: int | None = None,
+    **send_options: Any,
+) -> BulkSummary:
+    """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
+
+    `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. `journal`
+    is the journal file: a new one must not exist yet; with `resume=True` it must, and the run
+    continues it (same recipients, text and options, else `JournalError`). Without a journal a
+    temporary one is used and deleted at the end. `resend_unknown` sends unknown requests of an
+    earlier run again: True for all of them, or an iterable of their client message IDs.
+    `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
+    checked on resume. `on_result` is called in the calling thread for every row, `output`
+    (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
+    on stderr (`total` rows, if known). `send_options` are `Client.send`'s: `from_`, `binary`,
+    `scheduled_delivery_time`, `user_data_header`, `validity_period`, `charset`, `timeout`,
+    `retries`, `extra_headers`; `client_message_id` becomes the prefix of each request's ID
+    (`<prefix>-<batch number>`; by default the journal's random campaign ID).
+
+    Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
+    before anything is sent. If reading the input (or `on_result`) raises, or the run is
+    interrupted, the requests in flight are finished and journalled first; then the exception
+    propagates, with the summary so far as its `bulk_summary` attribute.
+    """
+    settings = RunSettings.check(
+        client,
+        content,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        unique=unique,
+        stop_after=stop_after,
+        batch_size=batch_size,
+        send_options=send_options,
+    )
+    with contextlib.ExitStack() as stack:
+        # The journal first: a resume refused for another campaign must not touch `output`.
+        opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
+        stack.callback(opened.close)
+        writer = None
+        if output is not None:
+            writer = ResultWriter(output, output_format)
+            stack.callback(writer.close)
+        if progress is True:
+            progress = Progress(total)
+            stack.callback(progress.close)
+        run = _Run(
+            client,
+            settings,
+            opened,
+            writer=writer,
+            progress=progress if isinstance(progress, Progress) else None,
+            on_result=on_result,
+        )
+        return run.execute(recipients, resume=resume, resend_unknown=resend_unknown)
+    raise AssertionError("unreachable")  # ExitStack could swallow exceptions, as far as mypy knows
+
+
+def _open_journal(
+    path: str | Path | None,
+    resume: bool,
+    identity: dict[str, str],
+    sync: Literal["normal", "full"],
+) -> Journal:
+    if path is None:
+        if resume:
+            raise ValidationError("resume", "needs the journal file of the run to continue")
+        folder = Path(tempfile.mkdtemp(prefix="clickatell-bulk-"))
+        return Journal.create(folder / "journal.sqlite", identity, sync=sync, temporary=True)
+    if resume:
+        return Journal.resume(path, identity, sync=sync)
+    return Journal.create(path, identity, sync=sync)
+
+
+class _Run:
+    """One call of `send_many`: the reader (the calling thread) and the senders (a pool).
+
+    Only the reader touches groups, counts, outputs and callbacks; the senders only send and
+    journal, and hand their outcome back through futures. So results and `on_result` need no
+    locks, and the journal's own lock is the only one shared.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        settings: RunSettings,
+        journal: Journal,
+        *,
+        writer: ResultWriter | None,
+        progress: Progress | None,
+        on_result: Callable[[BulkResult], object] | None,
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.journal = journal
+        self.writer = writer
+        self.progress = progress
+        self.on_result = on_result
+        self.prefix = settings.prefix or journal.campaign_id
+        self.summary = BulkSummary()
+        self.stop = threading.Event()
+        self.sender = BatchSender(
+            client,
+            journal,
+            send_options=settings.send_options,
+            limiter=settings.limiter,
+            stop=self.stop,
+            summary=self.summary,
+        )
+        self.groups: dict[str, Group] = {}
+        self.loose: list[Row] = []  # final rows waiting to be journalled with the next batch
+        self.inflight: dict[Future[BatchOutcome], Batch] = {}
+        self.inflight_keys: dict[int, int] = {}  # dedupe key -> row, for batches in flight
+        self.account_errors = 0  # consecutive
+        self.next_id = 1
+
+    # -- the reader ---------------------------------------------------------------------------
+
+    def execute(
+        self,
+        recipients: Iterable[str | Recipient | BadRow],
+        *,
+        resume: bool,
+        resend_unknown: bool | Iterable[str],
+    ) -> BulkSummary:
+        journal = self.journal
+        summary = self.summary
+        summary.journal = None if journal.temporary else journal.path
+        summary.output = None if self.writer is None else self.writer.path
+        started = time.perf_counter()
+        earlier: Iterator[JournalRow] = iter(())
+        if resume:
+            summary.unknown_batches = journal.prepare_resume(resend_unknown, ACCOUNT_ERROR_CODES)
+            earlier = journal.iter_rows()
+        self.next_id = journal.next_batch_id()
+        self.pool = ThreadPoolExecutor(
+            self.settings.concurrency, thread_name_prefix="clickatell-bulk"
+        )
+        try:
+            self._read(recipients, earlier)
+            self._flush_all()
+            self._wait(0)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                summary.stopped = "interrupted"
+            self.stop.set()
+            self._wait(0, raising=False)
+            if self.loose:  # final rows only; groups not yet journalled are simply re-read
+                with contextlib.suppress(Exception):
+                    journal.add(None, (), self.loose)
+            summary.duration = time.perf_counter() - started
+            exc.bulk_summary = summary  # type: ignore[attr-defined]
+            raise
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            if self.writer is not None:
+                self.writer.flush()
+        summary.duration = time.perf_counter() - started
+        return summary
+
+    def _read(
+        self, recipients: Iterable[str | Recipient | BadRow], earlier: Iterator[JournalRow]
+    ) -> None:
+        next_earlier = next(earlier, None)
+        region = self.client.config.default_region
+        unique = self.settings.unique
+        default_content = self.settings.content
+        groups = self.groups
+        batch_size = self.settings.batch_size
+        for position, item in enumerate(recipients):
+            if next_earlier is not None and next_earlier.position == position:
+                self._replay(next_earlier, item)
+                next_earlier = next(earlier, None)
+                continue
+            if isinstance(item, str):
+                to, text, row = item, default_content, position
+            elif isinstance(item, Recipient):
+                to, row = item.to, position if item.row is None else item.row
+                text = default_content if item.content is None else item.content
+            elif isinstance(item, BadRow):
+                row = position if item.row is None else item.row
+                self._final(position, row, item.to, None, "failed", "invalid", item.reason)
+                continue
+            else:
+                problem = f"is a {type(item).__name__}, not a number or a Recipient"
+                self._final(position, position, repr(item), None, "failed", "invalid", problem)
+                continue
+            if not text:
+                problem = "no message: give content, or a content for this recipient"
+                self._final(position, row, to, None, "failed", "invalid", problem)
+                continue
+            try:
+                number = normalize_number(to, default_region=region)
+            except ValidationError as exc:
+                self._final(position, row, to, None, "failed", "invalid", exc.problem)
+                continue
+            group = groups.get(text)
+            if group is None:
+                if len(groups) >= _MAX_GROUPS:
+                    self._flush(max(groups.values(), key=lambda g: len(g.rows)))
+                group = groups[text] = Group(text)
+            key = None
+            if unique:
+                first = group.seen.get(number)
+                if first is not None:
+                    self._repeat(position, row, to, number, first)
+                    continue
+                group.seen[number] = row
+                key = dedupe_key(number, group.digest)
+            group.rows.append(Member(position, row, to, number, key))
+            if len(group.rows) >= batch_size:
+                self._flush(group)
+        while next_earlier is not None:  # journalled rows beyond the input's end
+            logger.warning(
+                "the journal has rows past the end of the input (row %s)", next_earlier.row
+            )
+            self._replay(next_earlier, None)
+            next_earlier = next(earlier, None)
+
+    def _replay(self, row: JournalRow, item: object) -> None:
+        """Report a row an earlier run settled, after checking the input still has it there."""
+        given = item if isinstance(item, str) else getattr(item, "to", None)
+        if item is not None and given != row.to_input:
+            raise ValidationError(
+                "recipients",
+                f"row {row.row} is not the recipient the journal recorded at that position;"
+                " resume with the same input",
+            )
+        summary = self.summary
+        summary.earlier += 1
+        if row.error == "duplicate":
+            summary.duplicates += 1
+        elif row.error == "invalid":
+            summary.invalid += 1
+        self._emit(row, row.client_message_id, earlier=True)
+        self._advance(1)
+
+    def _final(
+        self,
+        position: int,
+        row: int,
+        to: str,
+        number: str | None,
+        status: Status,
+        error: str,
+        description: str,
+        duplicate_of: int | None = None,
+    ) -> None:
+        """A row settled without a request: a bad row (failed) or a repeat (rejected)."""
+        if error == "invalid":
+            self.summary.invalid += 1
+        else:
+            self.summary.duplicates += 1
+        settled = Row(
+            position, row, to, number, None, status, None, None, error, description, duplicate_of
+        )
+        self.loose.append(settled)
+        self._emit(settled, None)
+        if len(self.loose) >= _LOOSE_ROWS:
+            self.journal.add(None, (), self.loose)
+            self.loose = []
+        self._advance(1)
+
+    def _repeat(self, position: int, row: int, to: str, number: str, first: int) -> None:
+        description = f"same recipient and message as row {first}; sent once"
+        self._final(position, row, to, number, "rejected", "duplicate", description, first)
+
+    def _flush_all(self) -> None:
+        for group in list(self.groups.values()):
+            self._flush(group)
+        if self.loose:
+            self.journal.add(None, (), self.loose)
+            self.loose = []
+
+    def _flush(self, group: Group) -> None:
+        """Journal the group's rows as one pending batch and queue its request."""
+        del self.groups[group.content]
+        rows = group.rows
+        if self.settings.unique:
+            rows = self._drop_repeats(rows)
+        if not rows:
+            return
+        batch_id = self.next_id
+        self.next_id += 1
+        batch = Batch(batch_id, f"{self.prefix}-{batch_id}", group.content, rows)
+        if self.stop.is_set():
+            self._not_sent(batch)
+            return
+        self.journal.add((batch.id, batch.client_message_id, batch.content), rows, self.loose)
+        self.loose = []
+        self._wait(2 * self.settings.concurrency - 1)
+        for m in rows:
+            if m.dedupe_key is not None:
+                self.inflight_keys[m.dedupe_key] = m.row
+        self.inflight[self.pool.submit(self.sender.send, batch)] = batch
+
+    def _drop_repeats(self, rows: list[Member]) -> list[Member]:
+        """Rows whose recipient already had this message, in flight or journalled, are repeats."""
+        keys = [m.dedupe_key for m in rows if m.dedupe_key is not None]
+        inflight = self.inflight_keys
+        sent = self.journal.recall(keys)
+        if not sent and inflight.keys().isdisjoint(keys):
+            return rows
+        keep = []
+        for m in rows:
+            key = m.dedupe_key
+            first = None if key is None else sent.get(key, inflight.get(key))
+            if first is None:
+                keep.append(m)
+            else:
+                self._repeat(m.position, m.row, m.to_input, m.number, first)
+        return keep
+
+    def _not_sent(self, batch: Batch) -> None:
+        """A batch the stopped run does not send: failed, and not journalled (resume sends it)."""
+        reason = not_sent_reason(self.summary.stopped)
+        for m in batch.rows:
+            self._emit(m.settled("failed", error="not sent", description=reason), None)
+        self._advance(len(batch.rows))
+
+    # -- completions (in the reader's thread) -------------------------------------------------
+
+    def _wait(self, limit: int, *, raising: bool = True) -> None:
+        """Handle finished batches until at most `limit` are in flight."""
+        inflight = self.inflight
+        if not inflight:
+            return
+        done = {future for future in inflight if future.done()}
+        while True:
+            for future in done:
+                batch = inflight.pop(future)
+                try:
+                    outcome = future.result()
+                except BaseException:
+                    if raising:
+                        raise
+                    logger.exception("batch %s failed inside the SDK", batch.client_message_id)
+                    continue
+                self._handle(outcome)
+            if len(inflight) <= limit:
+                return
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+
+    def _handle(self, done: BatchOutcome) -> None:
+        summary = self.summary
+        batch = done.batch
+        if done.sent:
+            summary.batches += 1
+        if done.unknown:
+            summary.unknown_batches.append(
+                UnknownBatch(batch.client_message_id, len(batch.rows), batch.content)
+            )
+        if self.settings.unique:
+            self._settle_keys(done.rows)
+        client_message_id = batch.client_message_id if done.sent else None
+        for r in done.rows:
+            self._emit(r, client_message_id)
+        self._advance(len(done.rows))
+        if done.accepted:
+            self.account_errors = 0
+        elif done.account_error is not None:
+            self.account_errors += 1
+            limit = self.settings.stop_after
+            if limit is not None and self.account_errors >= limit and not self.stop.is_set():
+                summary.stopped = (
+                    f"stopped after {self.account_errors} consecutive account errors"
+                    f" (last: {done.account_error})"
+                )
+                logger.error("bulk: %s; nothing more is sent", summary.stopped)
+                self.stop.set()
+
+    def _settle_keys(self, rows: list[Row]) -> None:
+        """Keys leave the in-flight set; those whose message may have gone out are remembered.
+
+        A recipient whose row failed (or was refused for lack of credit) has not had the
+        message, so a later repeat of it is sent rather than reported as a repeat.
+        """
+        inflight = self.inflight_keys
+        remember = []
+        for r in rows:
+            key = r.dedupe_key
+            if key is None:
+                continue
+            inflight.pop(key, None)
+            if r.status == "failed" or (
+                r.status == "rejected" and r.error_code in ACCOUNT_ERROR_CODES
+            ):
+                continue
+            remember.append((key, r.row))
+        if remember:
+            self.journal.remember(remember)
+
+    # -- reporting (in the reader's thread) -----------------------------------------------------
+
+    def _emit(
+        self, r: Row | JournalRow, client_message_id: str | None, *, earlier: bool = False
+    ) -> None:
+        """Count a settled row, and hand it to the output file and `on_result`."""
+        summary = self.summary
+        status = r.status
+        if status == "accepted":
+            summary.accepted += 1
+        elif status == "rejected":
+            summary.rejected += 1
+        elif status == "failed":
+            summary.failed += 1
+        else:
+            summary.unknown += 1
+        if self.writer is None and self.on_result is None:
+            return
+        result = BulkResult(
+            r.row,
+            r.to_input,
+            r.number,
+            status,
+            r.api_message_id,
+            r.error_code,
+            r.error,
+            r.description,
+            client_message_id,
+            r.duplicate_of,
+            earlier,
+        )
+        if self.writer is not None:
+            self.writer.write(result)
+        if self.on_result is not None:
+            self.on_result(result)
+
+    def _advance(self, rows: int) -> None:
+        if self.progress is not None:
+            self.progress.update(rows, self.summary)
