@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .pipeline import Settings, check, regenerate
+from .pipeline import MissingToolError, Settings, check, regenerate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = Settings.load(args.root.resolve())
     started = time.perf_counter()
-    if args.check:
+    try:
+        return _run(settings, check_only=args.check, started=started)
+    except MissingToolError as exc:
+        sys.stderr.write(f"codegen: {exc}\n")
+        return 2
+
+
+def _run(settings: Settings, *, check_only: bool, started: float) -> int:
+    if check_only:
         diff = check(settings)
         if diff:
             sys.stdout.write(diff)

@@ -91,8 +91,27 @@ def _run(args: list[str], cwd: Path) -> str:
     return proc.stdout
 
 
+class MissingToolError(RuntimeError):
+    """A generator or formatter is not installed in this interpreter."""
+
+
 def _versions() -> dict[str, str]:
     return {name: metadata.version(name) for name in TOOLS}
+
+
+def require_tools() -> None:
+    """Fail early, and say how to fix it, when the codegen extra is not installed here."""
+    missing = []
+    for name in TOOLS:
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    if missing:
+        raise MissingToolError(
+            f"{sys.executable} lacks {', '.join(missing)}: install the pinned generators with "
+            "`pip install -e '.[codegen]'` (scripts/test does) and run codegen with that Python"
+        )
 
 
 def _header(settings: Settings, source: Path) -> str:
@@ -275,6 +294,7 @@ def _staging(settings: Settings) -> Iterator[Path]:
 
 def build(settings: Settings, staging: Path) -> None:
     """Generate everything into `staging` (an empty folder named after the package)."""
+    require_tools()
     _generate_models(settings, staging)
     view = _generate_xml(settings, staging)
     _render(settings, staging, view)
