@@ -39,11 +39,13 @@ from .config import (
 from .errors import ClickatellError, ValidationError
 from .numbers import find_duplicates, normalize_many
 from .options import (
+    MAX_RECIPIENTS,
     Charset,
     check_content,
     check_extra_headers,
     check_message,
     check_message_id,
+    get_url_batch_size,
     refuse_get_options,
     timeout_pair,
     udh_bytes,
@@ -66,7 +68,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Charset", "Client", "Integration"]
 
-MAX_RECIPIENTS_PER_REQUEST: Final = 200
+MAX_RECIPIENTS_PER_REQUEST: Final = MAX_RECIPIENTS
 """The API's limit on `to` in one request; longer lists are split transparently."""
 
 _NUMBER_CACHE_SIZE: Final = 8192
@@ -247,7 +249,7 @@ class Client:
         results: list[MessageResult | None] = [None] * count
         raws: list[RawResponse] = []
         reference = message.client_message_id
-        size = MAX_RECIPIENTS_PER_REQUEST
+        size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
         batches = -(-len(order) // size)
         for request_no, start in enumerate(range(0, len(order), size), 1):
             indexes = order[start : start + size]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final, Literal
+from urllib.parse import quote
 
 from . import encoding
 from .config import TimeoutArg, check_header_text
@@ -275,3 +276,28 @@ def _check_utf8(field: str, value: str) -> None:
             f"contains U+{ord(value[exc.start]):04X} at index {exc.start}, a lone surrogate"
             " that UTF-8 cannot carry",
         ) from None
+
+
+MAX_RECIPIENTS: Final = 200  # per request, the API's limit
+MAX_GET_URL_BYTES: Final = 8000
+"""What the GET send's query may take: 8 KB is the common default limit of web servers and
+proxies (Clickatell publishes none), so longer recipient lists go in more requests."""
+
+
+def get_url_batch_size(message: Outgoing, numbers: list[str]) -> int:
+    """How many recipients fit one GET send under `MAX_GET_URL_BYTES`, at most 200.
+
+    The query is the encoded content and sender, the key (whose length is unknown here, so a
+    generous allowance is kept for it) and the comma-separated numbers.
+    """
+    fixed = len("/messages/http/send?to=&content=&from=&apiKey=") + 256
+    fixed += len(quote(message.content, safe="")) + len(message.from_ or "")
+    room = MAX_GET_URL_BYTES - fixed
+    widest = max(map(len, numbers)) + 1  # the digits and a comma
+    if room < widest:
+        raise ValidationError(
+            "content",
+            f"is {len(quote(message.content, safe=''))} bytes once URL-encoded; the GET send's "
+            f"URL must stay under {MAX_GET_URL_BYTES} bytes: send it with integration='rest'",
+        )
+    return max(1, min(MAX_RECIPIENTS, room // widest))

@@ -457,3 +457,26 @@ def test_a_handler_on_urllib3_itself_sees_no_key(sandbox: Sandbox) -> None:
     assert any("/messages/http/send" in line for line in seen)
     for line in seen:
         assert_clean(line)
+
+
+def test_long_texts_put_fewer_recipients_in_each_get_request() -> None:
+    """The GET send keeps its URL under 8 KB: a long text means smaller batches, never a
+    refused request (or a truncated URL) at a proxy."""
+    text = "€" * 600  # 5,400 bytes once URL-encoded, 8 GSM-7 parts
+    numbers = [f"2782{i:07d}" for i in range(200)]
+    with Sandbox(api_keys=(KEY,), balance=10**6) as sandbox, make(sandbox.base_url) as client:
+        result = client.send(numbers, text)
+    assert len(result.raw_responses) == 2  # 200 recipients no longer fit one URL
+    assert [r.number for r in result] == numbers
+    assert result.all_accepted
+    recorded = sandbox.messages()
+    assert sorted(m.to for m in recorded) == numbers
+    assert {m.content for m in recorded} == {text}
+
+
+def test_a_text_too_long_for_any_url_is_refused_before_sending(sandbox: Sandbox) -> None:
+    with make(sandbox.base_url) as client, pytest.raises(ValidationError) as caught:
+        client.send(["27820000001"], "€" * 1000)  # 9,000 bytes once encoded
+    assert caught.value.field == "content"
+    assert "integration='rest'" in caught.value.problem
+    assert sandbox.messages() == []
