@@ -20,12 +20,12 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
-from .bulk import BulkResult, BulkSummary, Progress, send_many
-from .csv_input import CSVInputError, CSVSource, Template, scan_file
 from .errors import ClickatellError, ValidationError
-from .journal import JournalError
+
+if TYPE_CHECKING:
+    from .bulk import BulkResult, BulkSummary, Progress
 
 __all__ = ["add_parser", "main", "run"]
 
@@ -163,6 +163,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
+    # Imported here: every `clickatell-sms` command builds this parser, few run it.
+    from .bulk import Progress, send_many
+    from .csv_input import CSVInputError, CSVSource, Template, scan_file
+    from .journal import JournalError
+
     err = sys.stderr
     try:
         template = None if args.template is None else Template(args.template)
