@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,6 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _run(settings, check_only=args.check, started=started)
     except MissingToolError as exc:
+        venv = settings.root / ".venv"
+        venv_python = venv / "bin" / "python"
+        if venv_python.exists() and Path(sys.prefix).resolve() != venv.resolve():
+            # The pinned generators live in the project's venv (scripts/test makes it): use it.
+            sys.stderr.write(
+                f"codegen: {Path(sys.executable).name} lacks the generators; using {venv_python}\n"
+            )
+            sys.stderr.flush()
+            os.execv(venv_python, [str(venv_python), "-m", "codegen", *sys.argv[1:]])
         sys.stderr.write(f"codegen: {exc}\n")
         return 2
 
