@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .clients import API_KEY, CONTENT
-from .procs import ROOT, CannedServer, child_env, peak_rss_kb
+from .procs import ROOT, CannedServer, ChildServer, child_env, peak_rss_kb
 
 
 @dataclass
@@ -133,21 +133,14 @@ def _sandbox() -> None:
         sys.stdin.buffer.read()
 
 
-class _SandboxProc:
+class _SandboxProc(ChildServer):
+    """The sandbox in its own process, so its CPU is not the client's."""
+
+    tag = "URL"
+    stop_timeout = 10.0
+
     def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.bulk", "sandbox"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=child_env(),
-            cwd=ROOT,
-        )
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().decode().split()
-        if len(line) != 2 or line[0] != "URL":
-            self.close()
-            raise RuntimeError("the sandbox did not start")
-        self.base_url = line[1]
+        super().__init__("benchmarks.bulk", "sandbox")
 
     def cpu(self) -> float | None:
         try:
@@ -156,16 +149,6 @@ class _SandboxProc:
             return None
         times = psutil.Process(self.proc.pid).cpu_times()
         return float(times.user + times.system)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def _run_case(base_url: str, csv: Path, run: BulkRun, fmt: str, timeout: float) -> None:

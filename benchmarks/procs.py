@@ -24,12 +24,28 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-class CannedServer:
-    """`python -m benchmarks.server` in its own process; stops when its stdin closes."""
+def stop(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait for a child told to quit; kill it if it does not within `timeout` seconds."""
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
-    def __init__(self) -> None:
+
+class ChildServer:
+    """`python -m MODULE ...` serving until its stdin closes; its first line says where.
+
+    The line is `TAG VALUE` (`PORT 8080`, `URL http://...`); `address(value)` turns VALUE into
+    the base URL.
+    """
+
+    tag = ""
+    stop_timeout = 5.0
+
+    def __init__(self, *argv: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.server"],
+            [sys.executable, "-m", *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=child_env(),
@@ -37,26 +53,37 @@ class CannedServer:
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline().decode().split()
-        if len(line) != 2 or line[0] != "PORT":
+        if len(line) != 2 or line[0] != self.tag:
             self.close()
-            raise RuntimeError(f"canned server did not start: {line!r}")
-        self.base_url = f"http://127.0.0.1:{line[1]}"
+            raise RuntimeError(f"{argv[0]} did not start: {line!r}")
+        self.base_url = self.address(line[1])
+
+    def address(self, value: str) -> str:
+        return value
 
     def close(self) -> None:
         if self.proc.poll() is None:
             assert self.proc.stdin is not None
             self.proc.stdin.close()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, self.stop_timeout)
 
-    def __enter__(self) -> CannedServer:
+    def __enter__(self) -> ChildServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class CannedServer(ChildServer):
+    """`python -m benchmarks.server` in its own process."""
+
+    tag = "PORT"
+
+    def __init__(self) -> None:
+        super().__init__("benchmarks.server")
+
+    def address(self, value: str) -> str:
+        return f"http://127.0.0.1:{value}"
 
 
 class Worker:
@@ -96,11 +123,7 @@ class Worker:
         if self.proc.poll() is None:
             with contextlib.suppress(BrokenPipeError, ValueError):
                 self.call(op="quit")
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, 5.0)
         self.log.close()
 
 
