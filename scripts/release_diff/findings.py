@@ -54,6 +54,30 @@ class Section:
         return sum(1 for f in self.findings if f.level is level)
 
 
+def whole_file_section(
+    title: str, kind: str, old_text: str | None, new_text: str | None, path: str
+) -> Section | None:
+    """The section for `path` when the file's presence alone decides it, else None.
+
+    Absent at both refs, added, removed or unchanged need no comparison of contents; None
+    tells the caller to compare. `kind` ("spec", "XSD") names the finding ids and the text.
+    """
+    section = Section(title)
+    if old_text is None and new_text is None:
+        section.skipped = f"{path} exists at neither ref"
+    elif old_text is None:
+        text = f"{path} added (no {kind} at OLD)"
+        section.findings.append(Finding(f"{kind.lower()}-added", Level.COMPATIBLE, path, text))
+    elif new_text is None:
+        text = f"{path} removed at NEW"
+        section.findings.append(Finding(f"{kind.lower()}-removed", Level.BREAKING, path, text))
+    elif old_text == new_text:
+        section.notes.append("unchanged")
+    else:
+        return None
+    return section
+
+
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     """Fold findings that say the same thing at the same place (e.g. JSON and XML bodies).
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .findings import Finding, Level, Section, merge_duplicates
+from .findings import Finding, Level, Section, merge_duplicates, whole_file_section
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IGNORED_HEADERS = {"accept", "content-type", "authorization"}  # OAS: described elsewhere
@@ -815,23 +815,11 @@ def _parse(text: str, side: str) -> dict[str, Any]:
 
 def diff_openapi(old_text: str | None, new_text: str | None, path: str) -> Section:
     """The OpenAPI section of the report for `path`, read at both refs (None = absent)."""
+    early = whole_file_section(f"OpenAPI ({path})", "spec", old_text, new_text, path)
+    if early is not None:
+        return early
+    assert old_text is not None and new_text is not None
     section = Section(f"OpenAPI ({path})")
-    if old_text is None and new_text is None:
-        section.skipped = f"{path} exists at neither ref"
-        return section
-    if old_text is None:
-        section.findings.append(
-            Finding("spec-added", Level.COMPATIBLE, path, f"{path} added (no spec at OLD)")
-        )
-        return section
-    if new_text is None:
-        section.findings.append(
-            Finding("spec-removed", Level.BREAKING, path, f"{path} removed at NEW")
-        )
-        return section
-    if old_text == new_text:
-        section.notes.append("unchanged")
-        return section
     try:
         old_doc = _parse(old_text, "OLD")
         new_doc = _parse(new_text, "NEW")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from .findings import Finding, Level, Section, merge_duplicates
+from .findings import Finding, Level, Section, merge_duplicates, whole_file_section
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 UNBOUNDED = 1_000_000  # maxOccurs="unbounded"
@@ -431,23 +431,11 @@ def diff_nodes(old: dict[str, Node], new: dict[str, Node]) -> list[Finding]:
 
 def diff_xsd(old_text: str | None, new_text: str | None, path: str) -> Section:
     """The XSD section of the report for `path` (None = absent at that ref)."""
+    early = whole_file_section(f"XSD ({path})", "XSD", old_text, new_text, path)
+    if early is not None:
+        return early
+    assert old_text is not None and new_text is not None
     section = Section(f"XSD ({path})")
-    if old_text is None and new_text is None:
-        section.skipped = f"{path} exists at neither ref"
-        return section
-    if old_text is None:
-        section.findings.append(
-            Finding("xsd-added", Level.COMPATIBLE, path, f"{path} added (no XSD at OLD)")
-        )
-        return section
-    if new_text is None:
-        section.findings.append(
-            Finding("xsd-removed", Level.BREAKING, path, f"{path} removed at NEW")
-        )
-        return section
-    if old_text == new_text:
-        section.notes.append("unchanged")
-        return section
     try:
         old_root = ET.fromstring(old_text)
         new_root = ET.fromstring(new_text)
