@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from .pipeline import MissingToolError, Settings, check, regenerate
+from .pipeline import MissingToolError, Settings, ToolVersionError, check, regenerate
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             sys.stderr.flush()
             os.execv(venv_python, [str(venv_python), "-m", "codegen", *sys.argv[1:]])
+        sys.stderr.write(f"codegen: {exc}\n")
+        return 2
+    except ToolVersionError as exc:
         sys.stderr.write(f"codegen: {exc}\n")
         return 2
 

@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -29,7 +30,7 @@ import yaml
 from . import spec_reader
 
 TEMPLATES = Path(__file__).parent / "templates"
-TOOLS = ("datamodel-code-generator", "xsdata", "jinja2", "pyyaml", "ruff", "msgspec")
+_PIN = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,14 @@ class Settings:
     package: str
     dmcg_options: Mapping[str, Any]
     xsdata_options: Mapping[str, Any]
+    pins: Mapping[str, str]
+    """The tools that shape the emitted bytes (the `codegen` extra), each at its exact version."""
 
     @classmethod
     def load(cls, root: Path) -> Settings:
         with (root / "pyproject.toml").open("rb") as f:
-            config = tomllib.load(f)["tool"]["clickatell-codegen"]
+            project = tomllib.load(f)
+        config = project["tool"]["clickatell-codegen"]
         return cls(
             root=root,
             spec=root / config["spec"],
@@ -54,6 +58,7 @@ class Settings:
             package=config["package"],
             dmcg_options=config.get("datamodel-codegen", {}),
             xsdata_options=config.get("xsdata", {}),
+            pins=_pins(project["project"]["optional-dependencies"]["codegen"]),
         )
 
     def relative(self, path: Path) -> str:
@@ -91,26 +96,55 @@ def _run(args: list[str], cwd: Path) -> str:
     return proc.stdout
 
 
+def _pins(requirements: list[str]) -> dict[str, str]:
+    """`name==version` entries of the codegen extra; anything looser is refused, because an
+    unpinned generator would make the output depend on the day it was installed."""
+    pins: dict[str, str] = {}
+    for requirement in requirements:
+        found = _PIN.match(requirement)
+        if found is None:
+            raise ValueError(
+                f"pyproject.toml: the codegen extra must pin every tool with ==, not {requirement!r}"
+            )
+        pins[found.group(1).lower()] = found.group(2)
+    return dict(sorted(pins.items()))
+
+
 class MissingToolError(RuntimeError):
     """A generator or formatter is not installed in this interpreter."""
 
 
-def _versions() -> dict[str, str]:
-    return {name: metadata.version(name) for name in TOOLS}
+class ToolVersionError(RuntimeError):
+    """A generator or formatter is installed at another version than its pin."""
 
 
-def require_tools() -> None:
-    """Fail early, and say how to fix it, when the codegen extra is not installed here."""
-    missing = []
-    for name in TOOLS:
+_INSTALL_HINT = "install the lock: pip install -c requirements/dev.lock -e '.[dev]' (scripts/test does)"
+
+
+def require_tools(settings: Settings) -> None:
+    """Fail early, naming each tool and both versions, unless every pinned tool is installed at
+    exactly its pinned version: another version could emit other bytes for the same spec."""
+    missing: list[str] = []
+    wrong: list[str] = []
+    for name, pinned in settings.pins.items():
         try:
-            metadata.version(name)
+            installed = metadata.version(name)
         except metadata.PackageNotFoundError:
             missing.append(name)
+            continue
+        if installed != pinned:
+            wrong.append(f"{name} {installed} is installed, the pin is {pinned}")
     if missing:
         raise MissingToolError(
-            f"{sys.executable} lacks {', '.join(missing)}: install the pinned generators with "
-            "`pip install -e '.[codegen]'` (scripts/test does) and run codegen with that Python"
+            f"{sys.executable} lacks {', '.join(missing)}: {_INSTALL_HINT}, and run codegen"
+            " with that Python"
+        )
+    if wrong:
+        raise ToolVersionError(
+            "the generators differ from their pins in pyproject.toml's codegen extra, so the"
+            " output could differ for reasons other than the spec:\n  "
+            + "\n  ".join(wrong)
+            + f"\n{_INSTALL_HINT}"
         )
 
 
@@ -271,7 +305,7 @@ def _manifest(settings: Settings, staging: Path) -> None:
                 b"".join(p.read_bytes() for p in sorted(TEMPLATES.glob("*.jinja")))
             ).hexdigest(),
         },
-        "tools": _versions(),
+        "tools": dict(settings.pins),
         "options": {
             "datamodel-codegen": dict(settings.dmcg_options),
             "xsdata": dict(settings.xsdata_options),
@@ -294,7 +328,7 @@ def _staging(settings: Settings) -> Iterator[Path]:
 
 def build(settings: Settings, staging: Path) -> None:
     """Generate everything into `staging` (an empty folder named after the package)."""
-    require_tools()
+    require_tools(settings)
     _generate_models(settings, staging)
     view = _generate_xml(settings, staging)
     _render(settings, staging, view)

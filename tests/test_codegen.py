@@ -73,6 +73,38 @@ def test_regenerating_twice_gives_identical_bytes(tmp_path: Path) -> None:
     assert once == _digest(ROOT / "generated")
 
 
+def test_a_tool_at_another_version_than_its_pin_is_named_with_both_versions(
+    tmp_path: Path,
+) -> None:
+    """A release of a generator must not read as "generated/ is stale": the spec did not change."""
+    project = _copy_project(tmp_path)
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"ruff==0.17.6"', '"ruff==0.0.1"'))
+    result = _codegen(project, "--check")
+    assert result.returncode == 2
+    assert "ruff 0.17.6 is installed, the pin is 0.0.1" in result.stderr
+    assert "requirements/dev.lock" in result.stderr
+    assert "stale" not in result.stdout + result.stderr
+
+
+def test_the_manifest_records_exactly_the_pinned_tools() -> None:
+    """Only what shapes the emitted bytes, each at its pin: a runtime library's new release
+    (msgspec, urllib3) must not change generated/."""
+    import json
+    import tomllib
+
+    manifest = json.loads((ROOT / "generated" / "clickatell_wire" / "MANIFEST.json").read_text())
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]["codegen"]
+    pins = {
+        re.split(r"[\[=]", entry, maxsplit=1)[0].lower(): entry.rsplit("==", 1)[1]
+        for entry in extra
+    }
+    assert manifest["tools"] == pins
+    assert "msgspec" not in manifest["tools"]
+
+
 def test_every_generated_file_says_where_it_came_from_and_has_no_timestamp() -> None:
     for path in sorted((ROOT / "generated").rglob("*.py")):
         first = path.read_text().splitlines()[0]
