@@ -104,7 +104,8 @@ def _pins(requirements: list[str]) -> dict[str, str]:
         found = _PIN.match(requirement)
         if found is None:
             raise ValueError(
-                f"pyproject.toml: the codegen extra must pin every tool with ==, not {requirement!r}"
+                "pyproject.toml: the codegen extra must pin every tool with ==, not"
+                f" {requirement!r}"
             )
         pins[found.group(1).lower()] = found.group(2)
     return dict(sorted(pins.items()))
@@ -118,7 +119,9 @@ class ToolVersionError(RuntimeError):
     """A generator or formatter is installed at another version than its pin."""
 
 
-_INSTALL_HINT = "install the lock: pip install -c requirements/dev.lock -e '.[dev]' (scripts/test does)"
+_INSTALL_HINT = (
+    "install the lock: pip install -c requirements/dev.lock -e '.[dev]' (scripts/test does)"
+)
 
 
 def require_tools(settings: Settings) -> None:
