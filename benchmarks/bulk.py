@@ -86,11 +86,11 @@ def _stream(path: str) -> Iterator[str]:
 def _source(path: str, stack: contextlib.ExitStack) -> tuple[Iterable[Any], str]:
     """The facade's own streaming CSV reader when it has one, else a plain line reader."""
     try:
-        from clickatell_sms.csv_input import CSVSource
+        from clickatell_sms.bulk.csv_input import CSVSource
     except ImportError:
         return _stream(path), "lines"
     fh = stack.enter_context(open(path, "rb"))  # noqa: SIM115 (closed by the stack)
-    return CSVSource(fh, name=path, column="to"), "clickatell_sms.csv_input.CSVSource"
+    return CSVSource(fh, name=path, column="to"), "clickatell_sms.bulk.csv_input.CSVSource"
 
 
 def _consume(result: Any) -> int:

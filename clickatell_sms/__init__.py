@@ -82,7 +82,7 @@ __all__ = [
 
 _LAZY = {
     "Balance": "results",
-    "CallbackReceiver": "receiver",
+    "CallbackReceiver": "callbacks",
     "Client": "client",
     "ClientConfig": "config",
     "Estimate": "encoding",

@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from .contracts import ContractMismatch
 from .pipeline import MissingToolError, Settings, ToolVersionError, check, regenerate
+from .spec_reader import SpecError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +46,15 @@ def main(argv: list[str] | None = None) -> int:
     except ToolVersionError as exc:
         sys.stderr.write(f"codegen: {exc}\n")
         return 2
+    except ContractMismatch as exc:
+        sys.stderr.write(
+            f"codegen: the two contracts disagree ({len(exc.problems)}); nothing was written:\n"
+        )
+        sys.stderr.writelines(f"  {line}\n" for line in exc.problems)
+        return 1
+    except SpecError as exc:
+        sys.stderr.write(f"codegen: the spec uses something codegen cannot read: {exc}\n")
+        return 1
 
 
 def _run(settings: Settings, *, check_only: bool, started: float) -> int:

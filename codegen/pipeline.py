@@ -27,7 +27,7 @@ from typing import Any
 import jinja2
 import yaml
 
-from . import spec_reader
+from . import contracts, spec_reader, tables
 
 TEMPLATES = Path(__file__).parent / "templates"
 _PIN = re.compile(r"^\s*([A-Za-z0-9_.-]+)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;]+)\s*$")
@@ -159,6 +159,14 @@ def _python_repr(value: object) -> str:
     return repr(value)
 
 
+def _docstring(text: str) -> str:
+    """`text` as a triple-quoted string literal (for attribute docstrings)."""
+    body = text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return f'"""{body}"""'
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -169,6 +177,7 @@ def _environment() -> jinja2.Environment:
         autoescape=False,
     )
     env.filters["pyrepr"] = _python_repr
+    env.filters["docstring"] = _docstring
     env.filters["snake"] = spec_reader.snake
     env.globals.update(
         write_value=_write_value, read_value=_read_value, py_type=_py_type, query_code=_query_code
@@ -264,7 +273,14 @@ def _generate_xml(settings: Settings, staging: Path) -> dict[str, Any]:
     module = f"{settings.package}.xml.{settings.xsd.stem}"
     view: dict[str, Any] = json.loads(
         _run(
-            [sys.executable, "-m", "codegen.xml_view", str(staging.parent), module],
+            [
+                sys.executable,
+                "-m",
+                "codegen.introspect",
+                str(staging.parent),
+                settings.package,
+                module,
+            ],
             cwd=Path(__file__).parent.parent,
         )
     )
@@ -275,13 +291,26 @@ def _render(settings: Settings, staging: Path, view: Mapping[str, Any]) -> None:
     env = _environment()
     doc = yaml.safe_load(settings.spec.read_text())
     spec = spec_reader.read(doc)
+    contracts.compare(
+        doc,
+        spec.xml_roots,
+        view["xml"],
+        openapi=settings.relative(settings.spec),
+        xsd=settings.relative(settings.xsd),
+    )
     openapi_header = _header(settings, settings.spec)
     for name in ("transport.py", "operations.py", "__init__.py"):
         text = env.get_template(f"{name}.jinja").render(spec=spec, header=openapi_header)
         (staging / name).write_text(text)
-    roots = {c["name"]: c for c in view["classes"]}
+    table_view = tables.build(doc, spec, view)
+    text = env.get_template("tables.py.jinja").render(
+        spec=spec, tables=table_view, header=openapi_header
+    )
+    (staging / "tables.py").write_text(text)
+    xml_view = view["xml"]
+    roots = {c["name"]: c for c in xml_view["classes"]}
     codec = env.get_template("xml_codec.py.jinja").render(
-        view=view, roots=roots, header=_header(settings, settings.xsd)
+        view=xml_view, roots=roots, header=_header(settings, settings.xsd)
     )
     (staging / "xml" / "codec.py").write_text(codec)
     (staging / "py.typed").write_text("")

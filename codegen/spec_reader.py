@@ -99,7 +99,7 @@ def snake(name: str) -> str:
     return out + "_" if keyword.iskeyword(out) else out
 
 
-def _resolve(doc: dict[str, Any], node: Any) -> Any:
+def resolve_ref(doc: dict[str, Any], node: Any) -> Any:
     while isinstance(node, dict) and "$ref" in node:
         ref = node["$ref"]
         if not ref.startswith("#/"):
@@ -122,14 +122,14 @@ def _schema_name(node: Any, where: str) -> str:
 
 
 def _parameter(doc: dict[str, Any], raw: Any, where: str) -> Parameter:
-    p = _resolve(doc, raw)
+    p = resolve_ref(doc, raw)
     location = p["in"]
     if location not in ("query", "header"):
         raise SpecError(f"{where}: parameters in {location!r} are not supported")
-    schema = _resolve(doc, p.get("schema", {}))
+    schema = resolve_ref(doc, p.get("schema", {}))
     is_array = schema.get("type") == "array"
     if is_array:
-        schema = _resolve(doc, schema.get("items", {}))
+        schema = resolve_ref(doc, schema.get("items", {}))
     style = p.get("style", "form")
     if style != "form" and location == "query":
         raise SpecError(f"{where}: query style {style!r} is not supported")
@@ -171,7 +171,7 @@ def read(doc: dict[str, Any]) -> Spec:
             body_media: tuple[str, ...] = ()
             body_required = False
             if "requestBody" in op:
-                body = _resolve(doc, op["requestBody"])
+                body = resolve_ref(doc, op["requestBody"])
                 body_required = bool(body.get("required", False))
                 media = {k: v for k, v in body["content"].items() if k in SUPPORTED_MEDIA}
                 if not media:
@@ -184,7 +184,7 @@ def read(doc: dict[str, Any]) -> Spec:
             responses = []
             media_types: list[str] = list(body_media)
             for status, raw in op.get("responses", {}).items():
-                response = _resolve(doc, raw)
+                response = resolve_ref(doc, raw)
                 content = {}
                 for media_type, content_item in response.get("content", {}).items():
                     if media_type in SUPPORTED_MEDIA:

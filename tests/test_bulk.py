@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from clickatell_sms.bulk import BadRow, BulkResult, RateLimiter, Recipient, send_many
+from clickatell_sms.bulk.journal import Journal, JournalError
 from clickatell_sms.client import Client
 from clickatell_sms.errors import ValidationError
-from clickatell_sms.journal import Journal, JournalError
 from clickatell_sms.sandbox import Faults, Sandbox
 
 MAGIC_REJECTED = ("9114", "9121", "9122")  # endings the sandbox refuses per recipient
@@ -319,7 +319,7 @@ def test_resume_sends_pending_batches_and_holds_back_sending_ones(
     client: Client, sandbox: Sandbox, tmp_path: Path
 ) -> None:
     """A crash between 'pending' and 'sending' is safe to send again; after 'sending' it is not."""
-    from clickatell_sms.journal import Member
+    from clickatell_sms.bulk.journal import Member
 
     path = tmp_path / "j.sqlite"
     identity = {"content": _sha256("hello"), "options": "{}", "unique": "True"}

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from clickatell_sms import cli_bulk
 from clickatell_sms.bulk import BadRow, Recipient
-from clickatell_sms.csv_input import CSVInputError, CSVSource, Template, scan_file
+from clickatell_sms.bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
+from clickatell_sms.cli import bulk as cli_bulk
 from clickatell_sms.sandbox import Sandbox
 
 

@@ -99,7 +99,7 @@ def _csv(path: Path, count: int) -> Path:
 def _bulk(*args: str, base_url: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CLICKATELL_API_KEY": "key", "CLICKATELL_BASE_URL": base_url}
     return subprocess.Popen(
-        [sys.executable, "-m", "clickatell_sms.cli_bulk", *args, "--progress", "none", "--json"],
+        [sys.executable, "-m", "clickatell_sms.cli", "bulk", *args, "--progress", "none", "--json"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

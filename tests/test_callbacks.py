@@ -25,8 +25,8 @@ from clickatell_sms.callbacks import (
     parse_reply_callback,
     parse_status_callback,
 )
+from clickatell_sms.callbacks.receiver import CallbackReceiver
 from clickatell_sms.errors import ValidationError
-from clickatell_sms.receiver import CallbackReceiver
 from clickatell_sms.statuses import KNOWN_STATUSES, STATUS_BY_NAME, MessageStatus, status_from
 
 JAN_17 = datetime(2018, 1, 17, 19, 35, 11, tzinfo=UTC)
@@ -353,7 +353,7 @@ def test_the_receiver_is_one_class_wherever_it_is_imported_from() -> None:
         probe = (
             f"import {first}\n"
             "from clickatell_sms.callbacks import CallbackReceiver as a\n"
-            "from clickatell_sms.receiver import CallbackReceiver as b\n"
+            "from clickatell_sms.callbacks.receiver import CallbackReceiver as b\n"
             "assert a is b\n"
         )
         subprocess.run([sys.executable, "-c", probe], check=True)

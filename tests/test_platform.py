@@ -40,7 +40,7 @@ from clickatell_sms import (
     TimeoutError,
     ValidationError,
 )
-from clickatell_sms.listen import CallbackServer
+from clickatell_sms.callbacks.listener import CallbackServer
 from clickatell_sms.sandbox import Faults, Sandbox
 from clickatell_sms.statuses import KNOWN_STATUSES
 

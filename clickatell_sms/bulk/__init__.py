@@ -38,7 +38,8 @@ The code, one job per module: `_engine` (`send_many`: the reader and the complet
 `_sender` (one request and its outcome, in a pool thread), `_batches` (rows grouped into
 requests), `_settings` (the arguments, checked; what identifies a campaign), `_rate_limit`,
 `_result_writer` (CSV / JSON lines), `_progress` (stderr), `_records` (the types it reads and
-reports). The journal is `clickatell_sms.journal`; CSV input is `clickatell_sms.csv_input`.
+reports), `journal` (the SQLite journal that makes a run resumable) and `csv_input` (recipients
+from a CSV file, streamed, with line numbers).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
-from ..journal import Member
+from .journal import Member
 
 __all__ = ["Batch", "Group", "dedupe_key"]
 

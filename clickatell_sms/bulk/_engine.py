@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from ..errors import ValidationError
-from ..journal import Journal, JournalRow, Member, Row, UnknownBatch
 from ..numbers import normalize_number
 from ._batches import Batch, Group, dedupe_key
 from ._progress import Progress
@@ -26,9 +25,10 @@ from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES, BatchOutcome, BatchSender, not_sent_reason
 from ._settings import MAX_BATCH, RunSettings
+from .journal import Journal, JournalRow, Member, Row, UnknownBatch
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ._sender import MessageSender
 
 __all__ = ["send_many"]
 
@@ -39,7 +39,7 @@ _LOOSE_ROWS: Final = 500  # final rows (invalid, repeats) journalled together
 
 
 def send_many(
-    client: Client,
+    client: MessageSender,
     recipients: Iterable[str | Recipient | BadRow],
     content: str | None = None,
     *,
@@ -139,7 +139,7 @@ class _Run:
 
     def __init__(
         self,
-        client: Client,
+        client: MessageSender,
         settings: RunSettings,
         journal: Journal,
         *,

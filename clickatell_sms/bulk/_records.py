@@ -8,7 +8,7 @@ from typing import Any, Final, Literal
 
 import msgspec
 
-from ..journal import UnknownBatch
+from .journal import UnknownBatch
 
 __all__ = ["STATUSES", "BadRow", "BulkResult", "BulkSummary", "Recipient", "Status"]
 

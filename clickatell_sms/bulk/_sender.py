@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
 from ..errors import (
     APIError,
@@ -19,15 +20,22 @@ from ..errors import (
     TransportError,
     ValidationError,
 )
-from ..journal import BatchState, Journal, Row, RowStatus
 from ._batches import Batch
 from ._rate_limit import RateLimiter
 from ._records import BulkSummary
+from .journal import BatchState, Journal, Row, RowStatus
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ..config import ClientConfig
+    from ..results import SendResult
 
-__all__ = ["ACCOUNT_ERROR_CODES", "BatchOutcome", "BatchSender", "not_sent_reason"]
+__all__ = [
+    "ACCOUNT_ERROR_CODES",
+    "BatchOutcome",
+    "BatchSender",
+    "MessageSender",
+    "not_sent_reason",
+]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
@@ -35,6 +43,22 @@ ACCOUNT_ERROR_CODES: Final = frozenset({1, 2, 3, 4, 7, 108, 301})
 """Errors that will repeat for every request until someone fixes the account or the key:
 authentication failed (1), account or integration not active (2, 3, 4: legacy and One API),
 IP lockdown (7), bad API key (108), no credit (301)."""
+
+
+class MessageSender(Protocol):
+    """What the engine needs of a client: its settings and one send of up to 200 numbers.
+
+    `Client` is one; the engine depends on this and not on `Client`, so it can drive any
+    sender with the same results and errors (and the client can import the engine).
+    """
+
+    @property
+    def config(self) -> ClientConfig: ...
+
+    @property
+    def send(self) -> Callable[..., SendResult]:
+        """`send(numbers, content, **options)`, with `Client.send`'s options and errors."""
+        ...
 
 
 class BatchOutcome(NamedTuple):
@@ -57,7 +81,7 @@ class BatchSender:
 
     def __init__(
         self,
-        client: Client,
+        client: MessageSender,
         journal: Journal,
         *,
         send_options: dict[str, Any],
@@ -70,7 +94,7 @@ class BatchSender:
         self._send_options = send_options
         # The HTTP integration's GET send cannot carry a clientMessageId; the batch's ID then
         # stays in the journal only, and reconciling unknown outcomes needs the journal.
-        integration = send_options.get("integration", client.integration)
+        integration = send_options.get("integration", client.config.integration)
         self._ids_on_the_wire = integration != "http"
         self._limiter = limiter
         self._stop = stop

@@ -14,7 +14,7 @@ from ..errors import ValidationError
 from ._rate_limit import RateLimiter
 
 if TYPE_CHECKING:
-    from ..client import Client
+    from ._sender import MessageSender
 
 __all__ = ["MAX_BATCH", "RunSettings"]
 
@@ -60,7 +60,7 @@ class RunSettings:
     @classmethod
     def check(
         cls,
-        client: Client,
+        client: MessageSender,
         content: str | None,
         *,
         concurrency: int,

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 ace2c8eba20e72327c22574afc30ce19fe2dee26e35badf74f93a1a5db588917, do not edit
+# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
@@ -107,7 +107,7 @@ class SendMessageRequest(Struct):
             str,
             Meta(
                 description="When to deliver, with its UTC offset written without a colon\n(`2017-02-27T14:30:00+0200`).\n",
-                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+-][0-9]{4}$",
+                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+\\-][0-9]{4}$",
             ),
         ]
         | UnsetType

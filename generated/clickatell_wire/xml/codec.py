@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 5edbc799caea1c9e166ac4d0a66c6a8ca5681dca3db2843a38393f389dd852aa, do not edit
+# generated from spec/messages.xsd sha256 eb5dc333f582e25ba725368119c610eeccb9f1d4cf85d2d65e49bb16a29eb9d2, do not edit
 """Fast XML reading and writing for the xsdata models in `messages`.
 
 xsdata's generic serializer and parser walk metadata for every node, which costs about ten times

@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 5edbc799caea1c9e166ac4d0a66c6a8ca5681dca3db2843a38393f389dd852aa, do not edit
+# generated from spec/messages.xsd sha256 eb5dc333f582e25ba725368119c610eeccb9f1d4cf85d2d65e49bb16a29eb9d2, do not edit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -129,6 +129,7 @@ class SendMessageRequest:
             "name": "ClientMessageId",
             "type": "Element",
             "namespace": "",
+            "min_length": 1,
             "max_length": 255,
             "pattern": r"\S+",
         },
@@ -148,6 +149,7 @@ class SendMessageRequest:
             "name": "UserDataHeader",
             "type": "Element",
             "namespace": "",
+            "min_length": 2,
             "max_length": 280,
             "pattern": r"([0-9A-Fa-f]{2})+",
         },

@@ -1,6 +1,6 @@
 """A small HTTP server for callbacks: `clickatell-sms listen`, and the same thing for tests.
 
-`CallbackServer` serves any WSGI app (in practice a `callbacks.CallbackReceiver`) on a background
+`CallbackServer` serves any WSGI app (in practice a `CallbackReceiver`) on a background
 thread, one thread per connection, with the standard library's wsgiref: nothing to install, and
 enough for a terminal, a test or a local loop with the sandbox. Production receivers belong in
 your own web framework or WSGI server (gunicorn, waitress...), mounted the same way.

@@ -1,6 +1,6 @@
 """`CallbackReceiver`: a WSGI app that receives Clickatell's callbacks over HTTP.
 
-Parsing is `callbacks.parse_callback_request`; this module only adds what HTTP needs around it:
+Parsing is `parsing.parse_callback_request`; this module only adds what HTTP needs around it:
 method and size limits, the answer Clickatell gets, and handing each event to your code without
 letting a handler's bug become a retry storm.
 """
@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from .callbacks import CallbackKind, ReplyCallback, StatusCallback, parse_callback_request
-from .errors import ValidationError
+from ..errors import ValidationError
+from .parsing import CallbackKind, ReplyCallback, StatusCallback, parse_callback_request
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
 __all__ = ["CallbackReceiver"]
 
-# The receiver's logger keeps the name it had when it lived in callbacks.py, so logging set up
-# for "clickatell_sms.callbacks" still sees refused callbacks and failing handlers.
+# One logger for the package, so logging set up for "clickatell_sms.callbacks" sees refused
+# callbacks and failing handlers as well as parsing problems.
 logger = logging.getLogger("clickatell_sms.callbacks")
 
 

@@ -1,18 +1,38 @@
-"""Describes the xsdata-generated XML classes for the codec template.
+"""Describes the freshly generated code for the templates and the contract check.
 
-Run in a child process (`python -m codegen.xml_view STAGING MODULE`) so the freshly generated
-package is imported from the staging folder, never from an installed copy. The description comes
-from xsdata's own metadata (XmlContext), so the codec and xsdata's models read the XSD the same way.
+Run in a child process (`python -m codegen.introspect STAGING PACKAGE XML_MODULE`) so the
+generated package is imported from the staging folder, never from an installed copy. It reports:
+
+* the xsdata XML classes, from xsdata's own metadata (XmlContext), so the codec and xsdata's
+  models read the XSD the same way, with each field's facets (lengths, bounds, pattern,
+  occurrences) and each enum's values, which codegen holds against the OpenAPI schemas;
+* the JSON models' attribute names (datamodel-code-generator's snake_case, keyword escapes), so
+  the tables never guess how a wire name became a Python one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import importlib
 import json
 import sys
 from dataclasses import is_dataclass
 from typing import Any
+
+# xsdata's field metadata keys that restrict a value (the rest name the element).
+_FACETS = (
+    "min_length",
+    "max_length",
+    "length",
+    "min_inclusive",
+    "max_inclusive",
+    "min_exclusive",
+    "max_exclusive",
+    "pattern",
+    "min_occurs",
+    "max_occurs",
+)
 
 SCALARS = {str: "str", int: "int", bool: "bool", float: "float"}
 
@@ -22,6 +42,7 @@ def describe(module_name: str) -> dict[str, Any]:
 
     module = importlib.import_module(module_name)
     context = XmlContext()
+    enum_values: dict[str, list[str]] = {}
     classes: list[dict[str, Any]] = []
     enums: list[str] = []
     roots: list[str] = []
@@ -32,10 +53,12 @@ def describe(module_name: str) -> dict[str, Any]:
             continue
         if isinstance(obj, type) and issubclass(obj, enum.Enum):
             enums.append(name)
+            enum_values[name] = [str(member.value) for member in obj]
             continue
         if not (isinstance(obj, type) and is_dataclass(obj)):
             continue
         meta = context.build(obj)
+        metadata = {f.name: dict(f.metadata) for f in dataclasses.fields(obj)}
         fields = []
         for var in meta.get_all_vars():
             if not var.is_element:
@@ -59,6 +82,11 @@ def describe(module_name: str) -> dict[str, Any]:
                     "is_list": bool(var.list_element),
                     "required": bool(var.required) and not var.list_element,
                     "min_occurs": 1 if var.required else 0,
+                    "facets": {
+                        key: metadata[var.name][key]
+                        for key in _FACETS
+                        if key in metadata[var.name]
+                    },
                 }
             )
         classes.append({"name": name, "element": meta.qname, "fields": fields})
@@ -69,16 +97,31 @@ def describe(module_name: str) -> dict[str, Any]:
         "module": module_name.rsplit(".", 1)[-1],
         "classes": classes,
         "enums": enums,
+        "enum_values": enum_values,
         "roots": roots,
     }
 
 
+def model_attributes(package: str) -> dict[str, dict[str, str]]:
+    """Each JSON model's wire names -> attribute names (`from` -> `from_`)."""
+    import msgspec
+
+    models = importlib.import_module(f"{package}.models")
+    out: dict[str, dict[str, str]] = {}
+    for name in sorted(vars(models)):
+        obj = getattr(models, name)
+        if isinstance(obj, type) and issubclass(obj, msgspec.Struct) and obj is not msgspec.Struct:
+            out[name] = {f.encode_name: f.name for f in msgspec.structs.fields(obj)}
+    return out
+
+
 def main() -> None:
-    staging, module_name = sys.argv[1], sys.argv[2]
+    staging, package, module_name = sys.argv[1], sys.argv[2], sys.argv[3]
     # An editable install of the project must not shadow the staging copy.
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()]
     sys.path.insert(0, staging)
-    json.dump(describe(module_name), sys.stdout, indent=1, sort_keys=True)
+    view = {"xml": describe(module_name), "models": model_attributes(package)}
+    json.dump(view, sys.stdout, indent=1, sort_keys=True)
 
 
 if __name__ == "__main__":

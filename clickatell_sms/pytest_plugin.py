@@ -15,8 +15,9 @@ Installed with the package and loaded by pytest automatically (entry point `clic
 is one default sandbox shared by the whole session, for suites that only need "a server" and
 want to skip the few milliseconds of start-up per test; its records accumulate.
 
-The sandbox package is imported only when a fixture is used, so merely having the plugin
-installed costs other test suites nothing.
+This module lives outside the sandbox package and imports it only when a fixture is used, so
+merely having the SDK installed costs every other pytest start nothing (importing the server
+stack at plugin load cost about 80 ms).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from .server import Sandbox
+    from .sandbox import Sandbox
 
 _MARKER = "clickatell_sandbox"
 
@@ -42,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def clickatell_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """A running sandbox for this test only, stopped (and its port freed) afterwards."""
-    from .server import Sandbox
+    from .sandbox import Sandbox
 
     options: dict[str, Any] = {}
     marker = request.node.get_closest_marker(_MARKER)
@@ -57,7 +58,7 @@ def clickatell_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def clickatell_sandbox_session() -> Iterator[Sandbox]:
     """One default sandbox for the whole session (records accumulate across tests)."""
-    from .server import Sandbox
+    from .sandbox import Sandbox
 
     with Sandbox() as sandbox:
         yield sandbox

@@ -22,18 +22,23 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 
-from .errors import ClickatellError, ValidationError
+from ..errors import ClickatellError, ValidationError
+from .common import (
+    EXIT_INCOMPLETE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    add_connection_options,
+    connect,
+    sandbox_note,
+)
 
 if TYPE_CHECKING:
-    from .bulk import BulkResult, BulkSummary, Progress
+    from ..bulk import BulkResult, BulkSummary, Progress
 
 __all__ = ["add_parser", "main", "run"]
 
-EXIT_OK: Final = 0
-EXIT_INCOMPLETE: Final = 1
-EXIT_USAGE: Final = 2
-EXIT_STOPPED: Final = 3
-EXIT_INTERRUPTED: Final = 130
 _BAD_ROWS_SHOWN: Final = 20
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
 # be resumed against the real API, which would skip every row the sandbox took.
@@ -67,9 +72,7 @@ repeated account errors, 130 interrupted."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `bulk` (shared by `python -m clickatell_sms.cli_bulk`)."""
-    from .cli import _add_connection_options  # cli imports this module first
-
+    """The options of `bulk` (also used by `main` here)."""
     source = parser.add_argument_group("input")
     source.add_argument(
         "--csv", required=True, metavar="FILE", help="CSV with a header row ('-': stdin)"
@@ -158,15 +161,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
     )
     # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
-    _add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
+    add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
 
 
 def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
-    from .bulk import Progress, send_many
-    from .csv_input import CSVInputError, CSVSource, Template, scan_file
-    from .journal import JournalError
+    from ..bulk import Progress, send_many
+    from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
+    from ..bulk.journal import JournalError
 
     err = sys.stderr
     try:
@@ -205,8 +208,6 @@ def run(args: argparse.Namespace) -> int:
     journal = args.resume or args.journal
     if journal is None and path is not None:
         journal = f"{path}.journal"
-
-    from .cli import _connect, _sandbox_note  # cli imports this module first
 
     stream: IO[bytes] = sys.stdin.buffer if path is None else path.open("rb")
     try:
@@ -249,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
     summary: BulkSummary | None = None
     status = EXIT_OK
     try:
-        with _connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+        with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
             if sandbox_url is not None:
                 identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
@@ -302,7 +303,7 @@ def run(args: argparse.Namespace) -> int:
     reporter.finish()
     if summary is not None:
         _print_summary(summary, args, journal)
-    _sandbox_note(sandbox_url)
+    sandbox_note(sandbox_url)
     if summary is None or status != EXIT_OK:
         return status
     if summary.stopped is not None:
@@ -383,7 +384,8 @@ def _usage(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m clickatell_sms.cli_bulk ...`: the subcommand on its own."""
+    """The subcommand on its own, with its own parser (`clickatell-sms bulk ...` without the
+    other commands): for tests and embedding."""
     parser = argparse.ArgumentParser(
         prog="clickatell-sms bulk",
         description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
@@ -393,6 +395,3 @@ def main(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     return run(parser.parse_args(argv))
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -2,7 +2,7 @@
 
 Clickatell calls an URL you configure per integration, by GET (fields in the query string) or by
 POST (a JSON body, or a form). This module turns any of those into a typed, immutable event; the
-WSGI app that receives them over HTTP is `receiver.CallbackReceiver` (also importable from here).
+WSGI app that receives them over HTTP is `receiver.CallbackReceiver`.
 
 Three rules shape it:
 
@@ -29,18 +29,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import unquote_to_bytes
 
-from .errors import ValidationError
-from .redact import mask_number
-from .statuses import MessageStatus, status_from
-
-if TYPE_CHECKING:
-    from .receiver import CallbackReceiver
+from ..errors import ValidationError
+from ..redact import mask_number
+from ..statuses import MessageStatus, status_from
 
 __all__ = [
-    "CallbackReceiver",
     "ReplyCallback",
     "StatusCallback",
     "is_newer",
@@ -537,15 +533,3 @@ def is_newer(candidate: StatusCallback, current: StatusCallback) -> bool:
     if candidate.timestamp is None or current.timestamp is None:
         return False
     return candidate.timestamp > current.timestamp
-
-
-if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name from here
-
-    def __getattr__(name: str) -> object:
-        # CallbackReceiver lives in .receiver, which imports this module; importing it lazily
-        # keeps `from clickatell_sms.callbacks import CallbackReceiver` working without a cycle.
-        if name == "CallbackReceiver":
-            from .receiver import CallbackReceiver
-
-            return CallbackReceiver
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

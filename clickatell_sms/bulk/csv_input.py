@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Final
 
-from .bulk import BadRow, Recipient
+from ._records import BadRow, Recipient
 
 __all__ = ["CSVInputError", "CSVSource", "FileFacts", "Template", "scan_file"]
 

@@ -1,0 +1,72 @@
+"""`clickatell-sms`: send, look up balance and status, receive callbacks, run campaigns, sandbox.
+
+    clickatell-sms send --to +27821234567 --text "Hello"     # no key set: the embedded sandbox
+    clickatell-sms estimate --text "Hello €"
+    clickatell-sms balance
+    clickatell-sms status 5eaefd67a0dc4f3981591e742f8ff7de
+    clickatell-sms listen --port 8081                        # prints callbacks as they arrive
+    clickatell-sms bulk --csv people.csv --content "Hello"
+    clickatell-sms sandbox --port 8080
+
+Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base URL), `send`,
+`balance`, `status` and `bulk` talk to an in-process sandbox and say so on stderr, so the first
+command of the README works on a fresh machine without an account. Exit statuses are in
+`common`.
+
+One module per command family (`send`, `account`, `listen`, `bulk`, `sandbox`), each with an
+`add_parser(commands)` that declares its options and points at its runner; `common` holds what
+they share: the connection options, the embedded sandbox, exit statuses, failure reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from ..errors import ClickatellError, ValidationError
+from . import account, bulk, listen, sandbox, send
+from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, EXIT_USAGE, error
+
+__all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
+
+Runner = Callable[[argparse.Namespace], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script exits with it)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["sandbox"]:
+        return sandbox.run(args_list[1:])  # its own parser, options passed through untouched
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        package_logger = logging.getLogger("clickatell_sms")
+        package_logger.addHandler(handler)
+        package_logger.setLevel(logging.DEBUG)
+    run: Runner = args.run
+    try:
+        return run(args)
+    except ValidationError as exc:
+        error(str(exc))
+        return EXIT_USAGE
+    except ClickatellError as exc:  # raised outside a send (setting up, the sandbox...)
+        error(str(exc))
+        return EXIT_API
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="clickatell-sms",
+        description="Send SMS through Clickatell's Platform API (or a local sandbox).",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log requests and retry decisions"
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for family in (send, account, listen, bulk, sandbox):
+        family.add_parser(commands)
+    return parser

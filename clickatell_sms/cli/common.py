@@ -1,0 +1,188 @@
+"""What every command shares: how it connects (or starts the embedded sandbox), its exit
+statuses, and how it reports results and failures.
+
+Exit statuses, for every command: 0 every recipient accepted (or the look-up answered;
+`listen` stopped by Ctrl-C or SIGTERM); 1 some recipients rejected (`bulk`: some rows not
+accepted); 2 usage or validation error, nothing sent (`listen`: an address it cannot listen on);
+3 the API refused the request (authentication, rate limit, unknown message ID, other API error;
+`bulk`: stopped after repeated account errors); 4 the request did not get through or its outcome
+is unknown; 130 interrupted (`bulk`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, TextIO
+
+from ..config import API_KEY_ENV, BASE_URL_ENV
+from ..errors import ClickatellError, OutcomeUnknownError, TransportError
+
+if TYPE_CHECKING:
+    from ..client import Client
+    from ..results import MessageResult, SendResult
+
+__all__ = [
+    "EXIT_API",
+    "EXIT_INCOMPLETE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_REJECTED",
+    "EXIT_STOPPED",
+    "EXIT_TRANSPORT",
+    "EXIT_USAGE",
+    "SANDBOX_KEY",
+    "add_connection_options",
+    "connect",
+    "error",
+    "iso",
+    "print_results",
+    "report_failure",
+    "sandbox_note",
+]
+
+EXIT_OK: Final = 0
+EXIT_REJECTED: Final = 1
+EXIT_INCOMPLETE: Final = 1  # bulk: some rows not accepted
+EXIT_USAGE: Final = 2
+EXIT_API: Final = 3
+EXIT_STOPPED: Final = 3  # bulk: stopped after repeated account errors
+EXIT_TRANSPORT: Final = 4
+EXIT_INTERRUPTED: Final = 130
+
+SANDBOX_KEY: Final = "sandbox-key"
+
+
+def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> None:
+    """The options every command that talks to the API shares, resolved by `connect`."""
+    cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
+    cmd.add_argument(
+        "--api-key",
+        help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
+    )
+    cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
+    cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+
+
+@contextmanager
+def connect(
+    args: argparse.Namespace, *, from_: str | None = None, **settings: Any
+) -> Iterator[tuple[Client, str | None]]:
+    """A client as the options and environment say, or on an embedded sandbox when they name no
+    key and no base URL (or --sandbox); the sandbox's URL, or None, comes with it."""
+    from ..client import Client
+
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    base_url = args.base_url or os.environ.get(BASE_URL_ENV) or None
+    use_sandbox = args.sandbox or (api_key is None and base_url is None)
+    with maybe_sandbox(use_sandbox, from_) as sandbox_url:
+        if sandbox_url is not None:
+            api_key, base_url = SANDBOX_KEY, sandbox_url
+        if args.timeout is not None:
+            settings["timeout"] = args.timeout
+        with Client(api_key, base_url=base_url, **settings) as client:
+            yield client, sandbox_url
+
+
+def sandbox_note(sandbox_url: str | None, what: str = "nothing was really sent") -> None:
+    if sandbox_url is not None:
+        print(f"sandbox: {what} (an embedded local API answered)", file=sys.stderr)
+
+
+@contextmanager
+def maybe_sandbox(wanted: bool, from_: str | None) -> Iterator[str | None]:
+    if not wanted:
+        yield None
+        return
+    from ..sandbox import Sandbox
+
+    # A sender only works on a two-way integration: make the sandbox one that owns it.
+    two_way = (from_.lstrip("+"),) if from_ else ()
+    with Sandbox(api_keys=(SANDBOX_KEY,), two_way_numbers=two_way) as sandbox:
+        yield sandbox.base_url
+
+
+def report_failure(exc: ClickatellError, as_json: bool, sandbox: bool) -> int:
+    if exc.partial is not None and len(exc.partial):
+        print("Results of the requests that completed before the failure:", file=sys.stderr)
+        print_results(exc.partial, as_json=as_json, sandbox=sandbox)
+    error(str(exc))
+    if isinstance(exc, OutcomeUnknownError):
+        reference = exc.client_message_id or "(none)"
+        error(
+            f"outcome unknown for {len(exc.recipients)} recipient(s): {', '.join(exc.recipients)};"
+            f" client message ID {reference}. Do not resend before checking delivery."
+        )
+        return EXIT_TRANSPORT
+    if isinstance(exc, TransportError):
+        return EXIT_TRANSPORT
+    return EXIT_API  # APIError and its kinds: authentication, rate limit, response
+
+
+def print_results(
+    result: SendResult, *, as_json: bool, sandbox: bool, out: TextIO | None = None
+) -> None:
+    stream = out or sys.stdout
+    if as_json:
+        document = {
+            "sandbox": sandbox,
+            "accepted": len(result.accepted),
+            "rejected": len(result.rejected),
+            "requests": len(result.raw_responses),
+            "results": [_result_json(item) for item in result],
+        }
+        json.dump(document, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+        return
+    rows = [("#", "TO", "NUMBER", "STATUS", "MESSAGE ID / ERROR")]
+    rows += [
+        (
+            str(item.index),
+            item.to,
+            item.number,
+            "accepted" if item.accepted else "rejected",
+            item.api_message_id or "" if item.accepted else _why(item),
+        )
+        for item in result
+    ]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        stream.write("  ".join([*cells, row[4]]).rstrip() + "\n")
+    summary = f"{len(result.accepted)} accepted, {len(result.rejected)} rejected"
+    stream.write(f"{summary} ({len(result.raw_responses)} request(s))\n")
+
+
+def _why(item: MessageResult) -> str:
+    code = f"{item.error_code} " if item.error_code is not None else ""
+    text = ": ".join(part for part in (item.error, item.description) if part)
+    return (code + text).strip() or "rejected"
+
+
+def _result_json(item: MessageResult) -> dict[str, Any]:
+    return {
+        "index": item.index,
+        "to": item.to,
+        "number": item.number,
+        "accepted": item.accepted,
+        "apiMessageId": item.api_message_id,
+        "errorCode": item.error_code,
+        "error": item.error,
+        "errorDescription": item.description,
+        "duplicateOf": item.duplicate_of,
+    }
+
+
+def iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
