@@ -243,7 +243,8 @@ class Wire(Adapter):
 
     def __init__(self, base_url: str, fmt: str) -> None:
         super().__init__(base_url, fmt)
-        from clickatell_wire import Transport, models, operations
+        from clickatell_wire import models, operations
+        from clickatell_wire.transport import Transport
 
         self.transport = Transport(api_key=API_KEY, base_url=base_url)
         self.ops = operations

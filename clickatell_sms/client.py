@@ -22,11 +22,14 @@ out of every log line, error and raw answer the SDK produces).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, Unpack
+
+from clickatell_wire.tables import SendOptions
 
 from . import encoding
+from ._lazy import lazy_module
 from .config import (
     NOT_GIVEN,
     ClientConfig,
@@ -37,16 +40,14 @@ from .config import (
     check_integration,
 )
 from .errors import ClickatellError, ValidationError
-from .numbers import find_duplicates, normalize_many
+from .numbers import normalize_many
 from .options import (
     MAX_RECIPIENTS,
-    Charset,
     check_content,
     check_extra_headers,
     check_message,
     check_message_id,
     get_url_batch_size,
-    refuse_get_options,
     timeout_pair,
     udh_bytes,
 )
@@ -59,39 +60,24 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
     from urllib3.util.timeout import Timeout
 
-    from . import matching, wire
-    from .bulk import BulkSummary
+    from . import exchange, matching, results, wire
+    from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
-    from .exchange import Exchange, as_timeout
     from .raw import RawResponse
-    from .results import Balance, MessageResult, SendResult, StatusResult
+else:
+    # The HTTP stack and the wire models load with the first Client, not with this module.
+    exchange = lazy_module(f"{__package__}.exchange")
+    matching = lazy_module(f"{__package__}.matching")
+    results = lazy_module(f"{__package__}.results")
+    wire = lazy_module(f"{__package__}.wire")
 
-__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Charset", "Client", "Integration"]
+__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Client", "Integration", "SendOptions"]
 
 MAX_RECIPIENTS_PER_REQUEST: Final = MAX_RECIPIENTS
 """The API's limit on `to` in one request; longer lists are split transparently."""
 
 _NUMBER_CACHE_SIZE: Final = 8192
 _T = TypeVar("_T")
-
-_loaded = False
-
-
-def _load() -> None:
-    """Import the HTTP stack and the wire models on first use.
-
-    They cost about 100 ms to import (urllib3 alone ~70 ms). Loading them when the first client
-    is made, not when this module is imported, keeps `from clickatell_sms import Client` cheap
-    for programs (and CLI commands) that never send.
-    """
-    global _loaded, Exchange, as_timeout, matching, wire, Balance, SendResult, StatusResult
-    if _loaded:
-        return
-    from . import matching, wire
-    from .exchange import Exchange, as_timeout
-    from .results import Balance, SendResult, StatusResult
-
-    _loaded = True
 
 
 class Client:
@@ -140,13 +126,12 @@ class Client:
             raise TypeError("pass either config= or individual settings, not both")
         elif chosen is not None and chosen != config.integration:
             config = config.replace(integration=chosen)
-        _load()
         self._config = config
         self._closed = False
         self._numbers: dict[str, str] = {}
-        self._timeout: Timeout = as_timeout((config.connect_timeout, config.read_timeout))
+        self._timeout: Timeout = exchange.as_timeout((config.connect_timeout, config.read_timeout))
         self._retry: Retry = config.retry.to_urllib3()
-        self._exchange = Exchange(config)
+        self._exchange = exchange.Exchange(config)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -165,36 +150,31 @@ class Client:
         to: str | Iterable[str],
         content: str,
         *,
-        from_: str | None = None,
-        binary: bool = False,
-        client_message_id: str | None = None,
-        scheduled_delivery_time: datetime | None = None,
-        user_data_header: bytes | str | None = None,
-        validity_period: timedelta | int | None = None,
-        charset: Charset | str | None = None,
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
-    ) -> SendResult:
+        **options: Unpack[SendOptions],
+    ) -> results.SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
 
         `to` is one number or several, in international format ("+27 82 123 4567",
         "0027821234567", "27821234567") or national when the client has a `default_region`.
-        The options are the API's: `from_` (a two-way number), `binary` (content is hex
-        octets), `client_message_id` (your reference, echoed in callbacks; no spaces),
-        `scheduled_delivery_time` (a timezone-aware datetime in the future),
+        `options` are the API's optional fields (`SendOptions`, from the spec): `from_` (a
+        two-way number), `binary` (content is hex octets), `client_message_id` (your reference,
+        echoed in callbacks), `scheduled_delivery_time` (an aware datetime in the future),
         `user_data_header` (bytes or hex; its first octet is the length of the rest),
-        `validity_period` (a timedelta of whole minutes, or minutes, 1 to 10080) and
-        `charset` (ASCII, UCS2-BE, UTF-8 or Windows-1252). `timeout`, `retries` and
-        `extra_headers` override the client's settings for this call.
+        `validity_period` (a timedelta of whole minutes, or minutes), `charset`, and any field
+        the spec adds. `timeout`, `retries` and `extra_headers` override the client's settings
+        for this call.
 
         `integration="http"` (or the client's setting) sends with the HTTP integration's GET
-        (`/messages/http/send`), which knows only `to`, `content` and `from_`: any other option
-        is refused with a `ValidationError` naming it, never silently dropped. Results, retries
-        and errors are the same as for the POST; the key, which travels in the URL there, is
-        scrubbed from every error, log line and raw answer, and errors of that path carry no
-        urllib3 exception as their cause (those quote the URL).
+        (`/messages/http/send`), which carries only the fields the spec gives it (`to`,
+        `content`, `from_`): any other option is refused with a `ValidationError` naming it,
+        never silently dropped. Results, retries and errors are the same as for the POST; the
+        key, which travels in the URL there, is scrubbed from every error, log line and raw
+        answer, and errors of that path carry no urllib3 exception as their cause (those quote
+        the URL).
 
         Everything is checked first: a `ValidationError` names the option and the problem, and
         nothing is sent. More than 200 distinct numbers go out as several requests. A repeated
@@ -211,88 +191,102 @@ class Client:
         http = (
             self._config.integration if integration is None else check_integration(integration)
         ) == "http"
-        if http:
-            refuse_get_options(
-                binary=binary,
-                client_message_id=client_message_id,
-                scheduled_delivery_time=scheduled_delivery_time,
-                user_data_header=user_data_header,
-                validity_period=validity_period,
-                charset=charset,
-            )
         try:
             inputs = [to] if isinstance(to, str) else list(to)
         except TypeError:
             raise ValidationError("to", "must be a number or a list of numbers", to) from None
-        message = check_message(
-            self._config,
-            content,
-            from_=from_,
-            binary=binary,
-            client_message_id=client_message_id,
-            scheduled_delivery_time=scheduled_delivery_time,
-            user_data_header=user_data_header,
-            validity_period=validity_period,
-            charset=charset,
-            http=http,
-        )
+        message = check_message(self._config, content, options, http=http)
         numbers = self._normalize_all(inputs)
-        call_timeout = self._timeout if timeout is None else as_timeout(timeout)
+        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
         call_retry = self._retry if retries is None else RetryPolicy.coerce(retries).to_urllib3()
         if extra_headers:
             check_extra_headers(extra_headers)
 
-        count = len(numbers)
-        duplicates = find_duplicates(numbers) if len(set(numbers)) != count else {}
-        unique = [i for i in range(count) if i not in duplicates] if duplicates else None
-        order: list[int] | range = range(count) if unique is None else unique
-        results: list[MessageResult | None] = [None] * count
-        raws: list[RawResponse] = []
-        reference = message.client_message_id
+        collector = matching.ResultCollector(
+            inputs, numbers, message.client_message_id, self._config.api_key
+        )
+        order = collector.order
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
         batches = -(-len(order) // size)
         for request_no, start in enumerate(range(0, len(order), size), 1):
             indexes = order[start : start + size]
-            batch = [numbers[i] for i in indexes]
-            position = (request_no, batches)
+            request = matching.SendRequest(
+                message,
+                [numbers[i] for i in indexes],
+                indexes,
+                (request_no, batches),
+                extra_headers,
+                call_timeout,
+                call_retry,
+                http,
+            )
             try:
-                raw, entries = self._exchange.send(
-                    message, batch, position, extra_headers, call_timeout, call_retry, http
-                )
-                raws.append(raw)
-                matching.place(
-                    entries,
-                    batch,
-                    indexes,
-                    inputs,
-                    numbers,
-                    results,
-                    raw,
-                    position,
-                    reference,
-                    self._config.api_key,
-                )
+                raw, entries = self._exchange.send(request)
+                collector.place(request, raw, entries)
             except ClickatellError as exc:
-                if any(result is not None for result in results):
-                    exc.partial = matching.collect(
-                        results, raws, inputs, numbers, duplicates, reference
-                    )
+                exc.partial = collector.partial()
                 raise
-        if duplicates:
-            matching.fill_duplicates(results, inputs, numbers, duplicates)
-        return SendResult(results, raws, reference)  # type: ignore[arg-type]
+        return collector.result()
 
     def send_many(
-        self, recipients: Iterable[Any], content: str | None = None, **options: Any
+        self,
+        recipients: Iterable[str | Recipient | BadRow],
+        content: str | None = None,
+        *,
+        concurrency: int = 4,
+        rate_limit: float | None = None,
+        journal: str | Path | None = None,
+        resume: bool = False,
+        resend_unknown: bool | Iterable[str] = False,
+        on_result: Callable[[BulkResult], object] | None = None,
+        progress: bool | Progress = False,
+        output: str | Path | None = None,
+        output_format: Literal["csv", "jsonl"] | None = None,
+        unique: bool = True,
+        stop_after: int | None = 3,
+        batch_size: int = MAX_RECIPIENTS,
+        journal_sync: Literal["normal", "full"] = "normal",
+        identity: Mapping[str, str] | None = None,
+        total: int | None = None,
+        timeout: TimeoutArg | None = None,
+        retries: RetryPolicy | int | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        integration: Integration | None = None,
+        **options: Unpack[SendOptions],
     ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
-        The same as `clickatell_sms.bulk.send_many(client, recipients, content, **options)`;
-        see there for the options (concurrency, rate limit, journal and resume, output).
+        The same as `clickatell_sms.bulk.send_many(client, recipients, content, ...)`; see there
+        for the run's settings (concurrency, rate limit, journal and resume, output). `options`
+        are `send`'s, applied to every request.
         """
         from .bulk import send_many
 
-        return send_many(self, recipients, content, **options)
+        return send_many(
+            self,
+            recipients,
+            content,
+            concurrency=concurrency,
+            rate_limit=rate_limit,
+            journal=journal,
+            resume=resume,
+            resend_unknown=resend_unknown,
+            on_result=on_result,
+            progress=progress,
+            output=output,
+            output_format=output_format,
+            unique=unique,
+            stop_after=stop_after,
+            batch_size=batch_size,
+            journal_sync=journal_sync,
+            identity=identity,
+            total=total,
+            timeout=timeout,
+            retries=retries,
+            extra_headers=extra_headers,
+            integration=integration,
+            **options,
+        )
 
     def balance(
         self,
@@ -300,7 +294,7 @@ class Client:
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> Balance:
+    ) -> results.Balance:
         """The account's balance: an exact Decimal `amount` and its `currency`.
 
         A look-up changes nothing, so it is retried on everything the policy allows, read
@@ -316,7 +310,7 @@ class Client:
             retries,
             extra_headers,
         )
-        return Balance(found.amount, found.currency, raw)
+        return results.Balance(found.amount, found.currency, raw)
 
     def message_status(
         self,
@@ -325,7 +319,7 @@ class Client:
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> StatusResult:
+    ) -> results.StatusResult:
         """The latest status of a sent message, by the `api_message_id` its send returned.
 
         `result.status` has the numeric `code`, the `name`, the `description` and `is_final`
@@ -346,7 +340,7 @@ class Client:
             retries,
             extra_headers,
         )
-        return StatusResult(
+        return results.StatusResult(
             found.message_id or message_id,
             status_from(found.code, found.name, found.description),
             found.timestamp,
@@ -426,7 +420,7 @@ class Client:
         """A read-only GET with this call's settings: what `read` found, and the raw answer."""
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
-        call_timeout = self._timeout if timeout is None else as_timeout(timeout)
+        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
         policy = self._config.retry if retries is None else RetryPolicy.coerce(retries)
         # Safe to repeat, so read timeouts and broken connections are retried too.
         retry = policy.to_urllib3().new(read=policy.max_retries)

@@ -15,6 +15,8 @@ from types import MappingProxyType
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
+from clickatell_wire.tables import DEFAULT_BASE_URL
+
 from ._version import __version__
 from .errors import ValidationError
 from .redact import mask_key
@@ -49,11 +51,6 @@ TimeoutArg = float | tuple[float, float]
 API_KEY_ENV: Final = "CLICKATELL_API_KEY"
 BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
 INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
-DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
-"""The spec's server (equal to `clickatell_wire.DEFAULT_BASE_URL`; a test keeps them equal).
-
-Repeated here so that reading a config does not import the HTTP stack.
-"""
 
 _USER_AGENT: Final = f"clickatell-sms/{__version__} python/{platform.python_version()}"
 _FORMATS: Final = ("json", "xml")

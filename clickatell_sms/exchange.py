@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from clickatell_wire.tables import error_codes_of_kind
 from clickatell_wire.transport import Response, Transport, WireDecodeError
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
@@ -38,7 +39,7 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .options import Outgoing, timeout_pair
+from .options import timeout_pair
 from .raw import RawResponse
 from .redact import guard_urllib3_logs, mask_number, scrub, scrub_response
 from .retry import classify_failure, parse_retry_after
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
 
     from .config import ClientConfig, TimeoutArg
+    from .matching import SendRequest
 
 __all__ = ["Exchange", "as_timeout"]
 
@@ -54,8 +56,9 @@ logger = logging.getLogger("clickatell_sms")
 
 T = TypeVar("T")
 
-_AUTH_CODES: Final = frozenset({1, 7, 108})  # authentication failed, IP lockdown, bad API key
-_MT_LIMIT_CODE: Final = 130  # "Maximum MT limit exceeded until <UNIX TIMESTAMP>"
+# From the spec's x-error-codes: the kinds decide the error class, not a copy of the codes.
+_AUTH_CODES: Final = error_codes_of_kind("auth")  # authentication failed, IP lockdown, bad key
+_LIMIT_CODES: Final = error_codes_of_kind("limit")  # "Maximum MT limit exceeded until <TIME>"
 _UNIX_TIME: Final = re.compile(r"\b(\d{10})\b")
 
 
@@ -73,35 +76,27 @@ class Exchange:
 
     # -- sends ------------------------------------------------------------------------------
 
-    def send(
-        self,
-        message: Outgoing,
-        batch: list[str],
-        position: tuple[int, int],
-        headers: Mapping[str, str] | None,
-        timeout: Timeout,
-        retry: Retry,
-        http: bool,
-    ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
-        """Send `message` to `batch` in one request (`position` is its number and the send's
-        count of requests): the raw answer and its entries, or the typed error it calls for."""
+    def send(self, request: SendRequest) -> tuple[RawResponse, list[wire.WireEntry] | None]:
+        """Send one request of a send: the raw answer and its entries, or the typed error it
+        calls for."""
         config = self._config
+        message, batch, position = request.message, request.numbers, request.position
         debug = logger.isEnabledFor(logging.DEBUG)
         if debug:
             shown = ", ".join(mask_number(n, show=config.log_numbers) for n in batch[:3])
             more = f" and {len(batch) - 3} more" if len(batch) > 3 else ""
             logger.debug(
                 "%s (request %d of %d, %s): %d recipients (%s%s)",
-                "GET /messages/http/send" if http else "POST /messages",
+                "GET /messages/http/send" if request.http else "POST /messages",
                 *position,
-                "query" if http else config.format,
+                "query" if request.http else config.format,
                 len(batch),
                 shown,
                 more,
             )
         started = time.perf_counter() if debug else 0.0
-        if http:
-            response = self._send_get(message, batch, position, headers, timeout, retry)
+        if request.http:
+            response = self._send_get(request)
             # What the server sends back is read only after the key is scrubbed out of it, so
             # neither `raw` nor a field decoded from the body (an error description) can hold it.
             response = scrub_response(response, config.api_key)
@@ -109,10 +104,14 @@ class Exchange:
             body = wire.build_request(config.format, message, batch)
             try:
                 response = wire.post(
-                    self._transport, body, headers=headers, timeout=timeout, retries=retry
+                    self._transport,
+                    body,
+                    headers=request.headers,
+                    timeout=request.timeout,
+                    retries=request.retry,
                 )
             except Urllib3Error as exc:
-                raise self._unanswered(exc, batch, message.client_message_id, position) from exc
+                raise self._unanswered(exc, request) from exc
             except ValueError as exc:  # the XML writer refusing a value: validation prevents it
                 raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
         raw = RawResponse(response.status, response.headers, response.body)
@@ -124,18 +123,10 @@ class Exchange:
                 len(raw.body),
                 (time.perf_counter() - started) * 1000,
             )
-        read = wire.read_get_envelope if http else wire.read_envelope
+        read = wire.read_get_envelope if request.http else wire.read_envelope
         return raw, self._entries(response, raw, batch, message.client_message_id, read)
 
-    def _send_get(
-        self,
-        message: Outgoing,
-        batch: list[str],
-        position: tuple[int, int],
-        headers: Mapping[str, str] | None,
-        timeout: Timeout,
-        retry: Retry,
-    ) -> Response:
+    def _send_get(self, request: SendRequest) -> Response:
         """The GET send, whose URL holds the key: no urllib3 exception may leave this method.
 
         urllib3's exceptions quote the URL (`Max retries exceeded with url: ...?apiKey=...`),
@@ -147,22 +138,22 @@ class Exchange:
         failure: ClickatellError
         try:
             return wire.send_get(
-                self._transport, message, batch, headers=headers, timeout=timeout, retries=retry
+                self._transport,
+                request.message,
+                request.numbers,
+                headers=request.headers,
+                timeout=request.timeout,
+                retries=request.retry,
             )
         except Urllib3Error as exc:
-            failure = self._unanswered(exc, batch, message.client_message_id, position)
+            failure = self._unanswered(exc, request)
         except ValueError:  # quote() refusing text: options' UTF-8 check prevents it
             failure = ValidationError("content", "cannot be encoded as UTF-8")
         raise failure
 
-    def _unanswered(
-        self,
-        exc: Exception,
-        batch: list[str],
-        client_message_id: str | None,
-        position: tuple[int, int],
-    ) -> ClickatellError:
+    def _unanswered(self, exc: Exception, request: SendRequest) -> ClickatellError:
         """The typed error for a send that got no HTTP answer."""
+        batch, position = request.numbers, request.position
         kind, reason = classify_failure(exc)
         where = self._config.base_url
         if kind == "unknown":
@@ -171,7 +162,7 @@ class Exchange:
                 f"request {position[0]} of {position[1]} to {where}: {reason}; the message may"
                 f" have been sent to {len(batch)} recipient(s) and was not resent",
                 recipients=batch,
-                client_message_id=client_message_id,
+                client_message_id=request.message.client_message_id,
             )
         error_type = TimeoutError if kind == "connect-timeout" else ConnectionError
         return error_type(scrub(f"could not reach {where}: {reason}", self._config.api_key))
@@ -356,9 +347,9 @@ def _rate_or_auth(
     """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
     status = raw.status
     failed = code is not None or bool(error)
-    if status == 429 or (failed and code == _MT_LIMIT_CODE):
+    if status == 429 or (failed and code in _LIMIT_CODES):
         retry_after = parse_retry_after(raw.headers.get("Retry-After"))
-        if retry_after is None and code == _MT_LIMIT_CODE:
+        if retry_after is None and code in _LIMIT_CODES:
             retry_after = _seconds_until(description or error or "")
         wait = f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
         return RateLimitError(

@@ -8,17 +8,24 @@ whatever happened to the others. What cannot be matched is never guessed at.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import OutcomeUnknownError
+from .numbers import find_duplicates
 from .redact import scrub
 from .results import MessageResult, SendResult
 
 if TYPE_CHECKING:
+    from urllib3.util.retry import Retry
+    from urllib3.util.timeout import Timeout
+
+    from .options import Outgoing
     from .raw import RawResponse
     from .wire import WireEntry
 
-__all__ = ["collect", "fill_duplicates", "match", "place"]
+__all__ = ["ResultCollector", "SendRequest", "match"]
 
 
 def match(entries: list[WireEntry] | None, batch: list[str]) -> list[WireEntry | None]:
@@ -43,89 +50,130 @@ def match(entries: list[WireEntry] | None, batch: list[str]) -> list[WireEntry |
     return [by_number.get(number) for number in batch]
 
 
-def place(
-    entries: list[WireEntry] | None,
-    batch: list[str],
-    indexes: list[int] | range,
-    inputs: list[str],
-    numbers: list[str],
-    results: list[MessageResult | None],
-    raw: RawResponse,
-    position: tuple[int, int],
-    client_message_id: str | None,
-    key: str,
-) -> None:
-    """Put each recipient's result at its index in `results`, from one request's answer.
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """One request of a send: the checked message, its recipients and how it travels.
 
-    Raises `OutcomeUnknownError` for the recipients the answer has no entry for, after placing
-    the others (which the error's `partial` then carries).
+    `numbers` are this request's recipients (normalised, repeats left out) and `indexes` their
+    positions in the caller's list; `position` is `(this request's number, how many the send
+    needs)`, for messages. `timeout`, `retry` and `headers` are the call's.
     """
-    missing: list[str] = []
-    for index, entry in zip(indexes, match(entries, batch), strict=True):
-        if entry is None:
-            missing.append(numbers[index])
-            continue
-        _, accepted, api_message_id, code, error, description = entry
-        if accepted is None:  # older answers: accepted means an ID and no error
-            accepted = bool(api_message_id) and not error and not code
-        results[index] = MessageResult(
-            index,
-            inputs[index],
-            numbers[index],
-            accepted,
-            api_message_id,
-            code,
-            error,
-            description,
-            None,
-            raw,
+
+    message: Outgoing
+    numbers: list[str]
+    indexes: list[int] | range
+    position: tuple[int, int]
+    headers: Mapping[str, str] | None
+    timeout: Timeout
+    retry: Retry
+    http: bool
+
+
+class ResultCollector:
+    """A send's results as its requests are answered: one slot per input, filled in input order.
+
+    `order` lists the inputs that go out (first occurrences); repeats are answered locally at
+    the end, pointing at their first occurrence.
+    """
+
+    __slots__ = (
+        "_key",
+        "_raws",
+        "_results",
+        "duplicates",
+        "inputs",
+        "numbers",
+        "order",
+        "reference",
+    )
+
+    def __init__(
+        self, inputs: list[str], numbers: list[str], reference: str | None, key: str
+    ) -> None:
+        self.inputs = inputs
+        self.numbers = numbers
+        self.reference = reference
+        self._key = key
+        count = len(numbers)
+        self.duplicates = find_duplicates(numbers) if len(set(numbers)) != count else {}
+        self.order: list[int] | range = (
+            [i for i in range(count) if i not in self.duplicates]
+            if self.duplicates
+            else range(count)
         )
-    if missing:
-        raise OutcomeUnknownError(
-            scrub(
-                f"the answer to request {position[0]} of {position[1]} (HTTP {raw.status})"
-                f" has no entry for {len(missing)} of its {len(batch)} recipients; they may"
-                " have been sent; not resent",
-                key,
-            ),
-            recipients=missing,
-            client_message_id=client_message_id,
-            raw=raw,
-        )
+        self._results: list[MessageResult | None] = [None] * count
+        self._raws: list[RawResponse] = []
 
+    def place(
+        self, request: SendRequest, raw: RawResponse, entries: list[WireEntry] | None
+    ) -> None:
+        """Put each recipient's result at its index, from one request's answer.
 
-def fill_duplicates(
-    results: list[MessageResult | None],
-    inputs: list[str],
-    numbers: list[str],
-    duplicates: dict[int, int],
-) -> None:
-    """Each repeat's result: rejected locally, pointing at the first occurrence (if it has one)."""
-    for index, first in duplicates.items():
-        original = results[first]
-        if original is None:
-            continue
-        results[index] = MessageResult(
-            index,
-            inputs[index],
-            numbers[index],
-            False,
-            error="duplicate",
-            description=f"same number as to[{first}]; sent once",
-            duplicate_of=first,
-            raw=original.raw,
-        )
+        Raises `OutcomeUnknownError` for the recipients the answer has no entry for, after
+        placing the others (which `partial()` then includes).
+        """
+        self._raws.append(raw)
+        inputs, numbers, results = self.inputs, self.numbers, self._results
+        missing: list[str] = []
+        for index, entry in zip(request.indexes, match(entries, request.numbers), strict=True):
+            if entry is None:
+                missing.append(numbers[index])
+                continue
+            _, accepted, api_message_id, code, error, description = entry
+            if accepted is None:  # older answers: accepted means an ID and no error
+                accepted = bool(api_message_id) and not error and not code
+            results[index] = MessageResult(
+                index,
+                inputs[index],
+                numbers[index],
+                accepted,
+                api_message_id,
+                code,
+                error,
+                description,
+                None,
+                raw,
+            )
+        if missing:
+            position = request.position
+            raise OutcomeUnknownError(
+                scrub(
+                    f"the answer to request {position[0]} of {position[1]} (HTTP {raw.status})"
+                    f" has no entry for {len(missing)} of its {len(request.numbers)} recipients;"
+                    " they may have been sent; not resent",
+                    self._key,
+                ),
+                recipients=missing,
+                client_message_id=self.reference,
+                raw=raw,
+            )
 
+    def result(self) -> SendResult:
+        """Every input's result (all requests answered)."""
+        self._fill_duplicates(self._results)
+        return SendResult(self._results, self._raws, self.reference)  # type: ignore[arg-type]
 
-def collect(
-    results: list[MessageResult | None],
-    raws: list[RawResponse],
-    inputs: list[str],
-    numbers: list[str],
-    duplicates: dict[int, int],
-    client_message_id: str | None,
-) -> SendResult:
-    """The results known so far (a subset, in input order) for an error's `partial`."""
-    done = list(results)
-    fill_duplicates(done, inputs, numbers, duplicates)
-    return SendResult([result for result in done if result is not None], raws, client_message_id)
+    def partial(self) -> SendResult | None:
+        """The results known so far (a subset, in input order), or None if none are."""
+        done = list(self._results)
+        if all(result is None for result in done):
+            return None
+        self._fill_duplicates(done)
+        return SendResult([r for r in done if r is not None], self._raws, self.reference)
+
+    def _fill_duplicates(self, results: list[MessageResult | None]) -> None:
+        """Each repeat's result: rejected locally, pointing at its first occurrence (if known)."""
+        for index, first in self.duplicates.items():
+            original = results[first]
+            if original is None:
+                continue
+            results[index] = MessageResult(
+                index,
+                self.inputs[index],
+                self.numbers[index],
+                False,
+                error="duplicate",
+                description=f"same number as to[{first}]; sent once",
+                duplicate_of=first,
+                raw=original.raw,
+            )

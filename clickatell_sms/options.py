@@ -1,21 +1,32 @@
 """A send's options, checked and put in the API's units before any byte leaves the machine.
 
-A mistake here costs an exception, not an SMS: every value the caller gives is checked (type,
-range, what the chosen format can carry) and converted to what the wire wants (minutes, hex,
-the contract's timestamp and charset names). The first bad value raises a `ValidationError`
-naming it. The result is an `Outgoing`, which `wire` turns into a request for any format.
+A mistake here costs an exception, not an SMS. Which options exist, their types and their
+constraints (enum, bounds, lengths, pattern) come from the spec through
+`clickatell_wire.tables`, so a field added to the contract is accepted, checked and sent with no
+change here. What stays written by hand is what a schema cannot say, each rule once:
 
-Nothing here touches the network or imports the HTTP stack.
+* the Python values a field's `x-value` admits and their conversion to the wire: an aware
+  `datetime` written as `2017-02-27T14:30:00+0200`, a `timedelta` as minutes, bytes as hex, a
+  sender number normalised like a recipient;
+* the rules that span fields: the parts a text needs (GSM-7, UCS-2, binary) and the UDH's
+  length octet (`encoding`);
+* what each way of sending can carry: XML 1.0's characters, the GET send's few fields and URL.
+
+The first bad value raises a `ValidationError` naming the keyword. Nothing here touches the
+network or imports the HTTP stack.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Final, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
+
+from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, Field, send_field
 
 from . import encoding
 from .config import TimeoutArg, check_header_text
@@ -26,113 +37,152 @@ if TYPE_CHECKING:
     from .config import ClientConfig
 
 __all__ = [
-    "MAX_VALIDITY_MINUTES",
-    "Charset",
+    "GET_SEND",
+    "MAX_RECIPIENTS",
     "Outgoing",
     "check_content",
     "check_extra_headers",
     "check_message",
     "check_message_id",
-    "refuse_get_options",
+    "check_value",
+    "get_url_batch_size",
     "timeout_pair",
     "udh_bytes",
 ]
 
-Charset = Literal["ASCII", "UCS2-BE", "UTF-8", "Windows-1252"]
+GET_SEND: Final = "sendMessageHttp"
+"""The operation of the HTTP integration's GET send, which carries only some fields."""
 
-MAX_VALIDITY_MINUTES: Final = 10080  # one week: the contract's bound
-_CHARSETS: Final[dict[str, Charset]] = {
-    "ascii": "ASCII",
-    "ucs2-be": "UCS2-BE",
-    "utf-8": "UTF-8",
-    "windows-1252": "Windows-1252",
-}
+MAX_RECIPIENTS: Final = send_field("to").max_items or 200
+"""Recipients per request: the spec's `maxItems` of `to`."""
+
+_OPTIONS: Final[Mapping[str, Field]] = {f.name: f for f in SEND_OPTIONS}
+_GET_FIELDS: Final = tuple(f.name for f in SEND_FIELDS if GET_SEND in f.carried_by)
 # Characters XML 1.0 cannot carry (the same set the generated XML writer refuses).
 _XML_ILLEGAL: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 _MESSAGE_ID_CHARS: Final = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
 )
+_TYPES: Final[Mapping[str, tuple[type, ...]]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+_KIND_WORDS: Final[Mapping[str, str]] = {
+    "string": "a string",
+    "integer": "an int",
+    "number": "a number",
+    "boolean": "True or False",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """A checked message in the API's units: every value already as the wire wants it."""
+    """A checked message: the content, and each option given, by keyword, as the wire wants it.
+
+    Options equal to the contract's default are left out: the API applies them anyway, and the
+    GET send need not refuse what would change nothing.
+    """
 
     content: str
-    from_: str | None = None
-    binary: bool | None = None
-    client_message_id: str | None = None
-    scheduled_delivery_time: str | None = None
-    user_data_header: str | None = None
-    validity_period: int | None = None
-    charset: str | None = None
+    options: Mapping[str, Any]
+
+    @property
+    def client_message_id(self) -> str | None:
+        """The caller's reference, which errors carry for reconciling an unknown outcome."""
+        value = self.options.get("client_message_id")
+        return value if isinstance(value, str) else None
 
 
 def check_message(
-    config: ClientConfig,
-    content: str,
-    *,
-    from_: str | None,
-    binary: bool,
-    client_message_id: str | None,
-    scheduled_delivery_time: datetime | None,
-    user_data_header: bytes | str | None,
-    validity_period: timedelta | int | None,
-    charset: str | None,
-    http: bool = False,
+    config: ClientConfig, content: object, options: Mapping[str, object], *, http: bool = False
 ) -> Outgoing:
-    """Every option in the API's units, or a ValidationError naming the first bad one.
+    """The content and every option in the API's units, or a ValidationError naming the first
+    bad one (a TypeError for a keyword the spec does not have).
 
-    `http` is the GET send, which has no XML document (so `format` does not apply) and carries
-    the content as percent-encoded UTF-8.
+    `http` is the GET send: it has no XML document (`format` does not apply), carries text as
+    percent-encoded UTF-8, and only the fields the spec gives it.
     """
+    unknown = sorted(name for name in options if name not in _OPTIONS)
+    if unknown:
+        raise TypeError(f"send() got unexpected keyword arguments: {', '.join(unknown)}")
     check_content(content)
+    assert isinstance(content, str)
     if not content:
         raise ValidationError("content", "is empty; the API needs some text", content)
-    if not isinstance(binary, bool):
-        raise ValidationError("binary", "must be True or False", binary)
     xml = config.format == "xml" and not http
     if xml:
         _check_xml_text("content", content)
     elif http:
         _check_utf8("content", content)
-    udh = udh_bytes(user_data_header)
-    encoding.check_parts(content, binary=binary, user_data_header=udh)
-    sender = None
-    if from_ is not None:
-        sender = normalize_number(from_, default_region=config.default_region, field="from_")
-    reference = None
-    if client_message_id is not None:
-        reference = _check_reference(client_message_id, xml)
-    return Outgoing(
-        content=content,
-        from_=sender,
-        binary=True if binary else None,
-        client_message_id=reference,
-        scheduled_delivery_time=_schedule(scheduled_delivery_time),
-        user_data_header=None if udh is None else udh.hex().upper(),
-        validity_period=_validity(validity_period),
-        charset=_charset(charset),
+    wire: dict[str, Any] = {}
+    for field in SEND_OPTIONS:
+        given = options.get(field.name)
+        if given is None:
+            continue
+        value = check_value(
+            field, _CONVERTERS.get(field.value or "", _as_given)(field, given, config)
+        )
+        if value == field.default and type(value) is type(field.default):
+            continue
+        if xml and isinstance(value, str):
+            _check_xml_text(field.name, value)
+        wire[field.name] = value
+    if http:
+        _refuse_get_options(wire)
+    header = wire.get("user_data_header")
+    encoding.check_parts(
+        content,
+        binary=wire.get("binary") is True,
+        user_data_header=None if header is None else bytes.fromhex(header),
     )
+    return Outgoing(content, wire)
+
+
+def check_value(field: Field, value: object) -> Any:
+    """`value` checked against the field's schema: type, enum, bounds, lengths, pattern.
+
+    Enum values match case-insensitively and come back as the spec writes them.
+    """
+    name = field.name
+    kind = field.kind
+    types = _TYPES.get(kind)
+    if types is None:
+        raise ValidationError(name, f"is a {kind} in the spec, which no option can be")
+    if not isinstance(value, types) or (kind != "boolean" and isinstance(value, bool)):
+        raise ValidationError(
+            name, f"must be {_KIND_WORDS[kind]}, not {type(value).__name__}", value
+        )
+    if field.enum:
+        canonical = {option.lower(): option for option in field.enum}
+        found = canonical.get(str(value).lower())
+        if found is None:
+            raise ValidationError(name, f"must be one of {', '.join(field.enum)}", value)
+        return found
+    unit = " minutes" if field.value == "minutes" else ""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        low, high = field.minimum, field.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValidationError(name, f"is {value}{unit}; {_range(low, high, unit)}", value)
+    if isinstance(value, str):
+        if field.min_length is not None and len(value) < field.min_length:
+            what = "is empty" if not value else f"is {len(value)} characters"
+            raise ValidationError(name, f"{what}; at least {field.min_length}", value)
+        if field.max_length is not None and len(value) > field.max_length:
+            raise ValidationError(
+                name, f"is {len(value)} characters; at most {field.max_length}", value
+            )
+        if field.pattern is not None and _pattern(field.pattern).search(value) is None:
+            raise ValidationError(name, f"does not match the API's pattern {field.pattern}", value)
+    return value
 
 
 def check_content(content: object) -> None:
     """Content must be text (checked before anything measures it)."""
     if not isinstance(content, str):
         raise ValidationError("content", f"must be a string, not {type(content).__name__}")
-
-
-def refuse_get_options(**options: object) -> None:
-    """Options the GET send cannot carry are refused by name: dropping them would be a lie."""
-    given = [name for name, value in options.items() if value is not None and value is not False]
-    if given:
-        raise ValidationError(
-            ", ".join(given),
-            "not supported by the HTTP integration's GET send, which takes only to, content"
-            " and from_; send with integration='rest' (POST /messages) to use "
-            + ("it" if len(given) == 1 else "them"),
-        )
 
 
 def check_message_id(value: object) -> str:
@@ -165,95 +215,136 @@ def timeout_pair(timeout: TimeoutArg) -> tuple[float, float]:
     return float(connect), float(read)
 
 
-def udh_bytes(value: bytes | str | None) -> bytes | None:
-    """The header as octets; `encoding` then checks its length octet and size."""
+def udh_bytes(value: bytes | str | None, name: str = "user_data_header") -> bytes | None:
+    """Octets from bytes or a hex string (`0x` allowed); `encoding` then checks what they say."""
     if value is None:
         return None
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     if not isinstance(value, str):
-        raise ValidationError("user_data_header", "must be bytes or a hex string", value)
+        raise ValidationError(name, "must be bytes or a hex string", value)
     text = value.strip()
     if text.lower().startswith("0x"):
         text = text[2:]
     if not text or not _HEX.issuperset(text):
-        raise ValidationError("user_data_header", "is not hexadecimal", value)
+        raise ValidationError(name, "is not hexadecimal", value)
     if len(text) % 2:
-        raise ValidationError(
-            "user_data_header", f"has an odd number of hex digits ({len(text)})", value
-        )
+        raise ValidationError(name, f"has an odd number of hex digits ({len(text)})", value)
     return bytes.fromhex(text)
 
 
-def _schedule(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
+MAX_GET_URL_BYTES: Final = 8000
+"""What the GET send's query may take: 8 KB is the common default limit of web servers and
+proxies (Clickatell publishes none), so longer recipient lists go in more requests."""
+
+
+def get_url_batch_size(message: Outgoing, numbers: list[str]) -> int:
+    """How many recipients fit one GET send under `MAX_GET_URL_BYTES`, at most 200.
+
+    The query is the encoded content and options, the key (whose length is unknown here, so a
+    generous allowance is kept for it) and the comma-separated numbers.
+    """
+    content = len(quote(message.content, safe=""))
+    fixed = len("/messages/http/send?to=&content=&apiKey=") + 256 + content
+    for name, value in message.options.items():
+        fixed += len(_OPTIONS[name].json_name) + 2 + len(quote(str(value), safe=""))
+    room = MAX_GET_URL_BYTES - fixed
+    widest = max(map(len, numbers)) + 1  # the digits and a comma
+    if room < widest:
         raise ValidationError(
-            "scheduled_delivery_time", "must be a datetime with a timezone", value
+            "content",
+            f"is {content} bytes once URL-encoded; the GET send's URL must stay under"
+            f" {MAX_GET_URL_BYTES} bytes: send it with integration='rest'",
         )
+    return max(1, min(MAX_RECIPIENTS, room // widest))
+
+
+# -- conversions by x-value --------------------------------------------------------------------
+
+
+def _as_given(field: Field, value: object, config: ClientConfig) -> object:
+    return value
+
+
+def _datetime(field: Field, value: object, config: ClientConfig) -> object:
+    """An aware datetime in the future, as `2017-02-27T14:30:00+0200` (offset without colon)."""
+    if not isinstance(value, datetime):
+        raise ValidationError(field.name, "must be a datetime with a timezone", value)
     offset = value.utcoffset()
     if offset is None:
         raise ValidationError(
-            "scheduled_delivery_time",
+            field.name,
             "has no timezone; pass an aware datetime (e.g. tzinfo=datetime.UTC)",
             value,
         )
     if offset.microseconds or offset.seconds % 60:
         raise ValidationError(
-            "scheduled_delivery_time", "has a UTC offset with seconds, which the API cannot take"
+            field.name, "has a UTC offset with seconds, which the API cannot take"
         )
     if value <= datetime.now(UTC):
-        raise ValidationError("scheduled_delivery_time", "is in the past", value)
+        raise ValidationError(field.name, "is in the past", value)
     return value.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
-def _validity(value: timedelta | int | None) -> int | None:
-    if value is None:
-        return None
+def _minutes(field: Field, value: object, config: ClientConfig) -> object:
+    """Whole minutes from a timedelta, or an int taken as minutes."""
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         if seconds % 60:
-            raise ValidationError("validity_period", "must be whole minutes", value)
-        minutes = int(seconds // 60)
-    elif isinstance(value, int) and not isinstance(value, bool):
-        minutes = value
-    else:
-        raise ValidationError("validity_period", "must be a timedelta or minutes (int)", value)
-    if not 1 <= minutes <= MAX_VALIDITY_MINUTES:
+            raise ValidationError(field.name, "must be whole minutes", value)
+        return int(seconds // 60)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    raise ValidationError(field.name, "must be a timedelta or minutes (int)", value)
+
+
+def _octets(field: Field, value: object, config: ClientConfig) -> object:
+    """Bytes or hex, as upper-case hex."""
+    octets = udh_bytes(value, field.name)  # type: ignore[arg-type]
+    assert octets is not None
+    return octets.hex().upper()
+
+
+def _phone_number(field: Field, value: object, config: ClientConfig) -> object:
+    """A number normalised as recipients are (international digits)."""
+    return normalize_number(value, default_region=config.default_region, field=field.name)  # type: ignore[arg-type]
+
+
+_CONVERTERS: Final[Mapping[str, Callable[[Field, object, ClientConfig], object]]] = {
+    "datetime": _datetime,
+    "minutes": _minutes,
+    "octets": _octets,
+    "phone-number": _phone_number,
+}
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _refuse_get_options(wire: Mapping[str, object]) -> None:
+    """Options the GET send cannot carry are refused by name: dropping them would be a lie."""
+    given = [name for name in wire if name not in _GET_FIELDS]
+    if given:
+        carried = ", ".join(_GET_FIELDS[:-1]) + " and " + _GET_FIELDS[-1]
         raise ValidationError(
-            "validity_period",
-            f"is {minutes} minutes; must be from 1 to {MAX_VALIDITY_MINUTES} (one week)",
-            value,
+            ", ".join(given),
+            f"not supported by the HTTP integration's GET send, which takes only {carried};"
+            " send with integration='rest' (POST /messages) to use "
+            + ("it" if len(given) == 1 else "them"),
         )
-    return minutes
 
 
-def _charset(value: str | None) -> Charset | None:
-    if value is None:
-        return None
-    found = _CHARSETS.get(value.lower()) if isinstance(value, str) else None
-    if found is None:
-        raise ValidationError(
-            "charset", "must be one of ASCII, UCS2-BE, UTF-8, Windows-1252", value
-        )
-    return found
+@cache
+def _pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
-def _check_reference(value: str, xml: bool) -> str:
-    if not isinstance(value, str):
-        raise ValidationError("client_message_id", "must be a string", value)
-    if not value:
-        raise ValidationError("client_message_id", "is empty", value)
-    if len(value) > 255:
-        raise ValidationError(
-            "client_message_id", f"is {len(value)} characters; at most 255", value
-        )
-    if any(char.isspace() for char in value):
-        raise ValidationError("client_message_id", "contains whitespace", value)
-    if xml:
-        _check_xml_text("client_message_id", value)
-    return value
+def _range(low: float | None, high: float | None, unit: str) -> str:
+    if low is not None and high is not None:
+        return f"must be from {low} to {high}{unit}"
+    if low is not None:
+        return f"must be at least {low}{unit}"
+    return f"must be at most {high}{unit}"
 
 
 def _check_xml_text(field: str, value: str) -> None:
@@ -276,28 +367,3 @@ def _check_utf8(field: str, value: str) -> None:
             f"contains U+{ord(value[exc.start]):04X} at index {exc.start}, a lone surrogate"
             " that UTF-8 cannot carry",
         ) from None
-
-
-MAX_RECIPIENTS: Final = 200  # per request, the API's limit
-MAX_GET_URL_BYTES: Final = 8000
-"""What the GET send's query may take: 8 KB is the common default limit of web servers and
-proxies (Clickatell publishes none), so longer recipient lists go in more requests."""
-
-
-def get_url_batch_size(message: Outgoing, numbers: list[str]) -> int:
-    """How many recipients fit one GET send under `MAX_GET_URL_BYTES`, at most 200.
-
-    The query is the encoded content and sender, the key (whose length is unknown here, so a
-    generous allowance is kept for it) and the comma-separated numbers.
-    """
-    fixed = len("/messages/http/send?to=&content=&from=&apiKey=") + 256
-    fixed += len(quote(message.content, safe="")) + len(message.from_ or "")
-    room = MAX_GET_URL_BYTES - fixed
-    widest = max(map(len, numbers)) + 1  # the digits and a comma
-    if room < widest:
-        raise ValidationError(
-            "content",
-            f"is {len(quote(message.content, safe=''))} bytes once URL-encoded; the GET send's "
-            f"URL must stay under {MAX_GET_URL_BYTES} bytes: send it with integration='rest'",
-        )
-    return max(1, min(MAX_RECIPIENTS, room // widest))

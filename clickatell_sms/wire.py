@@ -2,8 +2,9 @@
 
 The JSON models (datamodel-code-generator) and the XML bindings (xsdata) name the same things
 differently (`from_` and `from_value`, UNSET and None, a `messages` list and a wrapped
-`messages.message` list). Everything above this module sees one neutral shape, so a spec change
-that renames a wire field is a change here and nowhere else.
+`messages.message` list). Everything above this module sees one neutral shape. A request's
+options are placed by the generated table (`clickatell_wire.tables`), which knows each field's
+attribute in both bindings, so a field added to the spec travels with no change here.
 
 The same holds for the HTTP integration's GET send and the two look-ups (balance, message
 status): their answers reach the client as plain tuples, the balance as an exact Decimal.
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 from clickatell_wire import models, operations
+from clickatell_wire.tables import SEND_OPTIONS
 from clickatell_wire.transport import (
     Response,
     RetryLike,
@@ -69,35 +71,33 @@ class Envelope(NamedTuple):
     entries: list[WireEntry] | None
 
 
+_MODEL_ATTRS: dict[str, str] = {f.name: f.model_attr for f in SEND_OPTIONS}
+# Every option UNSET unless given: the model's own defaults (binary=False, charset="UTF-8")
+# would otherwise go on the wire in every request.
+_NOT_GIVEN: dict[str, Any] = {f.model_attr: UNSET for f in SEND_OPTIONS}
+_XML_ATTRS: dict[str, tuple[str, str | None]] = {
+    f.name: (f.xml_attr, f.xml_enum) for f in SEND_OPTIONS
+}
+
+
 def build_request(
     fmt: Format, message: Outgoing, numbers: list[str]
 ) -> models.SendMessageRequest | xml_models.SendMessageRequest:
-    """The generated request model for one request's recipients; unset options are left out."""
+    """The generated request model for one request's recipients; options not given stay out."""
+    options = message.options
     if fmt == "json":
-        return models.SendMessageRequest(
-            content=message.content,
-            to=numbers,
-            from_=_unset(message.from_),
-            binary=_unset(message.binary),
-            client_message_id=_unset(message.client_message_id),
-            scheduled_delivery_time=_unset(message.scheduled_delivery_time),
-            user_data_header=_unset(message.user_data_header),
-            validity_period=_unset(message.validity_period),
-            charset=_unset(message.charset),
-        )
+        attrs = _MODEL_ATTRS
+        values = dict(_NOT_GIVEN)
+        for name, value in options.items():
+            values[attrs[name]] = value
+        return models.SendMessageRequest(content=message.content, to=numbers, **values)
     from clickatell_wire.xml import messages as xml
 
-    return xml.SendMessageRequest(
-        content=message.content,
-        to=numbers,
-        from_value=message.from_,
-        binary=message.binary,
-        client_message_id=message.client_message_id,
-        scheduled_delivery_time=message.scheduled_delivery_time,
-        user_data_header=message.user_data_header,
-        validity_period=message.validity_period,
-        charset=None if message.charset is None else xml.Charset(message.charset),
-    )
+    values: dict[str, Any] = {}
+    for name, value in options.items():
+        attr, enum = _XML_ATTRS[name]
+        values[attr] = value if enum is None else getattr(xml, enum)(value)
+    return xml.SendMessageRequest(content=message.content, to=numbers, **values)
 
 
 def post(
@@ -131,20 +131,21 @@ def send_get(
     timeout: TimeoutLike,
     retries: RetryLike,
 ) -> Response:
-    """The HTTP integration's GET send: only `to`, `content` and `from` exist there.
+    """The HTTP integration's GET send, with the fields its query carries.
 
     The generated operation writes the query as the spec says (`to` as one comma-separated
     value, every value percent-encoded with nothing left safe) and the transport appends the
-    key as `apiKey=`; the caller has already refused every other option.
+    key as `apiKey=`; the caller has already refused every option the query cannot carry, and
+    the operation's keywords are the options' own names (both come from the spec by `snake`).
     """
     return operations.send_message_http(
         transport,
         to=numbers,
         content=message.content,
-        from_=message.from_,
         headers=headers,
         timeout=timeout,
         retries=retries,
+        **message.options,
     )
 
 
@@ -315,10 +316,6 @@ def _from_xml(doc: xml_models.SendMessagesResponse) -> Envelope:
             for m in doc.messages.message
         ]
     return Envelope(doc.error_code, doc.error, doc.error_description, entries)
-
-
-def _unset(value: Any) -> Any:
-    return UNSET if value is None else value
 
 
 def _none(value: Any) -> Any:

@@ -349,7 +349,7 @@ def test_the_receiver_is_one_class_wherever_it_is_imported_from() -> None:
     with pytest.raises(AttributeError):
         _ = callbacks.NoSuchName  # type: ignore[attr-defined]
     # Either module can be imported first in a fresh interpreter: no import cycle.
-    for first in ("clickatell_sms.receiver", "clickatell_sms.callbacks"):
+    for first in ("clickatell_sms.callbacks.receiver", "clickatell_sms.callbacks"):
         probe = (
             f"import {first}\n"
             "from clickatell_sms.callbacks import CallbackReceiver as a\n"

@@ -56,6 +56,20 @@ def _edit_spec(root: Path, change: object) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
 
+def _add_xsd_element(root: Path, name: str, base: str, low: int, high: int) -> None:
+    """An optional element of SendMessageRequest with inclusive bounds, after Charset."""
+    path = root / "spec" / "messages.xsd"
+    text = path.read_text()
+    anchor = '<xs:element name="Charset" type="Charset" minOccurs="0"/>'
+    assert anchor in text
+    element = (
+        f'<xs:element name="{name}" minOccurs="0"><xs:simpleType><xs:restriction base="{base}">'
+        f'<xs:minInclusive value="{low}"/><xs:maxInclusive value="{high}"/>'
+        "</xs:restriction></xs:simpleType></xs:element>"
+    )
+    path.write_text(text.replace(anchor, anchor + "\n        " + element))
+
+
 def test_checked_in_generated_code_is_what_the_spec_makes() -> None:
     result = _codegen(ROOT, "--check")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -130,11 +144,13 @@ def test_a_new_field_makes_check_fail_and_appears_in_the_models(tmp_path: Path) 
             "minimum": 0,
             "maximum": 9,
             "description": "A test field.",
+            "xml": {"name": "PriorityLane"},
         }
 
     _edit_spec(project, add_field)
+    _add_xsd_element(project, "PriorityLane", "xs:int", 0, 9)
     check = _codegen(project, "--check")
-    assert check.returncode == 1
+    assert check.returncode == 1, check.stderr
     assert "priority_lane" in check.stdout  # the readable diff names the new field
     assert "generated/ is stale" in check.stderr
     assert _codegen(project).returncode == 0

@@ -285,7 +285,7 @@ def test_an_unknown_integration_in_the_environment_is_refused_by_name(
         ({"binary": True}, "binary"),
         ({"client_message_id": "ref-1"}, "client_message_id"),
         ({"validity_period": 60}, "validity_period"),
-        ({"charset": "UTF-8"}, "charset"),
+        ({"charset": "ASCII"}, "charset"),
         ({"user_data_header": "0605040B8423F0"}, "user_data_header"),
         ({"client_message_id": "r", "charset": "ASCII"}, "client_message_id, charset"),
     ],
@@ -297,8 +297,19 @@ def test_options_the_get_send_cannot_carry_are_refused_by_name(
     with make(canned.url) as client, pytest.raises(ValidationError) as caught:
         client.send("27821234567", "x", **options)
     assert caught.value.field == named
-    assert "only to, content and from_" in str(caught.value)
+    assert "only content, to and from_" in str(caught.value)
     assert canned.request_lines == []  # nothing was sent
+
+
+def test_options_at_the_contracts_default_change_nothing_so_the_get_send_takes_them(
+    canned: Canned,
+) -> None:
+    """binary=False and charset="UTF-8" are what the API does anyway: nothing to refuse."""
+    canned.answer(ACCEPTED, 202)
+    with make(canned.url) as client:
+        client.send("27821234567", "x", binary=False, charset="utf-8")
+    (line,) = canned.request_lines
+    assert "binary" not in line and "charset" not in line
 
 
 def test_scheduled_delivery_is_refused_too(canned: Canned) -> None:

@@ -167,19 +167,23 @@ def test_seed_json_request_is_accepted_by_a_two_way_sandbox(two_way: Sandbox, se
         api_message_id=first.api_message_id,
         to="380976543211",
         content="string",
-        from_=SEED_FROM,
-        binary=False,
-        client_message_id="uuid",
-        scheduled_delivery_time="2017-02-27T14:30:00+0200",
-        user_data_header="0605040B8423F0",
-        validity_period=1,
-        charset="UTF-8",
+        options={
+            "from": SEED_FROM,
+            "binary": False,
+            "clientMessageId": "uuid",
+            "scheduledDeliveryTime": "2017-02-27T14:30:00+0200",
+            "userDataHeader": "0605040B8423F0",
+            "validityPeriod": 1,
+            "charset": "UTF-8",
+        },
         parts=1,
         format="json",
         request_id=first.request_id,
         received_at=first.received_at,
     )
     assert records[1].request_id == first.request_id
+    # Each recorded field reads by its Python name too, with the spec's default when not sent.
+    assert (first.from_, first.validity_period, first.binary) == (SEED_FROM, 1, False)
 
 
 def test_seed_xml_request_is_accepted_and_answered_in_xml(two_way: Sandbox, seeds: Path) -> None:

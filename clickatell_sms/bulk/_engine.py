@@ -15,7 +15,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, Unpack
+
+from clickatell_wire.tables import SendOptions
 
 from ..errors import ValidationError
 from ..numbers import normalize_number
@@ -28,6 +30,8 @@ from ._settings import MAX_BATCH, RunSettings
 from .journal import Journal, JournalRow, Member, Row, UnknownBatch
 
 if TYPE_CHECKING:
+    from ..config import Integration, TimeoutArg
+    from ..retry import RetryPolicy
     from ._sender import MessageSender
 
 __all__ = ["send_many"]
@@ -58,7 +62,11 @@ def send_many(
     journal_sync: Literal["normal", "full"] = "normal",
     identity: Mapping[str, str] | None = None,
     total: int | None = None,
-    **send_options: Any,
+    timeout: TimeoutArg | None = None,
+    retries: RetryPolicy | int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    integration: Integration | None = None,
+    **options: Unpack[SendOptions],
 ) -> BulkSummary:
     """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
 
@@ -70,10 +78,10 @@ def send_many(
     `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
     checked on resume. `on_result` is called in the calling thread for every row, `output`
     (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
-    on stderr (`total` rows, if known). `send_options` are `Client.send`'s: `from_`, `binary`,
-    `scheduled_delivery_time`, `user_data_header`, `validity_period`, `charset`, `timeout`,
-    `retries`, `extra_headers`; `client_message_id` becomes the prefix of each request's ID
-    (`<prefix>-<batch number>`; by default the journal's random campaign ID).
+    on stderr (`total` rows, if known). `timeout`, `retries`, `extra_headers`, `integration` and
+    `options` are `Client.send`'s, for every request, except that `client_message_id` becomes
+    the prefix of each request's ID (`<prefix>-<batch number>`; by default the journal's
+    random campaign ID).
 
     Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
     before anything is sent. If reading the input (or `on_result`) raises, or the run is
@@ -88,7 +96,13 @@ def send_many(
         unique=unique,
         stop_after=stop_after,
         batch_size=batch_size,
-        send_options=send_options,
+        send_options={
+            **options,
+            "timeout": timeout,
+            "retries": retries,
+            "extra_headers": extra_headers,
+            "integration": integration,
+        },
     )
     with contextlib.ExitStack() as stack:
         # The journal first: a resume refused for another campaign must not touch `output`.

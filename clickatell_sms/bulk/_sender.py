@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
+from clickatell_wire.tables import error_codes_of_kind
+
 from ..errors import (
     APIError,
     AuthenticationError,
@@ -39,10 +41,10 @@ __all__ = [
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
-ACCOUNT_ERROR_CODES: Final = frozenset({1, 2, 3, 4, 7, 108, 301})
-"""Errors that will repeat for every request until someone fixes the account or the key:
-authentication failed (1), account or integration not active (2, 3, 4: legacy and One API),
-IP lockdown (7), bad API key (108), no credit (301)."""
+ACCOUNT_ERROR_CODES: Final = error_codes_of_kind("auth", "account", "credit")
+"""Errors that will repeat for every request until someone fixes the account or the key: the
+spec's codes of kind auth (authentication failed, IP lockdown, bad API key), account (account
+or integration not active) and credit (no credit left)."""
 
 
 class MessageSender(Protocol):

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
+from clickatell_wire.tables import SEND_OPTIONS
+
 from ..errors import ValidationError
+from ..options import MAX_RECIPIENTS
 from ._rate_limit import RateLimiter
 
 if TYPE_CHECKING:
@@ -20,23 +23,13 @@ __all__ = ["MAX_BATCH", "RunSettings"]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
-MAX_BATCH: Final = 200
-_SEND_OPTIONS: Final = frozenset(
-    {
-        "from_",
-        "binary",
-        "client_message_id",
-        "scheduled_delivery_time",
-        "user_data_header",
-        "validity_period",
-        "charset",
-        "timeout",
-        "retries",
-        "extra_headers",
-    }
-)
+MAX_BATCH: Final = MAX_RECIPIENTS
 # Options that do not change what the recipients receive, so a resume may change them.
 _TRANSPORT_OPTIONS: Final = frozenset({"timeout", "retries", "extra_headers"})
+# Every option `Client.send` takes: the spec's fields, how a request travels, and its transport.
+_SEND_OPTIONS: Final = frozenset(
+    {f.name for f in SEND_OPTIONS} | {"integration"} | _TRANSPORT_OPTIONS
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +81,7 @@ class RunSettings:
             raise TypeError(
                 f"send_many() got unexpected options: {', '.join(sorted(unknown_options))}"
             )
-        options = dict(send_options)
+        options = {name: value for name, value in send_options.items() if value is not None}
         prefix = options.pop("client_message_id", None)
         if prefix is not None and (
             not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix)

@@ -40,7 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args_list[:1] == ["sandbox"]:
         return sandbox.run(args_list[1:])  # its own parser, options passed through untouched
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    try:
+        args = parser.parse_args(args_list)
+    except SystemExit as exc:  # a usage error (argparse printed it) or --help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.verbose:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))

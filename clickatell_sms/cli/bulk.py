@@ -33,6 +33,7 @@ from .common import (
     connect,
     sandbox_note,
 )
+from .fields import add_option_flags, options_from_args
 
 if TYPE_CHECKING:
     from ..bulk import BulkResult, BulkSummary, Progress
@@ -92,16 +93,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a message with {column} fields, filled from each row (use {{ and }} for braces)",
     )
 
-    message = parser.add_argument_group("message options")
-    message.add_argument(
-        "--from", dest="from_", metavar="NUMBER", help="a two-way number to send from"
+    message = parser.add_argument_group("message options (the API's fields)")
+    add_option_flags(
+        message,
+        help_overrides={
+            "client_message_id": "prefix of each request's clientMessageId (<PREFIX>-<batch>)"
+        },
     )
-    message.add_argument("--validity", type=int, metavar="MINUTES", help="validity period, minutes")
     message.add_argument(
         "--default-region", metavar="CC", help="ISO country for national numbers (e.g. ZA)"
-    )
-    message.add_argument(
-        "--client-message-id", metavar="PREFIX", help="prefix of each request's clientMessageId"
     )
     message.add_argument(
         "--allow-duplicates",
@@ -231,13 +231,7 @@ def run(args: argparse.Namespace) -> int:
         "retries": args.retries,
         "max_connections": max(args.concurrency, 1),
     }
-    options: dict[str, Any] = {}
-    if args.from_ is not None:
-        options["from_"] = args.from_
-    if args.validity is not None:
-        options["validity_period"] = args.validity
-    if args.client_message_id is not None:
-        options["client_message_id"] = args.client_message_id
+    options = options_from_args(args)
     resend: bool | list[str] = False
     if args.resend_unknown == "all":
         resend = True
@@ -394,4 +388,3 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))
-

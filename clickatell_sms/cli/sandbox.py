@@ -24,4 +24,7 @@ def run(argv: Sequence[str]) -> int:
     """`clickatell-sms sandbox ...`, options passed to the sandbox's own parser untouched."""
     from ..sandbox.cli import main
 
-    return main(list(argv))
+    try:
+        return main(list(argv))
+    except SystemExit as exc:  # its parser's usage errors and --help
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE

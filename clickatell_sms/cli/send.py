@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime
 from typing import Any
 
 from ..config import INTEGRATION_ENV
@@ -19,6 +18,7 @@ from .common import (
     report_failure,
     sandbox_note,
 )
+from .fields import add_option_flags, options_from_args
 
 __all__ = ["add_parser"]
 
@@ -48,17 +48,9 @@ def _add_send(commands: Any) -> None:
         help="recipient in international format (repeatable; commas separate several)",
     )
     cmd.add_argument("--text", required=True, help="the message text ('-' reads stdin)")
-    cmd.add_argument("--from", dest="from_", metavar="NUMBER", help="two-way number to send from")
     cmd.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    cmd.add_argument("--client-message-id", metavar="ID", help="your reference for callbacks")
-    cmd.add_argument("--validity", type=int, metavar="MINUTES", help="validity period (1-10080)")
-    cmd.add_argument(
-        "--schedule", metavar="ISO", help="deliver later, e.g. 2030-02-27T14:30:00+02:00"
-    )
-    cmd.add_argument("--binary", action="store_true", help="the text is hex octets")
-    cmd.add_argument("--udh", metavar="HEX", help="user data header as hex")
-    cmd.add_argument("--charset", choices=("ASCII", "UCS2-BE", "UTF-8", "Windows-1252"))
     cmd.add_argument("--region", metavar="CC", help="country for national numbers, e.g. ZA")
+    add_option_flags(cmd.add_argument_group("message options (the API's fields)"))
     cmd.add_argument(
         "--integration",
         choices=("rest", "http"),
@@ -73,23 +65,13 @@ def _add_send(commands: Any) -> None:
 def _run_send(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
-    schedule = _parse_schedule(args.schedule)
+    options = options_from_args(args)
     settings: dict[str, Any] = {"format": args.format, "default_region": args.region}
     if args.integration is not None:  # else the client reads CLICKATELL_INTEGRATION
         settings["integration"] = args.integration
     with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
         try:
-            result = client.send(
-                recipients,
-                text,
-                from_=args.from_,
-                binary=args.binary,
-                client_message_id=args.client_message_id,
-                scheduled_delivery_time=schedule,
-                user_data_header=args.udh,
-                validity_period=args.validity,
-                charset=args.charset,
-            )
+            result = client.send(recipients, text, **options)
         except ValidationError:
             raise  # exit status 2, from main()
         except ClickatellError as exc:
@@ -98,17 +80,6 @@ def _run_send(args: argparse.Namespace) -> int:
     print_results(result, as_json=args.json, sandbox=sandbox_url is not None)
     sandbox_note(sandbox_url)
     return EXIT_OK if result.all_accepted else EXIT_REJECTED
-
-
-def _parse_schedule(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationError(
-            "schedule", "is not an ISO date and time such as 2030-02-27T14:30:00+02:00", text
-        ) from None
 
 
 # -- estimate ---------------------------------------------------------------------------------

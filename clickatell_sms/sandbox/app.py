@@ -18,11 +18,13 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Final, TypeVar
 from urllib.parse import parse_qs
 
 import msgspec
 from clickatell_wire import models
+from clickatell_wire.tables import OPERATIONS, SEND_OPTIONS
 
 from .. import encoding
 from ..errors import ValidationError
@@ -103,6 +105,9 @@ class Plan:
         return self.fault.latency
 
 
+Handler = Callable[[Request, "Plan"], Response]
+
+
 class SandboxApp:
     """The Clickatell Platform API, played by one integration with the given keys and numbers."""
 
@@ -132,13 +137,32 @@ class SandboxApp:
         self.clock = clock
         self.requests_seen = 0
         self._plain_plan = Plan(NO_FAULT, quirks)
-        self._routes: dict[str, tuple[str, Callable[[Request, Plan], Response]]] = {
-            "/messages": ("POST", self._send),
-            "/messages/http/send": ("GET", self._send_http),
-            "/public-client/balance": ("GET", self._balance),
-            "/public-client/message/status": ("GET", self._status),
-            "/_sandbox/messages": ("GET", self._list_messages),
+        self._routes = self._route_table()
+
+    def handlers(self) -> dict[str, Handler]:
+        """The handler of each of the spec's operations, by operationId."""
+        return {
+            "sendMessage": self._send,
+            "sendMessageHttp": self._send_http,
+            "getBalance": self._balance,
+            "getMessageStatus": self._status,
         }
+
+    def _route_table(self) -> dict[str, tuple[str, Handler]]:
+        """Path -> (method, handler), from the spec's operations (`clickatell_wire.tables`).
+
+        An operation of the spec without a handler here is a sandbox that disagrees with the
+        spec: refused at start-up, naming it, rather than answered 404 at run time.
+        """
+        handlers = self.handlers()
+        missing = [op.operation_id for op in OPERATIONS if op.operation_id not in handlers]
+        if missing:
+            raise NotImplementedError(
+                f"the sandbox has no handler for the spec's operations: {', '.join(missing)}"
+            )
+        routes = {op.path: (op.method, handlers[op.operation_id]) for op in OPERATIONS}
+        routes["/_sandbox/messages"] = ("GET", self._list_messages)
+        return routes
 
     # ----------------------------------------------------------------------------------------
     # Runtime settings (called from other threads: each is one attribute swap)
@@ -244,13 +268,9 @@ class SandboxApp:
     ) -> tuple[list[Outcome], str]:
         """Check the message as a whole, then accept or refuse each recipient; record and charge."""
         parts = _parts(document)
-        sender = self._sender(document)
-        binary = document.binary is True
-        client_message_id = _given(document.client_message_id)
-        scheduled = _given(document.scheduled_delivery_time)
-        header = _given(document.user_data_header)
-        validity = _given(document.validity_period)
-        charset = document.charset if isinstance(document.charset, str) else "UTF-8"
+        self._sender(document)
+        given = ((f.json_name, _given(getattr(document, f.model_attr))) for f in SEND_OPTIONS)
+        options = MappingProxyType({name: value for name, value in given if value is not None})
         request_id = uuid.uuid4().hex
         received_at = datetime.fromtimestamp(self.clock(), UTC)
         outcomes: list[Outcome] = []
@@ -269,13 +289,7 @@ class SandboxApp:
                     api_message_id=message_id,
                     to=number,
                     content=document.content,
-                    from_=sender,
-                    binary=binary,
-                    client_message_id=client_message_id,
-                    scheduled_delivery_time=scheduled,
-                    user_data_header=header,
-                    validity_period=validity,
-                    charset=charset,
+                    options=options,
                     parts=parts,
                     format=source,
                     request_id=request_id,

@@ -1,15 +1,17 @@
-"""The Clickatell error codes the sandbox answers with, kept as data.
+"""The refusals the sandbox answers with: the spec's error codes, and when each is used.
 
-Every refusal the sandbox can produce is one entry here, so the behaviour, the tests and the
-table in docs/sandbox.md all read from one place. Codes 106, 108 and 607 and their texts are
-what the Platform API has been seen to return; the others come from Clickatell's legacy error
-list, which the Platform reuses (see the project's reference notes, section 2). Where the API
-has no known code (rate limiting), `code` is None and the body carries only the texts.
+Codes, texts, HTTP statuses and scopes come from the spec's `x-error-codes` (through
+`clickatell_wire.tables`, the table the client and the bulk engine read too), so they are defined
+once. What is written here is the sandbox's side: which refusal it makes, with which more precise
+description where one helps, and in what case (`when`, for the docs table). Where the API has no
+known code (rate limiting), `code` is None and the body carries only the texts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+from clickatell_wire.tables import ERROR_CODES
 
 __all__ = [
     "BAD_ACCEPT",
@@ -63,127 +65,97 @@ class ApiError:
         return replace(self, description=description)
 
 
+def _from_spec(
+    code: int, *, when: str, description: str | None = None, status: int | None = None
+) -> ApiError:
+    """The spec's entry for `code`, with this sandbox's case (and, if given, a more precise
+    description or another status)."""
+    entry = ERROR_CODES[code]
+    return ApiError(
+        code,
+        entry.error,
+        entry.description if description is None else description,
+        entry.status if status is None else status,
+        per_recipient=entry.scope == "recipient",
+        when=when,
+    )
+
+
 # --- request-level -----------------------------------------------------------------------------
 
-MISSING_KEY = ApiError(
+MISSING_KEY = _from_spec(
     108,
-    "Invalid or missing integration API Key.",
-    "The integration API key is either incorrect or has not been included in the API call.",
-    401,
     when="`Authorization` (or `apiKey` for the GET send) is missing or not a configured key",
 )
-MALFORMED = ApiError(
+MALFORMED = _from_spec(
     100,
-    "Data malformed",
-    "The JSON/XML data submitted is invalid.",
-    400,
     when="the body is not well-formed JSON/XML, or not a SendMessageRequest document",
 )
-INVALID_PARAMETERS = ApiError(
+INVALID_PARAMETERS = _from_spec(
     101,
-    "Invalid or missing parameters",
-    "One or more parameters are missing or invalid.",
-    400,
     when="`content` or `to` missing, an unknown field, a repeated recipient, a value outside"
     " the spec (charset, validityPeriod, scheduledDeliveryTime, clientMessageId, binary content"
     " that is not hex); a malformed `messageId` in the status look-up",
 )
-TOO_MANY_RECIPIENTS = ApiError(
+TOO_MANY_RECIPIENTS = _from_spec(
     101,
-    "Invalid or missing parameters",
-    "Too many recipients: at most 200 are allowed per request.",
-    400,
+    description="Too many recipients: at most 200 are allowed per request.",
     when="more than 200 recipients (the description says so)",
 )
-INVALID_UDH = ApiError(
+INVALID_UDH = _from_spec(
     102,
-    "Invalid user data header",
-    "The format of the user data header is incorrect.",
-    400,
     when="`userDataHeader` is not hex octets, or its first octet is not the length of the rest",
 )
-EMPTY_MESSAGE = ApiError(
+EMPTY_MESSAGE = _from_spec(
     107,
-    "Empty message",
-    "The message content is empty.",
-    400,
     when="`content` is present but empty",
 )
-INVALID_FROM = ApiError(
+INVALID_FROM = _from_spec(
     106,
-    "Invalid FROM number.",
-    "You should specify correct FROM number.",
-    400,
     when="a two-way sandbox gets no `from`, or a `from` it does not own",
 )
-FROM_NOT_TWO_WAY = ApiError(
+FROM_NOT_TWO_WAY = _from_spec(
     607,
-    "Invalid FROM number.",
-    "User specified FROM number, but integration isn't two-way.",
-    400,
     when="a one-way sandbox (no two-way numbers configured) gets a `from`",
 )
-TOO_MANY_PARTS = ApiError(
+TOO_MANY_PARTS = _from_spec(
     113,
-    "Maximum message parts exceeded",
-    "The message needs more than 35 parts.",
-    400,
+    description="The message needs more than 35 parts.",
     when="the content needs more than 35 parts (GSM-7/UCS-2/binary counting)",
 )
-MISSING_MESSAGE_ID = ApiError(
+MISSING_MESSAGE_ID = _from_spec(
     109,
-    "Missing message ID",
-    "The messageId query parameter is required.",
-    400,
     when="status look-up without `messageId`",
 )
-UNKNOWN_MESSAGE_ID = ApiError(
+UNKNOWN_MESSAGE_ID = _from_spec(
     103,
-    "Unknown API message ID",
-    "No message with this ID was sent through this integration.",
-    404,
     when="status look-up of an ID the sandbox never issued",
 )
-METHOD_NOT_ALLOWED = ApiError(
+METHOD_NOT_ALLOWED = _from_spec(
     160,
-    "HTTP method is not supported on this resource",
-    "This resource does not support this HTTP method.",
-    405,
     when="a known path with another method (the answer has an `Allow` header)",
 )
-NOT_FOUND = ApiError(
+NOT_FOUND = _from_spec(
     161,
-    "Resource does not exist",
-    "The requested resource does not exist.",
-    404,
     when="an unknown path",
 )
-BAD_ACCEPT = ApiError(
+BAD_ACCEPT = _from_spec(
     166,
-    "Invalid accept header specified",
-    "Accept must allow application/json or application/xml.",
-    400,
     when="`Accept` allows neither JSON nor XML",
 )
-BAD_CONTENT_TYPE = ApiError(
+BAD_CONTENT_TYPE = _from_spec(
     167,
-    "Invalid or no content-type specified",
-    "Content-Type must be application/json or application/xml.",
-    415,
     when="`POST /messages` with a Content-Type other than JSON or XML, or none",
 )
-BODY_TOO_LARGE = ApiError(
+BODY_TOO_LARGE = _from_spec(
     100,
-    "Data malformed",
-    "The request body is larger than the sandbox accepts (1 MiB).",
-    413,
+    description="The request body is larger than the sandbox accepts (1 MiB).",
+    status=413,
     when="a body over 1 MiB (sandbox limit; the connection is closed)",
 )
-BAD_SANDBOX_HEADER = ApiError(
+BAD_SANDBOX_HEADER = _from_spec(
     101,
-    "Invalid or missing parameters",
-    "An X-Sandbox-* header has a value the sandbox does not know.",
-    400,
+    description="An X-Sandbox-* header has a value the sandbox does not know.",
     when="sandbox only: an unknown `X-Sandbox-Fault`/`X-Sandbox-Quirks`/`X-Sandbox-Latency` value",
 )
 
@@ -196,61 +168,37 @@ RATE_LIMITED = ApiError(
     429,
     when="injected fault `429` (with `Retry-After`); nothing is recorded",
 )
-INTERNAL_ERROR = ApiError(
+INTERNAL_ERROR = _from_spec(
     901,
-    "Internal error - please retry",
-    "An internal error occurred; the request may or may not have been processed.",
-    500,
     when="injected fault `500`; nothing is recorded",
 )
-SERVICE_UNAVAILABLE = ApiError(
+SERVICE_UNAVAILABLE = _from_spec(
     901,
-    "Internal error - please retry",
-    "The service is temporarily unavailable; the request was not processed.",
-    503,
+    description="The service is temporarily unavailable; the request was not processed.",
+    status=503,
     when="injected fault `503` (with `Retry-After`); nothing is recorded",
 )
 
 # --- per recipient (inside a 202) --------------------------------------------------------------
 
-INVALID_DESTINATION = ApiError(
+INVALID_DESTINATION = _from_spec(
     105,
-    "Invalid destination address",
-    "The number must be in international format: country code first, 6 to 19 digits.",
-    202,
-    per_recipient=True,
     when="a recipient that is not an optional `+` and 6 to 19 digits starting with 1-9",
 )
-CANNOT_ROUTE = ApiError(
+CANNOT_ROUTE = _from_spec(
     114,
-    "Cannot route message",
-    "The gateway does not route to this network prefix.",
-    202,
-    per_recipient=True,
     when="magic number: a recipient ending in `9114`",
 )
-BLOCKED = ApiError(
+BLOCKED = _from_spec(
     121,
-    "Destination mobile number blocked",
-    "The number is on Clickatell's block list.",
-    202,
-    per_recipient=True,
     when="magic number: a recipient ending in `9121`",
 )
-OPTED_OUT = ApiError(
+OPTED_OUT = _from_spec(
     122,
-    "Destination mobile opted out",
-    "The recipient opted out of messages from this sender.",
-    202,
-    per_recipient=True,
     when="magic number: a recipient ending in `9122`",
 )
-NO_CREDIT = ApiError(
+NO_CREDIT = _from_spec(
     301,
-    "No credit left",
-    "The balance does not cover this message.",
-    202,
-    per_recipient=True,
     when="the balance cannot pay for this recipient's parts",
 )
 

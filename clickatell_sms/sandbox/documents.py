@@ -13,14 +13,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Final, Literal
 from xml.etree.ElementTree import ParseError, fromstring
 
 import msgspec
 from clickatell_wire import models
+from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, send_field
 from clickatell_wire.xml import codec
 from clickatell_wire.xml import messages as xml_models
 
+from ..options import GET_SEND
 from .codes import (
     EMPTY_MESSAGE,
     INVALID_PARAMETERS,
@@ -47,25 +50,12 @@ __all__ = [
 WireFormat = Literal["json", "xml"]
 
 
-def _max_recipients() -> int:
-    """The `to` limit as generated from the spec (maxItems), so a spec change moves it here too."""
-    info = msgspec.inspect.type_info(models.SendMessageRequest)
-    assert isinstance(info, msgspec.inspect.StructType)
-    for field in info.fields:
-        kind = field.type
-        if isinstance(kind, msgspec.inspect.Metadata):
-            kind = kind.type
-        if field.encode_name == "to" and isinstance(kind, msgspec.inspect.ListType):
-            assert kind.max_length is not None
-            return kind.max_length
-    raise AssertionError("the generated SendMessageRequest has no `to` list")
-
-
-MAX_RECIPIENTS: Final = _max_recipients()
+MAX_RECIPIENTS: Final = send_field("to").max_items or 200  # the spec's maxItems
 _FIELDS: Final = frozenset(f.encode_name for f in msgspec.structs.fields(models.SendMessageRequest))
 _XML_ELEMENTS: Final = frozenset(
     f.metadata["name"] for f in xml_models.SendMessageRequest.__dataclass_fields__.values()
 )
+_QUERY_FIELDS: Final = tuple(f for f in SEND_FIELDS if GET_SEND in f.carried_by)
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _json_decoder: Final = msgspec.json.Decoder()
 _json_encoder: Final = msgspec.json.Encoder()
@@ -107,35 +97,33 @@ def read_xml_request(body: bytes) -> models.SendMessageRequest:
             INVALID_PARAMETERS.because(f"Unknown element(s) in SendMessageRequest: {names}.")
         )
     document: dict[str, Any] = {"content": parsed.content, "to": parsed.to}
-    optional = {
-        "from": parsed.from_value,
-        "binary": parsed.binary,
-        "clientMessageId": parsed.client_message_id,
-        "scheduledDeliveryTime": parsed.scheduled_delivery_time,
-        "userDataHeader": parsed.user_data_header,
-        "validityPeriod": parsed.validity_period,
-        "charset": parsed.charset.value if parsed.charset is not None else None,
-    }
-    document.update((name, value) for name, value in optional.items() if value is not None)
+    for field in SEND_OPTIONS:
+        value = getattr(parsed, field.xml_attr)
+        if value is not None:
+            document[field.json_name] = value.value if isinstance(value, Enum) else value
     return _validated(document)
 
 
 def read_query_request(query: Mapping[str, Sequence[str]]) -> models.SendMessageRequest:
-    """The GET send's `to` (comma-separated, possibly repeated), `content` and `from`.
+    """The GET send's fields, as the spec gives them to its query: `to` (comma-separated,
+    possibly repeated), `content`, `from`.
 
-    Other query parameters are ignored, as the spec names only these (and `apiKey`).
+    Other query parameters are ignored, as the spec names only these (and `apiKey`). Values
+    arrive as text, so they are read leniently (`"5"` for a number).
     """
     document: dict[str, Any] = {}
-    if "content" in query:
-        document["content"] = query["content"][0]
-    if "to" in query:
-        document["to"] = [item for value in query["to"] for item in value.split(",")]
-    if "from" in query:
-        document["from"] = query["from"][0]
-    return _validated(document)
+    for field in _QUERY_FIELDS:
+        values = query.get(field.json_name)
+        if not values:
+            continue
+        if field.kind == "array":
+            document[field.json_name] = [item for value in values for item in value.split(",")]
+        else:
+            document[field.json_name] = values[0]
+    return _validated(document, strict=False)
 
 
-def _validated(document: dict[str, Any]) -> models.SendMessageRequest:
+def _validated(document: dict[str, Any], *, strict: bool = True) -> models.SendMessageRequest:
     unknown = document.keys() - _FIELDS
     if unknown:
         names = ", ".join(sorted(map(str, unknown)))
@@ -155,7 +143,7 @@ def _validated(document: dict[str, Any]) -> models.SendMessageRequest:
     if to is None:
         raise Refusal(INVALID_PARAMETERS.because("The to parameter is required."))
     try:
-        request = msgspec.convert(document, models.SendMessageRequest)
+        request = msgspec.convert(document, models.SendMessageRequest, strict=strict)
     except msgspec.ValidationError as exc:
         text = str(exc)
         error = INVALID_UDH if text.endswith("`$.userDataHeader`") else INVALID_PARAMETERS

@@ -11,42 +11,52 @@ lock around every operation.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from types import MappingProxyType
+from typing import Any, Final, Literal, Protocol
+
+from clickatell_wire.tables import SEND_OPTIONS, Field
 
 __all__ = ["MemoryStore", "MessageStore", "RecordFormat", "RecordedMessage", "SQLiteStore"]
 
 RecordFormat = Literal["json", "xml", "http"]
+
+_OPTIONS: Final[Mapping[str, Field]] = {f.name: f for f in SEND_OPTIONS}
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedMessage:
     """One accepted message to one recipient, as the sandbox read it.
 
-    `to` is the number as answered (without a leading `+`); `from_` is the wire's `from`.
-    `parts` is what was charged for; `format` says how it came (`json` or `xml` body of
+    `to` is the number as answered (without a leading `+`). `options` holds every optional field
+    the request set, by its JSON name and as the wire had it; each is also an attribute by its
+    Python name (`record.validity_period`, `record.from_`), with the spec's default when the
+    request left it out, so a field added to the spec is recorded and readable with no change
+    here. `parts` is what was charged for; `format` says how it came (`json` or `xml` body of
     `POST /messages`, or `http` for the GET send). `received_at` is aware UTC.
     """
 
     api_message_id: str
     to: str
     content: str
-    from_: str | None
-    binary: bool
-    client_message_id: str | None
-    scheduled_delivery_time: str | None
-    user_data_header: str | None
-    validity_period: int | None
-    charset: str
+    options: Mapping[str, Any]
     parts: int
     format: RecordFormat
     request_id: str
     received_at: datetime
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not attributes: the spec's optional fields.
+        field = _OPTIONS.get(name)
+        if field is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.options.get(field.json_name, field.default)
 
     def to_json(self) -> dict[str, Any]:
         """The record with the API's field names, as `GET /_sandbox/messages` lists it."""
@@ -54,13 +64,7 @@ class RecordedMessage:
             "apiMessageId": self.api_message_id,
             "to": self.to,
             "content": self.content,
-            "from": self.from_,
-            "binary": self.binary,
-            "clientMessageId": self.client_message_id,
-            "scheduledDeliveryTime": self.scheduled_delivery_time,
-            "userDataHeader": self.user_data_header,
-            "validityPeriod": self.validity_period,
-            "charset": self.charset,
+            **{f.json_name: self.options.get(f.json_name, f.default) for f in SEND_OPTIONS},
             "parts": self.parts,
             "format": self.format,
             "requestId": self.request_id,
@@ -122,13 +126,7 @@ _COLUMNS = (
     "api_message_id",
     "to_number",
     "content",
-    "from_number",
-    "binary",
-    "client_message_id",
-    "scheduled_delivery_time",
-    "user_data_header",
-    "validity_period",
-    "charset",
+    "options",
     "parts",
     "format",
     "request_id",
@@ -140,13 +138,7 @@ CREATE TABLE IF NOT EXISTS messages (
     api_message_id TEXT NOT NULL UNIQUE,
     to_number TEXT NOT NULL,
     content TEXT NOT NULL,
-    from_number TEXT,
-    binary INTEGER NOT NULL,
-    client_message_id TEXT,
-    scheduled_delivery_time TEXT,
-    user_data_header TEXT,
-    validity_period INTEGER,
-    charset TEXT NOT NULL,
+    options TEXT NOT NULL,  -- the request's optional fields, a JSON object by wire name
     parts INTEGER NOT NULL,
     format TEXT NOT NULL,
     request_id TEXT NOT NULL,
@@ -214,13 +206,7 @@ def _row(record: RecordedMessage) -> tuple[object, ...]:
         record.api_message_id,
         record.to,
         record.content,
-        record.from_,
-        int(record.binary),
-        record.client_message_id,
-        record.scheduled_delivery_time,
-        record.user_data_header,
-        record.validity_period,
-        record.charset,
+        json.dumps(dict(record.options), sort_keys=True),
         record.parts,
         record.format,
         record.request_id,
@@ -229,20 +215,14 @@ def _row(record: RecordedMessage) -> tuple[object, ...]:
 
 
 def _record(row: tuple[Any, ...]) -> RecordedMessage:
-    received = datetime.fromisoformat(row[13])
+    received = datetime.fromisoformat(row[7])
     return RecordedMessage(
         api_message_id=row[0],
         to=row[1],
         content=row[2],
-        from_=row[3],
-        binary=bool(row[4]),
-        client_message_id=row[5],
-        scheduled_delivery_time=row[6],
-        user_data_header=row[7],
-        validity_period=row[8],
-        charset=row[9],
-        parts=row[10],
-        format=row[11],
-        request_id=row[12],
+        options=MappingProxyType(json.loads(row[3])),
+        parts=row[4],
+        format=row[5],
+        request_id=row[6],
         received_at=received if received.tzinfo else received.replace(tzinfo=UTC),
     )

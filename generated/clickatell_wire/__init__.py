@@ -2,10 +2,9 @@
 """Wire-level code for Clickatell Platform messaging API 1.0.0, emitted by `python -m codegen`.
 
 Applications should import `clickatell_sms`, not this package: its names follow the spec and
-change when the spec does.
+change when the spec does. Import the module you need (`clickatell_wire.tables`, `.models`,
+`.operations`, `.transport`, `.xml.codec`): this file imports none of them, so reading the tables
+costs no HTTP stack and no model classes.
 """
 
-from . import models, operations
-from .transport import DEFAULT_BASE_URL, Response, Transport, WireDecodeError
-
-__all__ = ["DEFAULT_BASE_URL", "Response", "Transport", "WireDecodeError", "models", "operations"]
+__all__ = ["models", "operations", "tables", "transport", "xml"]

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Final, Literal, TypedDict
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "ERROR_CODES",
     "ERROR_KINDS",
     "OPERATIONS",
@@ -34,6 +35,9 @@ __all__ = [
     "operation",
     "send_field",
 ]
+
+DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
+"""The spec's first server."""
 
 FieldKind = Literal["string", "integer", "number", "boolean", "array"]
 ErrorScope = Literal["request", "recipient"]
