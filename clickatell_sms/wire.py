@@ -93,11 +93,11 @@ def build_request(
         return models.SendMessageRequest(content=message.content, to=numbers, **values)
     from clickatell_wire.xml import messages as xml
 
-    values: dict[str, Any] = {}
+    elements: dict[str, Any] = {}
     for name, value in options.items():
         attr, enum = _XML_ATTRS[name]
-        values[attr] = value if enum is None else getattr(xml, enum)(value)
-    return xml.SendMessageRequest(content=message.content, to=numbers, **values)
+        elements[attr] = value if enum is None else getattr(xml, enum)(value)
+    return xml.SendMessageRequest(content=message.content, to=numbers, **elements)
 
 
 def post(

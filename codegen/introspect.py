@@ -83,9 +83,7 @@ def describe(module_name: str) -> dict[str, Any]:
                     "required": bool(var.required) and not var.list_element,
                     "min_occurs": 1 if var.required else 0,
                     "facets": {
-                        key: metadata[var.name][key]
-                        for key in _FACETS
-                        if key in metadata[var.name]
+                        key: metadata[var.name][key] for key in _FACETS if key in metadata[var.name]
                     },
                 }
             )

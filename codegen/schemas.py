@@ -87,9 +87,7 @@ def _kind(schema: dict[str, Any], where: str) -> tuple[str, bool]:
     return str(kind), nullable
 
 
-def _field(
-    doc: dict[str, Any], name: str, node: Any, required: bool, where: str
-) -> FieldSpec:
+def _field(doc: dict[str, Any], name: str, node: Any, required: bool, where: str) -> FieldSpec:
     schema, ref = resolve(doc, node, where)
     kind, nullable = _kind(schema, where)
     xml = schema.get("xml", {}) if isinstance(schema.get("xml"), dict) else {}

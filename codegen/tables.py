@@ -123,9 +123,7 @@ def _annotation(spec: FieldSpec) -> str:
     return _KIND_TYPES[spec.kind]
 
 
-def _send_fields(
-    doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]
-) -> tuple[FieldRow, ...]:
+def _send_fields(doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]) -> tuple[FieldRow, ...]:
     attrs: Mapping[str, str] = view["models"][SEND_SCHEMA]
     element = spec.xml_roots.get(SEND_SCHEMA, SEND_SCHEMA)
     xml_class = next(c for c in view["xml"]["classes"] if c["element"] == element)
