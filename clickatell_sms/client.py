@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, Unpack
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
 
 from clickatell_wire.tables import SendOptions
 
@@ -89,6 +90,16 @@ class Client:
     """
 
     __slots__ = ("_closed", "_config", "_exchange", "_numbers", "_retry", "_timeout")
+
+    OPERATIONS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "sendMessage": "send",
+            "sendMessageHttp": "send",  # integration="http"
+            "getBalance": "balance",
+            "getMessageStatus": "message_status",
+        }
+    )
+    """The method that carries each of the spec's operations (tests hold it to the spec)."""
 
     def __init__(
         self,

@@ -16,6 +16,7 @@ import dataclasses
 import enum
 import importlib
 import json
+import os
 import sys
 from dataclasses import is_dataclass
 from typing import Any
@@ -115,9 +116,10 @@ def model_attributes(package: str) -> dict[str, dict[str, str]]:
 
 def main() -> None:
     staging, package, module_name = sys.argv[1], sys.argv[2], sys.argv[3]
-    # An editable install of the project must not shadow the staging copy.
+    # Neither an editable install nor another copy on the path (PYTHONPATH) may shadow the
+    # staging copy, which has no __init__.py yet and so would lose to any regular package.
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()]
-    sys.path.insert(0, staging)
+    sys.path[:] = [staging, *(p for p in sys.path if not os.path.isdir(os.path.join(p, package)))]
     view = {"xml": describe(module_name), "models": model_attributes(package)}
     json.dump(view, sys.stdout, indent=1, sort_keys=True)
 

@@ -24,6 +24,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Final
 
 from ..errors import ClickatellError, ValidationError
 from . import account, bulk, listen, sandbox, send
@@ -32,6 +33,10 @@ from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, EXIT_USAGE
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
 
 Runner = Callable[[argparse.Namespace], int]
+
+FAMILIES: Final = (send, account, listen, bulk, sandbox)
+"""The command modules, in --help order; each may say which of the spec's operations its
+commands carry (`OPERATIONS`), which a test holds to the spec."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="log requests and retry decisions"
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
-    for family in (send, account, listen, bulk, sandbox):
+    for family in FAMILIES:
         family.add_parser(commands)
     return parser

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import ClickatellError, ValidationError
 from .common import EXIT_OK, add_connection_options, connect, iso, report_failure, sandbox_note
@@ -12,7 +13,10 @@ from .common import EXIT_OK, add_connection_options, connect, iso, report_failur
 if TYPE_CHECKING:
     from ..results import Balance, StatusResult
 
-__all__ = ["add_parser"]
+__all__ = ["OPERATIONS", "add_parser"]
+
+OPERATIONS: Final = MappingProxyType({"getBalance": "balance", "getMessageStatus": "status"})
+"""The spec's operations these commands carry, and the command of each."""
 
 
 def add_parser(commands: Any) -> None:

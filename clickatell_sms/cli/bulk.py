@@ -20,6 +20,7 @@ import json
 import sqlite3
 import sys
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from ..errors import ClickatellError, ValidationError
@@ -38,7 +39,10 @@ from .fields import add_option_flags, options_from_args
 if TYPE_CHECKING:
     from ..bulk import BulkResult, BulkSummary, Progress
 
-__all__ = ["add_parser", "main", "run"]
+__all__ = ["OPERATIONS", "add_parser", "main", "run"]
+
+OPERATIONS: Final = MappingProxyType({"sendMessage": "bulk", "sendMessageHttp": "bulk"})
+"""The spec's operations these commands carry, and the command of each."""
 
 _BAD_ROWS_SHOWN: Final = 20
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from ..config import INTEGRATION_ENV
 from ..errors import ClickatellError, ValidationError
@@ -20,7 +21,10 @@ from .common import (
 )
 from .fields import add_option_flags, options_from_args
 
-__all__ = ["add_parser"]
+__all__ = ["OPERATIONS", "add_parser"]
+
+OPERATIONS: Final = MappingProxyType({"sendMessage": "send", "sendMessageHttp": "send"})
+"""The spec's operations these commands carry, and the command of each."""
 
 
 def add_parser(commands: Any) -> None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Final, TypeVar
+from typing import ClassVar, Final, TypeVar
 from urllib.parse import parse_qs
 
 import msgspec
@@ -111,6 +111,16 @@ Handler = Callable[[Request, "Plan"], Response]
 class SandboxApp:
     """The Clickatell Platform API, played by one integration with the given keys and numbers."""
 
+    HANDLERS: ClassVar[Mapping[str, str]] = MappingProxyType(
+        {
+            "sendMessage": "_send",
+            "sendMessageHttp": "_send_http",
+            "getBalance": "_balance",
+            "getMessageStatus": "_status",
+        }
+    )
+    """The method that answers each of the spec's operations, by operationId."""
+
     def __init__(
         self,
         *,
@@ -139,28 +149,21 @@ class SandboxApp:
         self._plain_plan = Plan(NO_FAULT, quirks)
         self._routes = self._route_table()
 
-    def handlers(self) -> dict[str, Handler]:
-        """The handler of each of the spec's operations, by operationId."""
-        return {
-            "sendMessage": self._send,
-            "sendMessageHttp": self._send_http,
-            "getBalance": self._balance,
-            "getMessageStatus": self._status,
-        }
-
     def _route_table(self) -> dict[str, tuple[str, Handler]]:
         """Path -> (method, handler), from the spec's operations (`clickatell_wire.tables`).
 
         An operation of the spec without a handler here is a sandbox that disagrees with the
         spec: refused at start-up, naming it, rather than answered 404 at run time.
         """
-        handlers = self.handlers()
+        handlers = self.HANDLERS
         missing = [op.operation_id for op in OPERATIONS if op.operation_id not in handlers]
         if missing:
             raise NotImplementedError(
                 f"the sandbox has no handler for the spec's operations: {', '.join(missing)}"
             )
-        routes = {op.path: (op.method, handlers[op.operation_id]) for op in OPERATIONS}
+        routes = {
+            op.path: (op.method, getattr(self, handlers[op.operation_id])) for op in OPERATIONS
+        }
         routes["/_sandbox/messages"] = ("GET", self._list_messages)
         return routes
 
