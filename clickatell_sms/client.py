@@ -8,11 +8,14 @@ A send goes through four steps, each in its own module:
 2. Requests (here, and `wire`): recipients are normalised, repeats are sent once, and the rest go
    out in requests of at most 200, as JSON, XML or the HTTP integration's GET query.
 3. Transport (`exchange`, over the generated urllib3 transport, with `retry.RetryPolicy`): only
-   what provably did not reach the API is tried again, and every failure or refusal becomes one
-   of the errors in `errors`.
-4. Answers (`exchange`, then `matching`): success is read from the body, never from the status
+   what provably did not reach the API is tried again, every request ends by its deadline, and
+   every failure or refusal becomes one of the errors in `errors`.
+4. Answers (`answers`, then `matching`): success is read from the body, never from the status
    alone (the API has answered request-level errors with HTTP 200), and each recipient gets its
    own result, in input order.
+
+`AsyncClient` (`async_client`) shares steps 1, 2 and 4 through `BaseClient`, here; only its
+transport and its loop of attempts are its own.
 
 The same client reads the account's balance and a message's status, and can send the way HTTP
 integrations do (`integration="http"`: a GET with the key in the URL, which `redact` then keeps
@@ -22,7 +25,6 @@ out of every log line, error and raw answer the SDK produces).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
@@ -33,6 +35,7 @@ from . import encoding
 from ._lazy import lazy_module
 from .config import (
     NOT_GIVEN,
+    ClientCert,
     ClientConfig,
     Format,
     Integration,
@@ -57,13 +60,13 @@ from .retry import RetryPolicy
 from .statuses import status_from
 
 if TYPE_CHECKING:
-    from clickatell_wire.transport import Response
-    from urllib3.util.retry import Retry
-    from urllib3.util.timeout import Timeout
+    import urllib3
+    from clickatell_wire.http_types import Request, Response
 
     from . import exchange, matching, results, wire
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
+    from .hooks import Hook
     from .raw import RawResponse
 else:
     # The HTTP stack and the wire models load with the first Client, not with this module.
@@ -72,7 +75,7 @@ else:
     results = lazy_module(f"{__package__}.results")
     wire = lazy_module(f"{__package__}.wire")
 
-__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Client", "Integration", "SendOptions"]
+__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
 
 MAX_RECIPIENTS_PER_REQUEST: Final = MAX_RECIPIENTS
 """The API's limit on `to` in one request; longer lists are split transparently."""
@@ -81,15 +84,14 @@ _NUMBER_CACHE_SIZE: Final = 8192
 _T = TypeVar("_T")
 
 
-class Client:
-    """A Clickatell Platform client: one connection pool, safe to share across threads.
+class BaseClient:
+    """What `Client` and `AsyncClient` share: settings, checks, requests planned, results.
 
-    Settings not given are read from `CLICKATELL_API_KEY`, `CLICKATELL_BASE_URL` and
-    `CLICKATELL_INTEGRATION`; see `ClientConfig` for each one. Use it as a context manager (or
-    call `close()`) to release the pool's connections.
+    Everything here is done before a byte leaves the machine or after the answer is in, so it
+    is the same for both; the subclasses add the transport and the waiting.
     """
 
-    __slots__ = ("_closed", "_config", "_exchange", "_numbers", "_retry", "_timeout")
+    __slots__ = ("_closed", "_config", "_numbers", "_timeout")
 
     OPERATIONS: ClassVar[Mapping[str, str]] = MappingProxyType(
         {
@@ -108,11 +110,19 @@ class Client:
         base_url: str | None = None,
         format: Format | None = None,
         timeout: TimeoutArg | None = None,
+        total_timeout: float | None = None,
         retries: RetryPolicy | int | None = None,
         default_region: str | None = None,
         log_numbers: bool | None = None,
         headers: Mapping[str, str] | None = None,
         max_connections: int | None = None,
+        max_response_bytes: int | None = None,
+        proxy_url: str | None = None,
+        ca_bundle: str | Path | None = None,
+        client_cert: ClientCert | None = None,
+        allow_insecure_http: bool | None = None,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
         config: ClientConfig | None = None,
         integration: Integration | NotGiven = NOT_GIVEN,
     ) -> None:
@@ -120,10 +130,18 @@ class Client:
             "api_key": api_key,
             "base_url": base_url,
             "format": format,
+            "total_timeout": total_timeout,
             "default_region": default_region,
             "log_numbers": log_numbers,
             "headers": headers,
             "max_connections": max_connections,
+            "max_response_bytes": max_response_bytes,
+            "proxy_url": proxy_url,
+            "ca_bundle": ca_bundle,
+            "client_cert": client_cert,
+            "allow_insecure_http": allow_insecure_http,
+            "on_request": on_request,
+            "on_response": on_response,
             "retry": None if retries is None else RetryPolicy.coerce(retries),
         }
         if timeout is not None:
@@ -140,9 +158,7 @@ class Client:
         self._config = config
         self._closed = False
         self._numbers: dict[str, str] = {}
-        self._timeout: Timeout = exchange.as_timeout((config.connect_timeout, config.read_timeout))
-        self._retry: Retry = config.retry.to_urllib3()
-        self._exchange = exchange.Exchange(config)
+        self._timeout = (config.connect_timeout, config.read_timeout)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -156,12 +172,223 @@ class Client:
         """How `send` travels unless a call says otherwise: "rest" (POST) or "http" (GET)."""
         return self._config.integration
 
+    @staticmethod
+    def estimate(
+        content: str, *, binary: bool = False, user_data_header: bytes | str | None = None
+    ) -> Estimate:
+        """The encoding (GSM-7, UCS-2 or binary) and number of parts, without sending anything.
+
+        Needs no API key: `Client.estimate("...")` works on the class itself.
+        """
+        check_content(content)
+        return encoding.estimate(
+            content, binary=binary, user_data_header=udh_bytes(user_data_header)
+        )
+
+    def __repr__(self) -> str:
+        config = self._config
+        how = ", integration='http'" if config.integration == "http" else ""
+        proxy = config.proxy
+        via = f", proxy_url={proxy.shown!r}" if proxy is not None else ""
+        return (
+            f"{type(self).__name__}(base_url={config.base_url!r}, format={config.format!r}"
+            f"{how}{via}, api_key={mask_key(config.api_key)})"
+        )
+
+    # -- shared by both clients -------------------------------------------------------------
+
+    def _plan_send(
+        self,
+        to: str | Iterable[str],
+        content: str,
+        *,
+        timeout: TimeoutArg | None,
+        total_timeout: float | None,
+        retries: RetryPolicy | int | None,
+        extra_headers: Mapping[str, str] | None,
+        integration: Integration | None,
+        options: Mapping[str, object],
+    ) -> tuple[matching.ResultCollector, list[matching.SendRequest]]:
+        """Everything checked, and the requests a send needs (none sent yet)."""
+        if self._closed:
+            raise ClickatellError("this client is closed; make a new one")
+        config = self._config
+        http = (
+            config.integration if integration is None else check_integration(integration)
+        ) == "http"
+        try:
+            inputs = [to] if isinstance(to, str) else list(to)
+        except TypeError:
+            raise ValidationError("to", "must be a number or a list of numbers", to) from None
+        message = check_message(config, content, options, http=http)
+        numbers = self._normalize_all(inputs)
+        call_timeout = self._timeout if timeout is None else timeout_pair(timeout)
+        deadline = _total(config, total_timeout)
+        policy = config.retry if retries is None else RetryPolicy.coerce(retries)
+        if extra_headers:
+            check_extra_headers(extra_headers)
+        collector = matching.ResultCollector(
+            inputs,
+            numbers,
+            message.client_message_id,
+            config.api_key,
+            log_numbers=config.log_numbers,
+        )
+        order = collector.order
+        size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
+        batches = -(-len(order) // size)
+        requests = []
+        for request_no, start in enumerate(range(0, len(order), size), 1):
+            indexes = order[start : start + size]
+            requests.append(
+                matching.SendRequest(
+                    message,
+                    [numbers[i] for i in indexes],
+                    indexes,
+                    (request_no, batches),
+                    extra_headers,
+                    call_timeout,
+                    deadline,
+                    policy,
+                    http,
+                )
+            )
+        return collector, requests
+
+    def _plan_look_up(
+        self,
+        request: Callable[[Mapping[str, str] | None], Request],
+        timeout: TimeoutArg | None,
+        total_timeout: float | None,
+        retries: RetryPolicy | int | None,
+        extra_headers: Mapping[str, str] | None,
+    ) -> tuple[Request, tuple[float, float], float, RetryPolicy]:
+        """A look-up's request and this call's settings, checked."""
+        if self._closed:
+            raise ClickatellError("this client is closed; make a new one")
+        if extra_headers:
+            check_extra_headers(extra_headers)
+        config = self._config
+        return (
+            request(extra_headers),
+            self._timeout if timeout is None else timeout_pair(timeout),
+            _total(config, total_timeout),
+            config.retry if retries is None else RetryPolicy.coerce(retries),
+        )
+
+    @staticmethod
+    def _status_of(
+        message_id: str, found: wire.WireStatus, raw: RawResponse
+    ) -> results.StatusResult:
+        return results.StatusResult(
+            found.message_id or message_id,
+            status_from(found.code, found.name, found.description),
+            found.timestamp,
+            raw,
+        )
+
+    def _normalize_all(self, inputs: list[str]) -> list[str]:
+        """Each input's international digits, from a per-client cache when seen before."""
+        if not inputs:
+            raise ValidationError("to", "has no recipients", [])
+        cache = self._numbers
+        try:
+            found = list(map(cache.get, inputs))  # C speed for numbers already seen
+        except TypeError:  # an unhashable input; normalize_number says what is wrong with it
+            found = [None] * len(inputs)
+        if None not in found:
+            return found  # type: ignore[return-value]
+        region = self._config.default_region
+        if len(cache) + len(inputs) > _NUMBER_CACHE_SIZE:
+            cache.clear()  # a crude bound; normalising again costs about a microsecond a number
+        missing = [index for index, number in enumerate(found) if number is None]
+        try:
+            fresh = normalize_many([inputs[i] for i in missing], default_region=region)
+        except ValidationError as exc:
+            if not exc.field.startswith("to["):
+                raise
+            # normalize_many counts within `missing`; the caller needs the index in its own list.
+            position = missing[int(exc.field[3:-1])]
+            given = inputs[position]
+            if isinstance(given, str) and any(sep in given for sep in ",;"):
+                raise ValidationError(
+                    f"to[{position}]",
+                    "holds several numbers; give one number per item and pass a list, e.g."
+                    " to=['+27821234567', '+27821234568']",
+                    exc.value,
+                ) from None
+            raise ValidationError(f"to[{position}]", exc.problem, exc.value) from None
+        for index, number in zip(missing, fresh, strict=True):
+            cache[inputs[index]] = found[index] = number
+        return found  # type: ignore[return-value]
+
+
+class Client(BaseClient):
+    """A Clickatell Platform client: one connection pool, safe to share across threads.
+
+    Settings not given are read from `CLICKATELL_API_KEY`, `CLICKATELL_BASE_URL` and
+    `CLICKATELL_INTEGRATION`; see `ClientConfig` for each one. Use it as a context manager (or
+    call `close()`) to release the pool's connections. `http_client` is a urllib3 PoolManager of
+    your own to send through (its proxy and TLS settings then apply, and `close()` leaves it
+    open); see `ClientConfig` for what the deadline covers then.
+    """
+
+    __slots__ = ("_exchange",)
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        format: Format | None = None,
+        timeout: TimeoutArg | None = None,
+        total_timeout: float | None = None,
+        retries: RetryPolicy | int | None = None,
+        default_region: str | None = None,
+        log_numbers: bool | None = None,
+        headers: Mapping[str, str] | None = None,
+        max_connections: int | None = None,
+        max_response_bytes: int | None = None,
+        proxy_url: str | None = None,
+        ca_bundle: str | Path | None = None,
+        client_cert: ClientCert | None = None,
+        allow_insecure_http: bool | None = None,
+        on_request: Hook | None = None,
+        on_response: Hook | None = None,
+        config: ClientConfig | None = None,
+        integration: Integration | NotGiven = NOT_GIVEN,
+        http_client: urllib3.PoolManager | None = None,
+    ) -> None:
+        super().__init__(
+            api_key,
+            base_url=base_url,
+            format=format,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            retries=retries,
+            default_region=default_region,
+            log_numbers=log_numbers,
+            headers=headers,
+            max_connections=max_connections,
+            max_response_bytes=max_response_bytes,
+            proxy_url=proxy_url,
+            ca_bundle=ca_bundle,
+            client_cert=client_cert,
+            allow_insecure_http=allow_insecure_http,
+            on_request=on_request,
+            on_response=on_response,
+            config=config,
+            integration=integration,
+        )
+        self._exchange = exchange.Exchange(self._config, http_client)
+
     def send(
         self,
         to: str | Iterable[str],
         content: str,
         *,
         timeout: TimeoutArg | None = None,
+        total_timeout: float | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
@@ -169,68 +396,49 @@ class Client:
     ) -> results.SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
 
-        `to` is one number or several, in international format ("+27 82 123 4567",
-        "0027821234567", "27821234567") or national when the client has a `default_region`.
+        `to` is one number or a list of them, in international format ("+27 82 123 4567",
+        "0027821234567", "27821234567") or national when the client has a `default_region`;
+        one number per item (a string with commas is refused: pass a list).
         `options` are the API's optional fields (`SendOptions`, from the spec): `from_` (a
         two-way number), `binary` (content is hex octets), `client_message_id` (your reference,
         echoed in callbacks), `scheduled_delivery_time` (an aware datetime in the future),
         `user_data_header` (bytes or hex; its first octet is the length of the rest),
         `validity_period` (a timedelta of whole minutes, or minutes), `charset`, and any field
-        the spec adds. `timeout`, `retries` and `extra_headers` override the client's settings
-        for this call.
+        the spec adds. `timeout`, `total_timeout`, `retries` and `extra_headers` override the
+        client's settings for this call.
 
         `integration="http"` (or the client's setting) sends with the HTTP integration's GET
         (`/messages/http/send`), which carries only the fields the spec gives it (`to`,
         `content`, `from_`): any other option is refused with a `ValidationError` naming it,
         never silently dropped. Results, retries and errors are the same as for the POST; the
         key, which travels in the URL there, is scrubbed from every error, log line and raw
-        answer, and errors of that path carry no urllib3 exception as their cause (those quote
+        answer, and errors of that path carry no library exception as their cause (those quote
         the URL).
 
         Everything is checked first: a `ValidationError` names the option and the problem, and
-        nothing is sent. More than 200 distinct numbers go out as several requests. A repeated
-        number is sent once; its repeats come back rejected with `duplicate_of` set.
+        nothing is sent. More than 200 distinct numbers go out as several requests, each with
+        its own deadline (`total_timeout`). A repeated number is sent once; its repeats come
+        back rejected with `duplicate_of` set. An answer that does not add up (entries for
+        numbers not sent, a shared apiMessageId, an acceptance without one) is logged at
+        WARNING and listed in the result's `anomalies`.
 
         Raises `AuthenticationError`, `RateLimitError`, `APIError` when the API refused the
-        request as a whole; `ConnectionError`/`TimeoutError` when it provably never reached the
-        API; `OutcomeUnknownError` when it may have (never resent automatically). When a send
-        needed several requests and a later one fails, the error's `partial` holds the results
-        of the earlier ones.
+        request as a whole (`RedirectError` for a redirect); `ConnectionError`/`TimeoutError`
+        when it provably never reached the API; `OutcomeUnknownError` when it may have (never
+        resent automatically). When a send needed several requests and a later one fails, the
+        error's `partial` holds the results of the earlier ones.
         """
-        if self._closed:
-            raise ClickatellError("this client is closed; make a new one")
-        http = (
-            self._config.integration if integration is None else check_integration(integration)
-        ) == "http"
-        try:
-            inputs = [to] if isinstance(to, str) else list(to)
-        except TypeError:
-            raise ValidationError("to", "must be a number or a list of numbers", to) from None
-        message = check_message(self._config, content, options, http=http)
-        numbers = self._normalize_all(inputs)
-        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
-        call_retry = self._retry if retries is None else RetryPolicy.coerce(retries).to_urllib3()
-        if extra_headers:
-            check_extra_headers(extra_headers)
-
-        collector = matching.ResultCollector(
-            inputs, numbers, message.client_message_id, self._config.api_key
+        collector, requests = self._plan_send(
+            to,
+            content,
+            timeout=timeout,
+            total_timeout=total_timeout,
+            retries=retries,
+            extra_headers=extra_headers,
+            integration=integration,
+            options=options,
         )
-        order = collector.order
-        size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
-        batches = -(-len(order) // size)
-        for request_no, start in enumerate(range(0, len(order), size), 1):
-            indexes = order[start : start + size]
-            request = matching.SendRequest(
-                message,
-                [numbers[i] for i in indexes],
-                indexes,
-                (request_no, batches),
-                extra_headers,
-                call_timeout,
-                call_retry,
-                http,
-            )
+        for request in requests:
             try:
                 raw, entries = self._exchange.send(request)
                 collector.place(request, raw, entries)
@@ -303,6 +511,7 @@ class Client:
         self,
         *,
         timeout: TimeoutArg | None = None,
+        total_timeout: float | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> results.Balance:
@@ -310,16 +519,15 @@ class Client:
 
         A look-up changes nothing, so it is retried on everything the policy allows, read
         timeouts and broken connections included (a send never is). Raises
-        `AuthenticationError`, `RateLimitError`, `APIError`, `ResponseError` (an answer that is
-        neither a balance nor an error), `ConnectionError` or `TimeoutError`.
+        `AuthenticationError`, `RateLimitError`, `APIError` (`RedirectError` for a redirect),
+        `ResponseError` (an answer that is neither a balance nor an error), `ConnectionError`
+        or `TimeoutError`.
         """
-        found, raw = self._look_up(
-            "balance look-up",
-            wire.get_balance,
-            wire.read_balance,
-            timeout,
-            retries,
-            extra_headers,
+        request, call_timeout, deadline, policy = self._plan_look_up(
+            wire.balance_request, timeout, total_timeout, retries, extra_headers
+        )
+        found, raw = self._exchange.look_up(
+            "balance look-up", request, wire.read_balance, call_timeout, deadline, policy
         )
         return results.Balance(found.amount, found.currency, raw)
 
@@ -328,6 +536,7 @@ class Client:
         api_message_id: str,
         *,
         timeout: TimeoutArg | None = None,
+        total_timeout: float | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> results.StatusResult:
@@ -343,33 +552,17 @@ class Client:
         again later. Otherwise raises like `balance()`; retried like it too.
         """
         message_id = check_message_id(api_message_id)
-        found, raw = self._look_up(
-            "status look-up",
-            partial(wire.get_status, message_id=message_id),
-            _read_known_status,
+        request, call_timeout, deadline, policy = self._plan_look_up(
+            lambda headers: wire.status_request(message_id, headers),
             timeout,
+            total_timeout,
             retries,
             extra_headers,
         )
-        return results.StatusResult(
-            found.message_id or message_id,
-            status_from(found.code, found.name, found.description),
-            found.timestamp,
-            raw,
+        found, raw = self._exchange.look_up(
+            "status look-up", request, read_known_status, call_timeout, deadline, policy
         )
-
-    @staticmethod
-    def estimate(
-        content: str, *, binary: bool = False, user_data_header: bytes | str | None = None
-    ) -> Estimate:
-        """The encoding (GSM-7, UCS-2 or binary) and number of parts, without sending anything.
-
-        Needs no API key: `Client.estimate("...")` works on the class itself.
-        """
-        check_content(content)
-        return encoding.estimate(
-            content, binary=binary, user_data_header=udh_bytes(user_data_header)
-        )
+        return self._status_of(message_id, found, raw)
 
     def close(self) -> None:
         """Close the pool's connections; the client cannot send afterwards."""
@@ -382,67 +575,23 @@ class Client:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        config = self._config
-        how = ", integration='http'" if config.integration == "http" else ""
-        return (
-            f"Client(base_url={config.base_url!r}, format={config.format!r}{how},"
-            f" api_key={mask_key(config.api_key)})"
-        )
 
-    # -- private ----------------------------------------------------------------------------
-
-    def _normalize_all(self, inputs: list[str]) -> list[str]:
-        """Each input's international digits, from a per-client cache when seen before."""
-        if not inputs:
-            raise ValidationError("to", "has no recipients", [])
-        cache = self._numbers
-        try:
-            found = list(map(cache.get, inputs))  # C speed for numbers already seen
-        except TypeError:  # an unhashable input; normalize_number says what is wrong with it
-            found = [None] * len(inputs)
-        if None not in found:
-            return found  # type: ignore[return-value]
-        region = self._config.default_region
-        if len(cache) + len(inputs) > _NUMBER_CACHE_SIZE:
-            cache.clear()  # a crude bound; normalising again costs about a microsecond a number
-        missing = [index for index, number in enumerate(found) if number is None]
-        try:
-            fresh = normalize_many([inputs[i] for i in missing], default_region=region)
-        except ValidationError as exc:
-            if not exc.field.startswith("to["):
-                raise
-            # normalize_many counts within `missing`; the caller needs the index in its own list.
-            position = int(exc.field[3:-1])
-            raise ValidationError(f"to[{missing[position]}]", exc.problem, exc.value) from None
-        for index, number in zip(missing, fresh, strict=True):
-            cache[inputs[index]] = found[index] = number
-        return found  # type: ignore[return-value]
-
-    def _look_up(
-        self,
-        what: str,
-        get: Callable[..., Response],
-        read: Callable[[Response], tuple[wire.Envelope, _T | None]],
-        timeout: TimeoutArg | None,
-        retries: RetryPolicy | int | None,
-        extra_headers: Mapping[str, str] | None,
-    ) -> tuple[_T, RawResponse]:
-        """A read-only GET with this call's settings: what `read` found, and the raw answer."""
-        if self._closed:
-            raise ClickatellError("this client is closed; make a new one")
-        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
-        policy = self._config.retry if retries is None else RetryPolicy.coerce(retries)
-        # Safe to repeat, so read timeouts and broken connections are retried too.
-        retry = policy.to_urllib3().new(read=policy.max_retries)
-        if extra_headers:
-            check_extra_headers(extra_headers)
-        return self._exchange.look_up(what, get, read, extra_headers, call_timeout, retry)
-
-
-def _read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
+def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
     """A status answer's fields, counted as no status when it has neither a code nor a name."""
     envelope, found = wire.read_status(response)
     if found is not None and found.code is None and not found.name:
         return envelope, None
     return envelope, found
+
+
+def _total(config: ClientConfig, total_timeout: float | None) -> float:
+    """This call's deadline per request, in seconds (checked like the config's)."""
+    if total_timeout is None:
+        return config.total_timeout
+    if (
+        isinstance(total_timeout, bool)
+        or not isinstance(total_timeout, int | float)
+        or total_timeout <= 0
+    ):
+        raise ValidationError("total_timeout", "must be a number of seconds > 0", total_timeout)
+    return float(total_timeout)

@@ -7,27 +7,37 @@ without locks, and `replace()` makes a changed copy.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
+from clickatell_wire.http_types import DEFAULT_MAX_RESPONSE_BYTES, ProxySettings
 from clickatell_wire.tables import DEFAULT_BASE_URL
 
 from ._version import __version__
 from .errors import ValidationError
-from .redact import mask_key
+from .redact import mask_key, redact_url
 from .retry import RetryPolicy
 
+if TYPE_CHECKING:
+    import ssl
+
+    from .hooks import Hook
+
 __all__ = [
+    "ALLOW_INSECURE_HTTP_ENV",
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "INTEGRATION_ENV",
     "NOT_GIVEN",
+    "ClientCert",
     "ClientConfig",
     "Format",
     "Integration",
@@ -48,13 +58,50 @@ Integration = Literal["rest", "http"]
 TimeoutArg = float | tuple[float, float]
 """Seconds for both connecting and reading, or a `(connect, read)` pair."""
 
+ClientCert = str | Path | tuple[str | Path, str | Path]
+"""A client certificate for TLS: one PEM file holding the certificate and its key, or a
+`(certificate, key)` pair of files."""
+
 API_KEY_ENV: Final = "CLICKATELL_API_KEY"
 BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
 INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
+ALLOW_INSECURE_HTTP_ENV: Final = "CLICKATELL_ALLOW_INSECURE_HTTP"
 
 _USER_AGENT: Final = f"clickatell-sms/{__version__} python/{platform.python_version()}"
 _FORMATS: Final = ("json", "xml")
 _INTEGRATIONS: Final = ("rest", "http")
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_MISSING_KEY: Final = (
+    f"is missing; pass api_key= or set the {API_KEY_ENV} variable. To try the SDK without an"
+    " account, run the local sandbox: `from clickatell_sms.sandbox import Sandbox`, then"
+    " `with Sandbox() as sb: client = Client(sb.api_key, base_url=sb.base_url)`"
+)
+# Headers the SDK writes itself. Framing and hop-by-hop headers (RFC 9110 7.6.1, 9112) given
+# by a caller would desynchronise a pooled connection or the proxy; the others would contradict
+# the body, the key or the encoding rules.
+_RESERVED_HEADERS: Final = frozenset(
+    {
+        "connection",
+        "content-length",
+        "expect",
+        "host",
+        "keep-alive",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "accept",
+        "accept-encoding",
+        "authorization",
+        "content-encoding",
+        "content-type",
+    }
+)
+_TOKEN_CHARS: Final = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
 
 
 class NotGiven:
@@ -86,6 +133,25 @@ class ClientConfig:
     request (per-call headers add to them). `integration` is the key's integration type, which
     decides how `send` travels: "rest" (`POST /messages`) or "http" (the HTTP integration's
     `GET /messages/http/send`); a call can still say otherwise.
+
+    `total_timeout` is the deadline of each request (up to 200 recipients), in seconds: its
+    connecting, sending, every wait for bytes of the answer and every wait between retries
+    (Retry-After included) fit in it. A request whose body may have reached the API when it
+    passes ends in `OutcomeUnknownError` and is never resent. `max_response_bytes` caps the
+    answer read; a bigger (or compressed) one is refused unread.
+
+    The key travels in every request, so `base_url` must be https:// unless the host is this
+    machine (loopback: 127.0.0.0/8, ::1, localhost), or `allow_insecure_http` is set (also
+    `CLICKATELL_ALLOW_INSECURE_HTTP=1`) for a server you trust on a network you trust.
+    Credentials in `base_url` are refused (the key is the API's only credential).
+
+    `proxy_url` sends every request through an HTTP proxy (`http://user:password@host:port`;
+    the password goes in a `Proxy-Authorization` header and is shown as `***` everywhere).
+    `ca_bundle` is a PEM file of the certificate authorities to trust instead of the system's;
+    `client_cert` a client certificate (`ClientCert`). `on_request` and `on_response` are
+    called for every attempt of every request with a `hooks.Attempt` (operation, method, path,
+    attempt number, and for `on_response` the status, duration and outcome): metrics and
+    tracing plug in there. They never see the key, headers or a query string.
     """
 
     api_key: str
@@ -93,33 +159,39 @@ class ClientConfig:
     format: Format = "json"
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    total_timeout: float = 60.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     max_connections: int = 10
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     default_region: str | None = None
     log_numbers: bool = False
     user_agent: str = _USER_AGENT
     headers: Mapping[str, str] = field(default_factory=dict)
     integration: Integration = "rest"
+    allow_insecure_http: bool = False
+    proxy_url: str | None = None
+    ca_bundle: str | Path | None = None
+    client_cert: ClientCert | None = None
+    on_request: Hook | None = None
+    on_response: Hook | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.api_key, str) or not self.api_key.strip():
-            raise ValidationError(
-                "api_key", f"is missing; pass api_key= or set the {API_KEY_ENV} variable"
-            )
-        if not self.api_key.isprintable():
-            # The key itself stays out of the message: it is a secret even when malformed.
-            raise ValidationError("api_key", "contains a line break or control character")
-        parts = urlsplit(self.base_url) if isinstance(self.base_url, str) else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValidationError("base_url", "must be an http(s) URL with a host", self.base_url)
-        if parts.query or parts.fragment:
-            raise ValidationError("base_url", "must not have a query or fragment", self.base_url)
+        _check_api_key(self.api_key)
+        object.__setattr__(self, "base_url", _checked_base_url(self))
         if self.format not in _FORMATS:
             raise ValidationError("format", "must be 'json' or 'xml'", self.format)
-        for name in ("connect_timeout", "read_timeout"):
+        for name in ("connect_timeout", "read_timeout", "total_timeout"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise ValidationError(name, "must be a number of seconds > 0", value)
+        if (
+            isinstance(self.max_response_bytes, bool)
+            or not isinstance(self.max_response_bytes, int)
+            or self.max_response_bytes < 1024
+        ):
+            raise ValidationError(
+                "max_response_bytes", "must be an int >= 1024", self.max_response_bytes
+            )
         if not isinstance(self.retry, RetryPolicy):
             raise ValidationError("retry", "must be a RetryPolicy", self.retry)
         if (
@@ -140,7 +212,49 @@ class ClientConfig:
             check_header_text(f"headers[{name!r}]", value, name=name)
         # A read-only copy: a caller mutating their dict later must not change a live client.
         object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
-        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        if self.proxy_url is not None:
+            self.proxy  # noqa: B018 (parsed once here, so a bad URL fails by name now)
+        _check_files(self)
+        for name in ("on_request", "on_response"):
+            if getattr(self, name) is not None and not callable(getattr(self, name)):
+                raise ValidationError(name, "must be a function taking an Attempt")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context `ca_bundle` and `client_cert` ask for (None: the library's default),
+        read when a client is made, so an unreadable file fails then, by name."""
+        if self.ca_bundle is None and self.client_cert is None:
+            return None
+        import ssl
+
+        try:
+            context = ssl.create_default_context(
+                cafile=None if self.ca_bundle is None else str(self.ca_bundle)
+            )
+        except (OSError, ssl.SSLError) as exc:
+            raise ValidationError("ca_bundle", f"is not a readable PEM file ({exc})") from None
+        cert = self.client_cert
+        if cert is not None:
+            certfile, keyfile = cert if isinstance(cert, tuple) else (cert, None)
+            try:
+                context.load_cert_chain(str(certfile), None if keyfile is None else str(keyfile))
+            except (OSError, ssl.SSLError) as exc:
+                raise ValidationError(
+                    "client_cert", f"is not a readable certificate and key ({exc})"
+                ) from None
+        return context
+
+    @property
+    def proxy(self) -> ProxySettings | None:
+        """`proxy_url` split into the proxy's address and its login header (None: no proxy)."""
+        if self.proxy_url is None:
+            return None
+        if not isinstance(self.proxy_url, str) or not self.proxy_url.isprintable():
+            raise ValidationError("proxy_url", "must be a URL without line breaks")
+        try:
+            return ProxySettings.parse(self.proxy_url)
+        except ValueError as exc:
+            # The URL may hold a password: only its redacted form goes in the error.
+            raise ValidationError("proxy_url", str(exc), redact_url(self.proxy_url)) from None
 
     @classmethod
     def from_env(cls, *, environ: Mapping[str, str] | None = None, **settings: Any) -> ClientConfig:
@@ -160,6 +274,8 @@ class ClientConfig:
             given["base_url"] = env[BASE_URL_ENV]
         if "integration" not in given and env.get(INTEGRATION_ENV):
             given["integration"] = check_integration(env[INTEGRATION_ENV], INTEGRATION_ENV)
+        if "allow_insecure_http" not in given and env.get(ALLOW_INSECURE_HTTP_ENV):
+            given["allow_insecure_http"] = env[ALLOW_INSECURE_HTTP_ENV].strip().lower() in _TRUE
         return cls(**given)
 
     def replace(self, **changes: Any) -> ClientConfig:
@@ -168,12 +284,16 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         # Never the key itself: reprs end up in logs, tracebacks and bug reports.
+        proxy = self.proxy
         return (
             f"ClientConfig(api_key={mask_key(self.api_key)}, base_url={self.base_url!r},"
             f" format={self.format!r}, connect_timeout={self.connect_timeout},"
-            f" read_timeout={self.read_timeout}, retry={self.retry!r},"
-            f" max_connections={self.max_connections}, default_region={self.default_region!r},"
-            f" log_numbers={self.log_numbers}, integration={self.integration!r})"
+            f" read_timeout={self.read_timeout}, total_timeout={self.total_timeout},"
+            f" retry={self.retry!r}, max_connections={self.max_connections},"
+            f" default_region={self.default_region!r}, log_numbers={self.log_numbers},"
+            f" integration={self.integration!r}"
+            + (f", proxy_url={proxy.shown!r}" if proxy is not None else "")
+            + ")"
         )
 
 
@@ -187,8 +307,104 @@ def check_integration(value: object, source: str = "") -> Integration:
 
 
 def check_header_text(field_name: str, value: object, *, name: str = "") -> None:
-    """Header names and values that http.client would refuse (quoting them in its error)."""
+    """A header the SDK may send: a value http.client would not refuse (quoting it in its
+    error) and, when `name` is given, a valid name that is not one the SDK writes itself."""
     if not isinstance(value, str) or not value.isprintable():
         raise ValidationError(field_name, "must be a string without line breaks")
-    if name and (not name.isprintable() or ":" in name or not name.strip()):
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            field_name, "has characters a header cannot carry (Latin-1 only)"
+        ) from None
+    if not name:
+        return
+    if not isinstance(name, str) or not name or not _TOKEN_CHARS.issuperset(name):
         raise ValidationError(field_name, "is not a valid header name")
+    if name.lower() in _RESERVED_HEADERS:
+        raise ValidationError(
+            field_name,
+            "is a header the SDK writes itself (framing, connection, encoding or"
+            " authentication); it cannot be set",
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` names this machine: localhost, 127.0.0.0/8 or ::1."""
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_api_key(api_key: object) -> None:
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise ValidationError("api_key", _MISSING_KEY)
+    # The key itself stays out of every message: it is a secret even when malformed.
+    if not api_key.isprintable():
+        raise ValidationError("api_key", "contains a line break or control character")
+    try:
+        api_key.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ValidationError(
+            "api_key",
+            "has characters an HTTP header cannot carry (only Latin-1); check it was copied"
+            " whole from the Clickatell portal",
+        ) from None
+
+
+def _checked_base_url(config: ClientConfig) -> str:
+    """The base URL without a trailing slash, or a ValidationError naming what is wrong."""
+    url = config.base_url
+    if not isinstance(url, str) or not url.isprintable() or any(c.isspace() for c in url):
+        # urlsplit drops tabs and line breaks silently; a URL that had them is refused here.
+        raise ValidationError("base_url", "must be a URL without spaces or line breaks")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("base_url", "must be an http(s) URL with a host", redact_url(url))
+    if parts.username is not None or parts.password is not None:
+        raise ValidationError(
+            "base_url",
+            "must not contain credentials (user:password@): the API key is the only credential"
+            " the API takes; pass it as api_key",
+            redact_url(url),
+        )
+    if parts.query or parts.fragment:
+        raise ValidationError("base_url", "must not have a query or fragment", url)
+    try:
+        parts.port  # noqa: B018 (raises for a port that is not a number in range)
+    except ValueError:
+        raise ValidationError("base_url", "has an invalid port", url) from None
+    if (
+        parts.scheme == "http"
+        and not config.allow_insecure_http
+        and not is_loopback(parts.hostname)
+    ):
+        raise ValidationError(
+            "base_url",
+            f"is plain http:// to {parts.hostname}, which is not this machine: the API key would"
+            " cross the network unencrypted. Use https://, or set allow_insecure_http=True"
+            f" ({ALLOW_INSECURE_HTTP_ENV}=1) for a server and a network you trust",
+            url,
+        )
+    return url.rstrip("/")
+
+
+def _check_files(config: ClientConfig) -> None:
+    """The TLS files exist (reading them is the transport's, when the client is made)."""
+    cert = config.client_cert
+    files: list[tuple[str, object]] = [("ca_bundle", config.ca_bundle)]
+    if isinstance(cert, tuple):
+        if len(cert) != 2:
+            raise ValidationError("client_cert", "must be a file, or a (certificate, key) pair")
+        files += [("client_cert", cert[0]), ("client_cert", cert[1])]
+    else:
+        files.append(("client_cert", cert))
+    for name, path in files:
+        if path is None:
+            continue
+        if not isinstance(path, str | Path) or not Path(path).is_file():
+            raise ValidationError(name, "must be the path of an existing PEM file", str(path))

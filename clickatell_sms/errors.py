@@ -1,13 +1,32 @@
 """Every error the SDK raises: one short hierarchy, all rooted in `ClickatellError`.
 
-No urllib3, parser or socket exception escapes the facade; each is wrapped in one of these, with the
-original kept as `__cause__` (except on the HTTP integration's GET send: urllib3's exceptions quote
-its URL, which holds the key, so there the error has no cause). Which answer or failure becomes
-which error is decided in `exchange`; what each one means for the caller is said here.
+    ClickatellError
+    ├── ValidationError (also a ValueError)     bad input; nothing was sent
+    ├── TransportError                          no answer, and provably nothing sent
+    │   ├── ConnectionError (also the built-in ConnectionError)
+    │   └── TimeoutError (also the built-in TimeoutError)
+    ├── OutcomeUnknownError                     may have been sent; never resent by the SDK
+    └── APIError                                the API answered: the request failed as a whole
+        ├── AuthenticationError
+        ├── RateLimitError
+        └── ResponseError                       an answer that is not a document we can read
+            └── RedirectError                   a redirect, never followed
+
+`ConnectionError` and `TimeoutError` keep the names users expect and also subclass Python's
+built-ins of the same names, so `except TimeoutError:` catches ours whichever one the caller
+means. (An `OutcomeUnknownError` is deliberately neither: a send whose answer timed out may have
+been sent, and code that retries on `TimeoutError` must not resend it.)
+
+No urllib3, aiohttp, parser or socket exception escapes the facade; each is wrapped in one of
+these, with the original kept as `__cause__` (except on the HTTP integration's GET send: the
+libraries' exceptions quote its URL, which holds the key, so there the error has no cause).
+Which answer or failure becomes which error is decided in `exchange`; what each one means for
+the caller is said here.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -45,15 +64,18 @@ class TransportError(ClickatellError):
     """
 
 
-class TimeoutError(TransportError):
-    """Connecting timed out (or, for a read-only look-up, waiting for its answer did).
+class TimeoutError(TransportError, builtins.TimeoutError):
+    """Connecting timed out, or the deadline passed before the request was sent (or, for a
+    read-only look-up, waiting for its answer did).
 
     A send whose answer timed out is an `OutcomeUnknownError` instead: it may have been sent.
+    Also a built-in `TimeoutError` (an `OSError`).
     """
 
 
-class ConnectionError(TransportError):
-    """The connection could not be opened (refused, DNS failure, TLS failure before sending)."""
+class ConnectionError(TransportError, builtins.ConnectionError):
+    """The connection could not be opened (refused, DNS failure, a proxy that would not connect,
+    a certificate refused before sending). Also a built-in `ConnectionError` (an `OSError`)."""
 
 
 class OutcomeUnknownError(ClickatellError):
@@ -133,4 +155,22 @@ class RateLimitError(APIError):
 
 
 class ResponseError(APIError):
-    """The API answered with something that is not a document we can read; `raw` keeps it whole."""
+    """The API answered with something that is not a document we can read; `raw` keeps it whole
+    (its body is empty when the answer was refused unread: compressed, or over the size cap)."""
+
+
+class RedirectError(ResponseError):
+    """The server answered with a redirect (3xx). Redirects are never followed: a send moved to
+    another host would carry the key there. `location` is the target without credentials or
+    query (either may hold a secret); usually `base_url` needs changing to it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        location: str | None,
+        raw: RawResponse | None = None,
+    ) -> None:
+        self.location = location
+        super().__init__(message, status=status, raw=raw)

@@ -4,32 +4,41 @@ A send's recipients are numbered by their position in the caller's `to`; a reque
 of them (at most 200, repeats left out) and its answer has one entry per number. Each result is
 put back at its recipient's position, so the caller gets one result per input, in input order,
 whatever happened to the others. What cannot be matched is never guessed at.
+
+An answer that does not add up is reported, never smoothed over: entries for numbers the
+request did not carry, two recipients given the same apiMessageId, and a recipient accepted
+without one each log a WARNING and become an `Anomaly` on the result (`SendResult.anomalies`,
+and `MessageResult.anomaly` for the recipient concerned).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .errors import OutcomeUnknownError
 from .numbers import find_duplicates
-from .redact import scrub
-from .results import MessageResult, SendResult
+from .redact import mask_number, scrub
+from .results import Anomaly, AnomalyKind, MessageResult, SendResult
 
 if TYPE_CHECKING:
-    from urllib3.util.retry import Retry
-    from urllib3.util.timeout import Timeout
-
     from .options import Outgoing
     from .raw import RawResponse
+    from .retry import RetryPolicy
     from .wire import WireEntry
 
 __all__ = ["ResultCollector", "SendRequest", "match"]
 
+logger = logging.getLogger("clickatell_sms")
 
-def match(entries: list[WireEntry] | None, batch: list[str]) -> list[WireEntry | None]:
-    """The entry for each number of the request, in request order (None where there is none).
+
+def match(
+    entries: list[WireEntry] | None, batch: list[str]
+) -> tuple[list[WireEntry | None], list[WireEntry]]:
+    """The entry for each number of the request, in request order (None where there is none),
+    and the entries that belong to no number of the request.
 
     The API answers in request order, so position decides, checked against the number each
     entry echoes. If the two disagree, entries are matched by number instead. A recipient left
@@ -42,12 +51,17 @@ def match(entries: list[WireEntry] | None, batch: list[str]) -> list[WireEntry |
         if echoed == batch or all(
             to is None or to.lstrip("+") == number for to, number in zip(echoed, batch, strict=True)
         ):
-            return entries  # type: ignore[return-value]  # list is invariant; no None inside
+            return entries, []  # type: ignore[return-value]  # list is invariant; no None inside
     by_number: dict[str, WireEntry] = {}
+    extra: list[WireEntry] = []
+    wanted = set(batch)
     for entry in entries:
-        if entry[0] is not None:
-            by_number.setdefault(entry[0].lstrip("+"), entry)
-    return [by_number.get(number) for number in batch]
+        to = None if entry[0] is None else entry[0].lstrip("+")
+        if to is None or to not in wanted or to in by_number:
+            extra.append(entry)
+        else:
+            by_number[to] = entry
+    return [by_number.get(number) for number in batch], extra
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +70,8 @@ class SendRequest:
 
     `numbers` are this request's recipients (normalised, repeats left out) and `indexes` their
     positions in the caller's list; `position` is `(this request's number, how many the send
-    needs)`, for messages. `timeout`, `retry` and `headers` are the call's.
+    needs)`, for messages. `timeout` (connect, read), `total_timeout` (the request's deadline,
+    in seconds), `retry` and `headers` are the call's.
     """
 
     message: Outgoing
@@ -64,8 +79,9 @@ class SendRequest:
     indexes: list[int] | range
     position: tuple[int, int]
     headers: Mapping[str, str] | None
-    timeout: Timeout
-    retry: Retry
+    timeout: tuple[float, float]
+    total_timeout: float
+    retry: RetryPolicy
     http: bool
 
 
@@ -77,7 +93,10 @@ class ResultCollector:
     """
 
     __slots__ = (
+        "_anomalies",
+        "_ids",
         "_key",
+        "_log_numbers",
         "_raws",
         "_results",
         "duplicates",
@@ -88,7 +107,13 @@ class ResultCollector:
     )
 
     def __init__(
-        self, inputs: list[str], numbers: list[str], reference: str | None, key: str
+        self,
+        inputs: list[str],
+        numbers: list[str],
+        reference: str | None,
+        key: str,
+        *,
+        log_numbers: bool = False,
     ) -> None:
         self.inputs = inputs
         self.numbers = numbers
@@ -103,6 +128,9 @@ class ResultCollector:
         )
         self._results: list[MessageResult | None] = [None] * count
         self._raws: list[RawResponse] = []
+        self._anomalies: list[Anomaly] = []
+        self._ids: dict[str, int] = {}  # apiMessageId -> index of its first recipient
+        self._log_numbers = log_numbers
 
     def place(
         self, request: SendRequest, raw: RawResponse, entries: list[WireEntry] | None
@@ -115,13 +143,22 @@ class ResultCollector:
         self._raws.append(raw)
         inputs, numbers, results = self.inputs, self.numbers, self._results
         missing: list[str] = []
-        for index, entry in zip(request.indexes, match(entries, request.numbers), strict=True):
+        matched, extra = match(entries, request.numbers)
+        ids = self._ids
+        for index, entry in zip(request.indexes, matched, strict=True):
             if entry is None:
                 missing.append(numbers[index])
                 continue
             _, accepted, api_message_id, code, error, description = entry
             if accepted is None:  # older answers: accepted means an ID and no error
                 accepted = bool(api_message_id) and not error and not code
+            anomaly: AnomalyKind | None = None
+            if api_message_id:
+                first = ids.setdefault(api_message_id, index)
+                if first != index:
+                    anomaly = self._duplicate_id(index, first, api_message_id)
+            elif accepted:
+                anomaly = self._untracked(index)
             results[index] = MessageResult(
                 index,
                 inputs[index],
@@ -133,7 +170,10 @@ class ResultCollector:
                 description,
                 None,
                 raw,
+                anomaly,
             )
+        if extra:
+            self._unexpected(extra, request)
         if missing:
             position = request.position
             raise OutcomeUnknownError(
@@ -151,7 +191,12 @@ class ResultCollector:
     def result(self) -> SendResult:
         """Every input's result (all requests answered)."""
         self._fill_duplicates(self._results)
-        return SendResult(self._results, self._raws, self.reference)  # type: ignore[arg-type]
+        return SendResult(
+            self._results,  # type: ignore[arg-type]  # every slot filled by now
+            self._raws,
+            self.reference,
+            self._anomalies,
+        )
 
     def partial(self) -> SendResult | None:
         """The results known so far (a subset, in input order), or None if none are."""
@@ -159,7 +204,71 @@ class ResultCollector:
         if all(result is None for result in done):
             return None
         self._fill_duplicates(done)
-        return SendResult([r for r in done if r is not None], self._raws, self.reference)
+        return SendResult(
+            [r for r in done if r is not None], self._raws, self.reference, self._anomalies
+        )
+
+    # -- anomalies ----------------------------------------------------------------------------
+
+    def _shown(self, number: str) -> str:
+        return mask_number(number, show=self._log_numbers)
+
+    def _untracked(self, index: int) -> AnomalyKind:
+        anomaly = Anomaly(
+            "accepted-without-id",
+            "accepted, but the answer gave no apiMessageId: its delivery cannot be tracked",
+            index,
+            self.numbers[index],
+        )
+        self._anomalies.append(anomaly)
+        logger.warning(
+            "answer anomaly: to[%d] (%s) was accepted without an apiMessageId; counted as"
+            " accepted (it may be delivered), but it cannot be tracked",
+            index,
+            self._shown(self.numbers[index]),
+        )
+        return anomaly.kind
+
+    def _duplicate_id(self, index: int, first: int, api_message_id: str) -> AnomalyKind:
+        anomaly = Anomaly(
+            "duplicate-id",
+            f"the answer gave to[{first}] the same apiMessageId",
+            index,
+            self.numbers[index],
+        )
+        self._anomalies.append(anomaly)
+        logger.warning(
+            "answer anomaly: to[%d] (%s) and to[%d] (%s) were given the same apiMessageId %r",
+            first,
+            self._shown(self.numbers[first]),
+            index,
+            self._shown(self.numbers[index]),
+            api_message_id,
+        )
+        return anomaly.kind
+
+    def _unexpected(self, entries: list[WireEntry], request: SendRequest) -> None:
+        for entry in entries:
+            to = entry[0]
+            self._anomalies.append(
+                Anomaly(
+                    "unexpected-entry",
+                    f"the answer has an entry for {'no number' if to is None else to}, which"
+                    f" request {request.position[0]} did not carry (accepted={entry[1]},"
+                    f" apiMessageId={entry[2]!r})",
+                    None,
+                    to,
+                )
+            )
+        shown = ", ".join("?" if e[0] is None else self._shown(e[0]) for e in entries[:5])
+        logger.warning(
+            "answer anomaly: the answer to request %d of %d has %d entr%s for numbers it did not"
+            " carry (%s); ignored",
+            *request.position,
+            len(entries),
+            "y" if len(entries) == 1 else "ies",
+            shown,
+        )
 
     def _fill_duplicates(self, results: list[MessageResult | None]) -> None:
         """Each repeat's result: rejected locally, pointing at its first occurrence (if known)."""

@@ -16,16 +16,17 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 if TYPE_CHECKING:
-    from clickatell_wire.transport import Response
+    from clickatell_wire.http_types import Response
 
 __all__ = [
     "QueryKeyFilter",
     "guard_urllib3_logs",
     "mask_key",
     "mask_number",
+    "redact_url",
     "scrub",
     "scrub_response",
 ]
@@ -47,6 +48,27 @@ def scrub(text: str, *secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, _MASK)
     return _API_KEY_QUERY.sub(r"\1" + _MASK, text)
+
+
+def redact_url(url: str, *, query: bool = True) -> str:
+    """`url` with any `user:password@` shown as `***@` (and without its query and fragment when
+    `query` is false: a redirect's target may carry a key or a token there)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:
+        return "<an unreadable URL>"
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{host}:{port}" if port else host
+    if parts.username is not None or parts.password is not None:
+        netloc = f"***@{netloc}"
+    if not parts.scheme and not netloc:  # a relative reference: only its path says anything
+        return parts.path or "/"
+    if query:
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def mask_number(number: str, *, show: bool = False) -> str:

@@ -6,17 +6,41 @@ them) and serialisable with `msgspec.json.encode`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import overload
+from typing import Literal, TypeAlias, overload
 
 import msgspec
 
 from .raw import RawResponse
 from .statuses import MessageStatus
 
-__all__ = ["Balance", "MessageResult", "SendResult", "StatusResult"]
+__all__ = ["Anomaly", "AnomalyKind", "Balance", "MessageResult", "SendResult", "StatusResult"]
+
+AnomalyKind: TypeAlias = Literal["accepted-without-id", "duplicate-id", "unexpected-entry"]
+"""What was odd about an answer:
+
+* "accepted-without-id": a recipient accepted with no apiMessageId. It still counts as accepted
+  (the API said it took the message; calling it rejected would invite a resend, so a second
+  SMS), but nothing can track it: no status look-up, no callback to match.
+* "duplicate-id": a recipient given the apiMessageId of another recipient of the same send.
+* "unexpected-entry": an entry for a number the request did not carry; it belongs to no
+  recipient and is not in the results.
+"""
+
+
+class Anomaly(msgspec.Struct, frozen=True, gc=False):
+    """An answer that did not add up (also logged at WARNING when it arrived).
+
+    `index` is the recipient's position in `to` (None for an unexpected entry), `number` the
+    number concerned, `description` what was wrong.
+    """
+
+    kind: AnomalyKind
+    description: str
+    index: int | None = None
+    number: str | None = None
 
 
 class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=True):
@@ -28,6 +52,8 @@ class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=Tr
     `error` and `description` (any of which older API versions may leave out). A repeated number
     is sent once: its later occurrences are rejected here, locally, with `error="duplicate"` and
     `duplicate_of` pointing at the first. `raw` is the HTTP answer that carried this result.
+    `anomaly` is set when the answer about this recipient did not add up (`AnomalyKind`:
+    accepted without an apiMessageId, or one shared with another recipient).
     """
 
     index: int
@@ -40,12 +66,14 @@ class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=Tr
     description: str | None = None
     duplicate_of: int | None = None
     raw: RawResponse | None = None
+    anomaly: AnomalyKind | None = None
 
     def __repr__(self) -> str:
         # Without `raw`: the same answer is shared by up to 200 results and would flood a log.
         head = f"MessageResult(index={self.index}, number={self.number!r}"
         if self.accepted:
-            return f"{head}, accepted=True, api_message_id={self.api_message_id!r})"
+            odd = f", anomaly={self.anomaly!r}" if self.anomaly else ""
+            return f"{head}, accepted=True, api_message_id={self.api_message_id!r}{odd})"
         tail = "".join(
             f", {name}={value!r}"
             for name, value in (
@@ -53,6 +81,7 @@ class MessageResult(msgspec.Struct, frozen=True, gc=False, repr_omit_defaults=Tr
                 ("error", self.error),
                 ("description", self.description),
                 ("duplicate_of", self.duplicate_of),
+                ("anomaly", self.anomaly),
             )
             if value is not None
         )
@@ -63,20 +92,28 @@ class SendResult(Sequence[MessageResult]):
     """Each recipient's result in input order, and the raw answers of the requests behind them.
 
     A send to more than 200 numbers takes several requests; `raw_responses` has one entry per
-    request, in the order they were sent.
+    request, in the order they were sent. `anomalies` lists what did not add up in the answers
+    (see `Anomaly`); `has_anomalies` is the flag to check.
     """
 
-    __slots__ = ("_results", "client_message_id", "raw_responses")
+    __slots__ = ("_results", "anomalies", "client_message_id", "raw_responses")
 
     def __init__(
         self,
         results: list[MessageResult],
         raw_responses: Sequence[RawResponse] = (),
         client_message_id: str | None = None,
+        anomalies: Iterable[Anomaly] = (),
     ) -> None:
         self._results = results
         self.raw_responses: tuple[RawResponse, ...] = tuple(raw_responses)
         self.client_message_id = client_message_id
+        self.anomalies: tuple[Anomaly, ...] = tuple(anomalies)
+
+    @property
+    def has_anomalies(self) -> bool:
+        """True when an answer did not add up; `anomalies` says how."""
+        return bool(self.anomalies)
 
     @overload
     def __getitem__(self, index: int) -> MessageResult: ...
@@ -115,9 +152,10 @@ class SendResult(Sequence[MessageResult]):
 
     def __repr__(self) -> str:
         accepted = sum(1 for result in self._results if result.accepted)
+        odd = f"; {len(self.anomalies)} anomalies" if self.anomalies else ""
         return (
             f"SendResult({len(self._results)} recipients: {accepted} accepted,"
-            f" {len(self._results) - accepted} rejected; {len(self.raw_responses)} requests)"
+            f" {len(self._results) - accepted} rejected; {len(self.raw_responses)} requests{odd})"
         )
 
 

@@ -17,19 +17,20 @@ TLS or any other failure                     never          `ConnectionError` / 
 ===========================================  =============  ====================================
 
 A keep-alive connection that the server closed while it sat in the pool is not a retry case:
-urllib3 tests every pooled connection (`is_connection_dropped`) before reusing it and opens a new
-one when the peer has gone, so that case never reaches the policy. What does reach it, a peer that
-closes *after* our request bytes were written, looks exactly like a server that read the request,
-acted on it and then died; the two cannot be told apart from the client, so both are reported as
-outcome unknown and never resent.
+the transports test every pooled connection before reusing it and open a new one when the peer
+has gone, so that case never reaches the policy. What does reach it, a peer that closes *after*
+our request bytes were written, looks exactly like a server that read the request, acted on it
+and then died; the two cannot be told apart from the client, so both are reported as outcome
+unknown and never resent.
 
-Built on urllib3's `Retry`, subclassed for three reasons: to log every decision (with its reason)
-at DEBUG, to refuse a Retry-After longer than the cap (urllib3 would sleep up to six hours), and
-to back off from the first retry on (urllib3 retries the first failure immediately, which is the
-wrong answer to a 429 that came without Retry-After).
+Every request has a deadline (`ClientConfig.total_timeout`): a wait that would pass it is not
+waited, and the last answer or failure is reported at once (a 429's `retry_after` still says
+how long the server asked for).
 
-urllib3 is imported on first use only, so that `RetryPolicy` (and `ClientConfig`) cost nothing to
-import.
+The policy is applied by the client's own loop, the same for the urllib3 and the asyncio
+transports (each makes one attempt per call): `RetryState` decides after each attempt whether to
+try again and after how long, and logs every decision (with its reason) at DEBUG. Its backoff
+starts at the first retry (a 429 without Retry-After is not answered with an immediate retry).
 """
 
 from __future__ import annotations
@@ -37,19 +38,13 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any, Final, Literal, Self
+from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from types import TracebackType
+    from clickatell_wire.http_types import RequestFailed
 
-    from urllib3.connectionpool import ConnectionPool
-    from urllib3.response import BaseHTTPResponse
-    from urllib3.util.retry import Retry
-
-__all__ = ["RETRY_STATUSES", "FailureKind", "RetryPolicy", "classify_failure", "parse_retry_after"]
+__all__ = ["RETRY_STATUSES", "RetryPolicy", "RetryState", "parse_retry_after"]
 
 logger = logging.getLogger("clickatell_sms.retry")
 
@@ -98,29 +93,82 @@ class RetryPolicy:
             return value
         return cls(max_retries=value)
 
-    def to_urllib3(self) -> Retry:
-        """The urllib3 `Retry` enforcing this policy (immutable: safe to share across threads)."""
-        return _retry_class()(
-            total=self.max_retries,
-            connect=self.max_retries,
-            read=0,  # never resend after the request may have been written
-            other=0,  # TLS and other failures: not provably unsent
-            redirect=0,
-            status=self.max_retries,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=None,  # POST included: only the statuses above are retried
-            raise_on_status=False,  # hand the last 429/503 back, so it becomes a typed error
-            raise_on_redirect=False,
-            respect_retry_after_header=True,
-            backoff_factor=self.backoff_factor,
-            backoff_max=self.backoff_max,
-            backoff_jitter=self.backoff_jitter,
-            retry_after_max=int(self.retry_after_max) + 1,
-            policy=self,
-        )
+    def backoff(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (from 1) when the server names none."""
+        if retry < 1 or self.backoff_factor <= 0:
+            return 0.0
+        delay = min(self.backoff_max, self.backoff_factor * 2 ** (retry - 1))
+        return float(delay * (1 - self.backoff_jitter * random.random()))
 
 
 _DEFAULT: Final = RetryPolicy()
+
+
+class RetryState:
+    """One request's retries: after each attempt, whether to try again and after how long.
+
+    `idempotent` requests (the look-ups) are also retried after failures that may have reached
+    the server; a send never is. Every wait must end before `deadline` (`time.monotonic()`).
+    """
+
+    __slots__ = ("_deadline", "_idempotent", "_policy", "retries")
+
+    def __init__(self, policy: RetryPolicy, deadline: float, *, idempotent: bool) -> None:
+        self._policy = policy
+        self._deadline = deadline
+        self._idempotent = idempotent
+        self.retries = 0
+
+    def after_status(self, status: int, retry_after: str | None) -> float | None:
+        """Seconds to wait before trying again after an answer, or None: it is final."""
+        if status not in RETRY_STATUSES:
+            return None
+        hint = f", Retry-After {retry_after!r}" if retry_after else ""
+        reason = f"HTTP {status}{hint}; the request was not taken"
+        wait = parse_retry_after(retry_after)
+        cap = self._policy.retry_after_max
+        if wait is not None and wait > cap:
+            logger.debug(
+                "not retrying: HTTP %s asks to wait %.0f s, more than the %.0f s cap",
+                status,
+                wait,
+                cap,
+            )
+            return None
+        return self._next(reason, wait or None)
+
+    def after_failure(self, failure: RequestFailed) -> float | None:
+        """Seconds to wait before trying again after an attempt without an answer, or None."""
+        if failure.kind == "tls" or (failure.kind == "unknown" and not self._idempotent):
+            logger.debug("not retrying (attempt %d): %s", self.retries + 1, failure.reason)
+            return None
+        return self._next(failure.reason, None)
+
+    def _next(self, reason: str, server_wait: float | None) -> float | None:
+        policy = self._policy
+        if self.retries >= policy.max_retries:
+            logger.debug("not retrying (attempt %d): %s", self.retries + 1, reason)
+            return None
+        wait = server_wait if server_wait is not None else policy.backoff(self.retries + 1)
+        left = self._deadline - time.monotonic()
+        if wait >= left:
+            logger.debug(
+                "not retrying (attempt %d): %s; waiting %.2f s would pass the deadline"
+                " (%.2f s left)",
+                self.retries + 1,
+                reason,
+                wait,
+                max(left, 0.0),
+            )
+            return None
+        self.retries += 1
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("retrying (retry %d of %d): %s", self.retries, policy.max_retries, reason)
+            if server_wait is not None:
+                logger.debug("waiting %.2f s as the server's Retry-After asks", wait)
+            elif wait > 0:
+                logger.debug("backing off %.2f s before the retry", wait)
+        return wait
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -137,137 +185,3 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-@cache
-def _retry_class() -> Callable[..., Retry]:
-    """urllib3's Retry with our logging, our backoff curve and a ceiling on Retry-After.
-
-    Defined on first use, so that importing this module does not import urllib3.
-    """
-    from urllib3.exceptions import MaxRetryError
-    from urllib3.util.retry import Retry
-
-    class PolicyRetry(Retry):
-        def __init__(self, *args: Any, policy: RetryPolicy | None = None, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.policy = policy or _DEFAULT
-
-        def new(self, **kw: Any) -> Self:
-            kw.setdefault("policy", self.policy)
-            return super().new(**kw)
-
-        def increment(
-            self,
-            method: str | None = None,
-            url: str | None = None,
-            response: BaseHTTPResponse | None = None,
-            error: Exception | None = None,
-            _pool: ConnectionPool | None = None,
-            _stacktrace: TracebackType | None = None,
-        ) -> Self:
-            attempt = len(self.history) + 1
-            if response is not None:
-                wait = self.get_retry_after(response)
-                if wait is not None and wait > self.policy.retry_after_max:
-                    logger.debug(
-                        "not retrying: HTTP %s asks to wait %.0f s, more than the %.0f s cap",
-                        response.status,
-                        wait,
-                        self.policy.retry_after_max,
-                    )
-                    raise MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
-            try:
-                new = super().increment(method, url, response, error, _pool, _stacktrace)
-            except Exception:
-                # Out of retries (MaxRetryError), or an error urllib3 refuses to count.
-                if logger.isEnabledFor(logging.DEBUG):
-                    reason = _reason(response, error)
-                    logger.debug("not retrying (attempt %d): %s", attempt, reason)
-                raise
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "retrying (retry %d of %s): %s",
-                    attempt,
-                    self.policy.max_retries,
-                    _reason(response, error),
-                )
-            return new
-
-        def get_backoff_time(self) -> float:
-            retries = len(self.history)
-            if retries == 0 or self.backoff_factor <= 0:
-                return 0.0
-            delay = min(self.backoff_max, self.backoff_factor * 2 ** (retries - 1))
-            return float(delay * (1 - self.backoff_jitter * random.random()))
-
-        def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-            # A malformed header must not turn into an exception from the middle of urllib3.
-            return parse_retry_after(response.headers.get("Retry-After"))
-
-        def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-            if logger.isEnabledFor(logging.DEBUG):
-                wait = self.get_retry_after(response) if response is not None else None
-                if wait:
-                    logger.debug("waiting %.2f s as the server's Retry-After asks", wait)
-                else:
-                    backoff = self.get_backoff_time()
-                    if backoff > 0:
-                        logger.debug("backing off %.2f s before the retry", backoff)
-            super().sleep(response)
-
-    return PolicyRetry
-
-
-FailureKind = Literal["refused", "connect-timeout", "tls", "unknown"]
-"""How a request without an HTTP answer failed: the first three provably sent nothing."""
-
-
-def classify_failure(error: BaseException) -> tuple[FailureKind, str]:
-    """Whether a failure with no HTTP answer provably sent nothing, and why, in words for people.
-
-    Only failures that happen before a TCP connection exists (refused, DNS, connect timeout) or
-    during certificate verification (before any request byte is written) count as unsent; every
-    other failure may have happened after the request reached the API.
-    """
-    import ssl
-
-    from urllib3.exceptions import (
-        ConnectTimeoutError,
-        MaxRetryError,
-        NameResolutionError,
-        NewConnectionError,
-        ProtocolError,
-        ReadTimeoutError,
-        SSLError,
-    )
-
-    if isinstance(error, MaxRetryError) and error.reason is not None:
-        error = error.reason
-    if isinstance(error, NameResolutionError):
-        return "refused", "the host name could not be resolved (DNS); nothing was sent"
-    if isinstance(error, NewConnectionError):
-        return "refused", "the connection could not be opened; nothing was sent"
-    if isinstance(error, ConnectTimeoutError):
-        return "connect-timeout", "no connection within the connect timeout; nothing was sent"
-    if isinstance(error, ReadTimeoutError):
-        return "unknown", "no answer within the read timeout after the request was sent"
-    if isinstance(error, ProtocolError):
-        return "unknown", "the connection broke after the request was sent"
-    if isinstance(error, SSLError):
-        cause = error.args[0] if error.args else None
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return "tls", "the server's TLS certificate was refused; nothing was sent"
-        return "unknown", "a TLS error, possibly after the request was sent"
-    return "unknown", f"{type(error).__name__}, possibly after the request was sent"
-
-
-def _reason(response: BaseHTTPResponse | None, error: Exception | None) -> str:
-    """Why a retry was considered, in words for the log (never the URL's query or headers)."""
-    if response is not None:
-        retry_after = response.headers.get("Retry-After")
-        hint = f", Retry-After {retry_after!r}" if retry_after else ""
-        return f"HTTP {response.status}{hint}; the request was not taken"
-    if error is None:
-        return "unknown"
-    return classify_failure(error)[1]

@@ -21,14 +21,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import msgspec
 from clickatell_wire import models, operations
+from clickatell_wire.http_types import Request, Response, WireDecodeError
 from clickatell_wire.tables import SEND_OPTIONS
-from clickatell_wire.transport import (
-    Response,
-    RetryLike,
-    TimeoutLike,
-    Transport,
-    WireDecodeError,
-)
 from msgspec import UNSET
 
 from .options import Outgoing  # the checked message (defined with its checks); re-exported
@@ -44,15 +38,15 @@ __all__ = [
     "WireBalance",
     "WireEntry",
     "WireStatus",
+    "balance_request",
     "build_request",
-    "get_balance",
-    "get_status",
-    "post",
+    "post_request",
     "read_balance",
     "read_envelope",
     "read_get_envelope",
     "read_status",
-    "send_get",
+    "send_get_request",
+    "status_request",
 ]
 
 
@@ -100,18 +94,12 @@ def build_request(
     return xml.SendMessageRequest(content=message.content, to=numbers, **elements)
 
 
-def post(
-    transport: Transport,
+def post_request(
     body: models.SendMessageRequest | xml_models.SendMessageRequest,
-    *,
     headers: Mapping[str, str] | None,
-    timeout: TimeoutLike,
-    retries: RetryLike,
-) -> Response:
-    """Send one request with the generated operation (urllib3's exceptions pass through)."""
-    return operations.send_message(
-        transport, body, headers=headers, timeout=timeout, retries=retries
-    )
+) -> Request:
+    """The POST send's request, from the generated operation's builder."""
+    return operations.build_send_message(body, headers=headers)
 
 
 def read_envelope(response: Response) -> Envelope:
@@ -122,30 +110,18 @@ def read_envelope(response: Response) -> Envelope:
     return _from_xml(decoded)
 
 
-def send_get(
-    transport: Transport,
-    message: Outgoing,
-    numbers: list[str],
-    *,
-    headers: Mapping[str, str] | None,
-    timeout: TimeoutLike,
-    retries: RetryLike,
-) -> Response:
+def send_get_request(
+    message: Outgoing, numbers: list[str], headers: Mapping[str, str] | None
+) -> Request:
     """The HTTP integration's GET send, with the fields its query carries.
 
-    The generated operation writes the query as the spec says (`to` as one comma-separated
+    The generated builder writes the query as the spec says (`to` as one comma-separated
     value, every value percent-encoded with nothing left safe) and the transport appends the
     key as `apiKey=`; the caller has already refused every option the query cannot carry, and
-    the operation's keywords are the options' own names (both come from the spec by `snake`).
+    the builder's keywords are the options' own names (both come from the spec by `snake`).
     """
-    return operations.send_message_http(
-        transport,
-        to=numbers,
-        content=message.content,
-        headers=headers,
-        timeout=timeout,
-        retries=retries,
-        **message.options,
+    return operations.build_send_message_http(
+        to=numbers, content=message.content, headers=headers, **message.options
     )
 
 
@@ -188,29 +164,14 @@ _error_decoder = msgspec.json.Decoder(models.ErrorResponse, strict=False)
 _NO_ERROR = Envelope(None, None, None, None)
 
 
-def get_balance(
-    transport: Transport,
-    *,
-    headers: Mapping[str, str] | None,
-    timeout: TimeoutLike,
-    retries: RetryLike,
-) -> Response:
-    """`GET /public-client/balance` with the generated operation."""
-    return operations.get_balance(transport, headers=headers, timeout=timeout, retries=retries)
+def balance_request(headers: Mapping[str, str] | None) -> Request:
+    """`GET /public-client/balance`, from the generated operation's builder."""
+    return operations.build_get_balance(headers=headers)
 
 
-def get_status(
-    transport: Transport,
-    message_id: str,
-    *,
-    headers: Mapping[str, str] | None,
-    timeout: TimeoutLike,
-    retries: RetryLike,
-) -> Response:
-    """`GET /public-client/message/status?messageId=...` with the generated operation."""
-    return operations.get_message_status(
-        transport, message_id=message_id, headers=headers, timeout=timeout, retries=retries
-    )
+def status_request(message_id: str, headers: Mapping[str, str] | None) -> Request:
+    """`GET /public-client/message/status?messageId=...`, from the generated builder."""
+    return operations.build_get_message_status(message_id=message_id, headers=headers)
 
 
 def read_balance(response: Response) -> tuple[Envelope, WireBalance | None]:

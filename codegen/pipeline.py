@@ -299,7 +299,13 @@ def _render(settings: Settings, staging: Path, view: Mapping[str, Any]) -> None:
         xsd=settings.relative(settings.xsd),
     )
     openapi_header = _header(settings, settings.spec)
-    for name in ("transport.py", "operations.py", "__init__.py"):
+    for name in (
+        "http_types.py",
+        "transport.py",
+        "async_transport.py",
+        "operations.py",
+        "__init__.py",
+    ):
         text = env.get_template(f"{name}.jinja").render(spec=spec, header=openapi_header)
         (staging / name).write_text(text)
     table_view = tables.build(doc, spec, view)

@@ -475,10 +475,14 @@ def test_validity_as_minutes_and_binary_flag(client: Client, server: Scripted) -
 
 def test_per_call_headers_add_to_the_defaults(server: Scripted) -> None:
     with Client(KEY, base_url=server.url, headers={"X-Team": "ops"}) as made:
-        made.send("27821234567", "hi", extra_headers={"X-Trace": "abc", "Authorization": "x"})
+        made.send("27821234567", "hi", extra_headers={"X-Trace": "abc"})
+        # The key cannot be replaced by accident: an Authorization header is refused, unsent.
+        with pytest.raises(ValidationError, match="Authorization"):
+            made.send("27821234567", "hi", extra_headers={"Authorization": "x"})
+    assert len(server.received) == 1
     headers = server.received[0].headers
     assert headers["X-Team"] == "ops" and headers["X-Trace"] == "abc"
-    assert headers["Authorization"] == KEY  # the key cannot be replaced by accident
+    assert headers["Authorization"] == KEY
 
 
 # -- answers ----------------------------------------------------------------------------------
@@ -828,15 +832,15 @@ def test_retry_after_is_honoured(server: Scripted) -> None:
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    retry = RetryPolicy(
-        max_retries=9, backoff_factor=0.5, backoff_max=1.5, backoff_jitter=0.0
-    ).to_urllib3()
-    waits = []
-    for _ in range(4):
-        refused = urllib3.exceptions.NewConnectionError(None, "x")  # type: ignore[arg-type]
-        retry = retry.increment("POST", "/messages", error=refused)
-        waits.append(retry.get_backoff_time())
-    assert waits == [0.5, 1.0, 1.5, 1.5]
+    from clickatell_wire.http_types import RequestFailed
+
+    from clickatell_sms.retry import RetryState
+
+    policy = RetryPolicy(max_retries=9, backoff_factor=0.5, backoff_max=1.5, backoff_jitter=0.0)
+    assert [policy.backoff(n) for n in range(1, 5)] == [0.5, 1.0, 1.5, 1.5]
+    state = RetryState(policy, time.monotonic() + 60, idempotent=False)
+    refused = RequestFailed("refused", kind="refused")
+    assert [state.after_failure(refused) for _ in range(4)] == [0.5, 1.0, 1.5, 1.5]
 
 
 def test_retries_can_be_turned_off_per_call(client: Client, server: Scripted) -> None:
@@ -860,7 +864,7 @@ def test_connection_refused_is_retried_then_a_connection_error(
 
 
 def test_dns_failure_is_a_connection_error() -> None:
-    base = "http://no-such-host.invalid"
+    base = "https://no-such-host.invalid"
     with Client(KEY, base_url=base, retries=0) as made, pytest.raises(ConnectionError) as caught:
         made.send("27821234567", "hi")
     assert "DNS" in str(caught.value)

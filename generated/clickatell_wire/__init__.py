@@ -3,8 +3,8 @@
 
 Applications should import `clickatell_sms`, not this package: its names follow the spec and
 change when the spec does. Import the module you need (`clickatell_wire.tables`, `.models`,
-`.operations`, `.transport`, `.xml.codec`): this file imports none of them, so reading the tables
-costs no HTTP stack and no model classes.
+`.operations`, `.http_types`, `.transport` (urllib3), `.async_transport` (aiohttp), `.xml.codec`):
+this file imports none of them, so reading the tables costs no HTTP stack and no model classes.
 """
 
-__all__ = ["models", "operations", "tables", "transport", "xml"]
+__all__ = ["async_transport", "http_types", "models", "operations", "tables", "transport", "xml"]

@@ -1,10 +1,12 @@
 # generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
-"""One function per operation of Clickatell Platform messaging API 1.0.0, and one decoder per answer.
+"""The operations of Clickatell Platform messaging API 1.0.0: a builder, a decoder and two callers each.
 
-Each `op(transport, ...)` builds the request the spec describes and returns the raw `Response`;
-`decode_op(response)` reads its body into the model the spec names for that status and media
-type. Keeping the two apart lets a caller look at the status and headers before paying for a
-parse. XML support is imported on first use, so JSON-only programs never load it.
+`build_op(...)` makes the `Request` the spec describes (no key, no I/O), which either transport
+sends; `op(transport, ...)` and `await op_async(async_transport, ...)` send it once and return
+the raw `Response`; `decode_op(response)` reads its body into the model the spec names for that
+status and media type. Keeping them apart lets a caller look at the status and headers before
+paying for a parse, and retry without rebuilding. XML support is imported on first use, so
+JSON-only programs never load it; neither transport is imported here.
 """
 
 from __future__ import annotations
@@ -16,20 +18,30 @@ from urllib.parse import quote
 import msgspec
 
 from . import models
-from .transport import Response, RetryLike, TimeoutLike, Transport, WireDecodeError
+from .http_types import Request, Response, WireDecodeError
 
 if TYPE_CHECKING:
+    from .async_transport import AsyncTransport
+    from .transport import Transport
     from .xml import messages as xml_models
 
 __all__ = [
+    "build_get_balance",
+    "build_get_message_status",
+    "build_send_message",
+    "build_send_message_http",
     "decode_get_balance",
     "decode_get_message_status",
     "decode_send_message",
     "decode_send_message_http",
     "get_balance",
+    "get_balance_async",
     "get_message_status",
+    "get_message_status_async",
     "send_message",
+    "send_message_async",
     "send_message_http",
+    "send_message_http_async",
 ]
 
 _T = TypeVar("_T")
@@ -76,28 +88,50 @@ def _pick(table: Mapping[str, _T], status: int) -> _T | None:
     return table.get(code) or table.get(code[0] + "XX") or table.get("default")
 
 
-def get_balance(
-    transport: Transport,
+def build_get_balance(
     *,
     headers: Mapping[str, str] | None = None,
-    timeout: TimeoutLike = None,
-    retries: RetryLike = None,
-) -> Response:
-    """The account's remaining balance: `GET /public-client/balance`.
+) -> Request:
+    """The request of the account's remaining balance: `GET /public-client/balance`.
 
     The balance is given in the billing currency set on the account.
     """
     request_headers = {"Accept": "application/json"}
     if headers:
         request_headers.update(headers)
-    return transport.request(
+    return Request(
+        "getBalance",
         "GET",
         "/public-client/balance",
-        headers=request_headers,
-        security="apiKeyHeader",
-        timeout=timeout,
-        retries=retries,
+        "",
+        request_headers,
+        None,
+        "apiKeyHeader",
     )
+
+
+def get_balance(
+    transport: Transport,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """The account's remaining balance: `GET /public-client/balance`, one attempt (see `build_get_balance`)."""
+    request = build_get_balance(headers=headers)
+    return transport.send(request, timeout=timeout, deadline=deadline)
+
+
+async def get_balance_async(
+    transport: AsyncTransport,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """The account's remaining balance, on the asyncio transport: one attempt (see `build_get_balance`)."""
+    request = build_get_balance(headers=headers)
+    return await transport.send(request, timeout=timeout, deadline=deadline)
 
 
 _GET_BALANCE_JSON: dict[str, type[Any]] = {
@@ -122,15 +156,12 @@ def decode_get_balance(response: Response) -> models.BalanceResponse | models.Er
     )
 
 
-def get_message_status(
-    transport: Transport,
+def build_get_message_status(
     *,
     message_id: str,
     headers: Mapping[str, str] | None = None,
-    timeout: TimeoutLike = None,
-    retries: RetryLike = None,
-) -> Response:
-    """The latest status of one sent message: `GET /public-client/message/status`.
+) -> Request:
+    """The request of the latest status of one sent message: `GET /public-client/message/status`.
 
     Looks up a message by the `apiMessageId` that the send returned. Clickatell publishes no
     schema for this answer; the fields here are what community clients read (`status`) plus
@@ -141,15 +172,41 @@ def get_message_status(
     query.append("messageId=" + quote(message_id, safe=""))
     if headers:
         request_headers.update(headers)
-    return transport.request(
+    return Request(
+        "getMessageStatus",
         "GET",
         "/public-client/message/status",
-        query="&".join(query),
-        headers=request_headers,
-        security="apiKeyHeader",
-        timeout=timeout,
-        retries=retries,
+        "&".join(query),
+        request_headers,
+        None,
+        "apiKeyHeader",
     )
+
+
+def get_message_status(
+    transport: Transport,
+    *,
+    message_id: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """The latest status of one sent message: `GET /public-client/message/status`, one attempt (see `build_get_message_status`)."""
+    request = build_get_message_status(message_id=message_id, headers=headers)
+    return transport.send(request, timeout=timeout, deadline=deadline)
+
+
+async def get_message_status_async(
+    transport: AsyncTransport,
+    *,
+    message_id: str,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """The latest status of one sent message, on the asyncio transport: one attempt (see `build_get_message_status`)."""
+    request = build_get_message_status(message_id=message_id, headers=headers)
+    return await transport.send(request, timeout=timeout, deadline=deadline)
 
 
 _GET_MESSAGE_STATUS_JSON: dict[str, type[Any]] = {
@@ -178,16 +235,13 @@ def decode_get_message_status(
     )
 
 
-def send_message(
-    transport: Transport,
+def build_send_message(
     body: models.SendMessageRequest | xml_models.SendMessageRequest,
     *,
     accept: Literal["application/json", "application/xml"] | None = None,
     headers: Mapping[str, str] | None = None,
-    timeout: TimeoutLike = None,
-    retries: RetryLike = None,
-) -> Response:
-    """Send one text to up to 200 recipients: `POST /messages`.
+) -> Request:
+    """The request of send one text to up to 200 recipients: `POST /messages`.
 
     Submits one message to every number in `to`. The answer is `202` with one entry per
     recipient, each either accepted (with the `apiMessageId` that later callbacks and status
@@ -210,15 +264,43 @@ def send_message(
     request_headers = {"Content-Type": content_type, "Accept": accept or content_type}
     if headers:
         request_headers.update(headers)
-    return transport.request(
+    return Request(
+        "sendMessage",
         "POST",
         "/messages",
-        headers=request_headers,
-        body=payload,
-        security="apiKeyHeader",
-        timeout=timeout,
-        retries=retries,
+        "",
+        request_headers,
+        payload,
+        "apiKeyHeader",
     )
+
+
+def send_message(
+    transport: Transport,
+    body: models.SendMessageRequest | xml_models.SendMessageRequest,
+    *,
+    accept: Literal["application/json", "application/xml"] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """Send one text to up to 200 recipients: `POST /messages`, one attempt (see `build_send_message`)."""
+    request = build_send_message(body, accept=accept, headers=headers)
+    return transport.send(request, timeout=timeout, deadline=deadline)
+
+
+async def send_message_async(
+    transport: AsyncTransport,
+    body: models.SendMessageRequest | xml_models.SendMessageRequest,
+    *,
+    accept: Literal["application/json", "application/xml"] | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """Send one text to up to 200 recipients, on the asyncio transport: one attempt (see `build_send_message`)."""
+    request = build_send_message(body, accept=accept, headers=headers)
+    return await transport.send(request, timeout=timeout, deadline=deadline)
 
 
 _SEND_MESSAGE_JSON: dict[str, type[Any]] = {
@@ -274,17 +356,14 @@ def decode_send_message(
     )
 
 
-def send_message_http(
-    transport: Transport,
+def build_send_message_http(
     *,
     to: Sequence[str],
     content: str,
     from_: str | None = None,
     headers: Mapping[str, str] | None = None,
-    timeout: TimeoutLike = None,
-    retries: RetryLike = None,
-) -> Response:
-    """Send a text with a GET request (HTTP integrations): `GET /messages/http/send`.
+) -> Request:
+    """The request of send a text with a GET request (HTTP integrations): `GET /messages/http/send`.
 
     The HTTP integration's way to send: everything travels in the query string, the API key
     included. Because the key is part of the URL it ends up in proxy and server logs; prefer
@@ -299,15 +378,45 @@ def send_message_http(
         query.append("from=" + quote(from_, safe=""))
     if headers:
         request_headers.update(headers)
-    return transport.request(
+    return Request(
+        "sendMessageHttp",
         "GET",
         "/messages/http/send",
-        query="&".join(query),
-        headers=request_headers,
-        security="apiKeyQuery",
-        timeout=timeout,
-        retries=retries,
+        "&".join(query),
+        request_headers,
+        None,
+        "apiKeyQuery",
     )
+
+
+def send_message_http(
+    transport: Transport,
+    *,
+    to: Sequence[str],
+    content: str,
+    from_: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """Send a text with a GET request (HTTP integrations): `GET /messages/http/send`, one attempt (see `build_send_message_http`)."""
+    request = build_send_message_http(to=to, content=content, from_=from_, headers=headers)
+    return transport.send(request, timeout=timeout, deadline=deadline)
+
+
+async def send_message_http_async(
+    transport: AsyncTransport,
+    *,
+    to: Sequence[str],
+    content: str,
+    from_: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (5.0, 30.0),
+    deadline: float | None = None,
+) -> Response:
+    """Send a text with a GET request (HTTP integrations), on the asyncio transport: one attempt (see `build_send_message_http`)."""
+    request = build_send_message_http(to=to, content=content, from_=from_, headers=headers)
+    return await transport.send(request, timeout=timeout, deadline=deadline)
 
 
 _SEND_MESSAGE_HTTP_JSON: dict[str, type[Any]] = {

@@ -1,0 +1,425 @@
+"""What an attempt's outcome means: the entries asked for, or which of our errors it is.
+
+Every failure a transport can report and every answer the API can give is turned here into
+either the entries the caller asked for or one typed error, with these rules:
+
+- Success is read from the body, never from the status alone: the API has answered
+  request-level errors with HTTP 200.
+- A send that may have reached the API is never called failed: a read timeout, a broken
+  connection, the deadline passing after the request went out, an unreadable 2xx or a 5xx other
+  than 503 is an `OutcomeUnknownError`, not resent.
+- Accepted recipients in an answer are reported as accepted, whatever else the answer says.
+- A redirect is reported as one, with its target, and never followed.
+- The key appears in no message, and on the GET send (whose URL holds it) in no error's cause.
+
+`Answers` holds the reading, shared by the urllib3 client (`exchange.Exchange`) and the asyncio
+one (`async_exchange.AsyncExchange`); each adds only its transport and its loop of attempts.
+Nothing here does I/O or imports an HTTP library.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from clickatell_wire.http_types import Request, RequestFailed, Response, WireDecodeError
+from clickatell_wire.tables import error_codes_of_kind
+
+from . import wire
+from .errors import (
+    APIError,
+    AuthenticationError,
+    ClickatellError,
+    ConnectionError,
+    OutcomeUnknownError,
+    RateLimitError,
+    RedirectError,
+    ResponseError,
+    TimeoutError,
+    ValidationError,
+)
+from .hooks import Attempt, call_hook
+from .raw import RawResponse
+from .redact import guard_urllib3_logs, mask_number, redact_url, scrub, scrub_response
+from .retry import parse_retry_after
+
+if TYPE_CHECKING:
+    from .config import ClientConfig
+    from .matching import SendRequest
+
+__all__ = ["Answers", "failed_outcome"]
+
+logger = logging.getLogger("clickatell_sms")
+
+T = TypeVar("T")
+
+# From the spec's x-error-codes: the kinds decide the error class, not a copy of the codes.
+_AUTH_CODES: Final = error_codes_of_kind("auth")  # authentication failed, IP lockdown, bad key
+_LIMIT_CODES: Final = error_codes_of_kind("limit")  # "Maximum MT limit exceeded until <TIME>"
+_UNIX_TIME: Final = re.compile(r"\b(\d{10})\b")
+
+
+class Answers:
+    """What an attempt's outcome means: entries, or the typed error (no I/O here)."""
+
+    __slots__ = ("_config",)
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._config = config
+
+    # -- sends ------------------------------------------------------------------------------
+
+    def send_request(self, request: SendRequest) -> Request:
+        """The wire request of one request of a send (JSON, XML or the GET send's query)."""
+        config = self._config
+        if logger.isEnabledFor(logging.DEBUG):
+            batch = request.numbers
+            shown = ", ".join(mask_number(n, show=config.log_numbers) for n in batch[:3])
+            more = f" and {len(batch) - 3} more" if len(batch) > 3 else ""
+            logger.debug(
+                "%s (request %d of %d, %s): %d recipients (%s%s)",
+                "GET /messages/http/send" if request.http else "POST /messages",
+                *request.position,
+                "query" if request.http else config.format,
+                len(batch),
+                shown,
+                more,
+            )
+        if request.http:
+            guard_urllib3_logs()
+            try:
+                return wire.send_get_request(request.message, request.numbers, request.headers)
+            except ValueError:  # quote() refusing text: options' UTF-8 check prevents it
+                raise ValidationError("content", "cannot be encoded as UTF-8") from None
+        body = wire.build_request(config.format, request.message, request.numbers)
+        try:
+            return wire.post_request(body, request.headers)
+        except ValueError as exc:  # the XML writer refusing a value: validation prevents it
+            raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
+
+    def send_answer(
+        self, request: SendRequest, response: Response, started: float
+    ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
+        """The raw answer to one request of a send and its entries, or the typed error."""
+        key = self._config.api_key
+        if request.http:
+            # What the server sends back is read only after the key is scrubbed out of it, so
+            # neither `raw` nor a field decoded from the body (an error description) can hold it.
+            response = scrub_response(response, key)
+        raw = RawResponse(response.status, response.headers, response.body)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "answer to request %d of %d: HTTP %d, %d bytes in %.1f ms",
+                *request.position,
+                raw.status,
+                len(raw.body),
+                (time.perf_counter() - started) * 1000,
+            )
+        read = wire.read_get_envelope if request.http else wire.read_envelope
+        batch, reference = request.numbers, request.message.client_message_id
+        return raw, self._entries(response, raw, batch, reference, read)
+
+    def unanswered(self, failure: RequestFailed, request: SendRequest) -> ClickatellError:
+        """The typed error for a request of a send that got no HTTP answer."""
+        batch, position = request.numbers, request.position
+        where = self._config.base_url
+        if failure.maybe_sent:
+            logger.debug("not retrying: %s; reporting the outcome as unknown", failure.reason)
+            return OutcomeUnknownError(
+                f"request {position[0]} of {position[1]} to {where}: {failure.reason}; the"
+                f" message may have been sent to {len(batch)} recipient(s) and was not resent",
+                recipients=batch,
+                client_message_id=request.message.client_message_id,
+            )
+        error_type = TimeoutError if failure.timed_out else ConnectionError
+        return error_type(scrub(f"could not reach {where}: {failure.reason}", self._config.api_key))
+
+    def cancelled(self, request: SendRequest) -> None:
+        """Say, before a cancellation goes on, that a request it cut short may have been sent."""
+        config = self._config
+        shown = ", ".join(mask_number(n, show=config.log_numbers) for n in request.numbers[:10])
+        more = f" and {len(request.numbers) - 10} more" if len(request.numbers) > 10 else ""
+        logger.warning(
+            "request %d of %d was cancelled after it went out: outcome unknown for %d"
+            " recipient(s) (%s%s), client message ID %s; not resent",
+            *request.position,
+            len(request.numbers),
+            shown,
+            more,
+            request.message.client_message_id or "(none)",
+        )
+
+    def _entries(
+        self,
+        response: Response,
+        raw: RawResponse,
+        batch: list[str],
+        client_message_id: str | None,
+        read: Callable[[Response], wire.Envelope],
+    ) -> list[wire.WireEntry] | None:
+        """The answer's per-recipient entries, or the typed error the answer calls for."""
+        status = raw.status
+        key = self._config.api_key
+        if 300 <= status < 400:
+            raise _redirect(raw, key)
+        try:
+            envelope: wire.Envelope | None = read(response) if response.refused is None else None
+            problem = response.refused or ""
+        except WireDecodeError as exc:
+            envelope, problem = None, str(exc)
+        code = error = description = None
+        if envelope is not None:
+            code, error, description = envelope.error_code, envelope.error, envelope.description
+        failed = code is not None or bool(error)
+        entries = envelope.entries if envelope is not None else None
+        if entries and any(entry[1] for entry in entries):
+            if failed or status >= 300:
+                # Never seen, but possible: accepted recipients beside an error status or a
+                # request-level error. Those recipients were sent, so failing the whole request
+                # would invite a resend: report per recipient instead.
+                logger.debug("HTTP %d / error %r beside accepted recipients: kept", status, code)
+            return entries
+        detail = _describe(status, code, error, description)
+        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        if refused is not None:
+            raise refused
+        if status >= 500 and status != 503:
+            raise OutcomeUnknownError(
+                scrub(
+                    f"{detail}: an error inside the API, after which it may or may not have"
+                    f" sent the message to {len(batch)} recipient(s); not resent",
+                    key,
+                ),
+                recipients=batch,
+                client_message_id=client_message_id,
+                raw=raw,
+            )
+        if envelope is None:
+            if 200 <= status < 300:
+                raise OutcomeUnknownError(
+                    scrub(
+                        f"HTTP {status} with an unreadable body ({problem}); the request was"
+                        f" taken, so the message may have been sent; not resent",
+                        key,
+                    ),
+                    recipients=batch,
+                    client_message_id=client_message_id,
+                    raw=raw,
+                )
+            raise ResponseError(
+                scrub(f"HTTP {status} with an unreadable body: {problem}", key),
+                status=status,
+                raw=raw,
+            )
+        if failed or status >= 300:
+            raise _api_error("request refused", detail, raw, code, error, description, key)
+        return entries
+
+    # -- look-ups ---------------------------------------------------------------------------
+
+    def look_up_failed(self, what: str, failure: RequestFailed) -> ClickatellError:
+        """The typed error for a look-up that got no answer (safe to repeat: never unknown)."""
+        error_type = TimeoutError if failure.timed_out else ConnectionError
+        where = self._config.base_url
+        return error_type(
+            scrub(f"{what} at {where} failed: {failure.reason}", self._config.api_key)
+        )
+
+    def look_up_answer(
+        self,
+        what: str,
+        response: Response,
+        read: Callable[[Response], tuple[wire.Envelope, T | None]],
+        started: float,
+    ) -> tuple[T, RawResponse]:
+        """What `read` finds in a look-up's answer, or the typed error for nothing usable.
+
+        `read` returns the answer's error fields and the document asked for (None when the
+        answer is not one); it raises `WireDecodeError` for a body it cannot read.
+        """
+        raw = RawResponse(response.status, response.headers, response.body)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug(
+                "%s: HTTP %d, %d bytes in %.1f ms",
+                what,
+                raw.status,
+                len(raw.body),
+                (time.perf_counter() - started) * 1000,
+            )
+        if 300 <= raw.status < 400:
+            raise _redirect(raw, self._config.api_key)
+        try:
+            if response.refused is not None:
+                raise WireDecodeError(response.refused, response)
+            envelope, found = read(response)
+            problem = ""
+        except WireDecodeError as exc:
+            envelope, found, problem = None, None, str(exc)
+        self._check_answer(what, raw, envelope, problem, found is not None)
+        assert found is not None  # _check_answer raised otherwise
+        return found, raw
+
+    def _check_answer(
+        self,
+        what: str,
+        raw: RawResponse,
+        envelope: wire.Envelope | None,
+        problem: str,
+        found: bool,
+    ) -> None:
+        """Raise the typed error for a look-up answer that is not what was asked for."""
+        code = error = description = None
+        if envelope is not None:
+            code, error, description = envelope.error_code, envelope.error, envelope.description
+        status = raw.status
+        detail = _describe(status, code, error, description)
+        key = self._config.api_key
+        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        if refused is not None:
+            raise refused
+        failed = code is not None or bool(error)
+        if failed or status >= 300:
+            if envelope is None:
+                raise ResponseError(
+                    scrub(f"{what}: HTTP {status} with an unreadable body: {problem}", key),
+                    status=status,
+                    raw=raw,
+                )
+            raise _api_error(f"{what} refused", detail, raw, code, error, description, key)
+        if not found:
+            why = problem or "the answer has none of the fields asked for"
+            raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
+
+    # -- attempts ---------------------------------------------------------------------------
+
+    def hooked(self, request: Request, attempt: int) -> float:
+        """Call `on_request` for an attempt about to start; its start time, for `on_response`."""
+        hook = self._config.on_request
+        if hook is not None:
+            call_hook(hook, Attempt(request.operation, request.method, request.path, attempt))
+        return time.perf_counter()
+
+    def report(
+        self,
+        request: Request,
+        attempt: int,
+        started: float,
+        *,
+        status: int | None,
+        outcome: str,
+        maybe_sent: bool = False,
+    ) -> None:
+        """Call `on_response` for an attempt that ended."""
+        hook = self._config.on_response
+        if hook is not None:
+            event = Attempt(
+                request.operation,
+                request.method,
+                request.path,
+                attempt,
+                status,
+                time.perf_counter() - started,
+                outcome,  # type: ignore[arg-type]  # one of hooks.Outcome, by construction
+                maybe_sent,
+            )
+            call_hook(hook, event)
+
+
+def failed_outcome(failure: RequestFailed, wait: float | None) -> str:
+    if wait is not None:
+        return "retry"
+    return "unknown" if failure.maybe_sent else "failed"
+
+
+def _redirect(raw: RawResponse, key: str) -> RedirectError:
+    """A 3xx as what it is: where the server points, without credentials or query."""
+    location = raw.headers.get("Location")
+    shown = redact_url(location, query=False) if location else None
+    where = f" to {shown}" if shown else " (no Location given)"
+    return RedirectError(
+        scrub(
+            f"HTTP {raw.status}: the server redirects{where}; redirects are not followed (the"
+            " key would go with the request): check base_url",
+            key,
+        ),
+        status=raw.status,
+        location=shown,
+        raw=raw,
+    )
+
+
+def _rate_or_auth(
+    detail: str,
+    raw: RawResponse,
+    code: int | None,
+    error: str | None,
+    description: str | None,
+    key: str,
+) -> APIError | None:
+    """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
+    status = raw.status
+    failed = code is not None or bool(error)
+    if status == 429 or (failed and code in _LIMIT_CODES):
+        retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+        if retry_after is None and code in _LIMIT_CODES:
+            retry_after = _seconds_until(description or error or "")
+        wait = f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
+        return RateLimitError(
+            scrub(f"rate limited: {detail}{wait}", key),
+            status=status,
+            retry_after=retry_after,
+            error_code=code,
+            error=error,
+            description=description,
+            raw=raw,
+        )
+    if status in (401, 403) or (failed and code in _AUTH_CODES):
+        return AuthenticationError(
+            scrub(f"authentication failed: {detail}", key),
+            status=status,
+            error_code=code,
+            error=error,
+            description=description,
+            raw=raw,
+        )
+    return None
+
+
+def _api_error(
+    what: str,
+    detail: str,
+    raw: RawResponse,
+    code: int | None,
+    error: str | None,
+    description: str | None,
+    key: str,
+) -> APIError:
+    retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+    if retry_after is not None:
+        detail += f"; retry after {retry_after:.0f} s"
+    return APIError(
+        scrub(f"{what}: {detail}", key),
+        status=raw.status,
+        error_code=code,
+        error=error,
+        description=description,
+        raw=raw,
+    )
+
+
+def _describe(status: int, code: int | None, error: str | None, description: str | None) -> str:
+    parts = [f"HTTP {status}"]
+    if code is not None:
+        parts.append(f"error {code}")
+    text = " - ".join(part for part in (error, description) if part)
+    return " ".join(parts) + (f": {text}" if text else "")
+
+
+def _seconds_until(text: str) -> float | None:
+    found = _UNIX_TIME.search(text)
+    if found is None:
+        return None
+    return max(0.0, int(found.group(1)) - time.time())
