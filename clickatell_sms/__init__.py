@@ -8,15 +8,21 @@
         print(client.balance())                              # 99.9 ZAR
         print(client.message_status(result.api_message_id).status)   # DELIVERED_TO_GATEWAY
 
+`AsyncClient` is the same client for asyncio (`async with AsyncClient() as client:
+await client.send(...)`), with the `async` extra.
+
 Callbacks: `parse_status_callback`, `parse_reply_callback`, `parse_callback_request` (any web
 framework) and `CallbackReceiver` (a WSGI app).
 
-Only the names below are public. The client and its result types are imported on first use, so
-`import clickatell_sms` stays cheap for programs that only need, say, the errors.
+Only the names below are public. The clients and their result types are imported on first use,
+so `import clickatell_sms` stays cheap for programs that only need, say, the errors, and loads
+nothing of asyncio or aiohttp. `CLICKATELL_LOG=info` (or `debug`) sends the SDK's log to stderr
+without any code.
 """
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -27,6 +33,7 @@ from .errors import (
     ConnectionError,
     OutcomeUnknownError,
     RateLimitError,
+    RedirectError,
     ResponseError,
     TimeoutError,
     ValidationError,
@@ -34,6 +41,7 @@ from .errors import (
 from .raw import RawResponse
 
 if TYPE_CHECKING:
+    from .async_client import AsyncClient
     from .callbacks import (
         CallbackReceiver,
         ReplyCallback,
@@ -46,12 +54,16 @@ if TYPE_CHECKING:
     from .client import Client
     from .config import ClientConfig
     from .encoding import Estimate
-    from .results import Balance, MessageResult, SendResult, StatusResult
+    from .hooks import Attempt
+    from .results import Anomaly, Balance, MessageResult, SendResult, StatusResult
     from .retry import RetryPolicy
     from .statuses import MessageStatus
 
 __all__ = [
     "APIError",
+    "Anomaly",
+    "AsyncClient",
+    "Attempt",
     "AuthenticationError",
     "Balance",
     "CallbackReceiver",
@@ -65,6 +77,7 @@ __all__ = [
     "OutcomeUnknownError",
     "RateLimitError",
     "RawResponse",
+    "RedirectError",
     "ReplyCallback",
     "ResponseError",
     "RetryPolicy",
@@ -81,6 +94,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "Anomaly": "results",
+    "AsyncClient": "async_client",
+    "Attempt": "hooks",
     "Balance": "results",
     "CallbackReceiver": "callbacks",
     "Client": "client",
@@ -113,3 +129,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+def _log_from_env() -> None:
+    """`CLICKATELL_LOG=info|debug`: a stderr handler on the SDK's loggers, set at import."""
+    level = os.environ.get("CLICKATELL_LOG", "").strip().upper()
+    if level not in ("INFO", "DEBUG"):
+        return
+    import logging
+
+    logger = logging.getLogger(__name__)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(level)
+
+
+_log_from_env()

@@ -204,9 +204,7 @@ class _Run:
             summary.unknown_batches = journal.prepare_resume(resend_unknown, ACCOUNT_ERROR_CODES)
             earlier = journal.iter_rows()
         self.next_id = journal.next_batch_id()
-        self.pool = ThreadPoolExecutor(
-            self.settings.concurrency, thread_name_prefix="clickatell-bulk"
-        )
+        self.pool = self._make_pool()
         try:
             self._read(recipients, earlier)
             self._flush_all()
@@ -228,6 +226,10 @@ class _Run:
                 self.writer.flush()
         summary.duration = time.perf_counter() - started
         return summary
+
+    def _make_pool(self) -> ThreadPoolExecutor:
+        """Where batches are sent: `concurrency` threads (the asyncio engine sends on its loop)."""
+        return ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="clickatell-bulk")
 
     def _read(
         self, recipients: Iterable[str | Recipient | BadRow], earlier: Iterator[JournalRow]

@@ -63,7 +63,8 @@ class _TrackedBody(BytesPayload):
 
 class AsyncTransport:
     """Sends requests to one base URL from an event loop, with the API key applied as each
-    operation's scheme asks. Make it inside a running loop; `await close()` when done."""
+    operation's scheme asks. Its own session is made on the first request, in the running loop,
+    and belongs to that loop; `await close()` when done."""
 
     __slots__ = (
         "_api_key",
@@ -72,6 +73,7 @@ class AsyncTransport:
         "_base_url",
         "_headers",
         "_max_bytes",
+        "_maxsize",
         "_owns_session",
         "_proxy",
         "_session",
@@ -103,13 +105,17 @@ class AsyncTransport:
         self._proxy = proxy
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self._max_bytes = max_response_bytes
+        self._maxsize = maxsize
         self._owns_session = session is None
-        if session is None:
-            connector = aiohttp.TCPConnector(limit=maxsize, limit_per_host=maxsize)
-            session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, trust_env=False
-            )
         self._session = session
+
+    def _own_session(self) -> aiohttp.ClientSession:
+        """The session this transport makes for itself, on first use (inside the loop)."""
+        connector = aiohttp.TCPConnector(limit=self._maxsize, limit_per_host=self._maxsize)
+        self._session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, trust_env=False
+        )
+        return self._session
 
     @property
     def base_url(self) -> str:
@@ -150,9 +156,10 @@ class AsyncTransport:
         else:
             body = _TrackedBody(request.body, progress)
         proxy = self._proxy
+        session = self._session or self._own_session()
         try:
             async with asyncio.timeout(remaining):
-                async with self._session.request(
+                async with session.request(
                     request.method,
                     self._base + path,
                     data=body,
@@ -202,8 +209,9 @@ class AsyncTransport:
 
     async def close(self) -> None:
         """Close the session's connections (only a session this transport created)."""
-        if self._owns_session:
+        if self._owns_session and self._session is not None:
             await self._session.close()
+            self._session = None
 
     async def __aenter__(self) -> AsyncTransport:
         return self

@@ -1,0 +1,167 @@
+"""One request of the asyncio client: its attempts within the deadline, then what they mean.
+
+The twin of `exchange` on the generated aiohttp transport: the same `RetryState` decides, the
+same hooks see each attempt, and `answers.Answers` reads the outcome, so results and errors are
+the same as the urllib3 client's. What is its own is waiting without blocking the loop, and
+cancellation: a task cancelled while a request is out is a fault like any other. The
+cancellation goes on (it is never swallowed), but first the request is reported: a WARNING
+naming its recipients and client message ID when it may have reached the API, and an
+`on_response` hook call with outcome "cancelled". It is never resent.
+
+Imported when the first `AsyncClient` is made: it loads aiohttp (the `async` extra).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from clickatell_wire.async_transport import AsyncTransport
+from clickatell_wire.http_types import Progress, Request, RequestFailed, Response
+
+from .answers import Answers, failed_outcome
+from .errors import ClickatellError, ValidationError
+from .retry import RETRY_STATUSES, RetryPolicy, RetryState
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from . import wire
+    from .config import ClientConfig
+    from .matching import SendRequest
+    from .raw import RawResponse
+
+__all__ = ["AsyncExchange"]
+
+T = TypeVar("T")
+
+
+class AsyncExchange(Answers):
+    """A client's requests over its one aiohttp session, from one event loop."""
+
+    __slots__ = ("_transport",)
+
+    def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
+        super().__init__(config)
+        headers = {"User-Agent": config.user_agent, **config.headers}
+        try:
+            self._transport = AsyncTransport(
+                api_key=config.api_key,
+                base_url=config.base_url,
+                headers=headers,
+                maxsize=config.max_connections,
+                session=session,
+                proxy=config.proxy,
+                ssl_context=config.ssl_context(),
+                max_response_bytes=config.max_response_bytes,
+            )
+        except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes
+            raise ValidationError("base_url", str(exc)) from None
+
+    async def close(self) -> None:
+        await self._transport.close()
+
+    async def send(self, request: SendRequest) -> tuple[RawResponse, list[wire.WireEntry] | None]:
+        """Send one request of a send: the raw answer and its entries, or the typed error."""
+        wire_request = self.send_request(request)
+        started = time.perf_counter()
+        progress = Progress()
+        failure: ClickatellError
+        try:
+            response = await self.attempts(
+                wire_request,
+                request.timeout,
+                request.total_timeout,
+                request.retry,
+                False,
+                progress,
+            )
+        except RequestFailed as exc:
+            failure = self.unanswered(exc, request)
+            if not request.http:
+                raise failure from exc.__cause__
+        except asyncio.CancelledError:
+            if progress.maybe_sent:
+                self.cancelled(request)
+            raise
+        else:
+            return self.send_answer(request, response, started)
+        raise failure  # the GET send: no cause, no context (see `Exchange.send`)
+
+    async def look_up(
+        self,
+        what: str,
+        request: Request,
+        read: Callable[[Response], tuple[wire.Envelope, T | None]],
+        timeout: tuple[float, float],
+        total_timeout: float,
+        policy: RetryPolicy,
+    ) -> tuple[T, RawResponse]:
+        """One GET that changes nothing, retried on every failure the policy allows, and what
+        `read` finds in its answer."""
+        started = time.perf_counter()
+        try:
+            response = await self.attempts(
+                request, timeout, total_timeout, policy, True, Progress()
+            )
+        except RequestFailed as exc:
+            raise self.look_up_failed(what, exc) from exc.__cause__
+        return self.look_up_answer(what, response, read, started)
+
+    async def attempts(
+        self,
+        request: Request,
+        timeout: tuple[float, float],
+        total_timeout: float,
+        policy: RetryPolicy,
+        idempotent: bool,
+        progress: Progress,
+    ) -> Response:
+        """Attempts until one is final, within the request's deadline (see `Exchange`).
+        `progress` tells, if the task is cancelled, whether the current attempt may have
+        reached the server."""
+        deadline = time.monotonic() + total_timeout
+        send = self._transport.send
+        hooks = self._config.on_request is not None or self._config.on_response is not None
+        retries: RetryState | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            started = self.hooked(request, attempt) if hooks else 0.0
+            try:
+                response = await send(
+                    request, timeout=timeout, deadline=deadline, progress=progress
+                )
+            except RequestFailed as failure:
+                retries = retries or RetryState(policy, deadline, idempotent=idempotent)
+                wait = retries.after_failure(failure)
+                if hooks:
+                    outcome = failed_outcome(failure, wait)
+                    self.report(request, attempt, started, status=None, outcome=outcome,
+                                maybe_sent=failure.maybe_sent)  # fmt: skip
+                if wait is None:
+                    raise
+                progress.maybe_sent = False  # that attempt was not taken: nothing is out
+                await asyncio.sleep(wait)
+                continue
+            except asyncio.CancelledError:
+                if hooks:
+                    self.report(request, attempt, started, status=None, outcome="cancelled",
+                                maybe_sent=progress.maybe_sent)  # fmt: skip
+                raise
+            status = response.status
+            if status not in RETRY_STATUSES:
+                if hooks:
+                    self.report(request, attempt, started, status=status, outcome="answered")
+                return response
+            retries = retries or RetryState(policy, deadline, idempotent=idempotent)
+            wait = retries.after_status(status, response.headers.get("Retry-After"))
+            if hooks:
+                outcome = "answered" if wait is None else "retry"
+                self.report(request, attempt, started, status=status, outcome=outcome)
+            if wait is None:
+                return response
+            progress.maybe_sent = False  # a 429/503 was not taken: nothing is out
+            await asyncio.sleep(wait)

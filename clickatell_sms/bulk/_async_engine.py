@@ -1,0 +1,291 @@
+"""`AsyncClient.send_many`: the bulk engine with its requests on the caller's event loop.
+
+The campaign logic is the threaded engine's own (`_engine._Run`): reading and normalising rows,
+grouping them into batches, the journal and resume, repeats, the stop rule, the summary. It is
+reused, not copied, so both engines keep the same semantics by construction. What differs is
+where requests go: instead of a pool of `concurrency` threads each blocking on `Client.send`,
+every batch is a task on the caller's loop awaiting `AsyncClient.send`, at most `concurrency`
+at a time, so hundreds of requests can be in flight with no thread per request.
+
+The reader (input, journal writes, counting, `on_result`, progress) runs in one helper thread,
+as it blocks on files and SQLite; `on_result` is therefore called in that thread, in order.
+
+Each batch is journalled as being sent before its request starts, and its outcome after, as in
+the threaded engine: `BatchSender` maps the outcome (a result or an error) to row statuses and
+journals them, handed here the outcome the awaited send already had. Cancelling the awaiting
+task stops the run: batches not started are not sent (a resume sends them), and a batch whose
+request was out is journalled `unknown`, never resent unless the caller names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
+
+from clickatell_wire.tables import SendOptions
+
+from ..errors import OutcomeUnknownError
+from ._batches import Batch
+from ._engine import _open_journal, _Run
+from ._progress import Progress
+from ._records import BadRow, BulkResult, BulkSummary, Recipient
+from ._result_writer import ResultWriter
+from ._sender import BatchOutcome, BatchSender
+from ._settings import MAX_BATCH, RunSettings
+
+if TYPE_CHECKING:
+    from ..async_client import AsyncClient
+    from ..config import ClientConfig, Integration, TimeoutArg
+    from ..results import SendResult
+    from ..retry import RetryPolicy
+
+__all__ = ["send_many_async"]
+
+_T = TypeVar("_T")
+
+
+class RunCancelled(KeyboardInterrupt):
+    """Raised in the reader thread when the task awaiting the run was cancelled: the engine
+    stops as it does for Ctrl-C (in-flight batches finished and journalled, then out)."""
+
+
+async def send_many_async(
+    client: AsyncClient,
+    recipients: Iterable[str | Recipient | BadRow],
+    content: str | None = None,
+    *,
+    concurrency: int = 16,
+    rate_limit: float | None = None,
+    journal: str | Path | None = None,
+    resume: bool = False,
+    resend_unknown: bool | Iterable[str] = False,
+    on_result: Callable[[BulkResult], object] | None = None,
+    progress: bool | Progress = False,
+    output: str | Path | None = None,
+    output_format: Literal["csv", "jsonl"] | None = None,
+    unique: bool = True,
+    stop_after: int | None = 3,
+    batch_size: int = MAX_BATCH,
+    journal_sync: Literal["normal", "full"] = "normal",
+    identity: Mapping[str, str] | None = None,
+    total: int | None = None,
+    timeout: TimeoutArg | None = None,
+    retries: RetryPolicy | int | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    integration: Integration | None = None,
+    **options: Unpack[SendOptions],
+) -> BulkSummary:
+    """`bulk.send_many`'s contract (see there), with `concurrency` requests in flight at most
+    on the running loop; `on_result` is called in the reader thread."""
+    face = _ConfigFace(client.config)
+    settings = RunSettings.check(
+        face,
+        content,
+        concurrency=concurrency,
+        rate_limit=rate_limit,
+        unique=unique,
+        stop_after=stop_after,
+        batch_size=batch_size,
+        send_options={
+            **options,
+            "timeout": timeout,
+            "retries": retries,
+            "extra_headers": extra_headers,
+            "integration": integration,
+        },
+    )
+    loop = asyncio.get_running_loop()
+    with contextlib.ExitStack() as stack:
+        opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
+        stack.callback(opened.close)
+        writer = None
+        if output is not None:
+            writer = ResultWriter(output, output_format)
+            stack.callback(writer.close)
+        if progress is True:
+            progress = Progress(total)
+            stack.callback(progress.close)
+        run = _LoopRun(
+            face,
+            settings,
+            opened,
+            writer=writer,
+            progress=progress if isinstance(progress, Progress) else None,
+            on_result=on_result,
+        )
+        sender = _AsyncBatchSender(client, run, loop)
+        run.sender = sender  # type: ignore[assignment]  # the async sender takes its place
+        run.loop_pool = _LoopPool(loop, sender)
+        return await run.run_on_loop(recipients, resume, resend_unknown)
+    raise AssertionError("unreachable")  # ExitStack could swallow exceptions, as far as mypy knows
+
+
+class _ConfigFace:
+    """What the run reads of a client (its settings): the async client's, synchronously."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        self._config = config
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def send(self) -> Callable[..., SendResult]:
+        raise AssertionError("the asyncio engine sends through _AsyncBatchSender")
+
+
+class _LoopRun(_Run):
+    """The threaded engine's run, with its pool replaced by tasks on the event loop."""
+
+    loop_pool: _LoopPool
+
+    def _make_pool(self) -> Any:
+        return self.loop_pool
+
+    async def run_on_loop(
+        self,
+        recipients: Iterable[str | Recipient | BadRow],
+        resume: bool,
+        resend_unknown: bool | Iterable[str],
+    ) -> BulkSummary:
+        cancelled = threading.Event()
+        reader = asyncio.get_running_loop().run_in_executor(
+            None,
+            lambda: self.execute(
+                _until(recipients, cancelled), resume=resume, resend_unknown=resend_unknown
+            ),
+        )
+        try:
+            return await asyncio.shield(reader)
+        except asyncio.CancelledError as exc:
+            # Stop reading, stop starting batches, end those in flight (each journals itself),
+            # then let the reader finish its books before the cancellation goes on.
+            cancelled.set()
+            self.stop.set()
+            self.loop_pool.cancel_all()
+            with contextlib.suppress(BaseException):
+                await reader
+            exc.bulk_summary = self.summary  # type: ignore[attr-defined]
+            raise
+
+
+def _until(items: Iterable[_T], cancelled: threading.Event) -> Iterator[_T]:
+    for item in items:
+        if cancelled.is_set():
+            raise RunCancelled("the task awaiting send_many was cancelled")
+        yield item
+
+
+class _LoopPool:
+    """`submit(send, batch)` as a task on the loop, seen from the reader thread as a Future."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, sender: _AsyncBatchSender) -> None:
+        self._loop = loop
+        self._sender = sender
+        self._tasks: set[asyncio.Task[BatchOutcome]] = set()
+
+    def submit(
+        self, send: Callable[[Batch], object], batch: Batch
+    ) -> concurrent.futures.Future[BatchOutcome]:
+        return asyncio.run_coroutine_threadsafe(self._track(batch), self._loop)
+
+    async def _track(self, batch: Batch) -> BatchOutcome:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        try:
+            return await self._sender.send(batch)
+        finally:
+            self._tasks.discard(task)
+
+    def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        """Nothing to release: every batch was awaited by the run before this is called."""
+
+
+class _Replay:
+    """A client whose `send` returns, or raises, what an awaited send already did: so that
+    `BatchSender` maps it to rows and journals it exactly as the threaded engine would."""
+
+    def __init__(self, config: ClientConfig, outcome: SendResult | BaseException | None) -> None:
+        self._config = config
+        self._outcome = outcome
+
+    @property
+    def config(self) -> ClientConfig:
+        return self._config
+
+    @property
+    def send(self) -> Callable[..., SendResult]:
+        return self._send
+
+    def _send(self, *args: object, **kwargs: object) -> SendResult:
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None  # a stopped run's sender never sends
+        return self._outcome
+
+
+class _AsyncBatchSender:
+    """One batch at a time per task, at most `concurrency` at once."""
+
+    def __init__(self, client: AsyncClient, run: _LoopRun, loop: asyncio.AbstractEventLoop) -> None:
+        self._client = client
+        self._run = run
+        self._gate = asyncio.Semaphore(run.settings.concurrency)
+        self._never = threading.Event()
+        integration = run.settings.send_options.get("integration", client.config.integration)
+        self._ids_on_the_wire = integration != "http"
+
+    async def send(self, batch: Batch) -> BatchOutcome:
+        run = self._run
+        async with self._gate:
+            limiter = run.settings.limiter
+            if not run.stop.is_set() and limiter is not None:
+                await asyncio.to_thread(limiter.acquire, len(batch.rows), run.stop)
+            if run.stop.is_set():
+                return self._book(batch, None)  # not sent; a resume sends it
+            run.journal.mark_sending(batch.id)  # before the request exists, as in the threads
+            try:
+                outcome: SendResult | BaseException = await self._send(batch)
+            except asyncio.CancelledError:
+                outcome = OutcomeUnknownError(
+                    "cancelled while the request was out: it may have been sent; not resent",
+                    recipients=[m.number for m in batch.rows],
+                    client_message_id=batch.client_message_id,
+                )
+            except Exception as exc:  # the typed errors, mapped to rows by BatchSender
+                outcome = exc
+            return self._book(batch, outcome)
+
+    def _send(self, batch: Batch) -> Coroutine[Any, Any, SendResult]:
+        options: dict[str, Any] = dict(self._run.settings.send_options)
+        if self._ids_on_the_wire:
+            options["client_message_id"] = batch.client_message_id
+        return self._client.send([m.number for m in batch.rows], batch.content, **options)
+
+    def _book(self, batch: Batch, outcome: SendResult | BaseException | None) -> BatchOutcome:
+        """Rows and journal for an outcome (None: the run stopped first, nothing was sent)."""
+        run = self._run
+        stopped = self._never
+        if outcome is None:
+            stopped = threading.Event()
+            stopped.set()  # BatchSender then reports every row failed, not sent
+        sender = BatchSender(
+            _Replay(run.client.config, outcome),
+            run.journal,
+            send_options=run.settings.send_options,
+            limiter=None,
+            stop=stopped,
+            summary=run.summary,
+        )
+        return sender.send(batch)
