@@ -25,7 +25,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, Unpack
 
 from clickatell_wire.tables import SendOptions
 
@@ -39,7 +39,6 @@ from ._sender import BatchOutcome, BatchSender
 from ._settings import MAX_BATCH, RunSettings
 
 if TYPE_CHECKING:
-    from ..async_client import AsyncClient
     from ..config import ClientConfig, Integration, TimeoutArg
     from ..results import SendResult
     from ..retry import RetryPolicy
@@ -49,13 +48,24 @@ __all__ = ["send_many_async"]
 _T = TypeVar("_T")
 
 
+class AsyncMessageSender(Protocol):
+    """What this engine needs of a client: its settings and `await send(numbers, content,
+    **options)` with `Client.send`'s options, results and errors (`AsyncClient` is one)."""
+
+    @property
+    def config(self) -> ClientConfig: ...
+
+    @property
+    def send(self) -> Callable[..., Coroutine[Any, Any, SendResult]]: ...
+
+
 class RunCancelled(KeyboardInterrupt):
     """Raised in the reader thread when the task awaiting the run was cancelled: the engine
     stops as it does for Ctrl-C (in-flight batches finished and journalled, then out)."""
 
 
 async def send_many_async(
-    client: AsyncClient,
+    client: AsyncMessageSender,
     recipients: Iterable[str | Recipient | BadRow],
     content: str | None = None,
     *,
@@ -238,7 +248,9 @@ class _Replay:
 class _AsyncBatchSender:
     """One batch at a time per task, at most `concurrency` at once."""
 
-    def __init__(self, client: AsyncClient, run: _LoopRun, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, client: AsyncMessageSender, run: _LoopRun, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self._client = client
         self._run = run
         self._gate = asyncio.Semaphore(run.settings.concurrency)
