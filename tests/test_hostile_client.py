@@ -8,6 +8,7 @@ tests run the client in a child process, so the figure is that process's own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -163,10 +164,8 @@ def test_a_deadline_that_passes_while_connecting_sent_nothing(driver: Driver) ->
     fillers = [socket.socket() for _ in range(3)]
     for filler in fillers:
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(listener.getsockname())
-        except BlockingIOError:
-            pass
     try:
         base = f"http://127.0.0.1:{listener.getsockname()[1]}"
         client = driver.client(KEY, base_url=base, timeout=(30, 30), retries=5)
@@ -362,8 +361,10 @@ def test_credentials_in_base_url_are_refused_without_showing_them(kind: str) -> 
 
 def test_credentials_in_base_url_stay_off_the_cli_stderr() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "clickatell_sms.cli", "send", "--to", "+27821234567"]
-        + ["--text", "hi", "--api-key", "k", "--base-url", "http://user:s3cret-pw@127.0.0.1:9"],
+        [
+            *(sys.executable, "-m", "clickatell_sms.cli", "send", "--to", "+27821234567"),
+            *("--text", "hi", "--api-key", "k", "--base-url", "http://user:s3cret-pw@127.0.0.1:9"),
+        ],
         capture_output=True,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
