@@ -43,7 +43,14 @@ from .errors import (
 )
 from .hooks import Attempt, call_hook
 from .raw import RawResponse
-from .redact import guard_urllib3_logs, mask_number, redact_url, scrub, scrub_response
+from .redact import (
+    guard_urllib3_logs,
+    mask_number,
+    redact_url,
+    scrub,
+    scrub_key,
+    scrub_response,
+)
 from .retry import parse_retry_after
 
 if TYPE_CHECKING:
@@ -105,10 +112,10 @@ class Answers:
     ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
         """The raw answer to one request of a send and its entries, or the typed error."""
         key = self._config.api_key
-        if request.http:
-            # What the server sends back is read only after the key is scrubbed out of it, so
-            # neither `raw` nor a field decoded from the body (an error description) can hold it.
-            response = scrub_response(response, key)
+        # What the server sends back is read only after the key is scrubbed out of it, so
+        # neither `raw` nor a field decoded from the body (an error description) can hold it;
+        # the GET send's URL can be echoed with its `apiKey=` too.
+        response = scrub_response(response, key) if request.http else scrub_key(response, key)
         raw = RawResponse(response.status, response.headers, response.body)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
@@ -240,6 +247,7 @@ class Answers:
         `read` returns the answer's error fields and the document asked for (None when the
         answer is not one); it raises `WireDecodeError` for a body it cannot read.
         """
+        response = scrub_key(response, self._config.api_key)
         raw = RawResponse(response.status, response.headers, response.body)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

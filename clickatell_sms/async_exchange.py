@@ -46,6 +46,7 @@ class AsyncExchange(Answers):
     def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(config)
         headers = {"User-Agent": config.user_agent, **config.headers}
+        tls = config.ssl_context()  # its own ValidationError, naming ca_bundle or client_cert
         try:
             self._transport = AsyncTransport(
                 api_key=config.api_key,
@@ -54,7 +55,7 @@ class AsyncExchange(Answers):
                 maxsize=config.max_connections,
                 session=session,
                 proxy=config.proxy,
-                ssl_context=config.ssl_context(),
+                ssl_context=tls,
                 max_response_bytes=config.max_response_bytes,
             )
         except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes

@@ -131,6 +131,7 @@ class Exchange(Answers):
 
 def _make_transport(config: ClientConfig, manager: urllib3.PoolManager | None) -> Transport:
     headers = {"User-Agent": config.user_agent, **config.headers}
+    tls = config.ssl_context()  # its own ValidationError, naming ca_bundle or client_cert
     try:
         return Transport(
             api_key=config.api_key,
@@ -139,7 +140,7 @@ def _make_transport(config: ClientConfig, manager: urllib3.PoolManager | None) -
             maxsize=config.max_connections,
             manager=manager,
             proxy=config.proxy,
-            ssl_context=config.ssl_context(),
+            ssl_context=tls,
             max_response_bytes=config.max_response_bytes,
         )
     except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes

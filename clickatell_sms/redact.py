@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -28,6 +28,7 @@ __all__ = [
     "mask_number",
     "redact_url",
     "scrub",
+    "scrub_key",
     "scrub_response",
 ]
 
@@ -92,14 +93,45 @@ def scrub_response(response: Response, key: str) -> Response:
         "apikey=" in value.lower() or any(secret in value for secret in text_secrets)
         for value in headers.values()
     ):
-        from urllib3 import HTTPHeaderDict
-
-        headers = HTTPHeaderDict(
-            {name: scrub(value, *text_secrets) for name, value in headers.items()}
-        )
+        headers = _Headers({name: scrub(value, *text_secrets) for name, value in headers.items()})
     if body is response.body and headers is response.headers:
         return response
     return dataclasses.replace(response, headers=headers, body=body)
+
+
+def scrub_key(response: Response, key: str) -> Response:
+    """Any answer, with the key removed should the server echo it (as given, or
+    percent-encoded) in the body or a header; the same object when it does not (the usual
+    case, found with one search of the body)."""
+    forms = _secret_forms(key)
+    body = response.body
+    values = response.headers.values()
+    if not any(form in body for form in forms) and not any(
+        form.decode() in value for value in values for form in forms
+    ):
+        return response
+    texts = [form.decode() for form in forms]
+    for form in forms:
+        body = body.replace(form, b"***")
+    headers = _Headers({name: scrub(value, *texts) for name, value in response.headers.items()})
+    return dataclasses.replace(response, headers=headers, body=body)
+
+
+class _Headers(Mapping[str, str]):
+    """Scrubbed headers, looked up without regard to case as HTTP headers are."""
+
+    def __init__(self, items: Mapping[str, str]) -> None:
+        self._items = dict(items)
+        self._lower = {name.lower(): name for name in self._items}
+
+    def __getitem__(self, name: str) -> str:
+        return self._items[self._lower[name.lower()]]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _secret_forms(key: str) -> list[bytes]:

@@ -12,8 +12,10 @@ event loop in a thread of the driver's own; calls are submitted to it and awaite
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -37,6 +39,11 @@ class Request:
         return self.head.split(b"\r\n", 1)[0].decode("latin-1")
 
     def numbers(self) -> list[str]:
+        if not self.body:  # the GET send: `to` in the query, comma-separated
+            from urllib.parse import parse_qs, urlsplit
+
+            query = parse_qs(urlsplit(self.line.split(" ")[1]).query)
+            return [n for value in query.get("to", []) for n in value.split(",")]
         if b"<To>" in self.body:
             import re
 
@@ -87,14 +94,17 @@ def answer(status: str, body: bytes, *headers: str, media: str = "application/js
 class Hostile:
     """A loopback server whose every connection runs `behaviour` in its own thread."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(self, behaviour: Behaviour, tls: ssl.SSLContext | None = None) -> None:
         self.behaviour = behaviour
+        self.tls = tls
+        self.handshake_errors: list[str] = []
         self.requests: list[Request] = []
         self.connections = 0
         self.sent_bytes = 0
         self.lock = threading.Lock()
         self.listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.listener.getsockname()[1]}"
         self.stopping = threading.Event()
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -110,6 +120,13 @@ class Hostile:
 
     def _serve(self, conn: socket.socket) -> None:
         try:
+            if self.tls is not None:
+                conn.settimeout(10)
+                try:
+                    conn = self.tls.wrap_socket(conn, server_side=True)
+                except (ssl.SSLError, OSError) as exc:
+                    self.handshake_errors.append(str(exc))
+                    return
             self.behaviour(conn, self)
         except OSError:
             pass
@@ -122,16 +139,26 @@ class Hostile:
 
     def close(self) -> None:
         self.stopping.set()
+        with contextlib.suppress(OSError):  # wakes the accepting thread: the port is free after
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
 
 
 @contextmanager
-def hostile(behaviour: Behaviour) -> Iterator[Hostile]:
-    server = Hostile(behaviour)
+def hostile(behaviour: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator[Hostile]:
+    server = Hostile(behaviour, tls)
     try:
         yield server
     finally:
         server.close()
+
+
+def serve_accepted(conn: socket.socket, server: Hostile) -> None:
+    """A behaviour: every request accepted, one entry per recipient, on a kept-alive connection."""
+    buffer = bytearray()
+    while (request := read_request(conn, buffer)) is not None:
+        server.record(request)
+        conn.sendall(answer("202 Accepted", accepted_json(request)))
 
 
 def drip(conn: socket.socket, data: bytes, every: float, stop: threading.Event) -> None:

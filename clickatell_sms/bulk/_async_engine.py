@@ -181,6 +181,7 @@ class _LoopRun(_Run):
             self.loop_pool.cancel_all()
             with contextlib.suppress(BaseException):
                 await reader
+            self.summary.stopped = self.summary.stopped or "interrupted"
             exc.bulk_summary = self.summary  # type: ignore[attr-defined]
             raise
 
@@ -259,25 +260,37 @@ class _AsyncBatchSender:
         self._ids_on_the_wire = integration != "http"
 
     async def send(self, batch: Batch) -> BatchOutcome:
+        try:
+            await self._gate.acquire()
+        except asyncio.CancelledError:
+            return self._book(batch, None)  # cancelled while waiting its turn: never sent
+        try:
+            return await self._send_now(batch)
+        finally:
+            self._gate.release()
+
+    async def _send_now(self, batch: Batch) -> BatchOutcome:
         run = self._run
-        async with self._gate:
-            limiter = run.settings.limiter
+        limiter = run.settings.limiter
+        try:
             if not run.stop.is_set() and limiter is not None:
                 await asyncio.to_thread(limiter.acquire, len(batch.rows), run.stop)
-            if run.stop.is_set():
-                return self._book(batch, None)  # not sent; a resume sends it
-            run.journal.mark_sending(batch.id)  # before the request exists, as in the threads
-            try:
-                outcome: SendResult | BaseException = await self._send(batch)
-            except asyncio.CancelledError:
-                outcome = OutcomeUnknownError(
-                    "cancelled while the request was out: it may have been sent; not resent",
-                    recipients=[m.number for m in batch.rows],
-                    client_message_id=batch.client_message_id,
-                )
-            except Exception as exc:  # the typed errors, mapped to rows by BatchSender
-                outcome = exc
-            return self._book(batch, outcome)
+        except asyncio.CancelledError:
+            return self._book(batch, None)
+        if run.stop.is_set():
+            return self._book(batch, None)  # not sent; a resume sends it
+        run.journal.mark_sending(batch.id)  # before the request exists, as in the threads
+        try:
+            outcome: SendResult | BaseException = await self._send(batch)
+        except asyncio.CancelledError:
+            outcome = OutcomeUnknownError(
+                "cancelled while the request was out: it may have been sent; not resent",
+                recipients=[m.number for m in batch.rows],
+                client_message_id=batch.client_message_id,
+            )
+        except Exception as exc:  # the typed errors, mapped to rows by BatchSender
+            outcome = exc
+        return self._book(batch, outcome)
 
     def _send(self, batch: Batch) -> Coroutine[Any, Any, SendResult]:
         options: dict[str, Any] = dict(self._run.settings.send_options)

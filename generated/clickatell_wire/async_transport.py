@@ -138,6 +138,11 @@ class AsyncTransport:
         says whether the request may have reached the server."""
         path, headers = target(request, self._base_path, self._api_key)
         headers = {**self._headers, **headers}
+        proxy = self._proxy
+        if proxy is not None and self._base.startswith("http:"):
+            # A plain-HTTP request goes to the proxy itself, so its login travels with it (for
+            # https:// only the CONNECT carries it: the API never sees the proxy's password).
+            headers.update(proxy.headers)
         connect, read = timeout
         remaining = None
         if deadline is not None:
@@ -155,7 +160,6 @@ class AsyncTransport:
             progress.maybe_sent = True  # no body to watch: once started, it may arrive
         else:
             body = _TrackedBody(request.body, progress)
-        proxy = self._proxy
         session = self._session or self._own_session()
         try:
             async with asyncio.timeout(remaining):

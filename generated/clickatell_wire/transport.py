@@ -146,6 +146,7 @@ class Transport:
         "_headers",
         "_manager",
         "_max_bytes",
+        "_origin",
         "_owns_manager",
         "_pool",
         "_proxy",
@@ -179,7 +180,11 @@ class Transport:
         self._manager = manager or pool_manager(
             maxsize=maxsize, proxy=proxy, ssl_context=ssl_context
         )
-        self._pool = self._manager.connection_from_url(base_url)
+        # Through a proxy, the manager's own urlopen writes the proxy's request form and
+        # headers; otherwise the base URL's pool is looked up once and used directly.
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        via_proxy = isinstance(self._manager, urllib3.ProxyManager)
+        self._pool = None if via_proxy else self._manager.connection_from_url(base_url)
         self._max_bytes = max_response_bytes
         self._timeouts: dict[tuple[float, float], Timeout] = {}
 
@@ -221,18 +226,32 @@ class Transport:
                 self._timeouts[(connect, read)] = limits
         _DEADLINE.at = deadline
         try:
-            raw = self._pool.urlopen(
-                request.method,
-                url,
-                body=request.body,
-                headers=headers,
-                retries=False,
-                timeout=limits,
-                redirect=False,
-                assert_same_host=False,
-                preload_content=False,
-                decode_content=False,
-            )
+            pool = self._pool
+            if pool is None:
+                raw = self._manager.urlopen(
+                    request.method,
+                    self._origin + url,
+                    body=request.body,
+                    headers=headers,
+                    retries=False,
+                    timeout=limits,
+                    redirect=False,
+                    preload_content=False,
+                    decode_content=False,
+                )
+            else:
+                raw = pool.urlopen(
+                    request.method,
+                    url,
+                    body=request.body,
+                    headers=headers,
+                    retries=False,
+                    timeout=limits,
+                    redirect=False,
+                    assert_same_host=False,
+                    preload_content=False,
+                    decode_content=False,
+                )
             try:
                 return self._read(raw)
             finally:
