@@ -159,14 +159,13 @@ def test_the_facade_imports_no_xsdata_even_for_xml() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_the_package_loads_no_http_stack_until_the_client_is_asked_for() -> None:
-    """`import clickatell_sms` (errors, config, callbacks' parsing) stays cheap."""
+def test_the_http_stack_loads_with_the_first_client_not_with_the_import() -> None:
     loaded = _fresh(
         "import sys\n"
-        "import clickatell_sms\n"
-        "from clickatell_sms import ClientConfig, ValidationError, parse_status_callback\n"
+        "from clickatell_sms import Client, ClientConfig, ValidationError, parse_status_callback\n"
         "before = 'urllib3' in sys.modules\n"
-        "from clickatell_sms import Client\n"
+        "Client.estimate('hi')\n"
+        "Client('k', base_url='http://127.0.0.1:9')\n"
         "print(before, 'urllib3' in sys.modules)"
     )
     assert loaded.split() == ["False", "True"]
