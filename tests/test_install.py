@@ -57,6 +57,14 @@ def copy_of_the_project(dest: Path) -> Path:
     return dest
 
 
+def shell(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`command` in bash, as a user without any CLICKATELL_* setting would run it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
+    return subprocess.run(
+        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
 def mypy_strict(script: Path, python: Path) -> subprocess.CompletedProcess[str]:
     """mypy from the test toolchain, resolving imports in the user's venv, with no config file
     of ours (the user's project has none of our settings)."""
@@ -83,15 +91,7 @@ def mypy_strict(script: Path, python: Path) -> subprocess.CompletedProcess[str]:
 
 def test_the_readme_install_type_checks_and_catches_a_wrong_argument(tmp_path: Path) -> None:
     clone = copy_of_the_project(tmp_path / "clickatell-sms")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
-    installed = subprocess.run(
-        ["bash", "-c", readme_first_command()],
-        cwd=clone,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    installed = shell(readme_first_command(), clone)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert "2 accepted, 0 rejected" in installed.stdout
     assert "sandbox: nothing was really sent" in installed.stderr
@@ -115,3 +115,33 @@ def test_the_readme_install_type_checks_and_catches_a_wrong_argument(tmp_path: P
         ' type "str"; expected "timedelta | int"  [arg-type]'
     ) in bad.stdout
     assert "import-not-found" not in bad.stdout
+
+
+WHEEL_BUILD = "python3 -m pip wheel --no-deps -w dist ."
+WHEEL_INSTALL = "/path/to/your/venv/bin/pip install dist/clickatell_sms-*.whl"
+
+
+def test_the_wheel_install_of_the_docs_works_in_another_venv(tmp_path: Path) -> None:
+    usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
+    assert WHEEL_BUILD in usage and WHEEL_INSTALL in usage  # the steps tested are the steps shown
+    clone = copy_of_the_project(tmp_path / "clickatell-sms")
+    venv = tmp_path / "elsewhere"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    install = WHEEL_INSTALL.replace("/path/to/your/venv", str(venv))
+    done = shell(f"{WHEEL_BUILD} && {install}", clone)
+    assert done.returncode == 0, done.stdout + done.stderr
+    sent = shell(f"{venv}/bin/clickatell-sms send --to +27821234567 --text hi", tmp_path)
+    assert sent.returncode == 0, sent.stderr
+    assert "1 accepted, 0 rejected" in sent.stdout
+    where = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import clickatell_sms; print(clickatell_sms.__file__)",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert str(venv) in where.stdout  # the wheel's copy, not the clone

@@ -93,7 +93,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     text = source.add_mutually_exclusive_group(required=True)
     # --text and --text-column as on `send`; --content and --content-column are the old names.
     text.add_argument(
-        "--text", "--content", dest="content", help="the message, the same for every row"
+        "--text",
+        "--content",
+        dest="content",
+        metavar="TEXT",
+        help="the message, the same for every row",
     )
     text.add_argument(
         "--text-column",

@@ -66,6 +66,7 @@ def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> N
     cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
     cmd.add_argument(
         "--api-key",
+        metavar="KEY",
         help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
