@@ -17,6 +17,11 @@ A send goes through four steps, each in its own module:
 The same client reads the account's balance and a message's status, and can send the way HTTP
 integrations do (`integration="http"`: a GET with the key in the URL, which `redact` then keeps
 out of every log line, error and raw answer the SDK produces).
+
+This module imports the HTTP stack and the wire models at once. `import clickatell_sms` stays
+cheap (its `Client` is loaded on first use, by the package's `__getattr__`), and the CLI imports
+this module only in commands that talk to an API. (`importlib.util.LazyLoader` was tried here
+and dropped: on Python 3.11 it is not thread-safe, and bulk sends from several threads at once.)
 """
 
 from __future__ import annotations
@@ -29,8 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
 
 from clickatell_wire.tables import SendOptions
 
-from . import encoding
-from ._lazy import lazy_module
+from . import encoding, exchange, matching, results, wire
 from .config import (
     NOT_GIVEN,
     ClientConfig,
@@ -61,16 +65,9 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
     from urllib3.util.timeout import Timeout
 
-    from . import exchange, matching, results, wire
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
     from .raw import RawResponse
-else:
-    # The HTTP stack and the wire models load with the first Client, not with this module.
-    exchange = lazy_module(f"{__package__}.exchange")
-    matching = lazy_module(f"{__package__}.matching")
-    results = lazy_module(f"{__package__}.results")
-    wire = lazy_module(f"{__package__}.wire")
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Client", "Integration", "SendOptions"]
 

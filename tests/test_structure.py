@@ -159,12 +159,14 @@ def test_the_facade_imports_no_xsdata_even_for_xml() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_importing_the_client_loads_no_http_stack_until_a_client_is_made() -> None:
+def test_the_package_loads_no_http_stack_until_the_client_is_asked_for() -> None:
+    """`import clickatell_sms` (errors, config, callbacks' parsing) stays cheap."""
     loaded = _fresh(
         "import sys\n"
-        "from clickatell_sms import Client\n"
+        "import clickatell_sms\n"
+        "from clickatell_sms import ClientConfig, ValidationError, parse_status_callback\n"
         "before = 'urllib3' in sys.modules\n"
-        "Client('k', base_url='http://127.0.0.1:9')\n"
+        "from clickatell_sms import Client\n"
         "print(before, 'urllib3' in sys.modules)"
     )
     assert loaded.split() == ["False", "True"]
