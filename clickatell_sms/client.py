@@ -17,6 +17,13 @@ A send goes through four steps, each in its own module:
 `AsyncClient` (`async_client`) shares steps 1, 2 and 4 through `BaseClient`, here; only its
 transport and its loop of attempts are its own.
 
+The HTTP stack and the wire models (`exchange`, `wire`, `matching`, `results`: urllib3 is most of
+their import time) are imported by the methods that use them, with plain function-level imports:
+`from clickatell_sms import Client` stays cheap for programs that only validate or estimate, the
+first `Client()` pays for them, and later calls find them in `sys.modules` in well under a
+microsecond. Python's import lock makes this safe from any number of threads, which
+`importlib.util.LazyLoader` is not on Python 3.11 (bulk sends from several at once).
+
 The same client reads the account's balance and a message's status, and can send the way HTTP
 integrations do (`integration="http"`: a GET with the key in the URL, which `redact` then keeps
 out of every log line, error and raw answer the SDK produces).
@@ -32,7 +39,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
 from clickatell_wire.tables import SendOptions
 
 from . import encoding
-from ._lazy import lazy_module
 from .config import (
     NOT_GIVEN,
     ClientCert,
@@ -63,17 +69,12 @@ if TYPE_CHECKING:
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
-    from . import exchange, matching, results, wire
+    from . import results, wire
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
     from .hooks import Hook
+    from .matching import ResultCollector, SendRequest
     from .raw import RawResponse
-else:
-    # The HTTP stack and the wire models load with the first Client, not with this module.
-    exchange = lazy_module(f"{__package__}.exchange")
-    matching = lazy_module(f"{__package__}.matching")
-    results = lazy_module(f"{__package__}.results")
-    wire = lazy_module(f"{__package__}.wire")
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
 
@@ -208,8 +209,10 @@ class BaseClient:
         extra_headers: Mapping[str, str] | None,
         integration: Integration | None,
         options: Mapping[str, object],
-    ) -> tuple[matching.ResultCollector, list[matching.SendRequest]]:
+    ) -> tuple[ResultCollector, list[SendRequest]]:
         """Everything checked, and the requests a send needs (none sent yet)."""
+        from .matching import ResultCollector, SendRequest
+
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
         config = self._config
@@ -227,7 +230,7 @@ class BaseClient:
         policy = config.retry if retries is None else RetryPolicy.coerce(retries)
         if extra_headers:
             check_extra_headers(extra_headers)
-        collector = matching.ResultCollector(
+        collector = ResultCollector(
             inputs,
             numbers,
             message.client_message_id,
@@ -241,7 +244,7 @@ class BaseClient:
         for request_no, start in enumerate(range(0, len(order), size), 1):
             indexes = order[start : start + size]
             requests.append(
-                matching.SendRequest(
+                SendRequest(
                     message,
                     [numbers[i] for i in indexes],
                     indexes,
@@ -280,7 +283,9 @@ class BaseClient:
     def _status_of(
         message_id: str, found: wire.WireStatus, raw: RawResponse
     ) -> results.StatusResult:
-        return results.StatusResult(
+        from .results import StatusResult
+
+        return StatusResult(
             found.message_id or message_id,
             status_from(found.code, found.name, found.description),
             found.timestamp,
@@ -380,7 +385,9 @@ class Client(BaseClient):
             config=config,
             integration=integration,
         )
-        self._exchange = exchange.Exchange(self._config, http_client)
+        from .exchange import Exchange
+
+        self._exchange = Exchange(self._config, http_client)
 
     def send(
         self,
@@ -523,13 +530,16 @@ class Client(BaseClient):
         `ResponseError` (an answer that is neither a balance nor an error), `ConnectionError`
         or `TimeoutError`.
         """
+        from . import wire
+        from .results import Balance
+
         request, call_timeout, deadline, policy = self._plan_look_up(
             wire.balance_request, timeout, total_timeout, retries, extra_headers
         )
         found, raw = self._exchange.look_up(
             "balance look-up", request, wire.read_balance, call_timeout, deadline, policy
         )
-        return results.Balance(found.amount, found.currency, raw)
+        return Balance(found.amount, found.currency, raw)
 
     def message_status(
         self,
@@ -551,6 +561,8 @@ class Client(BaseClient):
         Clickatell may not know a message for a while after the send, so it can be worth asking
         again later. Otherwise raises like `balance()`; retried like it too.
         """
+        from . import wire
+
         message_id = check_message_id(api_message_id)
         request, call_timeout, deadline, policy = self._plan_look_up(
             lambda headers: wire.status_request(message_id, headers),
@@ -578,6 +590,8 @@ class Client(BaseClient):
 
 def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
     """A status answer's fields, counted as no status when it has neither a code nor a name."""
+    from . import wire
+
     envelope, found = wire.read_status(response)
     if found is not None and found.code is None and not found.name:
         return envelope, None

@@ -368,8 +368,8 @@ def _checked_base_url(config: ClientConfig) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValidationError(
             "base_url",
-            "must not contain credentials (user:password@): the API key is the only credential"
-            " the API takes; pass it as api_key",
+            "must not contain credentials (user:password@): the API key, given on its own, is"
+            " the only credential the API takes",
             redact_url(url),
         )
     if parts.query or parts.fragment:

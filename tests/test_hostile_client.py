@@ -371,7 +371,7 @@ def test_credentials_in_base_url_stay_off_the_cli_stderr() -> None:
         timeout=60,
     )
     assert proc.returncode != 0
-    assert "base_url" in proc.stderr and "credentials" in proc.stderr
+    assert "--base-url" in proc.stderr and "credentials" in proc.stderr
     assert "s3cret-pw" not in proc.stderr + proc.stdout
 
 
