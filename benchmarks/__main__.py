@@ -2,8 +2,9 @@
 
 Full run (several minutes): every client on the four per-request workloads, cold imports, bulk,
 code generation; writes benchmarks/RESULTS.md. `--quick` (under a minute): the floor and the
-facade on reduced counts, printed only (unless `--out`). Both end with the line
-`facade/floor json=R xml=R batch200=R xml200=R` (medians of per-round CPU ratios).
+facade on reduced counts (sync and asyncio), printed only (unless `--out`). Both end with the
+lines `facade/floor json=R xml=R batch200=R xml200=R` and `async/floor json=R batch200=R`
+(medians of per-round CPU ratios; the second against aiohttp used directly).
 Progress goes to stderr; the result lines to stdout.
 """
 
@@ -19,7 +20,7 @@ from .extras import machine, measure_codegen, measure_imports
 from .measure import run_rounds, workloads
 from .openapi_gen import generate
 from .procs import ROOT, CannedServer
-from .report import Results, ratio_line, render, summary_rows
+from .report import Results, async_line, ratio_line, render, summary_rows
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 NOTES = [
@@ -107,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"wrote {out}")
     for row in summary_rows(res):
         print(row)
-    print(ratio_line(res.cells), flush=True)
+    print(ratio_line(res.cells))
+    print(async_line(res.cells), flush=True)
     return 0
 
 

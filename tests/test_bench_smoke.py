@@ -13,17 +13,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RATIO = r"(\d+\.\d\d|n/a)"
 LINE = re.compile(rf"^facade/floor json={RATIO} xml={RATIO} batch200={RATIO} xml200={RATIO}$")
+ASYNC_LINE = re.compile(rf"^async/floor json={RATIO} batch200={RATIO}$")
 
 
-def test_quick_bench_runs_and_ends_with_the_ratio_line(tmp_path: Path) -> None:
+def test_quick_bench_runs_and_ends_with_the_two_ratio_lines(tmp_path: Path) -> None:
     out = tmp_path / "quick.md"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--single", "20", "--batch", "3"]
     cmd += ["--rounds", "2", "--out", str(out)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    last = proc.stdout.strip().splitlines()[-1]
-    match = LINE.match(last)
-    assert match, last
+    *_, sync_line, async_line = proc.stdout.strip().splitlines()
+    assert LINE.match(sync_line), sync_line
+    match = ASYNC_LINE.match(async_line)
+    assert match, async_line
+    assert "n/a" not in async_line  # both async clients ran and were compared
     # The floor always runs, so its rows have numbers; the facade's are numbers once it exists.
     report = out.read_text()
     assert "### JSON, batch: 3 x 200 recipients" in report
@@ -44,10 +47,11 @@ def test_canned_server_answers_one_entry_per_recipient() -> None:
             assert all(row[2] is True and row[1] for row in rows)
 
 
-def test_ratio_line_reports_missing_cells_as_na() -> None:
-    from benchmarks.report import ratio_line
+def test_ratio_lines_report_missing_cells_as_na() -> None:
+    from benchmarks.report import async_line, ratio_line
 
     assert LINE.match(ratio_line({}))
+    assert ASYNC_LINE.match(async_line({}))
 
 
 def test_cli_help() -> None:
