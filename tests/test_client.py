@@ -860,7 +860,7 @@ def test_connection_refused_is_retried_then_a_connection_error(
     assert "nothing was sent" in str(caught.value)
     assert caplog.text.count("retrying (retry") == 2
     assert "not retrying (attempt 3)" in caplog.text
-    assert isinstance(caught.value.__cause__, urllib3.exceptions.HTTPError)  # kept as the cause
+    assert isinstance(caught.value.__cause__, OSError)  # the socket's error, kept as the cause
 
 
 def test_dns_failure_is_a_connection_error() -> None:

@@ -136,8 +136,7 @@ class AsyncTransport:
     ) -> Response:
         """One attempt, as `Transport.send`. Cancelling it ends it at once; `progress` then
         says whether the request may have reached the server."""
-        path, headers = target(request, self._base_path, self._api_key)
-        headers = {**self._headers, **headers}
+        path, headers = target(request, self._base_path, self._api_key, self._headers)
         proxy = self._proxy
         if proxy is not None and self._base.startswith("http:"):
             # A plain-HTTP request goes to the proxy itself, so its login travels with it (for

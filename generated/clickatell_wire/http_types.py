@@ -166,9 +166,12 @@ class ProxySettings:
         return f"ProxySettings({self.shown!r})"
 
 
-def target(request: Request, base_path: str, api_key: str) -> tuple[str, dict[str, str]]:
-    """The request's path with query, and its headers, with the key where its scheme says."""
-    headers = dict(request.headers)
+def target(
+    request: Request, base_path: str, api_key: str, defaults: Mapping[str, str]
+) -> tuple[str, dict[str, str]]:
+    """The request's path with query, and its headers (after `defaults`), with the key where
+    its scheme says."""
+    headers = {**defaults, **request.headers}
     query = request.query
     if request.security is not None:
         location, name = SECURITY_SCHEMES[request.security]
