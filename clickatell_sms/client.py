@@ -306,9 +306,15 @@ class BaseClient:
         region = self._config.default_region
         if len(cache) + len(inputs) > _NUMBER_CACHE_SIZE:
             cache.clear()  # a crude bound; normalising again costs about a microsecond a number
-        missing = [index for index, number in enumerate(found) if number is None]
+        # None seen before (a campaign's usual request): all at once, no index to keep.
+        everything = found.count(None) == len(found)
+        missing = (
+            range(len(inputs)) if everything else [i for i, n in enumerate(found) if n is None]
+        )
         try:
-            fresh = normalize_many([inputs[i] for i in missing], default_region=region)
+            fresh = normalize_many(
+                inputs if everything else [inputs[i] for i in missing], default_region=region
+            )
         except ValidationError as exc:
             if not exc.field.startswith("to["):
                 raise
@@ -323,6 +329,9 @@ class BaseClient:
                     exc.value,
                 ) from None
             raise ValidationError(f"to[{position}]", exc.problem, exc.value) from None
+        if everything:
+            cache.update(zip(inputs, fresh, strict=True))
+            return fresh
         for index, number in zip(missing, fresh, strict=True):
             cache[inputs[index]] = found[index] = number
         return found  # type: ignore[return-value]

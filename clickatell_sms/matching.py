@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from .errors import OutcomeUnknownError
 from .numbers import find_duplicates
 from .redact import mask_number, scrub
@@ -144,7 +146,6 @@ class ResultCollector:
         inputs, numbers, results = self.inputs, self.numbers, self._results
         missing: list[str] = []
         matched, extra = match(entries, request.numbers)
-        ids = self._ids
         for index, entry in zip(request.indexes, matched, strict=True):
             if entry is None:
                 missing.append(numbers[index])
@@ -152,13 +153,6 @@ class ResultCollector:
             _, accepted, api_message_id, code, error, description = entry
             if accepted is None:  # older answers: accepted means an ID and no error
                 accepted = bool(api_message_id) and not error and not code
-            anomaly: AnomalyKind | None = None
-            if api_message_id:
-                first = ids.setdefault(api_message_id, index)
-                if first != index:
-                    anomaly = self._duplicate_id(index, first, api_message_id)
-            elif accepted:
-                anomaly = self._untracked(index)
             results[index] = MessageResult(
                 index,
                 inputs[index],
@@ -170,8 +164,8 @@ class ResultCollector:
                 description,
                 None,
                 raw,
-                anomaly,
             )
+        self._check_ids(request, matched)
         if extra:
             self._unexpected(extra, request)
         if missing:
@@ -209,6 +203,31 @@ class ResultCollector:
         )
 
     # -- anomalies ----------------------------------------------------------------------------
+
+    def _check_ids(self, request: SendRequest, matched: list[WireEntry | None]) -> None:
+        """Flag recipients accepted without an apiMessageId, or given one already given: in
+        one pass of set operations when, as usual, there is neither."""
+        ids = [None if entry is None else entry[2] for entry in matched]
+        seen = self._ids
+        usual = None not in ids and "" not in ids and len(set(ids)) == len(ids)
+        if usual and seen.keys().isdisjoint(ids):
+            seen.update(zip(ids, request.indexes, strict=True))  # type: ignore[arg-type]
+            return
+        results = self._results
+        for index, entry in zip(request.indexes, matched, strict=True):
+            result = results[index]
+            if entry is None or result is None:
+                continue
+            api_message_id = entry[2]
+            anomaly: AnomalyKind | None = None
+            if api_message_id:
+                first = seen.setdefault(api_message_id, index)
+                if first != index:
+                    anomaly = self._duplicate_id(index, first, api_message_id)
+            elif result.accepted:
+                anomaly = self._untracked(index)
+            if anomaly is not None:
+                results[index] = msgspec.structs.replace(result, anomaly=anomaly)
 
     def _shown(self, number: str) -> str:
         return mask_number(number, show=self._log_numbers)

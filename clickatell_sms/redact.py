@@ -12,6 +12,7 @@ before any handler sees them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Iterator, Mapping
@@ -105,12 +106,11 @@ def scrub_key(response: Response, key: str) -> Response:
     case, found with one search of the body)."""
     forms = _secret_forms(key)
     body = response.body
-    values = response.headers.values()
+    texts = _text_forms(key)
     if not any(form in body for form in forms) and not any(
-        form.decode() in value for value in values for form in forms
+        text in value for value in response.headers.values() for text in texts
     ):
         return response
-    texts = [form.decode() for form in forms]
     for form in forms:
         body = body.replace(form, b"***")
     headers = _Headers({name: scrub(value, *texts) for name, value in response.headers.items()})
@@ -134,10 +134,16 @@ class _Headers(Mapping[str, str]):
         return len(self._items)
 
 
+@functools.lru_cache(maxsize=16)
 def _secret_forms(key: str) -> list[bytes]:
     """The key as it may appear in an answer: as given, and percent-encoded as in the URL."""
     forms = {key.encode("utf-8"), quote(key, safe="").encode("ascii")}
     return sorted((form for form in forms if form), key=len, reverse=True)
+
+
+@functools.lru_cache(maxsize=16)
+def _text_forms(key: str) -> tuple[str, ...]:
+    return tuple(form.decode() for form in _secret_forms(key))
 
 
 def _scrub_bytes(data: bytes, secrets: list[bytes]) -> bytes:
