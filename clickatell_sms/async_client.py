@@ -17,8 +17,8 @@ ID) and never resent; in `send_many` it is journalled `unknown`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, Unpack
 
@@ -31,6 +31,8 @@ from .options import MAX_RECIPIENTS, check_message_id
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import aiohttp
 
     from . import results
@@ -71,7 +73,7 @@ class AsyncClient(BaseClient):
         max_connections: int | None = None,
         max_response_bytes: int | None = None,
         proxy_url: str | None = None,
-        ca_bundle: str | Path | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
         client_cert: ClientCert | None = None,
         allow_insecure_http: bool | None = None,
         on_request: Hook | None = None,

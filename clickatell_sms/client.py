@@ -31,8 +31,8 @@ out of every log line, error and raw answer the SDK produces).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
 
@@ -66,6 +66,8 @@ from .retry import RetryPolicy
 from .statuses import status_from
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
@@ -119,7 +121,7 @@ class BaseClient:
         max_connections: int | None = None,
         max_response_bytes: int | None = None,
         proxy_url: str | None = None,
-        ca_bundle: str | Path | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
         client_cert: ClientCert | None = None,
         allow_insecure_http: bool | None = None,
         on_request: Hook | None = None,
@@ -364,7 +366,7 @@ class Client(BaseClient):
         max_connections: int | None = None,
         max_response_bytes: int | None = None,
         proxy_url: str | None = None,
-        ca_bundle: str | Path | None = None,
+        ca_bundle: str | os.PathLike[str] | None = None,
         client_cert: ClientCert | None = None,
         allow_insecure_http: bool | None = None,
         on_request: Hook | None = None,

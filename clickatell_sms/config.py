@@ -12,7 +12,6 @@ import os
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
@@ -58,7 +57,7 @@ Integration = Literal["rest", "http"]
 TimeoutArg = float | tuple[float, float]
 """Seconds for both connecting and reading, or a `(connect, read)` pair."""
 
-ClientCert = str | Path | tuple[str | Path, str | Path]
+ClientCert = str | os.PathLike[str] | tuple[str | os.PathLike[str], str | os.PathLike[str]]
 """A client certificate for TLS: one PEM file holding the certificate and its key, or a
 `(certificate, key)` pair of files."""
 
@@ -170,7 +169,7 @@ class ClientConfig:
     integration: Integration = "rest"
     allow_insecure_http: bool = False
     proxy_url: str | None = None
-    ca_bundle: str | Path | None = None
+    ca_bundle: str | os.PathLike[str] | None = None
     client_cert: ClientCert | None = None
     on_request: Hook | None = None
     on_response: Hook | None = None
@@ -406,5 +405,5 @@ def _check_files(config: ClientConfig) -> None:
     for name, path in files:
         if path is None:
             continue
-        if not isinstance(path, str | Path) or not Path(path).is_file():
+        if not isinstance(path, str | os.PathLike) or not os.path.isfile(path):
             raise ValidationError(name, "must be the path of an existing PEM file", str(path))

@@ -1,5 +1,5 @@
 # generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
-"""HTTP transport for Clickatell Platform messaging API over urllib3: one attempt per call, within a deadline.
+"""HTTP transport for Clickatell Platform messaging API: one attempt per call, within a deadline.
 
 `Transport.send(request, timeout=..., deadline=...)` makes exactly one attempt. Retries and the
 waits between them are the caller's (the policy lives in one place above this module); the
@@ -29,31 +29,16 @@ and each read, but not a trickle of bytes.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import io
+import select
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any, Final
-
-import urllib3
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    HTTPError,
-    NameResolutionError,
-    NewConnectionError,
-    ProtocolError,
-    ProxyError,
-    ReadTimeoutError,
-    SSLError,
-)
-from urllib3.util.retry import Retry
-from urllib3.util.timeout import Timeout
-from urllib3.util.wait import wait_for_read
+from typing import TYPE_CHECKING, Any, Final
 
 from .http_types import (
     DEFAULT_BASE_URL,
@@ -67,7 +52,14 @@ from .http_types import (
     too_large,
 )
 
-__all__ = ["DeadlineHTTPConnection", "DeadlineHTTPSConnection", "Transport", "pool_manager"]
+if TYPE_CHECKING:
+    import urllib3
+    from urllib3.connectionpool import HTTPConnectionPool
+    from urllib3.exceptions import HTTPError
+    from urllib3.util.retry import Retry
+    from urllib3.util.timeout import Timeout
+
+__all__ = ["Transport", "pool_manager"]
 
 _DEADLINE: Final = threading.local()
 """The deadline of the attempt this thread is making (read by the connections' reader)."""
@@ -128,27 +120,12 @@ class _DeadlineResponse(http.client.HTTPResponse):
         super().__init__(source, *args, **kwargs)
 
 
-class DeadlineHTTPConnection(HTTPConnection):
-    """urllib3's connection, with reads bounded by the deadline of the attempt using it."""
-
-    response_class = _DeadlineResponse
-
-
-class DeadlineHTTPSConnection(HTTPSConnection):
-    """urllib3's TLS connection, with reads bounded by the deadline of the attempt using it."""
-
-    response_class = _DeadlineResponse
-
-
 class _Direct(http.client.HTTPConnection):
     response_class = _DeadlineResponse
 
 
 class _DirectTLS(http.client.HTTPSConnection):
     response_class = _DeadlineResponse
-
-
-_NO_RETRIES: Final = Retry(total=False, redirect=False)
 
 
 class _Connections:
@@ -219,7 +196,7 @@ class _Connections:
                 return None
             sock = conn.sock
             # Readable while idle means closed by the server (or junk): never reuse it.
-            if sock is not None and not wait_for_read(sock, timeout=0.0):
+            if sock is not None and not _readable_now(sock):
                 return conn
             conn.close()
         return None
@@ -298,12 +275,43 @@ def _sent_failure(error: BaseException, deadline: float | None) -> RequestFailed
     return RequestFailed("the connection broke after the request was sent", kind="unknown")
 
 
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = DeadlineHTTPConnection
+def _readable_now(sock: socket.socket) -> bool:
+    """Whether a socket has something to read (or was closed) right now: urllib3's check for a
+    dropped connection, kept here so the direct path never imports urllib3."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
 
 
-class _TLSPool(HTTPSConnectionPool):
-    ConnectionCls = DeadlineHTTPSConnection
+@functools.cache
+def _deadline_pools() -> dict[str, type[HTTPConnectionPool]]:
+    """urllib3 pools whose connections read through `_DeadlineResponse` (urllib3 loads here,
+    on the first proxy or PoolManager: the direct path never needs it)."""
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineHTTPConnection(HTTPConnection):
+        response_class = _DeadlineResponse
+
+    class DeadlineHTTPSConnection(HTTPSConnection):
+        response_class = _DeadlineResponse
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = DeadlineHTTPConnection
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = DeadlineHTTPSConnection
+
+    return {"http": Pool, "https": TLSPool}
+
+
+@functools.cache
+def _no_retries() -> Retry:
+    from urllib3.util.retry import Retry
+
+    return Retry(total=False, redirect=False)
 
 
 def pool_manager(
@@ -312,7 +320,9 @@ def pool_manager(
     proxy: ProxySettings | None = None,
     ssl_context: ssl.SSLContext | None = None,
 ) -> urllib3.PoolManager:
-    """A PoolManager whose connections honour the deadline (what `Transport` makes itself)."""
+    """A PoolManager whose connections honour the deadline (what `Transport` makes for a proxy)."""
+    import urllib3
+
     options: dict[str, Any] = {"num_pools": 4, "maxsize": maxsize, "block": False}
     if ssl_context is not None:
         options["ssl_context"] = ssl_context
@@ -321,7 +331,7 @@ def pool_manager(
         manager = urllib3.ProxyManager(proxy.url, proxy_headers=dict(proxy.headers), **options)
     else:
         manager = urllib3.PoolManager(**options)
-    manager.pool_classes_by_scheme = {"http": _Pool, "https": _TLSPool}
+    manager.pool_classes_by_scheme = _deadline_pools()
     return manager
 
 
@@ -382,6 +392,8 @@ class Transport:
         )
         # Through a proxy, the manager's own urlopen writes the proxy's request form and
         # headers; otherwise the base URL's pool is looked up once and used directly.
+        import urllib3
+
         if not isinstance(self._manager, urllib3.ProxyManager):
             self._pool = self._manager.connection_from_url(base_url)
         self._timeouts: dict[tuple[float, float], Timeout] = {}
@@ -422,6 +434,9 @@ class Transport:
                 request.method, url, request.body, headers, (connect, read), deadline,
                 self._max_bytes,
             )  # fmt: skip
+        from urllib3.exceptions import HTTPError
+        from urllib3.util.timeout import Timeout
+
         limits = self._timeouts.get((connect, read))
         if limits is None:
             limits = Timeout(connect=connect, read=read)
@@ -437,7 +452,7 @@ class Transport:
                     self._origin + url,
                     body=request.body,
                     headers=headers,
-                    retries=_NO_RETRIES,
+                    retries=_no_retries(),
                     timeout=limits,
                     redirect=False,
                     preload_content=False,
@@ -449,7 +464,7 @@ class Transport:
                     url,
                     body=request.body,
                     headers=headers,
-                    retries=_NO_RETRIES,
+                    retries=_no_retries(),
                     timeout=limits,
                     redirect=False,
                     assert_same_host=False,
@@ -494,6 +509,16 @@ class Transport:
 
 def _failure(error: HTTPError, deadline: float | None) -> RequestFailed:
     """urllib3's exception as a `RequestFailed`: whether anything can have been sent, and why."""
+    from urllib3.exceptions import (
+        ConnectTimeoutError,
+        NameResolutionError,
+        NewConnectionError,
+        ProtocolError,
+        ProxyError,
+        ReadTimeoutError,
+        SSLError,
+    )
+
     late = deadline is not None and time.monotonic() >= deadline - 0.005
     if isinstance(error, ProxyError):
         return RequestFailed(
