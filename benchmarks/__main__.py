@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .bulk import run_bulk
+from .bulk import run_bulk, run_latency_bulk
 from .clients import CLIENTS
 from .extras import machine, measure_codegen, measure_imports
 from .measure import run_rounds, workloads
@@ -57,6 +57,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-codegen", action="store_true", help="skip the codegen timing")
     p.add_argument("--bulk-small", type=int, default=100_000)
     p.add_argument("--bulk-large", type=int, default=1_000_000)
+    p.add_argument("--latency-recipients", type=int, default=40_000)
     p.add_argument("--import-repeats", type=int, default=9)
     return p.parse_args(argv)
 
@@ -98,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     if not quick and not args.no_bulk:
         _log("bulk ...")
         res.bulk = run_bulk(args.bulk_small, args.bulk_large, (1, 4, 8), _log)
+    if not quick and not args.no_bulk:
+        _log("bulk at 100 ms of latency, threads and asyncio ...")
+        res.latency_bulk = run_latency_bulk(args.latency_recipients, 0.1, (4, 16, 64), _log)
     if not quick and not args.no_codegen:
         _log("codegen ...")
         res.codegen = measure_codegen()

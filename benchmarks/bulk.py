@@ -106,8 +106,14 @@ def _consume(result: Any) -> int:
 def _child(args: argparse.Namespace) -> None:
     from clickatell_sms import Client
 
+    if args.engine == "async":
+        _async_child(args)
+        return
+    connections = {"max_connections": args.connections} if args.connections else {}
     with (
-        Client(api_key=API_KEY, base_url=args.base_url, format=args.format) as client,
+        Client(
+            api_key=API_KEY, base_url=args.base_url, format=args.format, **connections
+        ) as client,
         contextlib.ExitStack() as stack,
     ):
         source, reader = _source(args.csv, stack)
@@ -124,11 +130,43 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps({**answer, "reader": reader}))
 
 
-def _sandbox() -> None:
-    from clickatell_sms.sandbox import Sandbox
+def _async_child(args: argparse.Namespace) -> None:
+    """The same run on `AsyncClient.send_many` (one event loop, no thread per request)."""
+    import asyncio
+    import threading
+
+    from clickatell_sms import AsyncClient
+
+    async def run() -> dict[str, Any]:
+        async with AsyncClient(
+            api_key=API_KEY,
+            base_url=args.base_url,
+            format=args.format,
+            max_connections=args.connections or args.concurrency,
+        ) as client:
+            with contextlib.ExitStack() as stack:
+                source, reader = _source(args.csv, stack)
+                w0, c0 = time.perf_counter(), time.process_time()
+                summary = await client.send_many(source, CONTENT, concurrency=args.concurrency)
+                c1, w1 = time.process_time(), time.perf_counter()
+        return {
+            "seconds": w1 - w0,
+            "cpu": c1 - c0,
+            "accepted": summary.accepted,
+            "reader": reader,
+            "threads": threading.active_count(),
+        }
+
+    answer = asyncio.run(run())
+    print(json.dumps({**answer, "rss_kb": peak_rss_kb()}))
+
+
+def _sandbox(latency: float = 0.0) -> None:
+    from clickatell_sms.sandbox import Faults, Sandbox
 
     # Credit for every run of the full bench (the default 100 ZAR lasts 1,000 messages).
-    with Sandbox(api_keys=(API_KEY,), balance=10**9) as sb:
+    faults = Faults(latency=latency) if latency else None
+    with Sandbox(api_keys=(API_KEY,), balance=10**9, faults=faults) as sb:
         print(f"URL {sb.base_url}", flush=True)
         sys.stdin.buffer.read()
 
@@ -139,8 +177,8 @@ class _SandboxProc(ChildServer):
     tag = "URL"
     stop_timeout = 10.0
 
-    def __init__(self) -> None:
-        super().__init__("benchmarks.bulk", "sandbox")
+    def __init__(self, latency: float = 0.0) -> None:
+        super().__init__("benchmarks.bulk", "sandbox", "--latency", str(latency))
 
     def cpu(self) -> float | None:
         try:
@@ -151,9 +189,18 @@ class _SandboxProc(ChildServer):
         return float(times.user + times.system)
 
 
-def _run_case(base_url: str, csv: Path, run: BulkRun, fmt: str, timeout: float) -> None:
+def _run_case(
+    base_url: str,
+    csv: Path,
+    run: BulkRun,
+    fmt: str,
+    timeout: float,
+    engine: str = "threads",
+    connections: int = 0,
+) -> None:
     cmd = [sys.executable, "-m", "benchmarks.bulk", "child", "--base-url", base_url]
     cmd += ["--csv", str(csv), "--concurrency", str(run.concurrency), "--format", fmt]
+    cmd += ["--engine", engine, "--connections", str(connections)]
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=timeout
@@ -207,16 +254,80 @@ def run_bulk(
     return BulkResult(name, runs)
 
 
+@dataclass
+class LatencyRun:
+    """One engine at one connection count against a sandbox that answers after `latency`."""
+
+    engine: str
+    connections: int
+    recipients: int
+    seconds: float = float("nan")
+    cpu: float = float("nan")
+    rss_mb: float = float("nan")
+    accepted: int = 0
+    error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.recipients / self.seconds if self.seconds else float("nan")
+
+
+def run_latency_bulk(
+    recipients: int,
+    latency: float,
+    connections: tuple[int, ...],
+    log: Callable[[str], None],
+    rounds: int = 3,
+) -> list[LatencyRun]:
+    """Both engines, each connection count, interleaved `rounds` times; the median run kept.
+
+    The sandbox answers every request after `latency` seconds, as a distant API would; each
+    engine gets the same number of connections (`max_connections`) and as many requests in
+    flight (`concurrency`): threads for `Client.send_many`, tasks on one loop for
+    `AsyncClient.send_many`.
+    """
+    if bulk_available():
+        return []
+    samples: dict[tuple[str, int], list[LatencyRun]] = {}
+    target = _SandboxProc(latency)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
+            csv = Path(tmp) / "recipients.csv"
+            write_csv(csv, recipients)
+            for _ in range(rounds):
+                for count in connections:
+                    for engine in ("threads", "async"):
+                        run = LatencyRun(engine, count, recipients)
+                        proxy = BulkRun(recipients, count)
+                        _run_case(target.base_url, csv, proxy, "json", 300.0, engine, count)
+                        run.seconds, run.cpu, run.rss_mb = proxy.seconds, proxy.cpu, proxy.rss_mb
+                        run.accepted, run.error = proxy.accepted, proxy.error
+                        samples.setdefault((engine, count), []).append(run)
+                        log(
+                            f"  latency bulk {engine} x{count}: {run.error or f'{run.rate:,.0f}/s'}"
+                        )
+    finally:
+        target.close()
+    kept = []
+    for runs in samples.values():
+        good = sorted((r for r in runs if r.error is None), key=lambda r: r.seconds)
+        kept.append(good[len(good) // 2] if good else runs[0])
+    return kept
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bulk")
     parser.add_argument("mode", choices=["child", "sandbox"])
     parser.add_argument("--base-url")
     parser.add_argument("--csv")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=0)
+    parser.add_argument("--engine", choices=["threads", "async"], default="threads")
     parser.add_argument("--format", default="json")
+    parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
     if args.mode == "sandbox":
-        _sandbox()
+        _sandbox(args.latency)
     else:
         _child(args)
 

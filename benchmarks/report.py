@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .bulk import BulkResult
+from .bulk import BulkResult, LatencyRun
 from .clients import CLIENTS
 from .extras import CodegenTime, ImportTime
 from .measure import Cell, Workload, median, quartiles
@@ -32,6 +32,8 @@ class Results:
     python_pass_rss: float = float("nan")
     bulk: BulkResult | None = None
     codegen: CodegenTime | None = None
+    latency_bulk: list[LatencyRun] = field(default_factory=list)
+    latency: float = 0.1
     openapi: Generated | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -198,6 +200,33 @@ def _bulk(bulk: BulkResult) -> list[str]:
     return out
 
 
+def _latency_bulk(runs: list[LatencyRun], latency: float) -> list[str]:
+    out = [
+        f"## Bulk at {latency * 1000:.0f} ms of latency: threads against asyncio",
+        "",
+        f"The sandbox (its own process) answers every request after {latency * 1000:.0f} ms. "
+        "Each engine gets the same connections (`max_connections`) and as many requests in "
+        "flight: `Client.send_many(concurrency=N)` (N threads) and "
+        "`AsyncClient.send_many(concurrency=N)` (N tasks on one loop). Median of the rounds; "
+        "each run in a fresh child.",
+        "",
+        "| connections | engine | recipients/s | × threads | client cpu s | peak RSS MB |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    by_key = {(r.engine, r.connections): r for r in runs}
+    for run in sorted(runs, key=lambda r: (r.connections, r.engine != "threads")):
+        if run.error:
+            out.append(f"| {run.connections} | {run.engine} | {run.error} | | | |")
+            continue
+        base = by_key.get(("threads", run.connections))
+        ratio = run.rate / base.rate if base is not None and not base.error else float("nan")
+        out.append(
+            f"| {run.connections} | {run.engine} | {_f(run.rate, 0)} | {_f(ratio, 2)} "
+            f"| {_f(run.cpu, 2)} | {_f(run.rss_mb)} |"
+        )
+    return [*out, ""]
+
+
 def _head(res: Results) -> list[str]:
     m = res.machine
     mode = "quick (floor and facade, reduced counts)" if res.quick else "full"
@@ -232,6 +261,8 @@ def render(res: Results) -> str:
         lines += _imports(res)
     if res.bulk is not None:
         lines += _bulk(res.bulk)
+    if res.latency_bulk:
+        lines += _latency_bulk(res.latency_bulk, res.latency)
     if res.codegen is not None:
         cg = res.codegen
         status = "ok" if cg.returncode == 0 else f"exit {cg.returncode}: generated/ is stale"
