@@ -19,7 +19,7 @@ import urllib3
 
 from clickatell_sms import Client
 from clickatell_sms.cli import main
-from clickatell_sms.sandbox import Sandbox
+from clickatell_sms.sandbox import FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBER, Sandbox
 
 KEY = "cli-platform-key-93c1"
 
@@ -111,7 +111,8 @@ def test_status_of_a_delivered_message(
 def test_status_json_of_a_failed_and_a_moving_message(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    failed, stuck = _sent(sandbox, "27821230000"), _sent(sandbox, "27821230003")
+    failed = _sent(sandbox, FAILS_DELIVERY_NUMBER)
+    stuck = _sent(sandbox, STAYS_AT_GATEWAY_NUMBER)
     time.sleep(0.1)
     assert main(["status", failed, "--json", *account(sandbox)]) == 0
     document = json.loads(capsys.readouterr().out)

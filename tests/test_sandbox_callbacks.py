@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from clickatell_sms.callbacks import CallbackReceiver, StatusCallback
-from clickatell_sms.sandbox import Sandbox
+from clickatell_sms.sandbox import FAILS_DELIVERY_NUMBER, Sandbox
 from tests.test_sandbox import _spec, body_json, send_json
 
 Start = Callable[..., str]
@@ -58,7 +58,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
             sb,
             {
                 "content": "hi",
-                "to": ["27821234567", "27820000000", "bad"],
+                "to": ["27821234567", FAILS_DELIVERY_NUMBER, "bad"],
                 "from": "27830000001",
                 "clientMessageId": "order-17",
             },
@@ -106,7 +106,10 @@ def test_callback_payloads_match_the_spec_webhook(receiver: Start) -> None:
     for payload in payloads:
         assert not list(validator.iter_errors(payload))
         assert "clientMessageId" not in payload and "from" not in payload  # absent, not null
-        assert isinstance(payload["timestamp"], int) and payload["timestamp"] > 1_600_000_000_000
+        # A string, as Clickatell documents it: epoch milliseconds in digits.
+        assert (
+            isinstance(payload["timestamp"], str) and int(payload["timestamp"]) > 1_600_000_000_000
+        )
 
 
 def test_callbacks_by_get_put_the_fields_in_the_query_string(receiver: Start) -> None:

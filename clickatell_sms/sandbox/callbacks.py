@@ -4,7 +4,7 @@ For every accepted message the sandbox sends one callback per status the message
 `timeline`), at the moment it takes it, with the fields of the spec's `StatusCallback` webhook
 (written with the generated model): `integrationName`, `messageId`, `requestId`,
 `clientMessageId` and `from` when the send had them, `to`, `statusCode`, `status`,
-`statusDescription`, and `timestamp` in epoch milliseconds.
+`statusDescription`, and `timestamp` (epoch milliseconds, a string as documented).
 
 By default they come as `POST` with a JSON body; `method="GET"` puts the same fields in the query
 string, the integration's other option. An answer outside 2xx, or no answer, is retried
@@ -129,7 +129,7 @@ class CallbackPoster:
                     status_code=event.status.code if event.status.code is not None else 0,
                     status=event.status.name,
                     status_description=event.status.description,
-                    timestamp=int(event.at * 1000),
+                    timestamp=str(int(event.at * 1000)),
                 )
                 heapq.heappush(self._queue, (event.at, next(self._order), _Pending(payload, 1)))
             self._cond.notify_all()

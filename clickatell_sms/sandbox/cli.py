@@ -13,19 +13,16 @@ import threading
 from decimal import Decimal, InvalidOperation
 from types import FrameType
 
+from .billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART
 from .faults import Faults
+from .profile import Profile
 from .quirks import Quirks
 from .server import Sandbox
 from .timeline import StatusDelays
 
 __all__ = ["build_parser", "main"]
 
-_QUIRK_NAMES = (
-    "errors-with-200",
-    "omit-top-level-error-keys",
-    "extra-fields",
-    "legacy-string-errors",
-)
+_QUIRK_NAMES = tuple(item.replace("_", "-") for item in Quirks.__dataclass_fields__)
 
 
 def _decimal(text: str) -> Decimal:
@@ -68,9 +65,15 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         metavar="NUMBER",
         help="make it a two-way integration owning NUMBER (repeatable)",
     )
-    parser.add_argument("--balance", type=_decimal, default=Decimal("100"))
+    parser.add_argument(
+        "--balance",
+        type=_decimal,
+        default=DEFAULT_BALANCE,
+        help=f"the account's starting balance (default {DEFAULT_BALANCE}; set a small one to"
+        " test running out of credit)",
+    )
     parser.add_argument("--currency", default="ZAR")
-    parser.add_argument("--price-per-part", type=_decimal, default=Decimal("0.1"))
+    parser.add_argument("--price-per-part", type=_decimal, default=DEFAULT_PRICE_PER_PART)
     parser.add_argument("--sqlite", metavar="PATH", help="keep records in this SQLite file")
     parser.add_argument("--callback-url", metavar="URL", help="post status callbacks here")
     parser.add_argument("--callback-method", choices=("POST", "GET"), default="POST")
@@ -99,6 +102,24 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         choices=_QUIRK_NAMES,
         help="reproduce one of the live API's oddities (repeatable)",
     )
+    evidence = parser.add_argument_group("which rules it enforces (docs/sandbox.md lists them)")
+    evidence.add_argument(
+        "--strict",
+        action="store_true",
+        help="also refuse what only this project infers the API refuses (by default such a"
+        " request is accepted with an X-Sandbox-Warning header)",
+    )
+    evidence.add_argument(
+        "--observed",
+        metavar="REPORT",
+        help="answer as the live API did in this conformance report (clickatell-sms"
+        " conformance --json REPORT)",
+    )
+    evidence.add_argument(
+        "--rules",
+        action="store_true",
+        help="print every rule with its evidence, as this profile applies it, and exit",
+    )
     return parser
 
 
@@ -109,6 +130,17 @@ def main(argv: list[str] | None = None) -> int:
         args_list = args_list[1:]
     parser = build_parser()
     args = parser.parse_args(args_list)
+    if args.rules:
+        try:
+            profile = (
+                Profile.from_report(args.observed, strict=args.strict)
+                if args.observed
+                else Profile(strict=args.strict)
+            )
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(profile.markdown_table(), end="")
+        return 0
     try:
         faults = Faults(
             latency=args.latency,
@@ -136,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
             callback_method=args.callback_method,
             status_delays=StatusDelays(*args.status_delays),
             seed=args.seed,
+            strict=args.strict,
+            observed=args.observed,
         )
     except ValueError as exc:
         parser.error(str(exc))
@@ -149,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
         with sandbox:
             print(f"Clickatell sandbox listening on {sandbox.base_url}", flush=True)
             print(f"API key: {sandbox.api_key}  (stop with Ctrl+C)", flush=True)
+            print(f"Rules: {_describe(sandbox.profile, args.observed)}", flush=True)
             while not stop.wait(0.5):
                 pass
             print("Clickatell sandbox stopped.", flush=True)
@@ -156,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _describe(profile: Profile, report: str | None) -> str:
+    words = "strict (inferred rules refused too)" if profile.strict else "default"
+    if report is not None:
+        words += f", {len(profile.observed)} rule(s) as observed in {report}"
+    return words
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -23,9 +24,10 @@ from typing import Literal
 
 from ..statuses import MessageStatus
 from .app import SandboxApp
-from .billing import Account
+from .billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART, Account
 from .callbacks import CallbackDelivery, CallbackPoster
 from .faults import Faults
+from .profile import Profile
 from .protocol import Connections, HttpConnection
 from .quirks import Quirks
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
@@ -51,6 +53,11 @@ class Sandbox:
     (an SQLite file) or a `MessageStore`. `status_delays` are the seconds from queued to
     delivered-to-gateway and from there to received (a `StatusDelays` or a pair). `seed` makes
     fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise.
+
+    `strict=True` also refuses what only this project infers the live API refuses (the default
+    accepts such a request with an `X-Sandbox-Warning`); `observed` is a conformance report
+    (`clickatell-sms conformance --json`) whose observations of the live API win over both. See
+    docs/sandbox.md for every rule and its evidence.
     """
 
     def __init__(
@@ -60,9 +67,9 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         two_way_numbers: Iterable[str] = (),
-        balance: Decimal | int | str = Decimal("100"),
+        balance: Decimal | int | str = DEFAULT_BALANCE,
         currency: str = "ZAR",
-        price_per_part: Decimal | int | str = Decimal("0.1"),
+        price_per_part: Decimal | int | str = DEFAULT_PRICE_PER_PART,
         faults: Faults | None = None,
         quirks: Quirks | None = None,
         store: MessageStore | str | Path | None = None,
@@ -71,6 +78,8 @@ class Sandbox:
         status_delays: StatusDelays | tuple[float, float] = _DEFAULT_DELAYS,
         seed: int = 0,
         integration_name: str = "sandbox",
+        strict: bool = False,
+        observed: str | Path | None = None,
     ) -> None:
         keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
         if not keys or not all(keys):
@@ -104,6 +113,11 @@ class Sandbox:
             faults=faults or Faults(),
             quirks=quirks or Quirks(),
             seed=seed,
+            profile=(
+                Profile(strict=strict)
+                if observed is None
+                else Profile.from_report(observed, strict=strict)
+            ),
             callbacks=self._poster,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -272,6 +286,19 @@ class Sandbox:
     def set_balance(self, balance: Decimal | int | str) -> None:
         """Replace the balance, for example with 0 to test running out of credit."""
         self._account.set_balance(Decimal(balance))
+
+    @property
+    def profile(self) -> Profile:
+        """Which rules this sandbox enforces (default, strict, observed)."""
+        return self._app.profile
+
+    def refusals(self) -> Counter[str]:
+        """How often each rule refused a request or a recipient, by rule id."""
+        return self._app.rule_log.counts()[0]
+
+    def warnings(self) -> Counter[str]:
+        """How often each inferred rule was broken and let through with a warning, by rule id."""
+        return self._app.rule_log.counts()[1]
 
     def callbacks(self) -> list[CallbackDelivery]:
         """Every status callback attempt so far (empty without a callback URL)."""

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
+# generated from spec/openapi.yaml sha256 84fe841107a4afb0b38bc3696d7fca11deb69f7c5e4005e973faf89e8d4ef3ef, do not edit
 """Wire-level code for Clickatell Platform messaging API 1.0.0, emitted by `python -m codegen`.
 
 Applications should import `clickatell_sms`, not this package: its names follow the spec and

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
+# generated from spec/openapi.yaml sha256 84fe841107a4afb0b38bc3696d7fca11deb69f7c5e4005e973faf89e8d4ef3ef, do not edit
 """One function per operation of Clickatell Platform messaging API 1.0.0, and one decoder per answer.
 
 Each `op(transport, ...)` builds the request the spec describes and returns the raw `Response`;
@@ -105,6 +105,7 @@ _GET_BALANCE_JSON: dict[str, type[Any]] = {
     "401": models.ErrorResponse,
     "405": models.ErrorResponse,
     "429": models.ErrorResponse,
+    "500": models.ErrorResponse,
     "503": models.ErrorResponse,
 }
 
@@ -112,7 +113,7 @@ _GET_BALANCE_JSON: dict[str, type[Any]] = {
 def decode_get_balance(response: Response) -> models.BalanceResponse | models.ErrorResponse:
     """Read a `get_balance` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 401, 405, 429, 503; any other
+    Statuses in the spec: 200, 401, 405, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     json_model = _pick(_GET_BALANCE_JSON, response.status) or models.ErrorResponse
@@ -159,6 +160,7 @@ _GET_MESSAGE_STATUS_JSON: dict[str, type[Any]] = {
     "405": models.ErrorResponse,
     "404": models.ErrorResponse,
     "429": models.ErrorResponse,
+    "500": models.ErrorResponse,
     "503": models.ErrorResponse,
 }
 
@@ -168,7 +170,7 @@ def decode_get_message_status(
 ) -> models.MessageStatusResponse | models.ErrorResponse:
     """Read a `get_message_status` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 400, 401, 405, 404, 429, 503; any other
+    Statuses in the spec: 200, 400, 401, 405, 404, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     json_model = _pick(_GET_MESSAGE_STATUS_JSON, response.status) or models.ErrorResponse
@@ -230,7 +232,6 @@ _SEND_MESSAGE_JSON: dict[str, type[Any]] = {
     "404": models.SendMessagesResponse,
     "405": models.SendMessagesResponse,
     "413": models.SendMessagesResponse,
-    "415": models.SendMessagesResponse,
     "429": models.SendMessagesResponse,
     "500": models.SendMessagesResponse,
     "503": models.SendMessagesResponse,
@@ -244,7 +245,6 @@ _SEND_MESSAGE_XML: dict[str, str] = {
     "404": "decode_send_messages_response",
     "405": "decode_send_messages_response",
     "413": "decode_send_messages_response",
-    "415": "decode_send_messages_response",
     "429": "decode_send_messages_response",
     "500": "decode_send_messages_response",
     "503": "decode_send_messages_response",
@@ -256,7 +256,7 @@ def decode_send_message(
 ) -> models.SendMessagesResponse | xml_models.SendMessagesResponse:
     """Read a `send_message` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503; any other
+    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 413, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     if _media_type(response, "application/json") == "application/xml":
@@ -313,24 +313,20 @@ def send_message_http(
 _SEND_MESSAGE_HTTP_JSON: dict[str, type[Any]] = {
     "200": models.SendMessagesResponse,
     "202": models.SendMessagesResponse,
-    "400": models.ErrorResponse,
-    "401": models.ErrorResponse,
-    "405": models.ErrorResponse,
-    "429": models.ErrorResponse,
-    "503": models.ErrorResponse,
+    "400": models.SendMessagesResponse,
+    "401": models.SendMessagesResponse,
+    "405": models.SendMessagesResponse,
+    "429": models.SendMessagesResponse,
+    "500": models.SendMessagesResponse,
+    "503": models.SendMessagesResponse,
 }
 
 
-def decode_send_message_http(
-    response: Response,
-) -> models.SendMessagesResponse | models.ErrorResponse:
+def decode_send_message_http(response: Response) -> models.SendMessagesResponse:
     """Read a `send_message_http` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 202, 400, 401, 405, 429, 503; any other
+    Statuses in the spec: 200, 202, 400, 401, 405, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
-    json_model = _pick(_SEND_MESSAGE_HTTP_JSON, response.status) or models.ErrorResponse
-    return cast(
-        "models.SendMessagesResponse | models.ErrorResponse",
-        _decode_json(response.body, json_model, response),
-    )
+    json_model = _pick(_SEND_MESSAGE_HTTP_JSON, response.status) or models.SendMessagesResponse
+    return cast("models.SendMessagesResponse", _decode_json(response.body, json_model, response))
