@@ -87,6 +87,8 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
             elif field.json_name in document:
                 findings.broken("null-field", f"{field.json_name} is null; read as absent.")
             continue
+        if field.kind == "integer" and isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's integer: 5.0 is one
         _check_field(field, value, findings)
         values[field.model_attr] = value
     recipients: list[str] = values["to"]
@@ -177,7 +179,9 @@ def _has_kind(field: Field, value: Any) -> bool:
 
 
 def _kind_words(field: Field) -> str:
-    return "a list of strings" if field.kind == "array" else f"a {field.kind}"
+    if field.kind == "array":
+        return "a list of strings"
+    return f"an {field.kind}" if field.kind[0] in "aeiou" else f"a {field.kind}"
 
 
 def _show(value: Any) -> str:
