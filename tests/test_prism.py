@@ -310,6 +310,31 @@ def test_prism_static_answers_xml_with_the_xml_example(prism: str) -> None:
     assert b"<Messages></Messages><ErrorCode>106</ErrorCode>" in answer.data
 
 
+def test_the_conformance_probe_completes_against_prism_and_classifies_every_probe(
+    prism: str,
+) -> None:
+    """An independent server of the spec: no crash, no stop, a verdict for every probe.
+
+    Prism refuses most probes, rightly (their recipients break the spec's PhoneNumber pattern),
+    and does not answer an unterminated JSON body at all: a verdict still, `unexpected`.
+    """
+    from io import StringIO
+
+    from clickatell_sms.conformance import CATALOGUE, run, to_json, to_markdown
+
+    out = StringIO()
+    outcome = run(prism, "prism-key", out, timeout=5)
+    assert outcome.stopped is None, outcome.stopped
+    assert [r.probe.name for r in outcome.results] == [p.name for p in CATALOGUE]
+    assert {r.verdict for r in outcome.results} <= {"same", "different", "unexpected"}
+    answered = [r for r in outcome.results if r.live.status is not None]
+    assert len(answered) >= len(CATALOGUE) - 1
+    assert all(r.live.accepted == 0 for r in outcome.results)
+    report = to_json(outcome)
+    assert sum(report["summary"].values()) == len(CATALOGUE)
+    assert to_markdown(outcome).count("| `") >= len(CATALOGUE)
+
+
 def test_prism_really_validates(prism: str) -> None:
     """A guard: the acceptances above mean something only if Prism refuses a bad request."""
     answer = urllib3.PoolManager().request(
