@@ -316,8 +316,8 @@ class SandboxApp:
         received_at = datetime.fromtimestamp(self.clock(), UTC)
         outcomes: list[Outcome] = []
         records: list[RecordedMessage] = []
-        for raw in recipients:
-            number, refusal = check_recipient(raw, findings)
+        for number, raw in recipients:
+            refusal = check_recipient(number, raw, findings)
             if refusal is None and not self.account.try_charge(parts):
                 self.rule_log.refused("credit")
                 refusal = codes.NO_CREDIT
@@ -537,20 +537,23 @@ def _is_hex_octets(text: str) -> bool:
     return len(text) % 2 == 0 and text.isascii() and all(c in _HEX for c in text)
 
 
-def _distinct(recipients: list[str], findings: Findings) -> list[str]:
-    """The recipients with the second of two spellings of one number (`+27...`, `27...`) left
-    out, as `to-unique-normalised` allows (or refused, where the profile enforces it)."""
-    seen: dict[str, str] = {}
-    kept: list[str] = []
-    for raw in recipients:
-        number = normalised(raw)
-        first = seen.setdefault(number, raw)
-        if first is raw:
-            kept.append(raw)
+def _distinct(recipients: list[str], findings: Findings) -> list[tuple[str, str]]:
+    """Each recipient as (number, as sent), the second spelling of one number (`+27...` after
+    `27...`) left out, as `to-unique-normalised` allows (or refused, where the profile says)."""
+    numbers = [normalised(raw) for raw in recipients]
+    if len(set(numbers)) == len(numbers):  # the usual case: nothing to fold
+        return list(zip(numbers, recipients, strict=True))
+    first: dict[str, int] = {}
+    kept: list[tuple[str, str]] = []
+    for index, (number, raw) in enumerate(zip(numbers, recipients, strict=True)):
+        earlier = first.setdefault(number, index)
+        if earlier == index:
+            kept.append((number, raw))
             continue
         findings.broken(
             "to-unique-normalised",
-            f"{raw!r} is {first!r} again once the + is dropped (the default answers it once).",
+            f"{raw!r} is {recipients[earlier]!r} again once the + is dropped (the default"
+            " answers it once).",
         )
     return kept
 

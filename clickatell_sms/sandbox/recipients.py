@@ -25,8 +25,6 @@ Their refusals say "Sandbox test number", so nobody mistakes one for a rule of t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final
 
 from .codes import ApiError
@@ -51,13 +49,11 @@ OPTED_OUT_NUMBER: Final = "447700900122"
 FAILS_DELIVERY_NUMBER: Final = "447700900007"
 STAYS_AT_GATEWAY_NUMBER: Final = "447700900003"
 
-_REFUSING: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        CANNOT_ROUTE_NUMBER: "test-number-114",
-        BLOCKED_NUMBER: "test-number-121",
-        OPTED_OUT_NUMBER: "test-number-122",
-    }
-)
+_REFUSING: Final[dict[str, str]] = {
+    CANNOT_ROUTE_NUMBER: "test-number-114",
+    BLOCKED_NUMBER: "test-number-121",
+    OPTED_OUT_NUMBER: "test-number-122",
+}
 _MIN_DIGITS: Final = 6
 _MAX_DIGITS: Final = 19
 
@@ -67,23 +63,27 @@ def normalised(raw: str) -> str:
     return raw[1:] if raw.startswith("+") else raw
 
 
-def check_recipient(raw: str, findings: Findings) -> tuple[str, ApiError | None]:
-    """The number as the API echoes it, and why its entry is refused (None: accepted)."""
-    number = normalised(raw)
-    if not (number.isascii() and number.isdigit()) or number[0] == "0":
+def check_recipient(number: str, raw: str, findings: Findings) -> ApiError | None:
+    """Why the entry of `number` (`raw` as sent, normalised) is refused; None: accepted.
+
+    Runs for every recipient of every request, so the usual case (digits, no leading 0, a
+    plausible length, no test number) is decided by the first test.
+    """
+    if number.isdigit() and number.isascii() and number[0] != "0":
+        if not _MIN_DIGITS <= len(number) <= _MAX_DIGITS:
+            error = findings.refuses_recipient(
+                "recipient-length",
+                f"{raw!r} has {len(number)} digits; numbers have {_MIN_DIGITS} to {_MAX_DIGITS}.",
+            )
+            if error is not None:
+                return error
+    else:
         error = findings.refuses_recipient(
             "recipient", f"{raw!r} is not international digits (no leading 0 or 00)."
         )
         if error is not None:
-            return number, error
-    elif not _MIN_DIGITS <= len(number) <= _MAX_DIGITS:
-        error = findings.refuses_recipient(
-            "recipient-length",
-            f"{raw!r} has {len(number)} digits; numbers have {_MIN_DIGITS} to {_MAX_DIGITS}.",
-        )
-        if error is not None:
-            return number, error
+            return error
     test_rule = _REFUSING.get(number)
-    if test_rule is not None:
-        return number, findings.refuses_recipient(test_rule, "Sandbox test number.")
-    return number, None
+    if test_rule is None:
+        return None
+    return findings.refuses_recipient(test_rule, "Sandbox test number.")

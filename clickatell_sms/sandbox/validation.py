@@ -13,9 +13,9 @@ of the answer, not the request (see `recipients`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Any, Final
 
 from clickatell_wire import models
@@ -75,17 +75,16 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
             f"Too many recipients: {len(to)} given, at most {MAX_RECIPIENTS} are allowed per"
             " request.",
         )
+    for name, rule_id in _REQUIRED_RULES.items():
+        if document.get(name) is None:
+            findings.fatal(rule_id, f"The {name} parameter is required.")
     values: dict[str, Any] = {}
-    for field in SEND_FIELDS:
-        value = document.get(field.json_name)
+    for name, value in document.items():  # usually two or three keys: cheaper than the spec's
+        field = _BY_NAME.get(name)
+        if field is None:
+            continue  # unknown, weighed above
         if value is None:
-            if field.json_name in _REQUIRED_RULES:
-                findings.fatal(
-                    _REQUIRED_RULES[field.json_name],
-                    f"The {field.json_name} parameter is required.",
-                )
-            elif field.json_name in document:
-                findings.broken("null-field", f"{field.json_name} is null; read as absent.")
+            findings.broken("null-field", f"{name} is null; read as absent.")
             continue
         if field.kind == "integer" and isinstance(value, float) and value.is_integer():
             value = int(value)  # JSON Schema's integer: 5.0 is one
@@ -99,46 +98,20 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
 
 def _check_field(field: Field, value: Any, findings: Findings) -> None:
     name = field.json_name
-    if not _has_kind(field, value):
+    if not _KIND_CHECKS[field.kind](value):
         findings.fatal("field-type", f"{name} must be {_kind_words(field)}, not {_show(value)}.")
-    if field.kind == "array":
-        if field.min_items is not None and len(value) < field.min_items:
-            findings.broken(_rule_of(field, "min_items"), f"{name} must not be empty.")
-        return
     if name == _DELIVERY_TIME:
         _check_delivery_time(value, findings)
         return
-    for facet, broken, why in _facets(field, value):
-        if broken:
-            findings.broken(_rule_of(field, facet), f"{name} {why}.")
-
-
-def _facets(field: Field, value: Any) -> list[tuple[str, bool, str]]:
-    checks: list[tuple[str, bool, str]] = []
-    if field.enum:
-        checks.append(("enum", value not in field.enum, f"must be one of {', '.join(field.enum)}"))
-    if field.minimum is not None:
-        checks.append(("minimum", value < field.minimum, f"must be at least {field.minimum:g}"))
-    if field.maximum is not None:
-        checks.append(("maximum", value > field.maximum, f"must be at most {field.maximum:g}"))
-    if field.min_length is not None:
-        short = len(value) < field.min_length
-        checks.append(("min_length", short, f"must have at least {field.min_length} characters"))
-    if field.max_length is not None:
-        long = len(value) > field.max_length
-        checks.append(("max_length", long, f"must have at most {field.max_length} characters"))
-    if field.pattern is not None and not (field.min_length and len(value) < field.min_length):
-        # (A value too short for its field is not judged again by its pattern.)
-        mismatch = _compiled(field.pattern).search(value) is None
-        words = _PATTERN_WORDS.get(field.json_name, f"does not match {field.pattern}")
-        checks.append(("pattern", mismatch, words))
-    return checks
+    for facet in _FACETS[name]:
+        if facet.broken(value):
+            findings.broken(facet.rule, f"{name} {facet.words}.")
 
 
 def _check_delivery_time(value: str, findings: Findings) -> None:
     """The documented form must be a real time; another ISO 8601 form is an inferred refusal."""
     field = _BY_NAME[_DELIVERY_TIME]
-    if field.pattern is None or _compiled(field.pattern).search(value) is not None:
+    if field.pattern is None or re.search(field.pattern, value) is not None:
         try:
             parse_delivery_time(value)
         except ValueError:
@@ -159,23 +132,72 @@ def _check_delivery_time(value: str, findings: Findings) -> None:
     )
 
 
-def _rule_of(field: Field, facet: str) -> str:
-    return FACET_RULES.get((field.json_name, facet), "field-value")
+@dataclass(frozen=True, slots=True)
+class _Facet:
+    """One constraint of a field, ready to test: its rule, the test, the problem in words."""
+
+    rule: str
+    broken: Callable[[Any], bool]
+    words: str
 
 
-def _has_kind(field: Field, value: Any) -> bool:
-    kind = field.kind
-    if kind == "array":
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    return True  # objects: the spec's send request has none
+def _facets_of(field: Field) -> tuple[_Facet, ...]:
+    """A field's constraints as tests, built once (this runs for every request)."""
+
+    def facet(name: str, broken: Callable[[Any], bool], words: str) -> _Facet:
+        return _Facet(FACET_RULES.get((field.json_name, name), "field-value"), broken, words)
+
+    if field.kind == "array":  # its items are checked per recipient
+        least = field.min_items
+        if least is None:
+            return ()
+        return (facet("min_items", lambda v: len(v) < least, "must not be empty"),)
+    checks: list[_Facet] = []
+    if field.enum:
+        allowed = frozenset(field.enum)
+        words = f"must be one of {', '.join(field.enum)}"
+        checks.append(facet("enum", lambda v: v not in allowed, words))
+    low, high = field.minimum, field.maximum
+    if low is not None:
+        checks.append(facet("minimum", lambda v: v < low, f"must be at least {low:g}"))
+    if high is not None:
+        checks.append(facet("maximum", lambda v: v > high, f"must be at most {high:g}"))
+    shortest, longest = field.min_length or 0, field.max_length
+    if field.min_length is not None:
+        words = f"must have at least {shortest} characters"
+        checks.append(facet("min_length", lambda v: len(v) < shortest, words))
+    if longest is not None:
+        words = f"must have at most {longest} characters"
+        checks.append(facet("max_length", lambda v: len(v) > longest, words))
+    if field.pattern is not None:
+        search = re.compile(field.pattern).search
+        words = _PATTERN_WORDS.get(field.json_name, f"does not match {field.pattern}")
+        # A value too short for its field is not judged again by its pattern.
+        checks.append(facet("pattern", lambda v: len(v) >= shortest and not search(v), words))
+    return tuple(checks)
+
+
+def _strings(value: Any) -> bool:
+    return type(value) is list and set(map(type, value)) <= {str}
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_KIND_CHECKS: Final[Mapping[str, Callable[[Any], bool]]] = {
+    "array": _strings,
+    "string": lambda value: isinstance(value, str),
+    "boolean": lambda value: isinstance(value, bool),
+    "integer": _integer,
+    "number": _number,
+    "object": lambda value: isinstance(value, dict),  # (the send request has none)
+}
+_FACETS: Final[Mapping[str, tuple[_Facet, ...]]] = {f.json_name: _facets_of(f) for f in SEND_FIELDS}
 
 
 def _kind_words(field: Field) -> str:
@@ -190,8 +212,3 @@ def _show(value: Any) -> str:
     return {str: "a string", int: "an integer", float: "a number", list: "a list"}.get(
         type(value), f"a {type(value).__name__}"
     )
-
-
-@cache
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
