@@ -39,7 +39,7 @@ def test_a_100k_row_bulk_run_on_the_embedded_sandbox_accepts_every_row(tmp_path:
     people = tmp_path / "people.csv"
     people.write_text("to\n" + "".join(f"2782{i:07d}\n" for i in range(ROWS)))
     done = _cli(
-        "bulk", "--csv", str(people), "--content", "Hello", "--progress", "none", "--json",
+        "bulk", "--csv", str(people), "--text", "Hello", "--progress", "none", "--json",
         cwd=tmp_path,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
