@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -828,3 +829,15 @@ def test_the_docs_list_every_rule_as_the_code_has_it() -> None:
         assert all(t == table for t in tables), page
     for item in RULES:
         assert f"| `{item.id}` |" in table
+
+
+def test_a_key_sent_in_an_unknown_field_is_not_recorded(tmp_path: Path) -> None:
+    secret = "unknown-field-key-7Yh2"
+    records = tmp_path / "records.sqlite"
+    with Sandbox(api_keys=(secret,), store=records) as sb:
+        document = {**VALID, "apiKey": secret, "meta": {"auth": f"Bearer {secret}"}}
+        response = send_json(sb, document, key=secret)
+        assert response.status == 202
+        (record,) = sb.messages()
+        assert dict(record.unknown) == {"apiKey": "***", "meta": {"auth": "Bearer ***"}}
+    assert secret.encode() not in records.read_bytes()

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import parse_qs
 
 import msgspec
@@ -340,8 +340,10 @@ class SandboxApp:
             )
         if records:
             if findings.unknown or findings.warnings:
-                unknown = MappingProxyType(dict(findings.unknown))
-                notes = tuple(findings.warnings)
+                # What a client sent unasked is kept as sent, but never a key: a client that
+                # puts its key in the body must not find it in the record (or its SQLite file).
+                unknown = MappingProxyType(_without_keys(findings.unknown, self.api_keys))
+                notes = tuple(_without_keys(findings.warnings, self.api_keys))
                 records = [replace(r, unknown=unknown, notes=notes) for r in records]
             self.store.add(records)
             poster = self.callbacks
@@ -535,6 +537,19 @@ def _parts(document: models.SendMessageRequest, findings: Findings) -> int:
 
 def _is_hex_octets(text: str) -> bool:
     return len(text) % 2 == 0 and text.isascii() and all(c in _HEX for c in text)
+
+
+def _without_keys(value: Any, keys: Collection[str]) -> Any:
+    """`value` (JSON-like) with every API key in its strings, keys and values, masked."""
+    if isinstance(value, str):
+        for key in keys:
+            value = value.replace(key, "***")
+        return value
+    if isinstance(value, Mapping):
+        return {_without_keys(k, keys): _without_keys(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_keys(item, keys) for item in value]
+    return value
 
 
 def _distinct(recipients: list[str], findings: Findings) -> list[tuple[str, str]]:
