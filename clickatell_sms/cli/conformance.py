@@ -36,7 +36,9 @@ def add_parser(commands: Any) -> None:
         ),
     )
     cmd.add_argument(
-        "--api-key", help=f"the integration's API key (prefer the {API_KEY_ENV} variable)"
+        "--api-key",
+        metavar="KEY",
+        help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument(
         "--base-url",
@@ -56,7 +58,13 @@ def add_parser(commands: Any) -> None:
         metavar="NAME",
         help="run only this probe (repeatable; see --list)",
     )
-    cmd.add_argument("--timeout", type=float, default=15.0, metavar="SECONDS")
+    cmd.add_argument(
+        "--timeout",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="connect and read timeout per request (default 15)",
+    )
     cmd.add_argument(
         "--list", action="store_true", help="list the probes and why each costs nothing, and exit"
     )
