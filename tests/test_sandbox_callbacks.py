@@ -156,3 +156,13 @@ def test_a_failing_receiver_gets_retries_and_a_dead_one_is_given_up_on(receiver:
         failures = dead.callbacks()
     assert failures and all(d.status is None and d.error for d in failures)
     assert max(d.attempt for d in failures) == 3
+
+
+def test_a_callback_timestamp_reads_the_same_as_a_string_or_a_number() -> None:
+    # The spec documents a string (as Clickatell does); a number has been seen too.
+    from clickatell_sms.callbacks import parse_status_callback
+
+    as_string = parse_status_callback(b'{"messageId": "m1", "timestamp": "1516217711000"}')
+    as_number = parse_status_callback(b'{"messageId": "m1", "timestamp": 1516217711000}')
+    assert as_string.timestamp == as_number.timestamp is not None
+    assert as_string.timestamp.isoformat() == "2018-01-17T19:35:11+00:00"
