@@ -286,7 +286,7 @@ def test_a_request_dripped_a_byte_a_second_is_cut_at_its_deadline(
             break
         cut_after = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408 "), answer
-    assert TIMEOUT - 0.1 <= cut_after <= TIMEOUT + SLACK
+    assert TIMEOUT - 0.5 <= cut_after <= TIMEOUT + SLACK
     assert listener.events_so_far() == []
 
 

@@ -35,7 +35,6 @@ import dataclasses
 import errno
 import io
 import logging
-import resource
 import socket
 import sys
 import threading
@@ -59,7 +58,7 @@ logger = logging.getLogger("clickatell_sms.callbacks")
 
 # Connections accepted per turn of the loop at most, so reading keeps its share of the loop.
 _ACCEPT_BATCH: Final = 64
-# The answer's own size bound: a client that leaves this much of its answers unread is gone.
+# Unsent answer bytes one connection may hold: past this its client is not reading, and goes.
 _WRITE_HIGH_WATER: Final = 256 * 1024
 _HOP_BY_HOP: Final = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"upgrade"}
@@ -131,6 +130,10 @@ def descriptor_budget(wanted: int) -> int:
     The reserve (an eighth of the limit, at least 32) is for everything else the process opens:
     the listening socket, the event loop, log files, the handlers' own connections.
     """
+    try:
+        import resource  # POSIX only
+    except ImportError:
+        return wanted
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft == resource.RLIM_INFINITY:
         return wanted
@@ -185,7 +188,7 @@ class CallbackServer:
             (self._host, self._port), family=family, backlog=self.limits.backlog
         )
         sock.setblocking(False)
-        loop = asyncio.new_event_loop()
+        loop = asyncio.SelectorEventLoop()  # add_reader: also on Windows, whose default lacks it
         core = _Core(loop, sock, self._app, self.limits, self._sources)
         core.start_accepting()
 
