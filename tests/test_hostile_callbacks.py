@@ -568,7 +568,10 @@ def test_listen_allow_list_closes_other_sources(listen: type[ListenProcess]) -> 
         (["--secret", "too-short"], None, "--secret: is 9 characters long"),
         ([], "has a space in it, 16+", "CLICKATELL_CALLBACK_SECRET: may hold only"),
         (["--allow", "10.0.0.0/33"], None, "--allow: '10.0.0.0/33' is not an IP"),
-        (["--head-timeout", "0"], None, "head_timeout: must be a positive"),
+        (["--head-timeout", "0"], None, "--head-timeout: must be a positive"),
+        (["--max-connections", "-5"], None, "--max-connections: must be a positive"),
+        (["--public-url", "ftp://example.com/"], None, "--public-url: must be an http://"),
+        (["--public-url", "https://u:p@example.com/"], None, "--public-url: already carries"),
     ],
 )
 def test_listen_refuses_bad_guard_settings_by_name(

@@ -150,14 +150,17 @@ def take_token(query: bytes) -> tuple[bytes | None, bytes]:
     return token, b"&".join(kept)
 
 
-def url_with_secret(url: str, secret: str, *, style: Literal["token", "basic"] = "token") -> str:
+def url_with_secret(
+    url: str, secret: str, *, style: Literal["token", "basic"] = "token", field: str = "url"
+) -> str:
     """`url` with the secret in it, ready to paste into the portal's callback URL field.
 
     `style="token"` adds `token=SECRET` to the query; `"basic"` puts `clickatell:SECRET@` before
-    the host. A URL that already carries credentials or a token is refused.
+    the host. A URL that already carries credentials or a token is refused (a ValidationError
+    naming `field`).
     """
     checked_secret(secret)
-    parts = _callback_url(url)
+    parts = _callback_url(url, field)
     if style == "basic":
         netloc = f"{BASIC_USER}:{secret}@{parts.netloc}"
         return urlunsplit(parts._replace(netloc=netloc))
@@ -165,18 +168,18 @@ def url_with_secret(url: str, secret: str, *, style: Literal["token", "basic"] =
     return urlunsplit(parts._replace(query=f"{query}{TOKEN_PARAMETER}={quote(secret)}"))
 
 
-def _callback_url(url: str) -> SplitResult:
+def _callback_url(url: str, field: str) -> SplitResult:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018  (reading it validates it)
     except ValueError as exc:
-        raise ValidationError("url", f"is not a URL: {exc}") from None
+        raise ValidationError(field, f"is not a URL: {exc}", url) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("url", "must be an http:// or https:// address with a host")
+        raise ValidationError(field, "must be an http:// or https:// address with a host", url)
     if "@" in parts.netloc:
-        raise ValidationError("url", "already carries credentials; give it without them")
+        raise ValidationError(field, "already carries credentials; give it without them")
     if take_token(parts.query.encode("utf-8"))[0] is not None:
-        raise ValidationError("url", f"already has a {TOKEN_PARAMETER}= parameter")
+        raise ValidationError(field, f"already has a {TOKEN_PARAMETER}= parameter")
     if not parts.path:
         parts = parts._replace(path="/")
     return parts

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
+from ..errors import ValidationError
 from .common import EXIT_OK, EXIT_USAGE, error, iso
 
 if TYPE_CHECKING:
@@ -95,7 +96,12 @@ def _add_listen(commands: Any) -> None:
 
 
 def _run_listen(args: argparse.Namespace) -> int:
-    from ..callbacks.access import SourceAllowList, checked_secret, generate_secret
+    from ..callbacks.access import (
+        SourceAllowList,
+        checked_secret,
+        generate_secret,
+        url_with_secret,
+    )
 
     generated = False
     secret: str | None = None
@@ -107,6 +113,8 @@ def _run_listen(args: argparse.Namespace) -> int:
         secret = checked_secret(os.environ[SECRET_ENV], SECRET_ENV)
     elif not args.no_secret:
         secret, generated = generate_secret(), True
+    if args.public_url:  # refused now, by its option's name, rather than after starting
+        url_with_secret(args.public_url, secret or generate_secret(), field="--public-url")
     with _warnings_on_stderr(enabled=not args.verbose):
         return _serve(args, secret, generated=generated)
 
@@ -165,7 +173,12 @@ def _limits(args: argparse.Namespace) -> ListenerLimits:
         "max_connections": args.max_connections,
         "workers": args.workers,
     }
-    return ListenerLimits(**{name: value for name, value in given.items() if value is not None})
+    try:
+        return ListenerLimits(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:  # named by this command's flag (`max_connections` is not
+        # bulk's --concurrency here)
+        flag = "--" + exc.field.replace("_", "-")
+        raise ValidationError(flag, exc.problem, exc.value) from None
 
 
 def _print_callback_url(base: str, secret: str | None, *, generated: bool) -> None:
