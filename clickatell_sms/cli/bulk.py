@@ -1,5 +1,6 @@
 """`clickatell-sms bulk`: a campaign from a CSV file, in one command, safe to kill and resume.
 
+    clickatell-sms bulk --csv people.csv --text "Hello from clickatell-sms"
     clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
 
@@ -31,10 +32,12 @@ from .common import (
     EXIT_STOPPED,
     EXIT_USAGE,
     add_connection_options,
+    add_region_option,
     connect,
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
+from .wording import describe
 
 if TYPE_CHECKING:
     from ..bulk import BulkResult, BulkSummary, Progress
@@ -88,9 +91,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--delimiter", default=",", help="the field separator: one character or 'tab' (default: ,)"
     )
     text = source.add_mutually_exclusive_group(required=True)
-    text.add_argument("--content", help="the message, the same for every row")
+    # --text and --text-column as on `send`; --content and --content-column are the old names.
     text.add_argument(
-        "--content-column", metavar="COLUMN", help="a column holding each row's message"
+        "--text",
+        "--content",
+        dest="content",
+        metavar="TEXT",
+        help="the message, the same for every row",
+    )
+    text.add_argument(
+        "--text-column",
+        "--content-column",
+        dest="content_column",
+        metavar="COLUMN",
+        help="a column holding each row's message",
     )
     text.add_argument(
         "--template",
@@ -104,9 +118,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "client_message_id": "prefix of each request's clientMessageId (<PREFIX>-<batch>)"
         },
     )
-    message.add_argument(
-        "--default-region", metavar="CC", help="ISO country for national numbers (e.g. ZA)"
-    )
+    add_region_option(message)
     message.add_argument(
         "--allow-duplicates",
         action="store_true",
@@ -277,8 +289,10 @@ def run(args: argparse.Namespace) -> int:
                 total=total,
                 **options,
             )
-    except (JournalError, ValidationError) as exc:
+    except JournalError as exc:
         return _usage(str(exc))
+    except ValidationError as exc:
+        return _usage(describe(exc))
     except CSVInputError as exc:
         print(f"clickatell-sms bulk: {exc}", file=err)
         summary = getattr(exc, "bulk_summary", None)
