@@ -163,6 +163,16 @@ def _head_end(buffer: bytearray, start: int) -> tuple[int, int]:
     return -1, -1
 
 
+_LINE_END_BYTES: Final = b"\r\n"
+
+
+def _drop_empty_lines(buffer: bytearray) -> None:
+    """Remove the empty lines (CRLF or LF) a client may send between requests (RFC 9112
+    section 2.2); a lone CR at the end stays, as the start of another."""
+    while buffer[:1] == b"\n" or buffer[:2] == b"\r\n":
+        del buffer[: 1 if buffer[0] == 10 else 2]
+
+
 _date_cache: list[object] = [0, ""]
 
 
@@ -301,9 +311,8 @@ class HttpConnection(asyncio.Protocol):
         while not self._waiting and not self._closed and not self._writing_paused:
             head = self._head
             if head is None:
-                # Empty lines between requests are allowed (RFC 9112 section 2.2).
-                while buffer[:1] == b"\n" or buffer[:2] == b"\r\n":
-                    del buffer[: 1 if buffer[0] == 10 else 2]
+                if buffer and buffer[0] in _LINE_END_BYTES:
+                    _drop_empty_lines(buffer)
                     self._searched = 0
                 if not buffer or buffer == b"\r":  # nothing, or half an empty line: still idle
                     if self._eof:
@@ -368,7 +377,7 @@ class HttpConnection(asyncio.Protocol):
                 return
             self._write(response, keep_alive, head_only)
             if not self._closed and not self._writing_paused:
-                self._enter("idle", limits.idle_timeout, now)
+                self.phase, self.since, self.deadline = "idle", now, now + limits.idle_timeout
 
     def _take_body(self, head: _Head) -> bytes | None:
         """The body once it is all in, removed from the buffer; None while more must arrive."""
