@@ -79,6 +79,8 @@ def read_json_request(body: bytes) -> models.SendMessageRequest:
         document = _json_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise Refusal(MALFORMED.because(f"The JSON data submitted is invalid: {exc}.")) from None
+    except RecursionError:  # msgspec's answer to nesting deeper than it will follow
+        raise Refusal(MALFORMED.because("The JSON data submitted is nested too deeply.")) from None
     if not isinstance(document, dict):
         raise Refusal(MALFORMED.because("The JSON document must be an object."))
     return _validated(document)
