@@ -3,9 +3,10 @@
 `Sandbox` speaks the API as `spec/` describes it (JSON and XML `POST /messages`, the GET send,
 balance, message status), reading and writing documents with the generated wire code, and adds
 what tests need: a record of what was accepted, injected faults, the live API's quirks, status
-callbacks. Every refusal is a rule that names its evidence (`RULES`); the default profile
-enforces what Clickatell is known to refuse, `strict=True` adds this project's inferences, and
-`observed=` adopts what a conformance report saw the live API do. Start it with
+callbacks; and it bounds every connection in time and number (`ServerLimits`). Every refusal is a
+rule that names its evidence (`RULES`); the default profile enforces what Clickatell is known to
+refuse, `strict=True` adds this project's inferences, and `observed=` adopts what a conformance
+report saw the live API do. Start it with
 `with Sandbox() as sb:`, with `clickatell-sms sandbox`, or with the `clickatell_sandbox` pytest
 fixture. See docs/sandbox.md.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from .callbacks import CallbackDelivery
 from .codes import ApiError
 from .faults import Faults
+from .limits import ServerLimits
 from .profile import Profile
 from .quirks import Quirks
 from .recipients import (
@@ -47,5 +49,6 @@ __all__ = [
     "Rule",
     "SQLiteStore",
     "Sandbox",
+    "ServerLimits",
     "StatusDelays",
 ]

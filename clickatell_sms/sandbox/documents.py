@@ -67,6 +67,8 @@ def read_json_request(body: bytes, findings: Findings) -> dict[str, Any]:
         document = _json_decoder.decode(body)
     except msgspec.DecodeError as exc:
         findings.fatal("malformed", f"The JSON data submitted is invalid: {exc}.")
+    except RecursionError:  # msgspec's answer to nesting deeper than it will follow
+        findings.fatal("malformed", "The JSON data submitted is nested too deeply.")
     if not isinstance(document, dict):
         findings.fatal("malformed", "The JSON document must be an object.")
     return document
