@@ -841,3 +841,25 @@ def test_a_key_sent_in_an_unknown_field_is_not_recorded(tmp_path: Path) -> None:
         (record,) = sb.messages()
         assert dict(record.unknown) == {"apiKey": "***", "meta": {"auth": "Bearer ***"}}
     assert secret.encode() not in records.read_bytes()
+
+
+def test_deeply_nested_unknown_values_are_named_not_kept(tmp_path: Path) -> None:
+    # As deep as the JSON reader takes (it stops near Python's recursion limit): any walk of
+    # the value from deeper in the stack (masking keys, writing SQLite) would overflow it.
+    depth = 940
+    body = (
+        b'{"content": "hi", "to": ["27821234567"], "deep": '
+        + b"[" * depth
+        + b"]" * depth
+        + b', "meta": {"x": 1}}'
+    )
+    with Sandbox(store=tmp_path / "records.sqlite") as sb:
+        response = call(sb, "POST", "/messages", body)
+        assert response.status == 202, response.data
+        (record,) = sb.messages()
+    deep = record.unknown["deep"]
+    for _ in range(16):
+        assert isinstance(deep, list) and len(deep) == 1
+        deep = deep[0]
+    assert deep == "(nested deeper than 16 levels: not recorded)"
+    assert record.unknown["meta"] == {"x": 1}

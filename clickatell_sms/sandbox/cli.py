@@ -129,9 +129,9 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         type=_decimal,
         default=DEFAULT_BALANCE,
         metavar="AMOUNT",
-        help="the account's starting credit; a recipient it cannot pay for is refused with"
-        " error 301 (default: %(default)s, enough for a 100,000-row campaign; set a small one"
-        " to test running out)",
+        help="the account's starting credit, enough for a 100,000-row campaign unless set (a"
+        " small one tests running out); a recipient it cannot pay for is refused with error"
+        " 301 (default: %(default)s)",
     )
     parser.add_argument(
         "--currency",

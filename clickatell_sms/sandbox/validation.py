@@ -24,7 +24,7 @@ from clickatell_wire.tables import SEND_FIELDS, Field
 from .profile import Findings
 from .timeline import parse_delivery_time
 
-__all__ = ["FACET_RULES", "MAX_RECIPIENTS", "check_document"]
+__all__ = ["FACET_RULES", "MAX_RECIPIENTS", "check_document", "recordable"]
 
 MAX_RECIPIENTS: Final = next(f.max_items for f in SEND_FIELDS if f.json_name == "to") or 200
 
@@ -54,6 +54,7 @@ _PATTERN_WORDS: Final[Mapping[str, str]] = {
 }
 _REQUIRED_RULES: Final = {"content": "content-required", "to": "to-required"}
 _DELIVERY_TIME: Final = "scheduledDeliveryTime"
+_MAX_RECORDED_DEPTH: Final = 16
 
 
 def check_document(document: Mapping[str, Any], findings: Findings) -> models.SendMessageRequest:
@@ -65,7 +66,7 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
     """
     unknown = {key: value for key, value in document.items() if key not in _BY_NAME}
     if unknown:
-        findings.unknown.update(unknown)
+        findings.unknown.update({key: recordable(value) for key, value in unknown.items()})
         names = ", ".join(sorted(map(str, unknown)))
         findings.broken("unknown-field", f"Unknown field(s): {names}.")
     to = document.get("to")
@@ -94,6 +95,18 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
     if len(set(recipients)) != len(recipients):
         findings.broken("to-unique", "Each recipient may appear only once in to.")
     return models.SendMessageRequest(**values)
+
+
+def recordable(value: Any, depth: int = 0) -> Any:
+    """A JSON value as the record keeps it: what nests deeper than 16 levels is named, not kept,
+    so no later walk of the record (masking keys, writing SQLite) can exhaust the stack."""
+    if isinstance(value, dict | list):
+        if depth >= _MAX_RECORDED_DEPTH:
+            return f"(nested deeper than {_MAX_RECORDED_DEPTH} levels: not recorded)"
+        if isinstance(value, dict):
+            return {str(k): recordable(v, depth + 1) for k, v in value.items()}
+        return [recordable(item, depth + 1) for item in value]
+    return value
 
 
 def _check_field(field: Field, value: Any, findings: Findings) -> None:
