@@ -9,16 +9,21 @@ a base URL (or with --sandbox) the run goes to an embedded sandbox, as `send` do
 really sent, standard error says so, and the journal is a temporary one unless you name it.
 
 Exit status: 0 every row accepted; 1 some rows rejected, failed or unknown; 2 a usage or input
-error (nothing was sent); 3 stopped after repeated authentication/account errors; 130
-interrupted. With `--json`, the last line of standard output is the summary as one JSON object.
+error (nothing was sent); 3 stopped after repeated authentication/account errors; 5 stopped
+because the journal or the results file could not be written (the summary says what was sent);
+130 interrupted (Ctrl-C or SIGTERM). With `--json`, the last line of standard output is the
+summary as one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -29,6 +34,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STOPPED,
+    EXIT_STORAGE,
     EXIT_USAGE,
     add_connection_options,
     connect,
@@ -72,8 +78,9 @@ stopped, never sending an answered request again. Unknown requests are listed, w
 client message IDs, and sent again only with --resend-unknown (after you have checked, e.g.
 with delivery callbacks, that they did not arrive).
 
-exit status: 0 all accepted, 1 some not accepted, 2 usage or input error, 3 stopped after
-repeated account errors, 130 interrupted."""
+exit status: 0 all accepted, 1 some not accepted, 2 usage or input error (nothing sent), 3
+stopped after repeated account errors, 5 stopped because the journal or results file could not
+be written (some rows may have been sent: see the summary), 130 interrupted."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -173,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
     from ..bulk import Progress, send_many
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
-    from ..bulk.journal import JournalError
+    from ..bulk.journal import BulkStorageError, JournalError
 
     err = sys.stderr
     try:
@@ -248,7 +255,13 @@ def run(args: argparse.Namespace) -> int:
     summary: BulkSummary | None = None
     status = EXIT_OK
     try:
-        with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+        with (
+            _sigterm_interrupts(),
+            connect(args, from_=args.from_, **settings) as (
+                client,
+                sandbox_url,
+            ),
+        ):
             if sandbox_url is not None:
                 identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
@@ -277,8 +290,14 @@ def run(args: argparse.Namespace) -> int:
                 total=total,
                 **options,
             )
-    except (JournalError, ValidationError) as exc:
+    except JournalError as exc:
+        return _usage(exc.cli_message)
+    except ValidationError as exc:
         return _usage(str(exc))
+    except BulkStorageError as exc:
+        print(f"clickatell-sms bulk: stopped: {exc}", file=err)
+        summary = getattr(exc, "bulk_summary", None)
+        status = EXIT_STORAGE
     except CSVInputError as exc:
         print(f"clickatell-sms bulk: {exc}", file=err)
         summary = getattr(exc, "bulk_summary", None)
@@ -301,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
     reporter.finish()
     if summary is not None:
         _print_summary(summary, args, journal)
+    elif status == EXIT_STORAGE:  # never "nothing was sent" by default
+        print("clickatell-sms bulk: no summary: some rows may have been sent", file=err)
     sandbox_note(sandbox_url)
     if summary is None or status != EXIT_OK:
         return status
@@ -344,16 +365,23 @@ class _BadRows:
 
 def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str | None) -> None:
     err = sys.stderr
-    rate = summary.total / summary.duration if summary.duration > 0 else 0.0
+    rate = summary.rate or 0.0
     lines = [
         f"{summary.total} rows: {summary.accepted} accepted, {summary.rejected} rejected"
         f" ({summary.duplicates} duplicates), {summary.failed} failed ({summary.invalid}"
         f" invalid), {summary.unknown} unknown",
-        f"{summary.batches} requests in {summary.duration:.1f} s ({rate:.0f} rows/s)"
+        f"{summary.batches} requests ({summary.sent} recipients) in {summary.duration:.1f} s"
+        f" ({rate:.0f} recipients/s)"
         + (f"; {summary.earlier} rows settled by earlier runs" if summary.earlier else ""),
     ]
     if summary.stopped:
         lines.append(f"STOPPED: {summary.stopped}")
+    if summary.unjournalled:
+        lines.append(
+            f"{len(summary.unjournalled)} answered requests could not be journalled (counted"
+            " above as answered; a --resume will list them as unknown):"
+            f" {', '.join(summary.unjournalled[:20])}"
+        )
     if summary.unknown_batches:
         lines.append(
             f"{len(summary.unknown_batches)} requests have an unknown outcome (they may have"
@@ -374,6 +402,20 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         print(line, file=out)
     if args.json:
         print(json.dumps(summary.to_dict()), flush=True)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C: requests in flight are finished and journalled, and
+    the journal is closed whole (one file). Only the main thread can set a handler."""
+    previous = None
+    with contextlib.suppress(ValueError):
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _usage(message: str) -> int:
