@@ -32,6 +32,7 @@ from .journal import (
     JournalDamagedError,
     JournalError,
     JournalRow,
+    JournalUnavailableError,
     JournalWriteError,
     Member,
     Row,
@@ -153,7 +154,7 @@ class PackedJournal(ABC):
         except JournalError:
             raise
         except failures as exc:
-            raise JournalError(f"{self._location}: cannot read {what}: {exc}") from exc
+            raise JournalUnavailableError(f"{self._location}: cannot read {what}: {exc}") from exc
 
     def _damaged(self, what: str) -> JournalDamagedError:
         message = f"{self._location} is damaged: {what}; {DAMAGED_ADVICE}"

@@ -45,6 +45,7 @@ __all__ = [
     "JournalError",
     "JournalRow",
     "JournalStore",
+    "JournalUnavailableError",
     "JournalWriteError",
     "Member",
     "Row",
@@ -76,6 +77,11 @@ class JournalError(Exception):
 class JournalBusyError(JournalError):
     """Another process (or another run in this one) has the journal open: two writers on one
     campaign could send a batch twice, so the second is refused at once."""
+
+
+class JournalUnavailableError(JournalError):
+    """The journal's database cannot be reached or read right now (it is restarting, the
+    network is down): nothing was done, and the same call may work later."""
 
 
 class JournalDamagedError(JournalError):

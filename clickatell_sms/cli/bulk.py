@@ -2,6 +2,8 @@
 
     clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
+    clickatell-sms bulk --csv people.csv --content "Hi" \
+        --journal postgresql://db/campaigns --celery redis://queue:6379/0  # on Celery workers
 
 The key and base URL come from CLICKATELL_API_KEY and CLICKATELL_BASE_URL, as for the client
 (--api-key works too, but other users can read it in the process list). With neither a key nor
@@ -20,10 +22,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -43,7 +46,7 @@ from .common import (
 from .fields import add_option_flags, options_from_args
 
 if TYPE_CHECKING:
-    from ..bulk import BulkResult, BulkSummary, Progress
+    from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
 
 __all__ = ["OPERATIONS", "add_parser", "main", "run"]
 
@@ -140,12 +143,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     state = parser.add_argument_group("journal and results")
-    journal = state.add_mutually_exclusive_group()
+    journal = state  # --journal and --resume: alternatives, except for a PostgreSQL journal
     journal.add_argument(
-        "--journal", metavar="FILE", help="the journal to create (default: CSV.journal)"
+        "--journal",
+        metavar="FILE",
+        help="the journal to create (default: CSV.journal), or a postgresql:// URL (--celery)",
     )
     journal.add_argument(
-        "--resume", metavar="JOURNAL", help="continue the run this journal records"
+        "--resume",
+        metavar="JOURNAL",
+        help="continue the run this journal records (with --celery: a campaign ID)",
     )
     state.add_argument(
         "--resend-unknown",
@@ -171,6 +178,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
     )
+    workers = parser.add_argument_group("on Celery workers (the 'celery' extra; docs/scale-out.md)")
+    workers.add_argument(
+        "--celery",
+        metavar="BROKER_URL",
+        help="run the campaign on Celery workers through this broker (needs a postgresql://"
+        " --journal); the workers send with their own CLICKATELL_* settings",
+    )
+    workers.add_argument(
+        "--shards",
+        type=int,
+        default=16,
+        metavar="N",
+        help="with --celery: split the campaign into N shards, one task each (default: 16)",
+    )
     # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
     add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
 
@@ -180,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
     from ..bulk import Progress, send_many
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
-    from ..bulk.journal import BulkStorageError, JournalError
+    from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
 
     err = sys.stderr
     try:
@@ -189,6 +210,14 @@ def run(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     if args.resend_unknown is not None and args.resume is None:
         return _usage("--resend-unknown needs --resume JOURNAL")
+    on_workers = args.celery is not None
+    postgres = args.journal is not None and is_postgres_url(args.journal)
+    if on_workers and not postgres:
+        return _usage("--celery needs --journal postgresql://... (a journal every worker reaches)")
+    if postgres and not on_workers:
+        return _usage("a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL")
+    if args.journal is not None and args.resume is not None and not postgres:
+        return _usage("--journal FILE starts a run, --resume FILE continues one: give one")
     if args.concurrency < 1:
         return _usage("--concurrency must be at least 1")
     if args.delimiter in ("\\t", "tab"):
@@ -235,6 +264,13 @@ def run(args: argparse.Namespace) -> int:
         if path is not None:
             stream.close()
         return _usage(str(exc))
+
+    if on_workers:
+        try:
+            return _run_on_workers(args, source, identity, total, options_from_args(args))
+        finally:
+            if path is not None:
+                stream.close()
 
     settings: dict[str, Any] = {
         "format": args.format,
@@ -361,6 +397,83 @@ class _BadRows:
                 " (all are in --output, error 'invalid')",
                 file=self._stream,
             )
+
+
+def _run_on_workers(
+    args: argparse.Namespace,
+    source: Iterable[Recipient | BadRow],
+    identity: dict[str, str],
+    total: int | None,
+    options: dict[str, Any],
+) -> int:
+    """`bulk --celery`: submit the campaign to workers, watch it, print the same summary."""
+    from ..bulk import Progress
+    from ..bulk.journal import JournalError
+    from ..bulk.postgres_journal import public_dsn
+
+    try:
+        from ..bulk.cluster import run_campaign
+    except ImportError as exc:
+        return _usage(
+            f"--celery needs the 'celery' extra (pip install clickatell-sms[celery]): {exc}"
+        )
+    err = sys.stderr
+    journal = str(args.journal)
+    resend: bool | list[str] = False
+    if args.resend_unknown == "all":
+        resend = True
+    elif args.resend_unknown:
+        resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
+    progress: Progress | None = None
+    if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
+        progress = Progress(total, bar=True)
+    elif args.progress == "plain":
+        progress = Progress(total, bar=False, every=5.0)
+    hint = f"{{}} --journal {public_dsn(journal)} --celery BROKER_URL"
+
+    def submitted(campaign: str) -> None:
+        print(
+            f"clickatell-sms bulk: campaign {campaign} queued; if this command stops, the"
+            f" workers go on: watch or continue it with --resume {hint.format(campaign)}",
+            file=err,
+            flush=True,
+        )
+
+    summary: BulkSummary | None = None
+    try:
+        summary = run_campaign(
+            None if args.resume else source,
+            args.content,
+            journal=journal,
+            broker=args.celery,
+            resume=args.resume,
+            resend_unknown=resend,
+            shards=args.shards,
+            concurrency=args.concurrency,
+            rate_limit=args.rate_limit,
+            unique=not args.allow_duplicates,
+            stop_after=args.stop_after,
+            default_region=args.default_region,
+            identity=identity,
+            queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
+            progress=progress,
+            on_submitted=submitted,
+            **options,
+        )
+    except JournalError as exc:
+        return _usage(exc.cli_message)
+    except ValidationError as exc:
+        return _usage(str(exc))
+    except KeyboardInterrupt:
+        print("clickatell-sms bulk: stopped watching; the workers go on", file=err)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+    _print_summary(summary, args, hint.format(summary.campaign))
+    if summary.stopped is not None:
+        return EXIT_STOPPED
+    return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
 
 
 def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str | None) -> None:
