@@ -46,6 +46,11 @@ def _log(message: str) -> None:
 def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="floor and facade, reduced, < 1 minute")
+    p.add_argument(
+        "--scale",
+        action="store_true",
+        help="only bulk on 1, 2 and 4 Celery workers, journal on PostgreSQL (benchmarks/scale.py)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -61,6 +66,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["--scale"]:  # bulk on Celery workers: benchmarks/scale.py
+        from .scale import main as scale
+
+        return scale(given[1:])
     args = _args(argv)
     quick = args.quick
     rounds = args.rounds or 7

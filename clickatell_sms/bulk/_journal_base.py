@@ -137,24 +137,23 @@ class PackedJournal(ABC):
     # -- errors -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def _writing(self, operation: str) -> Iterator[None]:
+    def _failing_as(self, make: Callable[[BaseException], Exception]) -> Iterator[None]:
+        """The database's (or the disk's) failures in the body become `make(failure)`."""
         failures: tuple[type[BaseException], ...] = (*self._failures(), OSError)
         try:
             yield
         except JournalError:
             raise
         except failures as exc:
-            raise JournalWriteError(self._location, operation, exc) from exc
+            raise make(exc) from exc
 
-    @contextlib.contextmanager
-    def _reading(self, what: str) -> Iterator[None]:
-        failures: tuple[type[BaseException], ...] = (*self._failures(), OSError)
-        try:
-            yield
-        except JournalError:
-            raise
-        except failures as exc:
-            raise JournalUnavailableError(f"{self._location}: cannot read {what}: {exc}") from exc
+    def _writing(self, operation: str) -> contextlib.AbstractContextManager[None]:
+        return self._failing_as(lambda exc: JournalWriteError(self._location, operation, exc))
+
+    def _reading(self, what: str) -> contextlib.AbstractContextManager[None]:
+        return self._failing_as(
+            lambda exc: JournalUnavailableError(f"{self._location}: cannot read {what}: {exc}")
+        )
 
     def _damaged(self, what: str) -> JournalDamagedError:
         message = f"{self._location} is damaged: {what}; {DAMAGED_ADVICE}"

@@ -54,13 +54,7 @@ class Progress:
             now = time.monotonic()
             if now - self._last >= 0.5:
                 self._last = now
-                self._bar.set_postfix(
-                    ok=summary.accepted,
-                    rej=summary.rejected,
-                    fail=summary.failed,
-                    unk=summary.unknown,
-                    refresh=False,
-                )
+                self._show_counts(summary)
             return
         now = time.monotonic()
         if now - self._last >= self._every:
@@ -75,14 +69,17 @@ class Progress:
         """Show the final counts, so the bar's last word agrees with the summary (between
         updates its counts are refreshed only twice a second)."""
         if self._bar is not None:
-            self._bar.set_postfix(
-                ok=summary.accepted,
-                rej=summary.rejected,
-                fail=summary.failed,
-                unk=summary.unknown,
-                refresh=False,
-            )
+            self._show_counts(summary)
             self._bar.refresh()
+
+    def _show_counts(self, summary: BulkSummary) -> None:
+        self._bar.set_postfix(
+            ok=summary.accepted,
+            rej=summary.rejected,
+            fail=summary.failed,
+            unk=summary.unknown,
+            refresh=False,
+        )
 
     def write(self, line: str) -> None:
         """Print a line on standard error. A line printed past an active bar would be glued to

@@ -28,9 +28,10 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from celery import Celery
+from redis.exceptions import RedisError
 
 from ..config import API_KEY_ENV
-from .cluster import CampaignSpec, rate_limit_redis, run_shard
+from .cluster import QUEUE, SHARD_TASK, CampaignSpec, rate_limit_redis, run_shard
 from .journal import JournalUnavailableError, JournalWriteError
 from .redis_rate_limit import RedisRateLimiter, account_key
 
@@ -38,8 +39,6 @@ __all__ = ["BROKER_ENV", "QUEUE", "SHARD_TASK", "app", "make_app"]
 
 BROKER_ENV: Final = "CLICKATELL_CELERY_BROKER"
 VISIBILITY_ENV: Final = "CLICKATELL_CELERY_VISIBILITY"
-QUEUE: Final = "clickatell-sms"
-SHARD_TASK: Final = "clickatell_sms.bulk.send_shard"
 _RETRY_CAP: Final = 30.0  # seconds between retries, at most
 
 
@@ -99,7 +98,8 @@ def _send_shard(
             client_factory=_client,
             limiter_factory=limiter,
         )
-    except (JournalWriteError, JournalUnavailableError) as exc:
+    except (JournalWriteError, JournalUnavailableError, RedisError) as exc:
+        # the journal's database or the rate limit's Redis is away: resume once it is back
         raise task.retry(exc=exc, countdown=delay) from exc
     if outcome.state == "busy":  # delivered twice: the other delivery is sending it
         raise task.retry(countdown=delay)

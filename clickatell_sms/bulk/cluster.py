@@ -53,6 +53,8 @@ if TYPE_CHECKING:
     from ._sender import MessageSender
 
 __all__ = [
+    "QUEUE",
+    "SHARD_TASK",
     "CampaignSpec",
     "ShardOutcome",
     "campaign_results",
@@ -63,6 +65,10 @@ __all__ = [
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
+SHARD_TASK: Final = "clickatell_sms.bulk.send_shard"
+"""The Celery task that sends a shard (defined by `bulk.celery`, queued from here)."""
+QUEUE: Final = "clickatell-sms"
+"""The queue campaigns go to unless told otherwise (`celery worker -Q clickatell-sms`)."""
 RATE_LIMIT_REDIS_ENV: Final = "CLICKATELL_RATE_LIMIT_REDIS"
 RATE_LIMIT_KEY_ENV: Final = "CLICKATELL_RATE_LIMIT_KEY"
 DEFAULT_SHARDS: Final = 16
@@ -255,18 +261,18 @@ def _submit(
     queue: str | None,
     resend_unknown: bool | Iterable[str],
 ) -> None:
-    from .celery import SHARD_TASK, make_app
+    from celery import Celery  # the `celery` extra
 
     chosen: bool | list[str] = (
         resend_unknown if isinstance(resend_unknown, bool) else sorted(resend_unknown)
     )
-    app = make_app(broker)
+    app = Celery("clickatell_sms", broker=broker)  # only to queue: the task is the workers'
     try:
         for shard in range(info.shards):
             app.send_task(
                 SHARD_TASK,
                 args=[public_dsn(journal), info.id, shard, info.generation, chosen],
-                queue=queue,
+                queue=queue or QUEUE,
             )
     finally:
         app.close()

@@ -199,7 +199,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
-    from ..bulk import Progress, send_many
+    from ..bulk import send_many
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
     from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
 
@@ -279,12 +279,7 @@ def run(args: argparse.Namespace) -> int:
         "max_connections": max(args.concurrency, 1),
     }
     options = options_from_args(args)
-    resend: bool | list[str] = False
-    if args.resend_unknown == "all":
-        resend = True
-    elif args.resend_unknown:
-        resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
-
+    resend = _resend_choice(args)
     progress: Progress | None = None
     reporter = _BadRows(source.name, err)
     sandbox_url: str | None = None
@@ -302,10 +297,7 @@ def run(args: argparse.Namespace) -> int:
                 identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
                     journal = None  # a temporary one: nothing to resume against the real API
-            if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
-                progress = Progress(total, bar=True)
-            elif args.progress == "plain":
-                progress = Progress(total, bar=False, every=5.0)
+            progress = _progress(args, total)
             reporter.progress = progress
             summary = send_many(
                 client,
@@ -407,28 +399,19 @@ def _run_on_workers(
     options: dict[str, Any],
 ) -> int:
     """`bulk --celery`: submit the campaign to workers, watch it, print the same summary."""
-    from ..bulk import Progress
     from ..bulk.journal import JournalError
-    from ..bulk.postgres_journal import public_dsn
 
     try:
         from ..bulk.cluster import run_campaign
+        from ..bulk.postgres_journal import public_dsn
     except ImportError as exc:
         return _usage(
             f"--celery needs the 'celery' extra (pip install clickatell-sms[celery]): {exc}"
         )
     err = sys.stderr
     journal = str(args.journal)
-    resend: bool | list[str] = False
-    if args.resend_unknown == "all":
-        resend = True
-    elif args.resend_unknown:
-        resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
-    progress: Progress | None = None
-    if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
-        progress = Progress(total, bar=True)
-    elif args.progress == "plain":
-        progress = Progress(total, bar=False, every=5.0)
+    resend = _resend_choice(args)
+    progress = _progress(args, total)
     hint = f"{{}} --journal {public_dsn(journal)} --celery BROKER_URL"
 
     def submitted(campaign: str) -> None:
@@ -515,6 +498,25 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         print(line, file=out)
     if args.json:
         print(json.dumps(summary.to_dict()), flush=True)
+
+
+def _resend_choice(args: argparse.Namespace) -> bool | list[str]:
+    """--resend-unknown: all (True), these client message IDs, or none (False)."""
+    if args.resend_unknown == "all":
+        return True
+    if args.resend_unknown:
+        return [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
+    return False
+
+
+def _progress(args: argparse.Namespace, total: int | None) -> Progress | None:
+    from ..bulk import Progress
+
+    if args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty()):
+        return Progress(total, bar=True)
+    if args.progress == "plain":
+        return Progress(total, bar=False, every=5.0)
+    return None
 
 
 @contextlib.contextmanager
