@@ -17,6 +17,13 @@ A send goes through four steps, each in its own module:
 The same client reads the account's balance and a message's status, and can send the way HTTP
 integrations do (`integration="http"`: a GET with the key in the URL, which `redact` then keeps
 out of every log line, error and raw answer the SDK produces).
+
+The HTTP stack and the wire models (`exchange`, `wire`, `matching`, `results`: urllib3 is most of
+their import time) are imported by the methods that use them, with plain function-level imports:
+`from clickatell_sms import Client` stays cheap for programs that only validate or estimate, the
+first `Client()` pays for them, and later calls find them in `sys.modules` in well under a
+microsecond. Python's import lock makes this safe from any number of threads, which
+`importlib.util.LazyLoader` is not on Python 3.11 (bulk sends from several at once).
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
 from clickatell_wire.tables import SendOptions
 
 from . import encoding
-from ._lazy import lazy_module
 from .config import (
     NOT_GIVEN,
     ClientConfig,
@@ -61,16 +67,11 @@ if TYPE_CHECKING:
     from urllib3.util.retry import Retry
     from urllib3.util.timeout import Timeout
 
-    from . import exchange, matching, results, wire
+    from . import wire
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
     from .raw import RawResponse
-else:
-    # The HTTP stack and the wire models load with the first Client, not with this module.
-    exchange = lazy_module(f"{__package__}.exchange")
-    matching = lazy_module(f"{__package__}.matching")
-    results = lazy_module(f"{__package__}.results")
-    wire = lazy_module(f"{__package__}.wire")
+    from .results import Balance, SendResult, StatusResult
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "Client", "Integration", "SendOptions"]
 
@@ -140,9 +141,11 @@ class Client:
         self._config = config
         self._closed = False
         self._numbers: dict[str, str] = {}
-        self._timeout: Timeout = exchange.as_timeout((config.connect_timeout, config.read_timeout))
+        from .exchange import Exchange, as_timeout
+
+        self._timeout: Timeout = as_timeout((config.connect_timeout, config.read_timeout))
         self._retry: Retry = config.retry.to_urllib3()
-        self._exchange = exchange.Exchange(config)
+        self._exchange = Exchange(config)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -166,7 +169,7 @@ class Client:
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
         **options: Unpack[SendOptions],
-    ) -> results.SendResult:
+    ) -> SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
 
         `to` is one number or several, in international format ("+27 82 123 4567",
@@ -197,6 +200,9 @@ class Client:
         needed several requests and a later one fails, the error's `partial` holds the results
         of the earlier ones.
         """
+        from .exchange import as_timeout
+        from .matching import ResultCollector, SendRequest
+
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
         http = (
@@ -208,12 +214,12 @@ class Client:
             raise ValidationError("to", "must be a number or a list of numbers", to) from None
         message = check_message(self._config, content, options, http=http)
         numbers = self._normalize_all(inputs)
-        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
+        call_timeout = self._timeout if timeout is None else as_timeout(timeout)
         call_retry = self._retry if retries is None else RetryPolicy.coerce(retries).to_urllib3()
         if extra_headers:
             check_extra_headers(extra_headers)
 
-        collector = matching.ResultCollector(
+        collector = ResultCollector(
             inputs, numbers, message.client_message_id, self._config.api_key
         )
         order = collector.order
@@ -221,7 +227,7 @@ class Client:
         batches = -(-len(order) // size)
         for request_no, start in enumerate(range(0, len(order), size), 1):
             indexes = order[start : start + size]
-            request = matching.SendRequest(
+            request = SendRequest(
                 message,
                 [numbers[i] for i in indexes],
                 indexes,
@@ -305,7 +311,7 @@ class Client:
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> results.Balance:
+    ) -> Balance:
         """The account's balance: an exact Decimal `amount` and its `currency`.
 
         A look-up changes nothing, so it is retried on everything the policy allows, read
@@ -313,6 +319,9 @@ class Client:
         `AuthenticationError`, `RateLimitError`, `APIError`, `ResponseError` (an answer that is
         neither a balance nor an error), `ConnectionError` or `TimeoutError`.
         """
+        from . import wire
+        from .results import Balance
+
         found, raw = self._look_up(
             "balance look-up",
             wire.get_balance,
@@ -321,7 +330,7 @@ class Client:
             retries,
             extra_headers,
         )
-        return results.Balance(found.amount, found.currency, raw)
+        return Balance(found.amount, found.currency, raw)
 
     def message_status(
         self,
@@ -330,7 +339,7 @@ class Client:
         timeout: TimeoutArg | None = None,
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
-    ) -> results.StatusResult:
+    ) -> StatusResult:
         """The latest status of a sent message, by the `api_message_id` its send returned.
 
         `result.status` has the numeric `code`, the `name`, the `description` and `is_final`
@@ -342,6 +351,9 @@ class Client:
         Clickatell may not know a message for a while after the send, so it can be worth asking
         again later. Otherwise raises like `balance()`; retried like it too.
         """
+        from . import wire
+        from .results import StatusResult
+
         message_id = check_message_id(api_message_id)
         found, raw = self._look_up(
             "status look-up",
@@ -351,7 +363,7 @@ class Client:
             retries,
             extra_headers,
         )
-        return results.StatusResult(
+        return StatusResult(
             found.message_id or message_id,
             status_from(found.code, found.name, found.description),
             found.timestamp,
@@ -431,7 +443,9 @@ class Client:
         """A read-only GET with this call's settings: what `read` found, and the raw answer."""
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
-        call_timeout = self._timeout if timeout is None else exchange.as_timeout(timeout)
+        from .exchange import as_timeout
+
+        call_timeout = self._timeout if timeout is None else as_timeout(timeout)
         policy = self._config.retry if retries is None else RetryPolicy.coerce(retries)
         # Safe to repeat, so read timeouts and broken connections are retried too.
         retry = policy.to_urllib3().new(read=policy.max_retries)
@@ -442,6 +456,8 @@ class Client:
 
 def _read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
     """A status answer's fields, counted as no status when it has neither a code nor a name."""
+    from . import wire
+
     envelope, found = wire.read_status(response)
     if found is not None and found.code is None and not found.name:
         return envelope, None

@@ -176,7 +176,7 @@ _SCENARIO = textwrap.dedent(
             [*cli, "send", "--to", "27831234567", "--text", "hi", "--priority-lane", "9", *common],
             capture_output=True, text=True,
         )
-        assert refused.returncode == 2 and "priority_lane" in refused.stderr, refused.stderr
+        assert refused.returncode == 2 and "--priority-lane: is 9; must be from 1 to 3" in refused.stderr, refused.stderr
         report["cli"] = "send and bulk"
 
         # 5. The sandbox takes the field from any client, records it, and refuses it out of bounds.

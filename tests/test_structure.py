@@ -159,11 +159,12 @@ def test_the_facade_imports_no_xsdata_even_for_xml() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_importing_the_client_loads_no_http_stack_until_a_client_is_made() -> None:
+def test_the_http_stack_loads_with_the_first_client_not_with_the_import() -> None:
     loaded = _fresh(
         "import sys\n"
-        "from clickatell_sms import Client\n"
+        "from clickatell_sms import Client, ClientConfig, ValidationError, parse_status_callback\n"
         "before = 'urllib3' in sys.modules\n"
+        "Client.estimate('hi')\n"
         "Client('k', base_url='http://127.0.0.1:9')\n"
         "print(before, 'urllib3' in sys.modules)"
     )

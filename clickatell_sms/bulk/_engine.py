@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import tempfile
 import threading
 import time
@@ -168,19 +167,6 @@ def _open_journal(
     return SQLiteJournal.create(path, identity, sync=sync)
 
 
-def _load_lazy_modules() -> None:
-    """Finish loading the SDK's lazily imported modules before the pool's threads share them.
-
-    Python 3.11's `importlib.util.LazyLoader` is not thread-safe: two threads touching a lazy
-    module first at once can see it half-loaded (an AttributeError that looks like a bug in the
-    send, and turns a request into an unknown outcome). Any attribute access loads the module,
-    here in one thread.
-    """
-    for name, module in list(sys.modules.items()):
-        if name.startswith("clickatell_sms."):
-            getattr(module, "__spec__", None)
-
-
 class _Run:
     """One call of `send_many`: the reader (the calling thread) and the senders (a pool).
 
@@ -243,7 +229,6 @@ class _Run:
             summary.unknown_batches = journal.prepare_resume(resend_unknown, ACCOUNT_ERROR_CODES)
             earlier = journal.iter_rows()
         self.next_id = journal.next_batch_id()
-        _load_lazy_modules()
         self.pool = ThreadPoolExecutor(
             self.settings.concurrency, thread_name_prefix="clickatell-bulk"
         )

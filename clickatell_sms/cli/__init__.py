@@ -5,7 +5,7 @@
     clickatell-sms balance
     clickatell-sms status 5eaefd67a0dc4f3981591e742f8ff7de
     clickatell-sms listen --port 8081                        # prints callbacks as they arrive
-    clickatell-sms bulk --csv people.csv --content "Hello"
+    clickatell-sms bulk --csv people.csv --text "Hello"
     clickatell-sms sandbox --port 8080
 
 Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base URL), `send`,
@@ -15,20 +15,32 @@ command of the README works on a fresh machine without an account. Exit statuses
 
 One module per command family (`send`, `account`, `listen`, `bulk`, `sandbox`), each with an
 `add_parser(commands)` that declares its options and points at its runner; `common` holds what
-they share: the connection options, the embedded sandbox, exit statuses, failure reports.
+they share: the connection options, the embedded sandbox, exit statuses, failure reports;
+`wording` names a facade error's field by its flag. One thing has one flag on every command
+(`--text`, `--region`), and `-v` works before or after the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import platform
 import sys
 from collections.abc import Callable, Sequence
 from typing import Final
 
+from .._version import __version__
 from ..errors import ClickatellError, ValidationError
 from . import account, bulk, listen, sandbox, send
-from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, EXIT_USAGE, error
+from .common import (
+    EXIT_API,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_TRANSPORT,
+    EXIT_USAGE,
+    error,
+)
+from .wording import describe
 
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
 
@@ -38,28 +50,32 @@ FAMILIES: Final = (send, account, listen, bulk, sandbox)
 """The command modules, in --help order; each may say which of the spec's operations its
 commands carry (`OPERATIONS`), which a test holds to the spec."""
 
+_VERBOSE: Final = ("-v", "--verbose")
+_VERBOSE_HELP: Final = "log requests and retry decisions on stderr"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    if args_list[:1] == ["sandbox"]:
-        return sandbox.run(args_list[1:])  # its own parser, options passed through untouched
+    leading = 0
+    while args_list[leading : leading + 1] and args_list[leading] in _VERBOSE:
+        leading += 1
+    if args_list[leading : leading + 1] == ["sandbox"]:
+        if leading:
+            _log_to_stderr()
+        return sandbox.run(args_list[leading + 1 :])  # its own parser, options untouched
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
-    except SystemExit as exc:  # a usage error (argparse printed it) or --help
+    except SystemExit as exc:  # a usage error (argparse printed it), --help or --version
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.verbose:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        package_logger = logging.getLogger("clickatell_sms")
-        package_logger.addHandler(handler)
-        package_logger.setLevel(logging.DEBUG)
+        _log_to_stderr()
     run: Runner = args.run
     try:
         return run(args)
     except ValidationError as exc:
-        error(str(exc))
+        error(describe(exc))
         return EXIT_USAGE
     except ClickatellError as exc:  # raised outside a send (setting up, the sandbox...)
         error(str(exc))
@@ -71,10 +87,27 @@ def build_parser() -> argparse.ArgumentParser:
         prog="clickatell-sms",
         description="Send SMS through Clickatell's Platform API (or a local sandbox).",
     )
+    parser.add_argument(*_VERBOSE, action="store_true", help=_VERBOSE_HELP)
     parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log requests and retry decisions"
+        "--version",
+        action="version",
+        version=f"clickatell-sms {__version__} (Python {platform.python_version()})",
     )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for family in FAMILIES:
         family.add_parser(commands)
+    for name, command in commands.choices.items():
+        if name != "sandbox":  # `sandbox` is parsed by its own parser, in sandbox.run
+            # SUPPRESS: when not given here, the value before the command is kept.
+            command.add_argument(
+                *_VERBOSE, action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP
+            )
     return parser
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    package_logger = logging.getLogger("clickatell_sms")
+    package_logger.addHandler(handler)
+    package_logger.setLevel(logging.DEBUG)

@@ -1,5 +1,6 @@
 """`clickatell-sms bulk`: a campaign from a CSV file, in one command, safe to kill and resume.
 
+    clickatell-sms bulk --csv people.csv --text "Hello from clickatell-sms"
     clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
     clickatell-sms bulk --csv people.csv --content "Hi" \
@@ -40,10 +41,12 @@ from .common import (
     EXIT_STORAGE,
     EXIT_USAGE,
     add_connection_options,
+    add_region_option,
     connect,
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
+from .wording import describe
 
 if TYPE_CHECKING:
     from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
@@ -98,9 +101,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--delimiter", default=",", help="the field separator: one character or 'tab' (default: ,)"
     )
     text = source.add_mutually_exclusive_group(required=True)
-    text.add_argument("--content", help="the message, the same for every row")
+    # --text and --text-column as on `send`; --content and --content-column are the old names.
     text.add_argument(
-        "--content-column", metavar="COLUMN", help="a column holding each row's message"
+        "--text",
+        "--content",
+        dest="content",
+        metavar="TEXT",
+        help="the message, the same for every row",
+    )
+    text.add_argument(
+        "--text-column",
+        "--content-column",
+        dest="content_column",
+        metavar="COLUMN",
+        help="a column holding each row's message",
     )
     text.add_argument(
         "--template",
@@ -114,9 +128,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "client_message_id": "prefix of each request's clientMessageId (<PREFIX>-<batch>)"
         },
     )
-    message.add_argument(
-        "--default-region", metavar="CC", help="ISO country for national numbers (e.g. ZA)"
-    )
+    add_region_option(message)
     message.add_argument(
         "--allow-duplicates",
         action="store_true",
@@ -321,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
     except JournalError as exc:
         return _usage(exc.cli_message)
     except ValidationError as exc:
-        return _usage(str(exc))
+        return _usage(describe(exc))
     except BulkStorageError as exc:
         print(f"clickatell-sms bulk: stopped: {exc}", file=err)
         summary = getattr(exc, "bulk_summary", None)
@@ -446,7 +458,7 @@ def _run_on_workers(
     except JournalError as exc:
         return _usage(exc.cli_message)
     except ValidationError as exc:
-        return _usage(str(exc))
+        return _usage(describe(exc))
     except KeyboardInterrupt:
         print("clickatell-sms bulk: stopped watching; the workers go on", file=err)
         return EXIT_INTERRUPTED

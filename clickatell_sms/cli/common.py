@@ -21,11 +21,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
-from ..config import API_KEY_ENV, BASE_URL_ENV
-from ..errors import ClickatellError, OutcomeUnknownError, TransportError
+from ..config import API_KEY_ENV, BASE_URL_ENV, INTEGRATION_ENV
+from ..errors import ClickatellError, OutcomeUnknownError, TransportError, ValidationError
+from .wording import in_shell_words
 
 if TYPE_CHECKING:
     from ..client import Client
+    from ..encoding import Estimate
     from ..results import MessageResult, SendResult
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "EXIT_USAGE",
     "SANDBOX_KEY",
     "add_connection_options",
+    "add_region_option",
     "connect",
     "error",
     "iso",
@@ -66,10 +69,22 @@ def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> N
     cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
     cmd.add_argument(
         "--api-key",
+        metavar="KEY",
         help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
     cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+
+
+def add_region_option(cmd: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """`--region`, one name on every command (`--default-region`, bulk's old name, stays)."""
+    cmd.add_argument(
+        "--region",
+        "--default-region",
+        dest="default_region",
+        metavar="CC",
+        help="ISO country of numbers written without their country code (e.g. ZA)",
+    )
 
 
 @contextmanager
@@ -77,18 +92,37 @@ def connect(
     args: argparse.Namespace, *, from_: str | None = None, **settings: Any
 ) -> Iterator[tuple[Client, str | None]]:
     """A client as the options and environment say, or on an embedded sandbox when they name no
-    key and no base URL (or --sandbox); the sandbox's URL, or None, comes with it."""
+    key and no base URL (or --sandbox); the sandbox's URL, or None, comes with it.
+
+    A bad setting is a `ValidationError` naming the flag or the variable it came from.
+    """
     from ..client import Client
 
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     base_url = args.base_url or os.environ.get(BASE_URL_ENV) or None
     use_sandbox = args.sandbox or (api_key is None and base_url is None)
+    if not use_sandbox and api_key is None:
+        given = "--base-url" if args.base_url else BASE_URL_ENV
+        raise ValidationError(
+            API_KEY_ENV,
+            f"is not set (nor --api-key), but {given} is: set the key. (With neither a key nor"
+            " a base URL, the embedded sandbox answers.)",
+        )
+    sources = {
+        "api_key": "--api-key" if args.api_key else API_KEY_ENV,
+        "base_url": "--base-url" if args.base_url else BASE_URL_ENV,
+        "integration": "--integration" if "integration" in settings else INTEGRATION_ENV,
+    }
     with maybe_sandbox(use_sandbox, from_) as sandbox_url:
         if sandbox_url is not None:
             api_key, base_url = SANDBOX_KEY, sandbox_url
         if args.timeout is not None:
             settings["timeout"] = args.timeout
-        with Client(api_key, base_url=base_url, **settings) as client:
+        try:
+            client = Client(api_key, base_url=base_url, **settings)
+        except ValidationError as exc:
+            raise in_shell_words(exc, sources) from None
+        with client:
             yield client, sandbox_url
 
 
@@ -128,17 +162,31 @@ def report_failure(exc: ClickatellError, as_json: bool, sandbox: bool) -> int:
 
 
 def print_results(
-    result: SendResult, *, as_json: bool, sandbox: bool, out: TextIO | None = None
+    result: SendResult,
+    *,
+    as_json: bool,
+    sandbox: bool,
+    out: TextIO | None = None,
+    size: Estimate | None = None,
 ) -> None:
+    """The per-recipient table (or JSON document); `size`, the text's encoding and parts, goes
+    into the JSON document when given."""
     stream = out or sys.stdout
     if as_json:
-        document = {
+        document: dict[str, Any] = {
             "sandbox": sandbox,
             "accepted": len(result.accepted),
             "rejected": len(result.rejected),
             "requests": len(result.raw_responses),
-            "results": [_result_json(item) for item in result],
         }
+        if size is not None:
+            document["message"] = {
+                "encoding": size.encoding,
+                "characters": size.characters,
+                "units": size.units,
+                "parts": size.parts,
+            }
+        document["results"] = [_result_json(item) for item in result]
         json.dump(document, stream, indent=2, ensure_ascii=False)
         stream.write("\n")
         return

@@ -10,7 +10,7 @@ of minutes from text, and the short names the commands had before (`--validity`,
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
 
@@ -45,10 +45,14 @@ def add_option_flags(
     parser: argparse.ArgumentParser | argparse._ArgumentGroup,
     *,
     help_overrides: Mapping[str, str] | None = None,
+    names: Collection[str] | None = None,
 ) -> None:
-    """One flag per optional field of the send request, in the spec's order."""
+    """One flag per optional field of the send request, in the spec's order (only the fields
+    in `names`, when given: `estimate` takes the two that change a text's size)."""
     overrides = help_overrides or {}
     for field in SEND_OPTIONS:
+        if names is not None and field.name not in names:
+            continue
         flags = [flag_of(field), *_ALIASES.get(field.name, ())]
         text = overrides.get(field.name) or _help(field)
         if field.kind == "boolean":

@@ -6,20 +6,27 @@ import argparse
 import json
 import sys
 from types import MappingProxyType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ..config import INTEGRATION_ENV
 from ..errors import ClickatellError, ValidationError
 from .common import (
     EXIT_OK,
     EXIT_REJECTED,
+    EXIT_USAGE,
     add_connection_options,
+    add_region_option,
     connect,
+    error,
     print_results,
     report_failure,
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
+from .wording import describe
+
+if TYPE_CHECKING:
+    from ..encoding import Estimate
 
 __all__ = ["OPERATIONS", "add_parser"]
 
@@ -53,7 +60,7 @@ def _add_send(commands: Any) -> None:
     )
     cmd.add_argument("--text", required=True, help="the message text ('-' reads stdin)")
     cmd.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    cmd.add_argument("--region", metavar="CC", help="country for national numbers, e.g. ZA")
+    add_region_option(cmd)
     add_option_flags(cmd.add_argument_group("message options (the API's fields)"))
     cmd.add_argument(
         "--integration",
@@ -70,7 +77,7 @@ def _run_send(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
     recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
     options = options_from_args(args)
-    settings: dict[str, Any] = {"format": args.format, "default_region": args.region}
+    settings: dict[str, Any] = {"format": args.format, "default_region": args.default_region}
     if args.integration is not None:  # else the client reads CLICKATELL_INTEGRATION
         settings["integration"] = args.integration
     with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
@@ -81,9 +88,53 @@ def _run_send(args: argparse.Namespace) -> int:
         except ClickatellError as exc:
             sandbox_note(sandbox_url)
             return report_failure(exc, args.json, sandbox_url is not None)
-    print_results(result, as_json=args.json, sandbox=sandbox_url is not None)
+    size = _size(text, options)
+    print_results(result, as_json=args.json, sandbox=sandbox_url is not None, size=size)
+    if size.parts > 1 and not args.json:
+        # Each part is charged per recipient: a long or non-GSM text should not cost silently.
+        print(f"message: {_describe_size(size, text)}", file=sys.stderr)
     sandbox_note(sandbox_url)
     return EXIT_OK if result.all_accepted else EXIT_REJECTED
+
+
+def _size(text: str, options: dict[str, Any]) -> Estimate:
+    from ..client import Client
+
+    return Client.estimate(
+        text,
+        binary=options.get("binary") is True,
+        user_data_header=options.get("user_data_header"),
+    )
+
+
+_UNIT_NAMES: Final = {"GSM-7": "septets", "UCS-2": "UTF-16 units", "binary": "octets"}
+
+
+def _describe_size(size: Estimate, text: str) -> str:
+    """`2 parts of GSM-7 (161 septets, 153 per part)`, and for UCS-2 the character that
+    forced it, which is often a typographic quote the writer never meant to pay for."""
+    parts = "part" if size.parts == 1 else "parts"
+    line = (
+        f"{size.parts} {parts} of {size.encoding} ({size.units} {_UNIT_NAMES[size.encoding]},"
+        f" {size.units_per_part} per part); each part is charged, for every recipient"
+    )
+    culprit = _first_ucs2_character(text) if size.encoding == "UCS-2" else None
+    if culprit is not None:
+        line += f"; UCS-2 because of {culprit!r} (U+{ord(culprit):04X}), which GSM-7 lacks"
+    return line
+
+
+def _first_ucs2_character(text: str) -> str | None:
+    from ..client import Client
+
+    seen: set[str] = set()
+    for character in text:
+        if character in seen:
+            continue
+        seen.add(character)
+        if Client.estimate(character).encoding == "UCS-2":
+            return character
+    return None
 
 
 # -- estimate ---------------------------------------------------------------------------------
@@ -96,17 +147,18 @@ def _add_estimate(commands: Any) -> None:
         description="Show how a text will be encoded and how many parts (charged) it takes.",
     )
     cmd.add_argument("--text", required=True, help="the message text ('-' reads stdin)")
-    cmd.add_argument("--binary", action="store_true", help="the text is hex octets")
-    cmd.add_argument("--udh", metavar="HEX", help="user data header as hex")
+    add_option_flags(cmd, names=("binary", "user_data_header"))
     cmd.add_argument("--json", action="store_true", help="print as JSON")
     cmd.set_defaults(run=_run_estimate)
 
 
 def _run_estimate(args: argparse.Namespace) -> int:
-    from ..client import Client
+    from ..encoding import check_parts
 
     text = sys.stdin.read() if args.text == "-" else args.text
-    estimate = Client.estimate(text, binary=args.binary, user_data_header=args.udh)
+    if not text:  # as `send` refuses it (the API answers 107 Empty message), in its words
+        raise ValidationError("content", "is empty; the API needs some text", text)
+    estimate = _size(text, options_from_args(args))
     if args.json:
         document = {
             "encoding": estimate.encoding,
@@ -118,11 +170,22 @@ def _run_estimate(args: argparse.Namespace) -> int:
         }
         print(json.dumps(document, indent=2))
     else:
-        unit = {"GSM-7": "septets", "UCS-2": "UTF-16 units", "binary": "octets"}[estimate.encoding]
+        unit = _UNIT_NAMES[estimate.encoding]
         parts = "part" if estimate.parts == 1 else "parts"
         print(
             f"{estimate.encoding}: {estimate.parts} {parts}, {estimate.units} {unit}"
             f" ({estimate.units_per_part} per part, {estimate.remaining_in_last_part} left"
             " in the last)"
         )
+    try:  # too many parts: shown above, and refused here as `send` would refuse it
+        check_parts(text, binary=args.binary is True, user_data_header=_udh(args))
+    except ValidationError as exc:
+        error(describe(exc))
+        return EXIT_USAGE
     return EXIT_OK
+
+
+def _udh(args: argparse.Namespace) -> bytes | None:
+    from ..options import udh_bytes
+
+    return udh_bytes(args.user_data_header)
