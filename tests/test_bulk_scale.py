@@ -10,6 +10,7 @@ PostgreSQL restart ~12 s, the command line ~6 s.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -396,3 +397,30 @@ def test_the_bulk_command_runs_a_campaign_on_workers_and_resumes_it_by_id(
         timeout=100,
     )
     assert other.returncode == 2 and "content" in other.stderr
+
+
+# -- what travels through the broker ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_queued_tasks_carry_no_key_no_password_and_no_message(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    """No worker runs: the tasks stay in Redis, where anyone with the broker can read them."""
+    assert POSTGRES and REDIS
+    cluster = cluster_factory(None)
+    password = str(psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password"))
+    with pytest.raises(TimeoutError, match="still running"):
+        cluster.run(numbers(50), content="secret text 7Q", shards=3, timeout=1)
+    queued = redis_py.Redis.from_url(REDIS).lrange(cluster.queue, 0, -1)
+    assert len(queued) == 3  # one task per shard
+    for raw in queued:
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "clickatell_sms.bulk.send_shard"
+        args, _, _ = json.loads(base64.b64decode(message["body"]))
+        journal, campaign, shard, generation, resend = args
+        assert journal.startswith("postgresql://postgres@127.0.0.1:")  # the URL, less its password
+        assert (generation, resend, len(campaign)) == (1, False, 12) and 0 <= shard < 3
+        text = raw.decode() + base64.b64decode(message["body"]).decode()
+        assert password not in text
+        assert "secret text 7Q" not in text and "27830000000" not in text

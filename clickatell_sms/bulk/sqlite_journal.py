@@ -208,13 +208,21 @@ class SQLiteJournal(PackedJournal):
             if self._closed:
                 return
             self._closed = True
+            marked = False
             try:
+                _checkpoint(self._db)  # first: an emptied log has room for the mark
                 with _transaction(self._db):
                     self._db.execute("UPDATE meta SET value = 'closed' WHERE key = 'state'")
                 _checkpoint(self._db)
-            except (sqlite3.Error, OSError) as exc:  # a full disk: the log stays, and says it
-                logger.warning("the journal %s could not be closed cleanly: %s", self.path, exc)
-            self._db.close()  # SQLite deletes the (now empty) log once the last connection goes
+                marked = True
+            except (sqlite3.Error, OSError) as exc:  # a full disk
+                logger.warning("the journal %s could not be marked closed: %s", self.path, exc)
+            self._db.close()  # SQLite folds the log in and deletes it, if it can
+            if not marked:
+                # Still marked open, yet stopped under control: an (empty) log beside it says
+                # that nothing is missing, where a missing log would mean half a journal.
+                with contextlib.suppress(OSError):
+                    os.close(os.open(f"{self._location}-wal", os.O_WRONLY | os.O_CREAT, 0o600))
             os.close(self._lock_fd)  # after the database's own descriptors: see _lock
         self._close_scratch()
         if self.temporary:
