@@ -226,6 +226,25 @@ def run(args: argparse.Namespace) -> int:
     postgres = args.journal is not None and is_postgres_url(args.journal)
     if on_workers and not postgres:
         return _usage("--celery needs --journal postgresql://... (a journal every worker reaches)")
+    if on_workers:
+        local = [
+            flag
+            for flag, given in (
+                ("--api-key", args.api_key),
+                ("--base-url", args.base_url),
+                ("--sandbox", args.sandbox),
+                ("--timeout", args.timeout),
+                ("--retries", args.retries),
+                ("--format", args.format),
+                ("--journal-sync", args.journal_sync != "normal"),
+            )
+            if given
+        ]
+        if local:
+            return _usage(
+                f"{', '.join(local)}: with --celery the workers send, with the settings of"
+                " their own environment (CLICKATELL_API_KEY, ...): see docs/scale-out.md"
+            )
     if postgres and not on_workers:
         return _usage("a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL")
     if args.journal is not None and args.resume is not None and not postgres:
@@ -411,10 +430,10 @@ def _run_on_workers(
     options: dict[str, Any],
 ) -> int:
     """`bulk --celery`: submit the campaign to workers, watch it, print the same summary."""
-    from ..bulk.journal import JournalError
+    from ..bulk.journal import BulkStorageError, JournalError
 
     try:
-        from ..bulk.cluster import run_campaign
+        from ..bulk.cluster import campaign_results, run_campaign
         from ..bulk.postgres_journal import public_dsn
     except ImportError as exc:
         return _usage(
@@ -465,7 +484,17 @@ def _run_on_workers(
     finally:
         if progress is not None:
             progress.close()
+    status = None
+    if args.output is not None and summary.campaign is not None:
+        try:
+            _write_results(args.output, campaign_results(journal, summary.campaign))
+            summary.output = None if args.output == "-" else Path(args.output)
+        except (BulkStorageError, JournalError) as exc:
+            print(f"clickatell-sms bulk: the campaign ended, but: {exc}", file=err)
+            status = EXIT_STORAGE
     _print_summary(summary, args, hint.format(summary.campaign))
+    if status is not None:
+        return status
     if summary.stopped is not None:
         return EXIT_STOPPED
     return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
@@ -510,6 +539,18 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         print(line, file=out)
     if args.json:
         print(json.dumps(summary.to_dict()), flush=True)
+
+
+def _write_results(output: str, results: Iterable[BulkResult]) -> None:
+    """A campaign's rows, read back from its journal once it is done, into --output."""
+    from ..bulk import ResultWriter
+
+    writer = ResultWriter(output)
+    try:
+        for result in results:
+            writer.write(result)
+    finally:
+        writer.close()
 
 
 def _resend_choice(args: argparse.Namespace) -> bool | list[str]:
