@@ -40,6 +40,7 @@ from clickatell_sms import (
     TimeoutError,
     ValidationError,
 )
+from clickatell_sms.callbacks import url_with_secret
 from clickatell_sms.callbacks.listener import CallbackServer
 from clickatell_sms.sandbox import Faults, Sandbox
 from clickatell_sms.statuses import KNOWN_STATUSES
@@ -488,12 +489,13 @@ def test_sandbox_callbacks_reach_the_wsgi_receiver_and_parse_into_the_same_statu
         with lock:
             events.append(event)
 
-    receiver = CallbackReceiver(on_status=on_status)
+    secret = "platform-test-callback-secret"
+    receiver = CallbackReceiver(on_status=on_status, secret=secret)
     with (
         CallbackServer(receiver) as server,
         Sandbox(
             api_keys=(KEY,),
-            callback_url=server.url + "clickatell/status",
+            callback_url=url_with_secret(server.url + "clickatell/status", secret),
             callback_method=method,  # type: ignore[arg-type]
             status_delays=(0.02, 0.02),
         ) as sb,

@@ -16,6 +16,7 @@ from clickatell_sms.sandbox import Sandbox
 from tests.test_sandbox import _spec, body_json, send_json
 
 Start = Callable[..., str]
+SECRET = "sandbox-callbacks-test-secret"
 
 
 class _Quiet(WSGIRequestHandler):
@@ -33,7 +34,8 @@ def receiver() -> Iterator[Start]:
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
         thread.start()
         running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}/clickatell/status"
+        # The secret as Basic credentials: the sandbox sends them as an Authorization header.
+        return f"http://clickatell:{SECRET}@127.0.0.1:{server.server_port}/clickatell/status"
 
     yield start
     for server, thread in running:
@@ -50,7 +52,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
         with lock:
             events.append(event)
 
-    url = receiver(CallbackReceiver(on_status=on_status))
+    url = receiver(CallbackReceiver(on_status=on_status, secret=SECRET))
     with Sandbox(
         two_way_numbers=["27830000001"], callback_url=url, status_delays=(0.02, 0.02)
     ) as sb:
@@ -92,7 +94,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
 
 
 def test_callback_payloads_match_the_spec_webhook(receiver: Start) -> None:
-    url = receiver(CallbackReceiver(on_status=lambda event: None))
+    url = receiver(CallbackReceiver(on_status=lambda event: None, secret=SECRET))
     with Sandbox(callback_url=url, status_delays=(0, 0)) as sb:
         send_json(sb, {"content": "hi", "to": ["27821234567"]})
         assert sb.wait_for_callbacks(5)
