@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from clickatell_sms.bulk import BadRow, BulkResult, RateLimiter, Recipient, send_many
-from clickatell_sms.bulk.journal import Journal, JournalError
+from clickatell_sms.bulk.journal import JournalError
+from clickatell_sms.bulk.sqlite_journal import SQLiteJournal as Journal
 from clickatell_sms.client import Client
 from clickatell_sms.errors import ValidationError
 from clickatell_sms.sandbox import (
