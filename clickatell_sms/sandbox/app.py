@@ -555,6 +555,8 @@ def _without_keys(value: Any, keys: Collection[str]) -> Any:
 def _distinct(recipients: list[str], findings: Findings) -> list[tuple[str, str]]:
     """Each recipient as (number, as sent), the second spelling of one number (`+27...` after
     `27...`) left out, as `to-unique-normalised` allows (or refused, where the profile says)."""
+    if len(recipients) == 1:
+        return [(normalised(recipients[0]), recipients[0])]
     numbers = [normalised(raw) for raw in recipients]
     if len(set(numbers)) == len(numbers):  # the usual case: nothing to fold
         return list(zip(numbers, recipients, strict=True))

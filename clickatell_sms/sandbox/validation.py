@@ -64,8 +64,8 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
     `unknown-field`. A broken rule the profile enforces raises `Refusal`; one it only warns
     about leaves the value as sent (a `validityPeriod` of 20000 is recorded as 20000).
     """
-    unknown = {key: value for key, value in document.items() if key not in _BY_NAME}
-    if unknown:
+    if not _BY_NAME.keys() >= document.keys():
+        unknown = {key: value for key, value in document.items() if key not in _BY_NAME}
         findings.unknown.update({key: recordable(value) for key, value in unknown.items()})
         names = ", ".join(sorted(map(str, unknown)))
         findings.broken("unknown-field", f"Unknown field(s): {names}.")
@@ -87,7 +87,7 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
         if value is None:
             findings.broken("null-field", f"{name} is null; read as absent.")
             continue
-        if field.kind == "integer" and isinstance(value, float) and value.is_integer():
+        if type(value) is float and field.kind == "integer" and value.is_integer():
             value = int(value)  # JSON Schema's integer: 5.0 is one
         _check_field(field, value, findings)
         values[field.model_attr] = value
