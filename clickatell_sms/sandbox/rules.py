@@ -232,7 +232,7 @@ RULES: Final[tuple[Rule, ...]] = (
         codes.INVALID_PARAMETERS,
         "documented",
         "the field list names ASCII, UCS2-BE, UTF-8 and Windows-1252",
-        "`charset` is none of those",
+        "`charset` is not one of the four the field list names",
         waivable=True,
     ),
     _rule(
