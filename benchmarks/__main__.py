@@ -11,6 +11,7 @@ Progress goes to stderr; the result lines to stdout.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from .measure import run_rounds, workloads
 from .openapi_gen import generate
 from .procs import ROOT, CannedServer
 from .report import Results, async_line, ratio_line, render, summary_rows
+from .scale import RECIPIENTS as SCALE_RECIPIENTS
+from .scale import measure as measure_scale
 
 RESULTS = ROOT / "benchmarks" / "RESULTS.md"
 NOTES = [
@@ -47,6 +50,11 @@ def _log(message: str) -> None:
 def _args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="floor and facade, reduced, < 1 minute")
+    p.add_argument(
+        "--scale",
+        action="store_true",
+        help="only bulk on 1, 2 and 4 Celery workers, journal on PostgreSQL (benchmarks/scale.py)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -55,6 +63,7 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-imports", action="store_true", help="skip cold imports")
     p.add_argument("--no-bulk", action="store_true", help="skip bulk")
     p.add_argument("--no-codegen", action="store_true", help="skip the codegen timing")
+    p.add_argument("--no-scale", action="store_true", help="skip bulk on Celery workers")
     p.add_argument("--bulk-small", type=int, default=100_000)
     p.add_argument("--bulk-large", type=int, default=1_000_000)
     p.add_argument("--latency-recipients", type=int, default=40_000)
@@ -63,6 +72,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["--scale"]:  # bulk on Celery workers: benchmarks/scale.py
+        from .scale import main as scale
+
+        return scale(given[1:])
     args = _args(argv)
     quick = args.quick
     rounds = args.rounds or 7
@@ -102,6 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     if not quick and not args.no_bulk:
         _log("bulk at 100 ms of latency, threads and asyncio ...")
         res.latency_bulk = run_latency_bulk(args.latency_recipients, 0.1, (4, 16, 64), _log)
+    if not quick and not args.no_scale:
+        _log("bulk on Celery workers ...")
+        try:
+            res.scale = measure_scale([1, 2, 4], SCALE_RECIPIENTS, 3, _log)
+        except (OSError, subprocess.SubprocessError, ImportError) as exc:
+            res.scale_note = f"not measured: {exc} (needs Redis, PostgreSQL and the celery extra)"
     if not quick and not args.no_codegen:
         _log("codegen ...")
         res.codegen = measure_codegen()

@@ -61,19 +61,15 @@ def bulk_available() -> str | None:
     return "not available yet: clickatell_sms.Client cannot be imported"
 
 
-_MAGIC_ENDINGS = frozenset({9114, 9121, 9122})  # numbers the sandbox refuses on purpose
-
-
 def write_csv(path: Path, count: int) -> None:
-    """`count` distinct numbers under a `to` header, written as generated (not held in memory)."""
+    """`count` distinct numbers under a `to` header, written as generated (not held in memory).
+
+    Sequential numbers never meet the sandbox's test numbers (Ofcom's drama range), so every
+    row is one the sandbox accepts."""
     with path.open("w", buffering=1 << 20) as fh:
         fh.write("to\n")
-        i = written = 0
-        while written < count:
-            i += 1
-            if i % 10_000 not in _MAGIC_ENDINGS:
-                fh.write(f"2782{i:07d}\n")
-                written += 1
+        for i in range(1, count + 1):
+            fh.write(f"2782{i:07d}\n")
 
 
 def _stream(path: str) -> Iterator[str]:

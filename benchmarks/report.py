@@ -11,6 +11,9 @@ from .clients import CLIENTS
 from .extras import CodegenTime, ImportTime
 from .measure import Cell, Workload, median, quartiles
 from .openapi_gen import Generated
+from .scale import RECIPIENTS as SCALE_RECIPIENTS
+from .scale import ScaleRow
+from .scale import table as scale_table
 
 RATIO_KEYS = (("json", "json1"), ("xml", "xml1"), ("batch200", "json200"), ("xml200", "xml200"))
 TARGETS = {"json1": 0.85, "json200": 1.0, "xml1": 0.9, "xml200": 1.05}
@@ -35,6 +38,8 @@ class Results:
     latency_bulk: list[LatencyRun] = field(default_factory=list)
     latency: float = 0.1
     openapi: Generated | None = None
+    scale: list[ScaleRow] | None = None
+    scale_note: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -227,6 +232,23 @@ def _latency_bulk(runs: list[LatencyRun], latency: float) -> list[str]:
     return [*out, ""]
 
 
+def _scale(res: Results) -> list[str]:
+    out = ["## Bulk on Celery workers (journal on PostgreSQL)", ""]
+    if res.scale is None:
+        return [*out, res.scale_note or "not measured", ""]
+    out += [
+        f"{SCALE_RECIPIENTS:,} recipients per campaign, the sandbox answering every request "
+        "after 50 ms, 16 shards, 4 requests in flight per shard; each worker is `celery worker "
+        "-c 1`. Rate: recipients sent over the campaign's wall time (rows loaded into "
+        "PostgreSQL, tasks queued, sent, summary). Everything (sandbox, Redis, PostgreSQL, "
+        "workers) shares the 2 cores, so more workers mostly add requests in flight.",
+        "",
+        *scale_table(res.scale, SCALE_RECIPIENTS),
+        "",
+    ]
+    return out
+
+
 def _head(res: Results) -> list[str]:
     m = res.machine
     mode = "quick (floor and facade, reduced counts)" if res.quick else "full"
@@ -263,6 +285,10 @@ def render(res: Results) -> str:
         lines += _bulk(res.bulk)
     if res.latency_bulk:
         lines += _latency_bulk(res.latency_bulk, res.latency)
+
+
+    if res.scale is not None or res.scale_note is not None:
+        lines += _scale(res)
     if res.codegen is not None:
         cg = res.codegen
         status = "ok" if cg.returncode == 0 else f"exit {cg.returncode}: generated/ is stale"

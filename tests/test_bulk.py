@@ -11,16 +11,23 @@ from pathlib import Path
 import pytest
 
 from clickatell_sms.bulk import BadRow, BulkResult, RateLimiter, Recipient, send_many
-from clickatell_sms.bulk.journal import Journal, JournalError
+from clickatell_sms.bulk.journal import JournalError
+from clickatell_sms.bulk.sqlite_journal import SQLiteJournal as Journal
 from clickatell_sms.client import Client
 from clickatell_sms.errors import ValidationError
-from clickatell_sms.sandbox import Faults, Sandbox
+from clickatell_sms.sandbox import (
+    BLOCKED_NUMBER,
+    CANNOT_ROUTE_NUMBER,
+    OPTED_OUT_NUMBER,
+    Faults,
+    Sandbox,
+)
 
-MAGIC_REJECTED = ("9114", "9121", "9122")  # endings the sandbox refuses per recipient
+TEST_REFUSALS = {CANNOT_ROUTE_NUMBER: 114, BLOCKED_NUMBER: 121, OPTED_OUT_NUMBER: 122}
 
 
 def numbers(count: int, start: int = 0) -> Iterator[str]:
-    """Distinct South African mobile numbers (some end in the sandbox's magic endings)."""
+    """Distinct South African mobile numbers."""
     for i in range(start, start + count):
         yield f"2782{i:07d}"
 
@@ -83,9 +90,10 @@ def test_an_http_integration_sends_in_bulk_without_client_message_ids(
 
 def test_rejected_recipients_carry_the_api_code(client: Client, sandbox: Sandbox) -> None:
     results, on_result = collect()
-    summary = send_many(client, numbers(400, 9000), "hi", on_result=on_result)
-    rejected = {r.to[-4:]: r.error_code for r in results if r.status == "rejected"}
-    assert rejected == {"9114": 114, "9121": 121, "9122": 122}
+    rows = [*numbers(200, 9000), *TEST_REFUSALS, *numbers(197, 9200)]
+    summary = send_many(client, rows, "hi", on_result=on_result)
+    rejected = {r.number: r.error_code for r in results if r.status == "rejected"}
+    assert rejected == TEST_REFUSALS
     assert summary.accepted == 397 == len(sandbox.messages())
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.client
 import json
 import logging
@@ -9,28 +10,40 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.validate import validator
 
 import pytest
+import urllib3
 
 import clickatell_sms
 from clickatell_sms import callbacks
 from clickatell_sms.callbacks import (
     ReplyCallback,
     StatusCallback,
+    generate_secret,
     is_newer,
     parse_callback_request,
     parse_reply_callback,
     parse_status_callback,
+    url_with_secret,
 )
+from clickatell_sms.callbacks.access import RefusalLog, SourceAllowList, take_token
+from clickatell_sms.callbacks.listener import CallbackServer, ListenerLimits
 from clickatell_sms.callbacks.receiver import CallbackReceiver
 from clickatell_sms.errors import ValidationError
+from clickatell_sms.sandbox import Sandbox
+from clickatell_sms.sandbox.callbacks import CallbackPoster
 from clickatell_sms.statuses import KNOWN_STATUSES, STATUS_BY_NAME, MessageStatus, status_from
+from tests.test_sandbox import send_json
 
 JAN_17 = datetime(2018, 1, 17, 19, 35, 11, tzinfo=UTC)
 Serve = Callable[[CallbackReceiver], tuple[str, int]]
+SECRET = "test-secret-0123456789"
 
 # --------------------------------------------------------------------------------------------
 # statuses
@@ -413,7 +426,12 @@ def _request(
     path: str,
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
+    *,
+    token: str | None = SECRET,
 ) -> tuple[int, str, str]:
+    """One request; the receiver's secret goes in as `token=` unless `token` says otherwise."""
+    if token is not None:
+        path += ("&" if "?" in path else "?") + f"token={token}"
     conn = http.client.HTTPConnection(*address, timeout=5)
     try:
         conn.request(method, path, body=body, headers=headers or {})
@@ -426,7 +444,9 @@ def _request(
 def test_receiver_get_and_post_reach_the_handlers(serve: Serve) -> None:
     statuses: list[StatusCallback] = []
     replies: list[ReplyCallback] = []
-    address = serve(CallbackReceiver(on_status=statuses.append, on_reply=replies.append))
+    address = serve(
+        CallbackReceiver(on_status=statuses.append, on_reply=replies.append, secret=SECRET)
+    )
 
     status, ctype, text = _request(address, "GET", "/clickatell?" + GET_STATUS)
     assert (status, text) == (200, "OK\n") and ctype.startswith("text/plain")
@@ -436,7 +456,11 @@ def test_receiver_get_and_post_reach_the_handlers(serve: Serve) -> None:
     )
     assert status == 200
     # Raw, unescaped Latin-1 bytes in the URL survive WSGI's Latin-1 str round trip.
-    line = b"GET /cb?messageId=m3&fromNumber=1&text=caf\xe9&charset=ISO-8859-1 HTTP/1.0\r\n\r\n"
+    line = (
+        b"GET /cb?messageId=m3&fromNumber=1&text=caf\xe9&charset=ISO-8859-1&token="
+        + SECRET.encode()
+        + b" HTTP/1.0\r\n\r\n"
+    )
     with socket.create_connection(address, timeout=5) as sock:
         sock.sendall(line)
         answer = b"".join(iter(lambda: sock.recv(4096), b""))
@@ -449,7 +473,7 @@ def test_receiver_get_and_post_reach_the_handlers(serve: Serve) -> None:
 
 def test_receiver_refuses_bad_requests(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
     seen: list[StatusCallback] = []
-    address = serve(CallbackReceiver(on_status=seen.append))
+    address = serve(CallbackReceiver(on_status=seen.append, secret=SECRET))
     status, ctype, text = _request(address, "GET", "/cb?statusCode=4")
     assert status == 400 and ctype.startswith("text/plain")
     assert text.startswith("bad callback: messageId") and "Traceback" not in text
@@ -470,7 +494,7 @@ def test_receiver_logs_handler_failure_and_still_answers_200(
     def broken(event: StatusCallback) -> None:
         raise RuntimeError("database is down")
 
-    address = serve(CallbackReceiver(on_status=broken))
+    address = serve(CallbackReceiver(on_status=broken, secret=SECRET))
     with caplog.at_level(logging.ERROR, logger="clickatell_sms.callbacks"):
         status, _, text = _request(address, "GET", "/cb?" + GET_STATUS)
     assert (status, text) == (200, "OK\n")
@@ -484,7 +508,7 @@ def test_receiver_can_ask_for_retries_and_routes_by_its_only_handler(serve: Serv
     def broken(event: ReplyCallback) -> None:
         raise RuntimeError("boom")
 
-    address = serve(CallbackReceiver(on_reply=broken, handler_error_status=500))
+    address = serve(CallbackReceiver(on_reply=broken, handler_error_status=500, secret=SECRET))
     # No reply-only field: a reply-only receiver (its own URL) still reads it as a reply.
     assert _request(address, "GET", "/replies?messageId=m1&charset=UTF-8")[0] == 500
 
@@ -493,9 +517,341 @@ def test_receiver_acknowledges_a_kind_it_has_no_handler_for(
     serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     got: list[ReplyCallback] = []
-    address = serve(CallbackReceiver(on_reply=got.append))
+    address = serve(CallbackReceiver(on_reply=got.append, secret=SECRET))
     # A status that reaches a reply-only URL is acknowledged and logged, not retried forever.
     assert _request(address, "GET", "/replies?" + GET_STATUS)[0] == 200
     assert "no handler" in caplog.text and got == []
     assert _request(address, "GET", "/replies?messageId=m1&keyword=STOP")[0] == 200
     assert [g.keyword for g in got] == ["STOP"]
+
+
+# --------------------------------------------------------------------------------------------
+# who may post: the secret and the source allow-list (under wsgiref: any WSGI server will do)
+
+
+def _basic(user: str, password: str | None) -> dict[str, str]:
+    pair = user if password is None else f"{user}:{password}"
+    return {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()}
+
+
+def test_a_receiver_without_a_secret_is_an_explicit_choice(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        CallbackReceiver(on_status=print)
+    assert caught.value.field == "secret" and "allow_unauthenticated" in str(caught.value)
+    with pytest.raises(ValidationError) as both:
+        CallbackReceiver(on_status=print, secret=SECRET, allow_unauthenticated=True)
+    assert both.value.field == "allow_unauthenticated"
+    with caplog.at_level(logging.WARNING, logger="clickatell_sms.callbacks"):
+        open_door = CallbackReceiver(on_status=print, allow_unauthenticated=True)
+    assert "trusts anyone" in caplog.text
+    assert "unauthenticated" in repr(open_door)
+    assert SECRET not in repr(CallbackReceiver(on_status=print, secret=SECRET))
+
+
+@pytest.mark.parametrize(
+    ("secret", "problem"),
+    [
+        ("", "non-empty"),
+        ("short-secret", "at least 16"),
+        ("has spaces in it, sixteen+", "letters, digits"),
+        ("percent%2Fencoded-secret", "letters, digits"),
+        ([], "at least one"),
+    ],
+)
+def test_weak_or_unusable_secrets_are_refused_by_name(
+    secret: str | list[str], problem: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        CallbackReceiver(on_status=print, secret=secret)
+    assert caught.value.field == "secret" and problem in str(caught.value)
+
+
+def test_forged_callbacks_get_401_and_never_reach_the_handler(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    seen: list[StatusCallback] = []
+    address = serve(CallbackReceiver(on_status=seen.append, secret=SECRET))
+    path = "/cb?" + GET_STATUS
+    forged = [
+        _request(address, "GET", path, token=None),
+        _request(address, "GET", path, token="x" + SECRET[1:]),  # same length, one byte off
+        _request(address, "GET", path, token=SECRET + "x"),
+        _request(address, "GET", path.replace("?", "?tokens=" + SECRET + "&"), token=None),
+        _request(address, "GET", path, None, _basic("clickatell", "wrong-" + SECRET), token=None),
+        _request(address, "GET", path, None, _basic(SECRET, "wrong"), token=None),
+        _request(address, "GET", path, None, {"Authorization": f"Bearer {SECRET}"}, token=None),
+        _request(address, "GET", path, None, {"Authorization": "Basic !!!"}, token=None),
+        _request(address, "GET", path, None, {"X-Token": SECRET}, token=None),
+    ]
+    assert [status for status, _, _ in forged] == [401] * len(forged)
+    assert all(text == "missing or wrong callback secret\n" for _, _, text in forged)
+    assert seen == []
+    assert "without the right secret" in caplog.text and SECRET not in caplog.text
+
+
+def test_an_unauthenticated_body_is_never_read(serve: Serve) -> None:
+    address = serve(CallbackReceiver(on_status=print, secret=SECRET))
+    # The body is announced and never sent: reading it would hang until the socket timeout.
+    head = b"POST /cb?token=wrong HTTP/1.0\r\nContent-Length: 1000\r\n\r\n"
+    with socket.create_connection(address, timeout=5) as sock:
+        started = time.monotonic()
+        sock.sendall(head)
+        answer = sock.recv(4096)
+        took = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.0 401") and took < 1.0
+
+
+def test_the_secret_is_accepted_as_basic_credentials_or_token_and_kept_out_of_events(
+    serve: Serve,
+) -> None:
+    seen: list[StatusCallback] = []
+    old = "previous-secret-abcdef"
+    address = serve(CallbackReceiver(on_status=seen.append, secret=[SECRET, old]))
+    path = "/cb?" + GET_STATUS
+    answers = [
+        _request(address, "GET", path)[0],  # token
+        _request(address, "GET", path, token=old)[0],  # the other secret, during a change
+        _request(address, "GET", path, None, _basic("clickatell", SECRET), token=None)[0],
+        _request(address, "GET", path, None, _basic("anyone", SECRET), token=None)[0],
+        _request(address, "GET", path, None, _basic(SECRET, None), token=None)[0],  # user only
+        _request(address, "GET", path, None, _basic(SECRET, ""), token=None)[0],
+        _request(address, "GET", "/cb?token=" + SECRET + "&" + GET_STATUS, token=None)[0],
+    ]
+    assert answers == [200] * 7
+    assert len(seen) == 7
+    for event in seen:
+        assert "token" not in event.raw and "token" not in event.extra
+        assert event.api_message_id == "a1b2c3" and event.status.is_success
+
+
+def test_post_callbacks_carry_the_token_in_the_url(serve: Serve) -> None:
+    replies: list[ReplyCallback] = []
+    address = serve(CallbackReceiver(on_reply=replies.append, secret=SECRET))
+    body = json.dumps({"messageId": "m9", "fromNumber": "1", "text": "yes", "token": "kept"})
+    status, _, _ = _request(
+        address, "POST", "/cb", body.encode(), {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    # Only the URL's token is ours: a body field of that name is the callback's own.
+    assert [(r.text, r.extra) for r in replies] == [("yes", {"token": "kept"})]
+
+
+def test_take_token_keeps_every_other_byte() -> None:
+    query = b"a=1&token=s%2Dx&text=%00h+i&token=second&b"
+    assert take_token(query) == (b"s-x", b"a=1&text=%00h+i&b")
+    assert take_token(b"messageId=m1") == (None, b"messageId=m1")
+    assert take_token(b"tokenizer=1&xtoken=2") == (None, b"tokenizer=1&xtoken=2")
+
+
+def test_url_with_secret_writes_both_forms_and_refuses_a_second_secret() -> None:
+    assert url_with_secret("https://example.com/cb", SECRET) == (
+        f"https://example.com/cb?token={SECRET}"
+    )
+    assert url_with_secret("https://example.com:8443/cb?a=1", SECRET) == (
+        f"https://example.com:8443/cb?a=1&token={SECRET}"
+    )
+    assert url_with_secret("http://[::1]:81", SECRET, style="basic") == (
+        f"http://clickatell:{SECRET}@[::1]:81/"
+    )
+    for bad in ("https://u:p@example.com/", f"https://example.com/?token={SECRET}", "ftp://x/"):
+        with pytest.raises(ValidationError) as caught:
+            url_with_secret(bad, SECRET)
+        assert caught.value.field == "url"
+    with pytest.raises(ValidationError) as weak:
+        url_with_secret("https://example.com/", "weak")
+    assert weak.value.field == "secret"
+    fresh = {generate_secret() for _ in range(50)}
+    assert len(fresh) == 50 and all(len(s) >= 43 and s.isascii() for s in fresh)
+    assert all(url_with_secret("https://e.com/", s).endswith(s) for s in fresh)  # no escaping
+
+
+def test_refusals_are_logged_throttled_with_a_count(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    address = serve(CallbackReceiver(on_status=print, secret=SECRET))
+    with caplog.at_level(logging.WARNING, logger="clickatell_sms.callbacks"):
+        statuses = {_request(address, "GET", "/cb?" + GET_STATUS, token=None)[0] for _ in range(50)}
+    assert statuses == {401}
+    warnings = [r for r in caplog.records if "secret" in r.getMessage()]
+    assert len(warnings) == 1 and "127.0.0.1" in warnings[0].getMessage()
+    log = RefusalLog(logging.getLogger("clickatell_sms.callbacks"), every=0.0)
+    with caplog.at_level(logging.WARNING, logger="clickatell_sms.callbacks"):
+        caplog.clear()
+        log.refused("refused things", "10.0.0.1")
+        log.refused("refused things")
+    assert [r.getMessage() for r in caplog.records] == [
+        "refused things, last from 10.0.0.1 (1 since the last such warning)",
+        "refused things (1 since the last such warning)",
+    ]
+
+
+def test_the_receiver_checks_remote_addr_against_allowed_sources(serve: Serve) -> None:
+    seen: list[StatusCallback] = []
+    elsewhere = serve(
+        CallbackReceiver(on_status=seen.append, secret=SECRET, allowed_sources=["10.0.0.0/8"])
+    )
+    status, _, text = _request(elsewhere, "GET", "/cb?" + GET_STATUS)
+    assert status == 403 and "address" in text and seen == []
+    here = serve(
+        CallbackReceiver(
+            on_status=seen.append, secret=SECRET, allowed_sources=["10.0.0.0/8", "127.0.0.1"]
+        )
+    )
+    assert _request(here, "GET", "/cb?" + GET_STATUS)[0] == 200
+    assert _request(here, "GET", "/cb?" + GET_STATUS, token=None)[0] == 401  # both fences
+    assert len(seen) == 1
+
+
+def test_source_allow_list() -> None:
+    allow = SourceAllowList(["192.0.2.0/24", "2001:db8::/32", " 198.51.100.7 "])
+    assert allow.allows("192.0.2.200") and allow.allows("198.51.100.7")
+    assert allow.allows("::ffff:192.0.2.1")  # IPv4 seen on an IPv6 socket
+    assert allow.allows("2001:db8::1%eth0")
+    assert not allow.allows("192.0.3.1") and not allow.allows("198.51.100.8")
+    assert not allow.allows("") and not allow.allows(None) and not allow.allows("not-an-ip")
+    for bad in (["10.0.0.0/33"], ["example.com"], []):
+        with pytest.raises(ValidationError) as caught:
+            SourceAllowList(bad)
+        assert caught.value.field == "allowed_sources"
+
+
+# --------------------------------------------------------------------------------------------
+# the listener: HTTP/1.1 done right for a WSGI app
+
+
+@pytest.fixture
+def listening() -> Iterator[tuple[tuple[str, int], list[StatusCallback]]]:
+    seen: list[StatusCallback] = []
+    app = validator(CallbackReceiver(on_status=seen.append, secret=SECRET))  # PEP 3333 checks
+    with CallbackServer(app) as server:
+        host, _, port = server.url.removeprefix("http://").rstrip("/").rpartition(":")
+        yield (host, int(port)), seen
+
+
+def test_the_listener_serves_keep_alive_and_answers_pipelined_requests_in_order(
+    listening: tuple[tuple[str, int], list[StatusCallback]],
+) -> None:
+    address, seen = listening
+    conn = http.client.HTTPConnection(*address, timeout=5)
+    for n in range(3):  # one connection, three requests
+        conn.request("GET", f"/cb?messageId=k{n}&statusCode=4&token={SECRET}")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b"OK\n")
+    conn.close()
+    pipelined = b"".join(
+        f"GET /cb?messageId=p{n}&statusCode=3&token={SECRET} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        for n in range(5)
+    )
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(pipelined + b"GET /cb HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        answers = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answers.count(b"HTTP/1.1 200 OK\r\n") == 5 and answers.count(b"HTTP/1.1 401 ") == 1
+    assert [e.api_message_id for e in seen] == ["k0", "k1", "k2", "p0", "p1", "p2", "p3", "p4"]
+
+
+def test_the_listener_reads_chunked_bodies_and_answers_expect_100_continue(
+    listening: tuple[tuple[str, int], list[StatusCallback]],
+) -> None:
+    address, seen = listening
+    body = b'{"messageId": "c1", "statusCode": 4}'
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    head = (
+        f"POST /cb?token={SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(address, timeout=5) as sock:
+        sock.sendall(head.encode())
+        assert sock.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        sock.sendall(chunked)
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert [e.api_message_id for e in seen] == ["c1"]
+
+
+def test_the_listener_drops_headers_that_would_pose_as_others() -> None:
+    seen: list[dict[str, object]] = []
+
+    def echo(environ: dict[str, object], start_response: Any) -> list[bytes]:
+        seen.append(dict(environ))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    with CallbackServer(echo) as server:
+        host, _, port = server.url.removeprefix("http://").rstrip("/").rpartition(":")
+        # A proxy's X-Forwarded-For and an attacker's X_Forwarded_For would share one key.
+        request = b"GET /a%20b?q=1 HTTP/1.0\r\nX_Forwarded_For: 6.6.6.6\r\nX-Real: 1\r\n\r\n"
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(request)
+            assert sock.recv(4096).startswith(b"HTTP/1.1 200 ")
+    environ = seen[0]
+    assert "HTTP_X_FORWARDED_FOR" not in environ and environ["HTTP_X_REAL"] == "1"
+    assert (environ["PATH_INFO"], environ["QUERY_STRING"]) == ("/a b", "q=1")
+    assert environ["REMOTE_ADDR"] == "127.0.0.1" and environ["SERVER_PROTOCOL"] == "HTTP/1.0"
+
+
+def test_a_failing_wsgi_app_gets_500_and_the_server_keeps_serving(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(environ: object, start_response: object) -> list[bytes]:
+        raise RuntimeError("app bug")
+
+    with CallbackServer(broken) as server:
+        http_pool = urllib3.PoolManager()
+        first = http_pool.request("GET", server.url, retries=False)
+        second = http_pool.request("GET", server.url, retries=False)
+        stats = server.stats()
+    assert (first.status, second.status) == (500, 500)
+    assert "the WSGI app failed" in caplog.text and "app bug" in caplog.text
+    assert stats.answered == 2 and stats.open_connections <= 1
+
+
+def test_listener_limits_are_checked_by_name() -> None:
+    for field, value in [("head_timeout", 0), ("workers", 0), ("max_queued", -1)]:
+        with pytest.raises(ValidationError) as caught:
+            ListenerLimits(**{field: value})  # type: ignore[arg-type]
+        assert caught.value.field == field
+
+
+# --------------------------------------------------------------------------------------------
+# the sandbox posts to a URL that carries the secret
+
+
+@pytest.mark.parametrize(
+    ("method", "style"), [("POST", "basic"), ("GET", "basic"), ("GET", "token")]
+)
+def test_the_sandbox_posts_to_a_url_with_the_secret(method: str, style: str) -> None:
+    seen: list[StatusCallback] = []
+    receiver = CallbackReceiver(on_status=seen.append, secret=SECRET)
+    with CallbackServer(receiver) as server:
+        url = url_with_secret(server.url + "status", SECRET, style=style)  # type: ignore[arg-type]
+        with Sandbox(callback_url=url, callback_method=method, status_delays=(0, 0)) as sb:  # type: ignore[arg-type]
+            send_json(sb, {"content": "hi", "to": ["27821234567"]})
+            assert sb.wait_for_callbacks(5)
+            deliveries = sb.callbacks()
+    assert [d.status for d in deliveries] == [200, 200, 200]
+    assert [e.status.code for e in seen] == [2, 3, 4]
+    assert all("token" not in e.raw for e in seen)
+
+
+def test_the_sandbox_with_a_wrong_secret_is_refused_and_never_logs_the_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    seen: list[StatusCallback] = []
+    receiver = CallbackReceiver(on_status=seen.append, secret=SECRET)
+    wrong = "wrong-secret-0123456789"
+    with CallbackServer(receiver) as server:
+        url = url_with_secret(server.url, wrong, style="basic")
+        with (
+            caplog.at_level(logging.INFO),
+            Sandbox(callback_url=url, status_delays=(0, 0)) as sb,
+        ):
+            send_json(sb, {"content": "hi", "to": ["27821234567"]})
+            assert sb.wait_for_callbacks(10)
+            deliveries = sb.callbacks()
+    assert deliveries and {d.status for d in deliveries} == {401} and seen == []
+    dead = CallbackPoster(f"http://u:{wrong}@127.0.0.1:9/cb?token={wrong}&x=1")
+    assert wrong not in repr(dead) and "token=***" in repr(dead)
+    assert dead.shown_url == "http://***:***@127.0.0.1:9/cb?token=***&x=1"
+    assert wrong not in caplog.text

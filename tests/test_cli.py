@@ -127,7 +127,7 @@ def test_from_works_in_the_embedded_sandbox(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_rejected_recipients_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["send", "--to", "27821239114", "--text", "hi"]) == 1
+    assert main(["send", "--to", "+447700900114", "--text", "hi"]) == 1  # a sandbox test number
     assert "114 Cannot route message" in capsys.readouterr().out
 
 

@@ -19,7 +19,7 @@ import urllib3
 
 from clickatell_sms import Client
 from clickatell_sms.cli import main
-from clickatell_sms.sandbox import Sandbox
+from clickatell_sms.sandbox import FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBER, Sandbox
 
 KEY = "cli-platform-key-93c1"
 
@@ -111,7 +111,8 @@ def test_status_of_a_delivered_message(
 def test_status_json_of_a_failed_and_a_moving_message(
     sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    failed, stuck = _sent(sandbox, "27821230000"), _sent(sandbox, "27821230003")
+    failed = _sent(sandbox, FAILS_DELIVERY_NUMBER)
+    stuck = _sent(sandbox, STAYS_AT_GATEWAY_NUMBER)
     time.sleep(0.1)
     assert main(["status", failed, "--json", *account(sandbox)]) == 0
     document = json.loads(capsys.readouterr().out)
@@ -175,12 +176,18 @@ def test_send_takes_the_integration_from_the_environment(
 # -- listen -----------------------------------------------------------------------------------
 
 
+LISTEN_SECRET = "cli-platform-callback-secret"
+
+
 class Listener:
-    """`clickatell-sms listen` in its own process, its output read line by line as it comes."""
+    """`clickatell-sms listen` in its own process, its output read line by line as it comes.
+
+    `url` is the callback URL it prints (secret included), `signed(path)` a URL on it."""
 
     def __init__(self, *args: str) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
         env["PYTHONUNBUFFERED"] = "1"
+        env["CLICKATELL_CALLBACK_SECRET"] = LISTEN_SECRET
         self.process = subprocess.Popen(
             [sys.executable, "-m", "clickatell_sms.cli", "listen", *args],
             stdout=subprocess.PIPE,
@@ -195,7 +202,18 @@ class Listener:
         self._reader.start()
         first = self.process.stderr.readline()
         assert first.startswith("listening for callbacks on http://"), first
-        self.url = first.rsplit(" ", 1)[1].strip()
+        self.base = first.rsplit(" ", 1)[1].strip()
+        line = ""
+        while not line.startswith("callback URL: "):
+            line = self.process.stderr.readline()
+            assert line, "listen printed no callback URL"
+        self.url = line.removeprefix("callback URL: ").strip()
+        assert self.url == f"{self.base}?token={LISTEN_SECRET}"
+
+    def signed(self, path_and_query: str) -> str:
+        """A URL on the listener with the secret added as `token`."""
+        separator = "&" if "?" in path_and_query else "?"
+        return f"{self.base}{path_and_query}{separator}token={LISTEN_SECRET}"
 
     def _read(self, stream: IO[str]) -> None:
         for line in stream:
@@ -268,17 +286,19 @@ def test_listen_prints_lines_for_status_and_reply_callbacks_and_stops_on_ctrl_c(
     http = urllib3.PoolManager()
     status = http.request(
         "GET",
-        listener.url + "status?messageId=m1&statusCode=3&status=DELIVERED_TO_GATEWAY&to=27821234567"
-        "&timestamp=1516217711000&newField=ignored",
+        listener.signed(
+            "status?messageId=m1&statusCode=3&status=DELIVERED_TO_GATEWAY&to=27821234567"
+            "&timestamp=1516217711000&newField=ignored"
+        ),
     )
     reply = http.request(
         "POST",
-        listener.url + "reply",
+        listener.signed("reply"),
         body=b"messageId=m1&replyMessageId=r1&fromNumber=27821234567&toNumber=27830000001"
         b"&text=%00h%00i%00%20%20%AC&charset=UTF-16BE&timestamp=1516217712000",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
-    unknown = http.request("GET", listener.url + "x?messageId=m2&statusCode=99&status=BRAND_NEW")
+    unknown = http.request("GET", listener.signed("x?messageId=m2&statusCode=99&status=BRAND_NEW"))
     bad = http.request(
         "POST", listener.url, body=b"{}", headers={"Content-Type": "application/json"}
     )

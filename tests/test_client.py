@@ -449,7 +449,7 @@ def test_every_field_reaches_the_xml_wire(xml_client: Client, server: Scripted) 
     assert sent.headers["Content-Type"] == "application/xml"
     assert sent.headers["Accept"] == "application/xml"
     assert sent.body.decode() == (
-        '<?xml version="1.0" encoding="UTF-8"?><SendMessageRequest>'
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><SendMessageRequest>'
         "<Content>48656C6C6F</Content><To>27821234567</To><To>27821234568</To>"
         "<From>380671234567</From><Binary>true</Binary><ClientMessageId>order-42</ClientMessageId>"
         "<ScheduledDeliveryTime>2099-02-27T14:30:00-0530</ScheduledDeliveryTime>"

@@ -26,7 +26,7 @@ from clickatell_sms import (
     ValidationError,
 )
 from clickatell_sms.config import Format
-from clickatell_sms.sandbox import Faults, Quirks, Sandbox
+from clickatell_sms.sandbox import CANNOT_ROUTE_NUMBER, Faults, Quirks, Sandbox
 
 KEY = "sandbox-test-key-8c1d2e"
 TWO_WAY = "27830000001"
@@ -121,7 +121,7 @@ def test_duplicates_are_reported_and_sent_once(sandbox: Sandbox) -> None:
 def test_rejected_recipients_come_back_per_recipient(two_way: Sandbox, fmt: Format) -> None:
     # The sandbox refuses numbers it cannot route; the rest of the request still goes.
     with make(two_way, fmt) as client:
-        result = client.send(["27821234567", "27821239114"], "hi", from_=TWO_WAY)
+        result = client.send(["27821234567", CANNOT_ROUTE_NUMBER], "hi", from_=TWO_WAY)
     first, second = result
     assert first.accepted
     assert not second.accepted and second.error_code == 114 and second.description

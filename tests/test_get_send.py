@@ -27,7 +27,7 @@ from clickatell_sms import (
     RetryPolicy,
     ValidationError,
 )
-from clickatell_sms.sandbox import Faults, Sandbox
+from clickatell_sms.sandbox import CANNOT_ROUTE_NUMBER, Faults, Sandbox
 
 from .test_platform import Canned, serve_canned
 
@@ -147,7 +147,7 @@ def test_from_reaches_a_two_way_sandbox() -> None:
 def test_results_duplicates_and_batches_are_those_of_the_post(sandbox: Sandbox) -> None:
     numbers = [f"2782{i:07d}" for i in range(250)]
     with make(sandbox.base_url) as client:
-        result = client.send([*numbers, "27821239114", numbers[0]], "batch")
+        result = client.send([*numbers, CANNOT_ROUTE_NUMBER, numbers[0]], "batch")
     assert len(result) == 252
     assert len(result.raw_responses) == 2  # 251 distinct numbers: 200 + 51
     assert result[250].accepted is False and result[250].error_code == 114

@@ -40,8 +40,15 @@ from clickatell_sms import (
     TimeoutError,
     ValidationError,
 )
+from clickatell_sms.callbacks import url_with_secret
 from clickatell_sms.callbacks.listener import CallbackServer
-from clickatell_sms.sandbox import Faults, Sandbox
+from clickatell_sms.sandbox import (
+    CANNOT_ROUTE_NUMBER,
+    FAILS_DELIVERY_NUMBER,
+    STAYS_AT_GATEWAY_NUMBER,
+    Faults,
+    Sandbox,
+)
 from clickatell_sms.statuses import KNOWN_STATUSES
 
 KEY = "platform-test-key-5b2e"
@@ -192,7 +199,7 @@ def test_balance_decreases_by_the_parts_charged_for_each_accepted_message() -> N
             (["27821000003"], "x" * 200, "rest"),  # GSM-7, 2 parts
             (["27821000004"], "€" * 70, "rest"),  # GSM-7 extension: 140 septets, 1 part
             (["27821000005"], "ж" * 71, "rest"),  # UCS-2 past 70: 2 parts
-            (["27821000006", "27821009114"], "refused one", "rest"),  # one refused: not charged
+            (["27821000006", CANNOT_ROUTE_NUMBER], "refused one", "rest"),  # one refused: free
             (["27821000007"], "y" * 161, "http"),  # the GET send charges the same
         ]
         for numbers, text, integration in cases:
@@ -253,7 +260,9 @@ def test_a_failing_and_a_stuck_message() -> None:
         Sandbox(api_keys=(KEY,), status_delays=(0.01, 0.01)) as sb,
         make(sb.base_url) as client,
     ):
-        failing, stuck = client.send(["27821230000", "27821230003"], "magic numbers")
+        failing, stuck = client.send(
+            [FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBER], "sandbox test numbers"
+        )
         assert failing.api_message_id and stuck.api_message_id
         last = _poll(client, failing.api_message_id)[-1].status
         assert (last.code, last.name, last.is_final, last.is_failure) == (
@@ -405,7 +414,7 @@ def test_rate_limits_and_unavailability_are_retried_then_typed(sandbox: Sandbox)
 def test_a_recovering_api_is_retried_into_an_answer(sandbox: Sandbox) -> None:
     sandbox.set_faults(Faults(rate_503=1.0, max_faults=2, retry_after=0))
     with make(sandbox.base_url) as client:
-        assert client.balance().amount == Decimal("100.0")
+        assert client.balance().amount == sandbox.balance
     assert sandbox.faults_injected == 2
 
 
@@ -488,18 +497,20 @@ def test_sandbox_callbacks_reach_the_wsgi_receiver_and_parse_into_the_same_statu
         with lock:
             events.append(event)
 
-    receiver = CallbackReceiver(on_status=on_status)
+    secret = "platform-test-callback-secret"
+    receiver = CallbackReceiver(on_status=on_status, secret=secret)
     with (
         CallbackServer(receiver) as server,
         Sandbox(
             api_keys=(KEY,),
-            callback_url=server.url + "clickatell/status",
+            callback_url=url_with_secret(server.url + "clickatell/status", secret),
             callback_method=method,  # type: ignore[arg-type]
             status_delays=(0.02, 0.02),
         ) as sb,
         make(sb.base_url) as client,
     ):
-        result = client.send(["27821000001", "27821000000"], "loop", client_message_id="order-42")
+        to = ["27821000001", FAILS_DELIVERY_NUMBER]
+        result = client.send(to, "loop", client_message_id="order-42")
         ids = [item.api_message_id for item in result]
         assert sb.wait_for_callbacks(10)
         assert all(delivery.status == 200 for delivery in sb.callbacks())

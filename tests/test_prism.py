@@ -15,9 +15,11 @@ What is checked, and what is not:
   "Request body must be object"). So for XML the test accepts exactly that one body violation and
   requires no other (method, path, security and headers are still checked by Prism), and
   validates the recorded body against spec/messages.xsd with xmlschema instead.
-* Prism's answers are the spec's static examples, whose numbers are not the ones sent, so the
-  facade reports them as outcome unknown (a recipient without an entry); these tests look at the
-  raw answer, not at the results.
+* Prism's 202 answers are the spec's static examples, whose numbers are not the ones sent, so the
+  facade reports them as outcome unknown (a recipient without an entry); the tests that ask for
+  the 202 look at the raw answer, not at the results. Left to itself, Prism answers a send with
+  its lowest 2xx, the 200 of a request-level error: the spec's example of it is the live API's
+  own answer (106), coherent, which the client reads as one typed error.
 
 Prism comes from tools/npm (the version pinned in tools/npm/package.json); when that is not
 installed, it is installed once into ~/.cache/clickatell-sms/npm. Skipped only without Node.js.
@@ -42,7 +44,14 @@ import pytest
 import urllib3
 import xmlschema
 
-from clickatell_sms import ClickatellError, Client, RawResponse, RetryPolicy
+from clickatell_sms import (
+    APIError,
+    ClickatellError,
+    Client,
+    OutcomeUnknownError,
+    RawResponse,
+    RetryPolicy,
+)
 
 from .conftest import ROOT
 
@@ -245,6 +254,85 @@ def test_prism_accepts_every_xml_request_but_its_body(recorder: Recorder, case: 
     )
     # The body Prism could not check, checked against the XSD instead.
     xmlschema.XMLSchema(str(XSD)).validate(recorder.bodies[-1].decode())
+
+
+@pytest.mark.parametrize(
+    ("fmt", "integration", "code"),
+    [("json", "rest", 106), ("json", "http", 106), ("xml", "rest", 100)],
+    ids=["post-json", "get-send", "post-xml"],
+)
+def test_prism_static_answers_a_send_with_one_typed_error(
+    prism: str, fmt: str, integration: str, code: int
+) -> None:
+    """Never OutcomeUnknownError: the answer is a coherent document (empty `messages`, a code).
+
+    JSON and the GET send get the spec's example of a 200 error, the live API's 106. An XML body
+    gets Prism's 400 (it cannot read XML bodies, stoplight/prism#2050), still a typed error.
+    """
+    client = Client(
+        "prism-key",
+        base_url=prism,
+        format=fmt,  # type: ignore[arg-type]
+        integration=integration,  # type: ignore[arg-type]
+        retries=RetryPolicy(max_retries=0),
+    )
+    with client, pytest.raises(ClickatellError) as caught:
+        client.send(["27821234567"], "Hello")
+    error = caught.value
+    assert not isinstance(error, OutcomeUnknownError), error
+    assert isinstance(error, APIError) and error.error_code == code, error
+    assert error.raw is not None
+    if code == 106:
+        assert error.raw.status == 200
+        document = json.loads(error.raw.body) if fmt == "json" else None
+        assert document == {
+            "messages": [],
+            "errorCode": 106,
+            "error": "Invalid FROM number.",
+            "errorDescription": "You should specify correct FROM number.",
+        }
+
+
+def test_prism_static_answers_xml_with_the_xml_example(prism: str) -> None:
+    answer = urllib3.PoolManager().request(
+        "POST",
+        prism + "/messages",
+        body=json.dumps({"content": "Hello", "to": ["27821234567"]}),
+        headers={
+            "Authorization": "k",
+            "Content-Type": "application/json",
+            "Accept": "application/xml",
+        },
+        retries=False,
+    )
+    assert answer.status == 200
+    xmlschema.XMLSchema(str(XSD)).validate(answer.data.decode())
+    assert b"<Messages></Messages><ErrorCode>106</ErrorCode>" in answer.data
+
+
+def test_the_conformance_probe_completes_against_prism_and_classifies_every_probe(
+    prism: str,
+) -> None:
+    """An independent server of the spec: no crash, no stop, a verdict for every probe.
+
+    Prism refuses most probes, rightly (their recipients break the spec's PhoneNumber pattern),
+    and does not answer an unterminated JSON body at all: a verdict still, `unexpected`.
+    """
+    from io import StringIO
+
+    from clickatell_sms.conformance import CATALOGUE, run, to_json, to_markdown
+
+    out = StringIO()
+    outcome = run(prism, "prism-key", out, timeout=5)
+    assert outcome.stopped is None, outcome.stopped
+    assert [r.probe.name for r in outcome.results] == [p.name for p in CATALOGUE]
+    assert {r.verdict for r in outcome.results} <= {"same", "different", "unexpected"}
+    answered = [r for r in outcome.results if r.live.status is not None]
+    assert len(answered) >= len(CATALOGUE) - 1
+    assert all(r.live.accepted == 0 for r in outcome.results)
+    report = to_json(outcome)
+    assert sum(report["summary"].values()) == len(CATALOGUE)
+    assert to_markdown(outcome).count("| `") >= len(CATALOGUE)
 
 
 def test_prism_really_validates(prism: str) -> None:

@@ -12,10 +12,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from clickatell_sms.callbacks import CallbackReceiver, StatusCallback
-from clickatell_sms.sandbox import Sandbox
+from clickatell_sms.sandbox import FAILS_DELIVERY_NUMBER, Sandbox
 from tests.test_sandbox import _spec, body_json, send_json
 
 Start = Callable[..., str]
+SECRET = "sandbox-callbacks-test-secret"
 
 
 class _Quiet(WSGIRequestHandler):
@@ -33,7 +34,8 @@ def receiver() -> Iterator[Start]:
         thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
         thread.start()
         running.append((server, thread))
-        return f"http://127.0.0.1:{server.server_port}/clickatell/status"
+        # The secret as Basic credentials: the sandbox sends them as an Authorization header.
+        return f"http://clickatell:{SECRET}@127.0.0.1:{server.server_port}/clickatell/status"
 
     yield start
     for server, thread in running:
@@ -50,7 +52,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
         with lock:
             events.append(event)
 
-    url = receiver(CallbackReceiver(on_status=on_status))
+    url = receiver(CallbackReceiver(on_status=on_status, secret=SECRET))
     with Sandbox(
         two_way_numbers=["27830000001"], callback_url=url, status_delays=(0.02, 0.02)
     ) as sb:
@@ -58,7 +60,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
             sb,
             {
                 "content": "hi",
-                "to": ["27821234567", "27820000000", "bad"],
+                "to": ["27821234567", FAILS_DELIVERY_NUMBER, "bad"],
                 "from": "27830000001",
                 "clientMessageId": "order-17",
             },
@@ -92,7 +94,7 @@ def test_each_accepted_message_gets_its_statuses_posted_in_order(receiver: Start
 
 
 def test_callback_payloads_match_the_spec_webhook(receiver: Start) -> None:
-    url = receiver(CallbackReceiver(on_status=lambda event: None))
+    url = receiver(CallbackReceiver(on_status=lambda event: None, secret=SECRET))
     with Sandbox(callback_url=url, status_delays=(0, 0)) as sb:
         send_json(sb, {"content": "hi", "to": ["27821234567"]})
         assert sb.wait_for_callbacks(5)
@@ -106,7 +108,10 @@ def test_callback_payloads_match_the_spec_webhook(receiver: Start) -> None:
     for payload in payloads:
         assert not list(validator.iter_errors(payload))
         assert "clientMessageId" not in payload and "from" not in payload  # absent, not null
-        assert isinstance(payload["timestamp"], int) and payload["timestamp"] > 1_600_000_000_000
+        # A string, as Clickatell documents it: epoch milliseconds in digits.
+        assert (
+            isinstance(payload["timestamp"], str) and int(payload["timestamp"]) > 1_600_000_000_000
+        )
 
 
 def test_callbacks_by_get_put_the_fields_in_the_query_string(receiver: Start) -> None:
@@ -153,3 +158,13 @@ def test_a_failing_receiver_gets_retries_and_a_dead_one_is_given_up_on(receiver:
         failures = dead.callbacks()
     assert failures and all(d.status is None and d.error for d in failures)
     assert max(d.attempt for d in failures) == 3
+
+
+def test_a_callback_timestamp_reads_the_same_as_a_string_or_a_number() -> None:
+    # The spec documents a string (as Clickatell does); a number has been seen too.
+    from clickatell_sms.callbacks import parse_status_callback
+
+    as_string = parse_status_callback(b'{"messageId": "m1", "timestamp": "1516217711000"}')
+    as_number = parse_status_callback(b'{"messageId": "m1", "timestamp": 1516217711000}')
+    assert as_string.timestamp == as_number.timestamp is not None
+    assert as_string.timestamp.isoformat() == "2018-01-17T19:35:11+00:00"

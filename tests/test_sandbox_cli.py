@@ -108,3 +108,77 @@ def test_bad_options_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> Non
         "--fault-rate-503",
     ):
         assert option in help_text
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real `clickatell-sms` command (its console script's entry point) in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "clickatell_sms.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+
+def test_a_busy_port_is_a_one_line_error_and_exit_2_as_listen_gives() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        sandbox = _cli("sandbox", "--port", port)
+        listen = _cli("listen", "--port", port)
+        direct = subprocess.run(
+            [sys.executable, "-m", "clickatell_sms.sandbox", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    for done in (sandbox, listen, direct):
+        assert done.returncode == 2, done.stderr
+        assert "Traceback" not in done.stderr
+        assert done.stdout == ""
+    (line,) = sandbox.stderr.splitlines()
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Address already in use" in line
+    assert direct.stderr == sandbox.stderr
+    assert listen.stderr.splitlines()[0].startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_a_port_out_of_range_or_an_unusable_sqlite_path_is_a_one_line_error(
+    tmp_path: Path,
+) -> None:
+    done = _cli("sandbox", "--port", "70000")
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert "--port" in done.stderr and "between 0 and 65535" in done.stderr
+    missing = tmp_path / "no-such-directory" / "records.sqlite"
+    done = _cli("sandbox", "--sqlite", str(missing))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: cannot use --sqlite {missing}: unable to open database file"
+    ]
+
+
+def test_sandbox_help_describes_every_option() -> None:
+    done = _cli("sandbox", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())  # argparse wraps lines: compare as one line
+    parser = build_parser()
+    options = [action for action in parser._actions if action.option_strings]
+    assert len(options) > 25
+    for action in options:
+        assert action.help, f"{action.option_strings[0]} has no help text"
+        assert action.option_strings[-1] in text
+    for option, words in {
+        "--balance": "starting credit",
+        "--currency": "currency the balance look-up reports",
+        "--price-per-part": "each message part costs",
+        "--latency": "delay every answer",
+        "--fault-rate-429": "answer 429 with Retry-After",
+        "--drop-after-body": "recorded and charged",
+        "--max-faults": "at most N faults",
+        "--idle-timeout": "no request under way",
+        "--max-connections": "open connections at most",
+    }.items():
+        assert words in text, (option, words)
+    assert f"(default: {parser.get_default('balance')})" in text  # defaults are shown

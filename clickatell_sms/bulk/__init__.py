@@ -38,8 +38,16 @@ The code, one job per module: `_engine` (`send_many`: the reader and the complet
 `_sender` (one request and its outcome, in a pool thread), `_batches` (rows grouped into
 requests), `_settings` (the arguments, checked; what identifies a campaign), `_rate_limit`,
 `_result_writer` (CSV / JSON lines), `_progress` (stderr), `_records` (the types it reads and
-reports), `journal` (the SQLite journal that makes a run resumable) and `csv_input` (recipients
-from a CSV file, streamed, with line numbers).
+reports), `journal` (the storage interface that makes a run resumable: what is journalled, and
+its errors), `sqlite_journal` (one file, the default) and `postgres_journal` (a campaign shared
+by many hosts), `_journal_base` (what both stores share) and `_scratch` (a run's local scratch
+database), `csv_input` (recipients from a CSV file, streamed, with line numbers). Past one
+machine: `cluster` (a campaign split into shards on Celery workers, `celery`), with the
+account's rate limit in Redis (`redis_rate_limit`).
+
+A disk that fills up (or a database that goes away) stops the run: nothing is sent that could
+not be journalled, the requests in flight are finished, and `BulkStorageError` carries the
+summary of exactly what was sent.
 """
 
 from __future__ import annotations
@@ -48,9 +56,17 @@ from ._engine import send_many
 from ._progress import Progress
 from ._rate_limit import RateLimiter
 from ._records import STATUSES, BadRow, BulkResult, BulkSummary, Recipient, Status
-from ._result_writer import ResultWriter
+from ._result_writer import ResultsWriteError, ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES
 from ._settings import MAX_BATCH
+from .journal import (
+    BulkStorageError,
+    JournalBusyError,
+    JournalDamagedError,
+    JournalError,
+    JournalStore,
+    JournalWriteError,
+)
 
 __all__ = [
     "ACCOUNT_ERROR_CODES",
@@ -58,11 +74,18 @@ __all__ = [
     "STATUSES",
     "BadRow",
     "BulkResult",
+    "BulkStorageError",
     "BulkSummary",
+    "JournalBusyError",
+    "JournalDamagedError",
+    "JournalError",
+    "JournalStore",
+    "JournalWriteError",
     "Progress",
     "RateLimiter",
     "Recipient",
     "ResultWriter",
+    "ResultsWriteError",
     "Status",
     "send_many",
 ]

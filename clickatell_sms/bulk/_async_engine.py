@@ -32,11 +32,13 @@ from clickatell_wire.tables import SendOptions
 from ..errors import OutcomeUnknownError
 from ._batches import Batch
 from ._engine import _open_journal, _Run
-from ._progress import Progress
+from ._progress import Progress, ProgressSink
+from ._rate_limit import Limiter
 from ._records import BadRow, BulkResult, BulkSummary, Recipient
 from ._result_writer import ResultWriter
 from ._sender import BatchOutcome, BatchSender
 from ._settings import MAX_BATCH, RunSettings
+from .journal import JournalStore, JournalWriteError
 
 if TYPE_CHECKING:
     from ..config import ClientConfig, Integration, TimeoutArg
@@ -70,12 +72,12 @@ async def send_many_async(
     content: str | None = None,
     *,
     concurrency: int = 16,
-    rate_limit: float | None = None,
-    journal: str | Path | None = None,
+    rate_limit: float | Limiter | None = None,
+    journal: str | Path | JournalStore | None = None,
     resume: bool = False,
     resend_unknown: bool | Iterable[str] = False,
     on_result: Callable[[BulkResult], object] | None = None,
-    progress: bool | Progress = False,
+    progress: bool | ProgressSink = False,
     output: str | Path | None = None,
     output_format: Literal["csv", "jsonl"] | None = None,
     unique: bool = True,
@@ -111,23 +113,22 @@ async def send_many_async(
     )
     loop = asyncio.get_running_loop()
     with contextlib.ExitStack() as stack:
-        opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
-        stack.callback(opened.close)
+        # As bulk.send_many: the journal first, then the output, then the progress.
+        if isinstance(journal, str | Path | None):
+            opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
+            stack.callback(opened.close)
+        else:
+            opened = journal
         writer = None
         if output is not None:
             writer = ResultWriter(output, output_format)
-            stack.callback(writer.close)
+        sink: ProgressSink | None = None
         if progress is True:
-            progress = Progress(total)
-            stack.callback(progress.close)
-        run = _LoopRun(
-            face,
-            settings,
-            opened,
-            writer=writer,
-            progress=progress if isinstance(progress, Progress) else None,
-            on_result=on_result,
-        )
+            sink = Progress(total)
+            stack.callback(sink.close)
+        elif progress is not False:
+            sink = progress
+        run = _LoopRun(face, settings, opened, writer=writer, progress=sink, on_result=on_result)
         sender = _AsyncBatchSender(client, run, loop)
         run.sender = sender  # type: ignore[assignment]  # the async sender takes its place
         run.loop_pool = _LoopPool(loop, sender)
@@ -279,7 +280,11 @@ class _AsyncBatchSender:
             return self._book(batch, None)
         if run.stop.is_set():
             return self._book(batch, None)  # not sent; a resume sends it
-        run.journal.mark_sending(batch.id)  # before the request exists, as in the threads
+        try:
+            run.journal.mark_sending(batch.id)  # before the request exists, as in the threads
+        except JournalWriteError as exc:  # as BatchSender: not sent, the run stops
+            final = [m.settled("failed", None, None, "not sent", str(exc)) for m in batch.rows]
+            return BatchOutcome(batch, final, None, False, False, False, exc)
         try:
             outcome: SendResult | BaseException = await self._send(batch)
         except asyncio.CancelledError:
@@ -299,12 +304,17 @@ class _AsyncBatchSender:
         return self._client.send([m.number for m in batch.rows], batch.content, **options)
 
     def _book(self, batch: Batch, outcome: SendResult | BaseException | None) -> BatchOutcome:
-        """Rows and journal for an outcome (None: the run stopped first, nothing was sent)."""
+        """Rows and journal for an outcome (None: the run stopped first, nothing was sent).
+
+        `BatchSender` does the mapping and the journalling, as in the threaded engine: with a
+        stopped run its `send` reports every row failed (not sent); otherwise its `_request`
+        (the half of `send` after the batch is marked sending) books what the send gave.
+        """
         run = self._run
         stopped = self._never
         if outcome is None:
             stopped = threading.Event()
-            stopped.set()  # BatchSender then reports every row failed, not sent
+            stopped.set()
         sender = BatchSender(
             _Replay(run.client.config, outcome),
             run.journal,
@@ -313,4 +323,4 @@ class _AsyncBatchSender:
             stop=stopped,
             summary=run.summary,
         )
-        return sender.send(batch)
+        return sender.send(batch) if outcome is None else sender._request(batch)

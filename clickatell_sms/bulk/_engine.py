@@ -22,12 +22,24 @@ from clickatell_wire.tables import SendOptions
 from ..errors import ValidationError
 from ..numbers import normalize_number
 from ._batches import Batch, Group, dedupe_key
-from ._progress import Progress
+from ._progress import Progress, ProgressSink
+from ._rate_limit import Limiter
 from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES, BatchOutcome, BatchSender, not_sent_reason
 from ._settings import MAX_BATCH, RunSettings
-from .journal import Journal, JournalRow, Member, Row, UnknownBatch
+from .journal import (
+    BulkStorageError,
+    JournalError,
+    JournalRow,
+    JournalStore,
+    JournalWriteError,
+    Member,
+    Row,
+    UnknownBatch,
+    is_postgres_url,
+)
+from .sqlite_journal import SQLiteJournal
 
 if TYPE_CHECKING:
     from ..config import Integration, TimeoutArg
@@ -48,12 +60,12 @@ def send_many(
     content: str | None = None,
     *,
     concurrency: int = 4,
-    rate_limit: float | None = None,
-    journal: str | Path | None = None,
+    rate_limit: float | Limiter | None = None,
+    journal: str | Path | JournalStore | None = None,
     resume: bool = False,
     resend_unknown: bool | Iterable[str] = False,
     on_result: Callable[[BulkResult], object] | None = None,
-    progress: bool | Progress = False,
+    progress: bool | ProgressSink = False,
     output: str | Path | None = None,
     output_format: Literal["csv", "jsonl"] | None = None,
     unique: bool = True,
@@ -73,12 +85,16 @@ def send_many(
     `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. `journal`
     is the journal file: a new one must not exist yet; with `resume=True` it must, and the run
     continues it (same recipients, text and options, else `JournalError`). Without a journal a
-    temporary one is used and deleted at the end. `resend_unknown` sends unknown requests of an
-    earlier run again: True for all of them, or an iterable of their client message IDs.
+    temporary one is used and deleted at the end. A `JournalStore` already open (one shard of
+    a campaign on workers, say) is used as it is, and left open. `resend_unknown` sends
+    unknown requests of an earlier run again: True for all of them, or an iterable of their
+    client message IDs.
     `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
     checked on resume. `on_result` is called in the calling thread for every row, `output`
     (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
-    on stderr (`total` rows, if known). `timeout`, `retries`, `extra_headers`, `integration` and
+    on stderr (`total` rows, if known). `rate_limit` is recipients per second for this run, or a
+    `Limiter` shared with other runs (`RedisRateLimiter`: a whole account's workers).
+    `timeout`, `retries`, `extra_headers`, `integration` and
     `options` are `Client.send`'s, for every request, except that `client_message_id` becomes
     the prefix of each request's ID (`<prefix>-<batch number>`; by default the journal's
     random campaign ID).
@@ -86,7 +102,10 @@ def send_many(
     Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
     before anything is sent. If reading the input (or `on_result`) raises, or the run is
     interrupted, the requests in flight are finished and journalled first; then the exception
-    propagates, with the summary so far as its `bulk_summary` attribute.
+    propagates, with the summary so far as its `bulk_summary` attribute. If the journal or the
+    results file cannot be written, nothing more is sent, the requests in flight are finished,
+    and `BulkStorageError` (`JournalWriteError`, `ResultsWriteError`) is raised with the summary
+    of what was sent as `bulk_summary`.
     """
     settings = RunSettings.check(
         client,
@@ -106,23 +125,21 @@ def send_many(
     )
     with contextlib.ExitStack() as stack:
         # The journal first: a resume refused for another campaign must not touch `output`.
-        opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
-        stack.callback(opened.close)
+        if isinstance(journal, str | Path | None):
+            opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
+            stack.callback(opened.close)
+        else:
+            opened = journal
         writer = None
         if output is not None:
             writer = ResultWriter(output, output_format)
-            stack.callback(writer.close)
+        sink: ProgressSink | None = None
         if progress is True:
-            progress = Progress(total)
-            stack.callback(progress.close)
-        run = _Run(
-            client,
-            settings,
-            opened,
-            writer=writer,
-            progress=progress if isinstance(progress, Progress) else None,
-            on_result=on_result,
-        )
+            sink = Progress(total)
+            stack.callback(sink.close)
+        elif progress is not False:
+            sink = progress
+        run = _Run(client, settings, opened, writer=writer, progress=sink, on_result=on_result)
         return run.execute(recipients, resume=resume, resend_unknown=resend_unknown)
     raise AssertionError("unreachable")  # ExitStack could swallow exceptions, as far as mypy knows
 
@@ -132,15 +149,22 @@ def _open_journal(
     resume: bool,
     identity: dict[str, str],
     sync: Literal["normal", "full"],
-) -> Journal:
+) -> JournalStore:
     if path is None:
         if resume:
             raise ValidationError("resume", "needs the journal file of the run to continue")
         folder = Path(tempfile.mkdtemp(prefix="clickatell-bulk-"))
-        return Journal.create(folder / "journal.sqlite", identity, sync=sync, temporary=True)
+        location = folder / "journal.sqlite"
+        return SQLiteJournal.create(location, identity, sync=sync, temporary=True)
+    if is_postgres_url(path):
+        raise JournalError(
+            "a PostgreSQL journal holds a campaign spread over workers: run it with"
+            " clickatell_sms.bulk.cluster.run_campaign",
+            cli="a PostgreSQL journal needs --celery BROKER_URL (the campaign runs on workers)",
+        )
     if resume:
-        return Journal.resume(path, identity, sync=sync)
-    return Journal.create(path, identity, sync=sync)
+        return SQLiteJournal.resume(path, identity, sync=sync)
+    return SQLiteJournal.create(path, identity, sync=sync)
 
 
 class _Run:
@@ -155,10 +179,10 @@ class _Run:
         self,
         client: MessageSender,
         settings: RunSettings,
-        journal: Journal,
+        journal: JournalStore,
         *,
         writer: ResultWriter | None,
-        progress: Progress | None,
+        progress: ProgressSink | None,
         on_result: Callable[[BulkResult], object] | None,
     ) -> None:
         self.client = client
@@ -167,8 +191,9 @@ class _Run:
         self.writer = writer
         self.progress = progress
         self.on_result = on_result
-        self.prefix = settings.prefix or journal.campaign_id
+        self.prefix = f"{settings.prefix or journal.campaign_id}-{journal.scope}"
         self.summary = BulkSummary()
+        self.failure: BulkStorageError | None = None  # the first failed journal/results write
         self.stop = threading.Event()
         self.sender = BatchSender(
             client,
@@ -209,27 +234,56 @@ class _Run:
             self._read(recipients, earlier)
             self._flush_all()
             self._wait(0)
+            self._close_writer()
+            if self.failure is not None:
+                raise self.failure
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 summary.stopped = "interrupted"
+            elif isinstance(exc, BulkStorageError):
+                self._fail(exc)
             self.stop.set()
             self._wait(0, raising=False)
-            if self.loose:  # final rows only; groups not yet journalled are simply re-read
+            if self.loose and not isinstance(self.failure, JournalWriteError):
+                # final rows only; groups not yet journalled are simply re-read
                 with contextlib.suppress(Exception):
                     journal.add(None, (), self.loose)
+            self._close_writer(quietly=True)
             summary.duration = time.perf_counter() - started
+            self._finish_progress()
             exc.bulk_summary = summary  # type: ignore[attr-defined]
             raise
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
-            if self.writer is not None:
-                self.writer.flush()
         summary.duration = time.perf_counter() - started
+        self._finish_progress()
         return summary
 
     def _make_pool(self) -> ThreadPoolExecutor:
         """Where batches are sent: `concurrency` threads (the asyncio engine sends on its loop)."""
         return ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="clickatell-bulk")
+
+    def _fail(self, failure: BulkStorageError) -> None:
+        """A journal or results write failed: stop sending, and say so in the summary."""
+        self.stop.set()
+        if self.failure is not None:
+            return
+        self.failure = failure
+        self.summary.stopped = f"{failure}; nothing more was sent"
+        logger.error("bulk: %s; nothing more is sent", failure)
+
+    def _close_writer(self, *, quietly: bool = False) -> None:
+        writer, self.writer = self.writer, None
+        if writer is None:
+            return
+        if quietly or self.failure is not None:
+            writer.abandon()
+            return
+        writer.close()  # ResultsWriteError if its last rows cannot be written
+
+    def _finish_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.finish(self.summary)
 
     def _read(
         self, recipients: Iterable[str | Recipient | BadRow], earlier: Iterator[JournalRow]
@@ -241,6 +295,8 @@ class _Run:
         groups = self.groups
         batch_size = self.settings.batch_size
         for position, item in enumerate(recipients):
+            if self.failure is not None:
+                raise self.failure
             if next_earlier is not None and next_earlier.position == position:
                 self._replay(next_earlier, item)
                 next_earlier = next(earlier, None)
@@ -355,11 +411,16 @@ class _Run:
             return
         batch_id = self.next_id
         self.next_id += 1
-        batch = Batch(batch_id, f"{self.prefix}-{batch_id}", group.content, rows)
+        batch = Batch(batch_id, f"{self.prefix}{batch_id}", group.content, rows)
         if self.stop.is_set():
             self._not_sent(batch)
             return
-        self.journal.add((batch.id, batch.client_message_id, batch.content), rows, self.loose)
+        try:
+            self.journal.add((batch.id, batch.client_message_id, batch.content), rows, self.loose)
+        except JournalWriteError as exc:
+            self._fail(exc)
+            self._not_sent(batch)
+            raise
         self.loose = []
         self._wait(2 * self.settings.concurrency - 1)
         for m in rows:
@@ -417,14 +478,22 @@ class _Run:
     def _handle(self, done: BatchOutcome) -> None:
         summary = self.summary
         batch = done.batch
+        if done.journal_failure is not None:
+            self._fail(done.journal_failure)
+            if done.sent and not done.unknown:
+                summary.unjournalled.append(batch.client_message_id)
         if done.sent:
             summary.batches += 1
+            summary.sent += len(batch.rows)
         if done.unknown:
             summary.unknown_batches.append(
                 UnknownBatch(batch.client_message_id, len(batch.rows), batch.content)
             )
         if self.settings.unique:
-            self._settle_keys(done.rows)
+            try:
+                self._settle_keys(done.rows)
+            except JournalWriteError as exc:
+                self._fail(exc)
         client_message_id = batch.client_message_id if done.sent else None
         for r in done.rows:
             self._emit(r, client_message_id)
@@ -495,7 +564,11 @@ class _Run:
             earlier,
         )
         if self.writer is not None:
-            self.writer.write(result)
+            try:
+                self.writer.write(result)
+            except BulkStorageError as exc:
+                self._fail(exc)
+                self._close_writer(quietly=True)
         if self.on_result is not None:
             self.on_result(result)
 

@@ -6,11 +6,23 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ._records import BulkSummary
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "ProgressSink"]
+
+
+class ProgressSink(Protocol):
+    """What the bulk engine tells about its progress (`Progress` shows it on standard error)."""
+
+    def update(self, count: int, summary: BulkSummary) -> None:
+        """`count` more rows were settled; `summary` is the run's counts so far."""
+        ...
+
+    def finish(self, summary: BulkSummary) -> None:
+        """The run ended (or stopped) with these counts."""
+        ...
 
 
 class Progress:
@@ -42,13 +54,7 @@ class Progress:
             now = time.monotonic()
             if now - self._last >= 0.5:
                 self._last = now
-                self._bar.set_postfix(
-                    ok=summary.accepted,
-                    rej=summary.rejected,
-                    fail=summary.failed,
-                    unk=summary.unknown,
-                    refresh=False,
-                )
+                self._show_counts(summary)
             return
         now = time.monotonic()
         if now - self._last >= self._every:
@@ -58,6 +64,22 @@ class Progress:
                 f"bulk: {self._done}{of} rows: {summary.accepted} accepted, {summary.rejected}"
                 f" rejected, {summary.failed} failed, {summary.unknown} unknown"
             )
+
+    def finish(self, summary: BulkSummary) -> None:
+        """Show the final counts, so the bar's last word agrees with the summary (between
+        updates its counts are refreshed only twice a second)."""
+        if self._bar is not None:
+            self._show_counts(summary)
+            self._bar.refresh()
+
+    def _show_counts(self, summary: BulkSummary) -> None:
+        self._bar.set_postfix(
+            ok=summary.accepted,
+            rej=summary.rejected,
+            fail=summary.failed,
+            unk=summary.unknown,
+            refresh=False,
+        )
 
     def write(self, line: str) -> None:
         """Print a line on standard error. A line printed past an active bar would be glued to

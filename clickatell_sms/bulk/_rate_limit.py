@@ -4,10 +4,28 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Protocol
 
 from ..errors import ValidationError
 
-__all__ = ["RateLimiter"]
+__all__ = ["Limiter", "RateLimiter"]
+
+
+class Limiter(Protocol):
+    """What a bulk run needs of a rate limit: permission to send `count` recipients now.
+
+    `RateLimiter` is one (this process's threads); `redis_rate_limit.RedisRateLimiter` is
+    another (every worker of an account, through Redis).
+    """
+
+    @property
+    def per_second(self) -> float:
+        """The limit, in recipients per second (a request never carries more)."""
+        ...
+
+    def acquire(self, count: int, stop: threading.Event | None = None) -> bool:
+        """Wait until `count` recipients may go; False if `stop` was set while waiting."""
+        ...
 
 
 class RateLimiter:
@@ -20,6 +38,7 @@ class RateLimiter:
     def __init__(self, per_second: float, burst: int) -> None:
         if not per_second > 0:
             raise ValidationError("rate_limit", "must be a number of recipients per second > 0")
+        self.per_second = per_second
         self._interval = 1.0 / per_second
         self._tolerance = burst / per_second
         self._tat = 0.0

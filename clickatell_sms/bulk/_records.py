@@ -69,9 +69,14 @@ class BulkSummary:
     `accepted + rejected + failed + unknown == total`, the number of input rows read.
     `invalid` (bad rows, part of `failed`) and `duplicates` (repeats, part of `rejected`) break
     two of them down; `earlier` is how many rows an earlier run had already settled (resume).
-    `batches` counts the requests this run made. `unknown_batches` lists every request whose
-    outcome is unknown, by `client_message_id`: check them (delivery callbacks, the portal)
-    before choosing to send them again with `resend_unknown`.
+    `batches` counts the requests this run made and `sent` the recipients they carried (what
+    `recipients_per_s` is computed from: rows settled without a request, or by an earlier run,
+    are not sending). `unknown_batches` lists every request whose outcome is unknown, by
+    `client_message_id`: check them (delivery callbacks, the portal) before choosing to send
+    them again with `resend_unknown`. `unjournalled` lists requests that were answered (and are
+    counted here as answered) but whose outcome the journal could not record, because writing
+    it failed: a resume will report them unknown. `campaign` is the campaign's ID when it ran on
+    workers (`bulk.cluster`), to resume it by.
     """
 
     accepted: int = 0
@@ -82,16 +87,24 @@ class BulkSummary:
     duplicates: int = 0
     earlier: int = 0
     batches: int = 0
+    sent: int = 0
     duration: float = 0.0
     stopped: str | None = None
     journal: Path | None = None
     output: Path | None = None
     unknown_batches: list[UnknownBatch] = field(default_factory=list)
+    unjournalled: list[str] = field(default_factory=list)
+    campaign: str | None = None
 
     @property
     def total(self) -> int:
         """Rows read, each counted in exactly one status."""
         return self.accepted + self.rejected + self.failed + self.unknown
+
+    @property
+    def rate(self) -> float | None:
+        """Recipients sent per second by this run (None before it took any time)."""
+        return self.sent / self.duration if self.duration > 0 else None
 
     @property
     def all_accepted(self) -> bool:
@@ -100,7 +113,7 @@ class BulkSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (the CLI prints it with `--json`)."""
-        rate = self.total / self.duration if self.duration > 0 else None
+        rate = self.rate
         return {
             "accepted": self.accepted,
             "rejected": self.rejected,
@@ -111,6 +124,7 @@ class BulkSummary:
             "duplicates": self.duplicates,
             "earlier": self.earlier,
             "batches": self.batches,
+            "sent": self.sent,
             "duration_s": round(self.duration, 3),
             "recipients_per_s": None if rate is None else round(rate, 1),
             "stopped": self.stopped,
@@ -120,4 +134,6 @@ class BulkSummary:
                 {"client_message_id": b.client_message_id, "recipients": b.recipients}
                 for b in self.unknown_batches
             ],
+            "unjournalled": list(self.unjournalled),
+            "campaign": self.campaign,
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import sys
 from pathlib import Path
@@ -11,8 +12,9 @@ import msgspec
 
 from ..errors import ValidationError
 from ._records import BulkResult
+from .journal import BulkStorageError
 
-__all__ = ["ResultWriter"]
+__all__ = ["ResultWriter", "ResultsWriteError"]
 
 _CSV_COLUMNS: Final = (
     "row",
@@ -29,11 +31,21 @@ _CSV_COLUMNS: Final = (
 )
 
 
+class ResultsWriteError(BulkStorageError):
+    """The results file could not be written (disk full, file size limit): the run stops
+    sending, since what it sends could no longer be reported."""
+
+    def __init__(self, target: str, cause: BaseException) -> None:
+        self.target = target
+        super().__init__(f"the results file {target} could not be written: {cause}")
+
+
 class ResultWriter:
     """Streams results to a CSV or JSON-lines file (or standard output with '-') as they come."""
 
     def __init__(self, target: str | Path, fmt: Literal["csv", "jsonl"] | None = None) -> None:
         name = str(target)
+        self._name = "standard output" if name == "-" else name
         if fmt is None:
             suffix = Path(name).suffix.lower()
             if name == "-" or suffix in (".jsonl", ".ndjson", ".json"):
@@ -56,6 +68,13 @@ class ResultWriter:
         self._encoder = msgspec.json.Encoder()
 
     def write(self, result: BulkResult) -> None:
+        """Write one row; `ResultsWriteError` if the file cannot take it."""
+        try:
+            self._write(result)
+        except OSError as exc:
+            raise ResultsWriteError(self._name, exc) from exc
+
+    def _write(self, result: BulkResult) -> None:
         if self._csv is not None:
             self._csv.writerow(
                 [
@@ -76,10 +95,24 @@ class ResultWriter:
             self._file.write(self._encoder.encode(result).decode() + "\n")
 
     def flush(self) -> None:
-        self._file.flush()
+        try:
+            self._file.flush()
+        except OSError as exc:
+            raise ResultsWriteError(self._name, exc) from exc
 
     def close(self) -> None:
-        if self.path is None:
-            self._file.flush()
-        else:
-            self._file.close()
+        """Flush and close; `ResultsWriteError` if the last rows could not be written (the
+        file is closed all the same)."""
+        try:
+            if self.path is None:
+                self._file.flush()
+            else:
+                self._file.close()
+        except OSError as exc:
+            raise ResultsWriteError(self._name, exc) from exc
+
+    def abandon(self) -> None:
+        """Close after a failed write, without raising again: what is buffered is lost."""
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()

@@ -23,9 +23,9 @@ from ..errors import (
     ValidationError,
 )
 from ._batches import Batch
-from ._rate_limit import RateLimiter
+from ._rate_limit import Limiter
 from ._records import BulkSummary
-from .journal import BatchState, Journal, Row, RowStatus
+from .journal import BatchState, JournalStore, JournalWriteError, Row, RowStatus
 
 if TYPE_CHECKING:
     from ..config import ClientConfig
@@ -72,6 +72,7 @@ class BatchOutcome(NamedTuple):
     accepted: bool  # at least one recipient accepted
     sent: bool  # a request was made
     unknown: bool  # the request's outcome is unknown
+    journal_failure: JournalWriteError | None = None  # the journal could not be written
 
 
 class BatchSender:
@@ -84,10 +85,10 @@ class BatchSender:
     def __init__(
         self,
         client: MessageSender,
-        journal: Journal,
+        journal: JournalStore,
         *,
         send_options: dict[str, Any],
-        limiter: RateLimiter | None,
+        limiter: Limiter | None,
         stop: threading.Event,
         summary: BulkSummary,
     ) -> None:
@@ -103,7 +104,14 @@ class BatchSender:
         self._summary = summary
 
     def send(self, batch: Batch) -> BatchOutcome:
-        """Send one batch and journal its outcome; API failures become statuses, never raise."""
+        """Send one batch and journal its outcome; API failures become statuses, never raise.
+
+        A journal that cannot be written is never raised either: the batch is not sent if it
+        could not be marked `sending` (it stays `pending`, so a resume sends it), and its true
+        outcome is reported if only the outcome could not be written (it stays `sending`, so a
+        resume reports it unknown). Either way the outcome carries the failure, and the reader
+        stops the run.
+        """
         rows = batch.rows
         limiter = self._limiter
         if self._stop.is_set() or (
@@ -111,7 +119,15 @@ class BatchSender:
         ):
             reason = not_sent_reason(self._summary.stopped)
             return self._all(batch, "failed", "failed", None, "not sent", reason, sent=False)
-        self._journal.mark_sending(batch.id)
+        try:
+            self._journal.mark_sending(batch.id)
+        except JournalWriteError as exc:
+            final = [m.settled("failed", None, None, "not sent", str(exc)) for m in rows]
+            return BatchOutcome(batch, final, None, False, False, False, exc)
+        return self._request(batch)
+
+    def _request(self, batch: Batch) -> BatchOutcome:
+        rows = batch.rows
         try:
             result = self._client.send(
                 [m.number for m in rows],
@@ -164,9 +180,9 @@ class BatchSender:
                     "rejected", None, code, message.error or "rejected", message.description
                 )
             )
-        self._journal.finish(batch.id, "answered", final)
+        failure = self._finish(batch, "answered", final)
         return BatchOutcome(
-            batch, final, None if accepted else account_error, accepted, True, False
+            batch, final, None if accepted else account_error, accepted, True, False, failure
         )
 
     def _all(
@@ -183,8 +199,24 @@ class BatchSender:
     ) -> BatchOutcome:
         """Every row of the batch ends in the same status: journal it and report it."""
         final = [m.settled(status, None, error_code, error, description) for m in batch.rows]
-        self._journal.finish(batch.id, state, final, error_code=error_code, error=description)
-        return BatchOutcome(batch, final, account_error, False, sent, status == "unknown")
+        failure = self._finish(batch, state, final, error_code=error_code, error=description)
+        return BatchOutcome(batch, final, account_error, False, sent, status == "unknown", failure)
+
+    def _finish(
+        self,
+        batch: Batch,
+        state: BatchState,
+        rows: list[Row],
+        *,
+        error_code: int | None = None,
+        error: str | None = None,
+    ) -> JournalWriteError | None:
+        try:
+            self._journal.finish(batch.id, state, rows, error_code=error_code, error=error)
+        except JournalWriteError as exc:
+            logger.debug("bulk: %s", exc)
+            return exc
+        return None
 
 
 def not_sent_reason(stopped: str | None) -> str:

@@ -14,7 +14,7 @@ from clickatell_wire.tables import SEND_OPTIONS
 
 from ..errors import ValidationError
 from ..options import MAX_RECIPIENTS
-from ._rate_limit import RateLimiter
+from ._rate_limit import Limiter, RateLimiter
 
 if TYPE_CHECKING:
     from ._sender import MessageSender
@@ -46,7 +46,7 @@ class RunSettings:
     unique: bool
     stop_after: int | None
     batch_size: int
-    limiter: RateLimiter | None
+    limiter: Limiter | None
     send_options: dict[str, Any]
     prefix: str | None
 
@@ -57,7 +57,7 @@ class RunSettings:
         content: str | None,
         *,
         concurrency: int,
-        rate_limit: float | None,
+        rate_limit: float | Limiter | None,
         unique: bool,
         stop_after: int | None,
         batch_size: int,
@@ -94,8 +94,13 @@ class RunSettings:
                 concurrency,
                 client.config.max_connections,
             )
-        limiter = None
-        if rate_limit is not None:
+        limiter: Limiter | None = None
+        if rate_limit is not None and not isinstance(rate_limit, int | float):
+            if not hasattr(rate_limit, "acquire"):
+                raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
+            limiter = rate_limit  # shared with others (e.g. RedisRateLimiter), already set up
+            batch_size = max(1, min(batch_size, int(rate_limit.per_second)))
+        elif rate_limit is not None:
             if isinstance(rate_limit, bool) or not isinstance(rate_limit, int | float):
                 raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
             # One request never carries more than a second's worth of recipients.

@@ -1,18 +1,21 @@
 """`CallbackReceiver`: a WSGI app that receives Clickatell's callbacks over HTTP.
 
-Parsing is `parsing.parse_callback_request`; this module only adds what HTTP needs around it:
-method and size limits, the answer Clickatell gets, and handing each event to your code without
-letting a handler's bug become a retry storm.
+Parsing is `parsing.parse_callback_request`; this module adds what HTTP needs around it: who
+may post (the secret in the callback URL, an optional source allow-list; see `access`), method
+and size limits, the answer Clickatell gets, and handing each event to your code without
+letting a handler's bug become a retry storm. Timeouts and connection bounds belong to the
+server it runs under (`listener.CallbackServer`, gunicorn, waitress...).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
+from .access import RefusalLog, SecretCheck, SourceAllowList, take_token
 from .parsing import CallbackKind, ReplyCallback, StatusCallback, parse_callback_request
 
 if TYPE_CHECKING:
@@ -24,14 +27,31 @@ __all__ = ["CallbackReceiver"]
 # callbacks and failing handlers as well as parsing problems.
 logger = logging.getLogger("clickatell_sms.callbacks")
 
+_CHALLENGE = ("WWW-Authenticate", 'Basic realm="clickatell callbacks", charset="UTF-8"')
+
 
 class CallbackReceiver:
     """A WSGI app that receives Clickatell callbacks and hands each one to your handler.
 
     Mount it at the URL configured for the integration (any WSGI server: gunicorn, waitress,
-    wsgiref). It answers 200 "OK" once the handler returns, so keep handlers quick (queue slow
-    work). Responses:
+    `listener.CallbackServer`). Clickatell signs nothing, so the URL carries a secret that only
+    you and Clickatell know, and the receiver refuses every request without it:
 
+    * `secret`: the secret, as HTTP Basic credentials in the URL
+      (`https://clickatell:SECRET@host/path`; any user name) or as a `token` query parameter
+      (`https://host/path?token=SECRET`). `access.url_with_secret` writes either form. Pass a
+      list to accept several while you change the URL in the portal. At least 16 characters,
+      letters, digits and `. _ ~ -` only; `access.generate_secret()` makes one.
+    * `allow_unauthenticated=True` instead of a secret accepts callbacks from anyone who can
+      reach the URL, and says so in a warning: only for a receiver that nothing untrusted can
+      reach, behind a proxy that checks the secret itself. Without either, construction fails.
+    * `allowed_sources`: optionally, CIDR networks (or addresses) the request must come from,
+      read from `REMOTE_ADDR`. Behind a proxy that is the proxy's address, so filter there.
+
+    Responses:
+
+    * 403 from outside `allowed_sources`; 401 without the right secret (the handler is not
+      called and the body is not read); refusals are logged as warnings, throttled.
     * 200: parsed and handled. Also 200 when the event's kind has no handler (logged as a
       warning), so a misrouted callback is not retried forever.
     * 400 with a one-line plain-text reason: the request is not a readable callback.
@@ -41,9 +61,11 @@ class CallbackReceiver:
       non-2xx answers, so a bug in a handler would otherwise become a retry storm; set 500 if
       your handler is idempotent and you want failed events sent again.
 
-    With both handlers set, status and reply are told apart by their fields. With one handler
-    set (one receiver per URL), a callback whose fields do not say which kind it is is read as
-    that handler's kind. Duplicates and out-of-order events are normal; see `is_newer()`.
+    The `token` parameter is removed before parsing, so it never reaches an event's `raw` or
+    `extra`. With both handlers set, status and reply are told apart by their fields. With one
+    handler set (one receiver per URL), a callback whose fields do not say which kind it is is
+    read as that handler's kind. Duplicates and out-of-order events are normal; see
+    `is_newer()`.
     """
 
     def __init__(
@@ -51,17 +73,51 @@ class CallbackReceiver:
         on_status: Callable[[StatusCallback], None] | None = None,
         on_reply: Callable[[ReplyCallback], None] | None = None,
         *,
+        secret: str | Sequence[str] | None = None,
+        allow_unauthenticated: bool = False,
+        allowed_sources: Iterable[str] | None = None,
         handler_error_status: int = 200,
         max_body_bytes: int = 64 * 1024,
     ) -> None:
         if on_status is None and on_reply is None:
             raise ValueError("CallbackReceiver needs on_status, on_reply or both")
+        if secret is None and not allow_unauthenticated:
+            raise ValidationError(
+                "secret",
+                "is required: pass the secret that the callback URL carries (see"
+                " clickatell_sms.callbacks.access.url_with_secret), or allow_unauthenticated=True"
+                " to accept forged callbacks from anyone who can reach this receiver",
+            )
+        if secret is not None and allow_unauthenticated:
+            raise ValidationError(
+                "allow_unauthenticated", "contradicts secret=...; give one or the other"
+            )
         self.on_status = on_status
         self.on_reply = on_reply
         self.handler_error_status = handler_error_status
         self.max_body_bytes = max_body_bytes
+        self._secret = None if secret is None else SecretCheck(secret)
+        self._sources = None if allowed_sources is None else SourceAllowList(allowed_sources)
+        self._refusals = RefusalLog(logger)
+        if self._secret is None:
+            logger.warning(
+                "CallbackReceiver made with allow_unauthenticated=True: it trusts anyone who can"
+                " reach it, and forged callbacks will reach your handlers"
+            )
+
+    def __repr__(self) -> str:
+        guard = "unauthenticated" if self._secret is None else "secret"
+        return f"CallbackReceiver({guard}, sources={self._sources!r})"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        source = environ.get("REMOTE_ADDR")
+        if self._sources is not None and not self._sources.allows(source):
+            self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
+            return _respond(start_response, 403, "callbacks are not accepted from this address")
+        token, query = take_token(_wsgi_query(environ))
+        if self._secret is not None and not self._secret.matches(environ, token):
+            self._refusals.refused("refused callbacks without the right secret (401)", source)
+            return _respond(start_response, 401, "missing or wrong callback secret", [_CHALLENGE])
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if method not in {"GET", "POST"}:
             return _respond(start_response, 405, "use GET or POST", [("Allow", "GET, POST")])
@@ -75,7 +131,7 @@ class CallbackReceiver:
         try:
             event = parse_callback_request(
                 method,
-                _wsgi_query(environ),
+                query,
                 body,
                 environ.get("CONTENT_TYPE"),
                 default_kind=self._only_kind(),

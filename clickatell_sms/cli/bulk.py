@@ -3,6 +3,8 @@
     clickatell-sms bulk --csv people.csv --text "Hello from clickatell-sms"
     clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
+    clickatell-sms bulk --csv people.csv --content "Hi" \
+        --journal postgresql://db/campaigns --celery redis://queue:6379/0  # on Celery workers
 
 The key and base URL come from CLICKATELL_API_KEY and CLICKATELL_BASE_URL, as for the client
 (--api-key works too, but other users can read it in the process list). With neither a key nor
@@ -10,16 +12,22 @@ a base URL (or with --sandbox) the run goes to an embedded sandbox, as `send` do
 really sent, standard error says so, and the journal is a temporary one unless you name it.
 
 Exit status: 0 every row accepted; 1 some rows rejected, failed or unknown; 2 a usage or input
-error (nothing was sent); 3 stopped after repeated authentication/account errors; 130
-interrupted. With `--json`, the last line of standard output is the summary as one JSON object.
+error (nothing was sent); 3 stopped after repeated authentication/account errors; 5 stopped
+because the journal or the results file could not be written (the summary says what was sent);
+130 interrupted (Ctrl-C or SIGTERM). With `--json`, the last line of standard output is the
+summary as one JSON object.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import signal
 import sqlite3
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -30,6 +38,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_STOPPED,
+    EXIT_STORAGE,
     EXIT_USAGE,
     add_connection_options,
     add_region_option,
@@ -40,7 +49,7 @@ from .fields import add_option_flags, options_from_args
 from .wording import describe
 
 if TYPE_CHECKING:
-    from ..bulk import BulkResult, BulkSummary, Progress
+    from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
 
 __all__ = ["OPERATIONS", "add_parser", "main", "run"]
 
@@ -75,8 +84,9 @@ stopped, never sending an answered request again. Unknown requests are listed, w
 client message IDs, and sent again only with --resend-unknown (after you have checked, e.g.
 with delivery callbacks, that they did not arrive).
 
-exit status: 0 all accepted, 1 some not accepted, 2 usage or input error, 3 stopped after
-repeated account errors, 130 interrupted."""
+exit status: 0 all accepted, 1 some not accepted, 2 usage or input error (nothing sent), 3
+stopped after repeated account errors, 5 stopped because the journal or results file could not
+be written (some rows may have been sent: see the summary), 130 interrupted."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -145,12 +155,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
     state = parser.add_argument_group("journal and results")
-    journal = state.add_mutually_exclusive_group()
+    journal = state  # --journal and --resume: alternatives, except for a PostgreSQL journal
     journal.add_argument(
-        "--journal", metavar="FILE", help="the journal to create (default: CSV.journal)"
+        "--journal",
+        metavar="FILE",
+        help="the journal to create (default: CSV.journal), or a postgresql:// URL (--celery)",
     )
     journal.add_argument(
-        "--resume", metavar="JOURNAL", help="continue the run this journal records"
+        "--resume",
+        metavar="JOURNAL",
+        help="continue the run this journal records (with --celery: a campaign ID)",
     )
     state.add_argument(
         "--resend-unknown",
@@ -176,6 +190,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
     )
+    workers = parser.add_argument_group("on Celery workers (the 'celery' extra; docs/scale-out.md)")
+    workers.add_argument(
+        "--celery",
+        metavar="BROKER_URL",
+        help="run the campaign on Celery workers through this broker (needs a postgresql://"
+        " --journal); the workers send with their own CLICKATELL_* settings",
+    )
+    workers.add_argument(
+        "--shards",
+        type=int,
+        default=16,
+        metavar="N",
+        help="with --celery: split the campaign into N shards, one task each (default: 16)",
+    )
     # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
     add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
 
@@ -183,9 +211,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
-    from ..bulk import Progress, send_many
+    from ..bulk import send_many
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
-    from ..bulk.journal import JournalError
+    from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
 
     err = sys.stderr
     try:
@@ -194,6 +222,33 @@ def run(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     if args.resend_unknown is not None and args.resume is None:
         return _usage("--resend-unknown needs --resume JOURNAL")
+    on_workers = args.celery is not None
+    postgres = args.journal is not None and is_postgres_url(args.journal)
+    if on_workers and not postgres:
+        return _usage("--celery needs --journal postgresql://... (a journal every worker reaches)")
+    if on_workers:
+        local = [
+            flag
+            for flag, given in (
+                ("--api-key", args.api_key),
+                ("--base-url", args.base_url),
+                ("--sandbox", args.sandbox),
+                ("--timeout", args.timeout),
+                ("--retries", args.retries),
+                ("--format", args.format),
+                ("--journal-sync", args.journal_sync != "normal"),
+            )
+            if given
+        ]
+        if local:
+            return _usage(
+                f"{', '.join(local)}: with --celery the workers send, with the settings of"
+                " their own environment (CLICKATELL_API_KEY, ...): see docs/scale-out.md"
+            )
+    if postgres and not on_workers:
+        return _usage("a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL")
+    if args.journal is not None and args.resume is not None and not postgres:
+        return _usage("--journal FILE starts a run, --resume FILE continues one: give one")
     if args.concurrency < 1:
         return _usage("--concurrency must be at least 1")
     if args.delimiter in ("\\t", "tab"):
@@ -241,6 +296,13 @@ def run(args: argparse.Namespace) -> int:
             stream.close()
         return _usage(str(exc))
 
+    if on_workers:
+        try:
+            return _run_on_workers(args, source, identity, total, options_from_args(args))
+        finally:
+            if path is not None:
+                stream.close()
+
     settings: dict[str, Any] = {
         "format": args.format,
         "default_region": args.default_region,
@@ -248,27 +310,25 @@ def run(args: argparse.Namespace) -> int:
         "max_connections": max(args.concurrency, 1),
     }
     options = options_from_args(args)
-    resend: bool | list[str] = False
-    if args.resend_unknown == "all":
-        resend = True
-    elif args.resend_unknown:
-        resend = [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
-
+    resend = _resend_choice(args)
     progress: Progress | None = None
     reporter = _BadRows(source.name, err)
     sandbox_url: str | None = None
     summary: BulkSummary | None = None
     status = EXIT_OK
     try:
-        with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+        with (
+            _sigterm_interrupts(),
+            connect(args, from_=args.from_, **settings) as (
+                client,
+                sandbox_url,
+            ),
+        ):
             if sandbox_url is not None:
                 identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
                     journal = None  # a temporary one: nothing to resume against the real API
-            if args.progress == "bar" or (args.progress == "auto" and err.isatty()):
-                progress = Progress(total, bar=True)
-            elif args.progress == "plain":
-                progress = Progress(total, bar=False, every=5.0)
+            progress = _progress(args, total)
             reporter.progress = progress
             summary = send_many(
                 client,
@@ -290,9 +350,13 @@ def run(args: argparse.Namespace) -> int:
                 **options,
             )
     except JournalError as exc:
-        return _usage(str(exc))
+        return _usage(exc.cli_message)
     except ValidationError as exc:
         return _usage(describe(exc))
+    except BulkStorageError as exc:
+        print(f"clickatell-sms bulk: stopped: {exc}", file=err)
+        summary = getattr(exc, "bulk_summary", None)
+        status = EXIT_STORAGE
     except CSVInputError as exc:
         print(f"clickatell-sms bulk: {exc}", file=err)
         summary = getattr(exc, "bulk_summary", None)
@@ -315,6 +379,8 @@ def run(args: argparse.Namespace) -> int:
     reporter.finish()
     if summary is not None:
         _print_summary(summary, args, journal)
+    elif status == EXIT_STORAGE:  # never "nothing was sent" by default
+        print("clickatell-sms bulk: no summary: some rows may have been sent", file=err)
     sandbox_note(sandbox_url)
     if summary is None or status != EXIT_OK:
         return status
@@ -356,18 +422,103 @@ class _BadRows:
             )
 
 
+def _run_on_workers(
+    args: argparse.Namespace,
+    source: Iterable[Recipient | BadRow],
+    identity: dict[str, str],
+    total: int | None,
+    options: dict[str, Any],
+) -> int:
+    """`bulk --celery`: submit the campaign to workers, watch it, print the same summary."""
+    from ..bulk.journal import BulkStorageError, JournalError
+
+    try:
+        from ..bulk.cluster import campaign_results, run_campaign
+        from ..bulk.postgres_journal import public_dsn
+    except ImportError as exc:
+        return _usage(
+            f"--celery needs the 'celery' extra (pip install clickatell-sms[celery]): {exc}"
+        )
+    err = sys.stderr
+    journal = str(args.journal)
+    resend = _resend_choice(args)
+    progress = _progress(args, total)
+    hint = f"{{}} --journal {public_dsn(journal)} --celery BROKER_URL"
+
+    def submitted(campaign: str) -> None:
+        print(
+            f"clickatell-sms bulk: campaign {campaign} queued; if this command stops, the"
+            f" workers go on: watch or continue it with --resume {hint.format(campaign)}",
+            file=err,
+            flush=True,
+        )
+
+    summary: BulkSummary | None = None
+    try:
+        summary = run_campaign(
+            None if args.resume else source,
+            args.content,
+            journal=journal,
+            broker=args.celery,
+            resume=args.resume,
+            resend_unknown=resend,
+            shards=args.shards,
+            concurrency=args.concurrency,
+            rate_limit=args.rate_limit,
+            unique=not args.allow_duplicates,
+            stop_after=args.stop_after,
+            default_region=args.default_region,
+            identity=identity,
+            queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
+            progress=progress,
+            on_submitted=submitted,
+            **options,
+        )
+    except JournalError as exc:
+        return _usage(exc.cli_message)
+    except ValidationError as exc:
+        return _usage(describe(exc))
+    except KeyboardInterrupt:
+        print("clickatell-sms bulk: stopped watching; the workers go on", file=err)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+    status = None
+    if args.output is not None and summary.campaign is not None:
+        try:
+            _write_results(args.output, campaign_results(journal, summary.campaign))
+            summary.output = None if args.output == "-" else Path(args.output)
+        except (BulkStorageError, JournalError) as exc:
+            print(f"clickatell-sms bulk: the campaign ended, but: {exc}", file=err)
+            status = EXIT_STORAGE
+    _print_summary(summary, args, hint.format(summary.campaign))
+    if status is not None:
+        return status
+    if summary.stopped is not None:
+        return EXIT_STOPPED
+    return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
+
+
 def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str | None) -> None:
     err = sys.stderr
-    rate = summary.total / summary.duration if summary.duration > 0 else 0.0
+    rate = summary.rate or 0.0
     lines = [
         f"{summary.total} rows: {summary.accepted} accepted, {summary.rejected} rejected"
         f" ({summary.duplicates} duplicates), {summary.failed} failed ({summary.invalid}"
         f" invalid), {summary.unknown} unknown",
-        f"{summary.batches} requests in {summary.duration:.1f} s ({rate:.0f} rows/s)"
+        f"{summary.batches} requests ({summary.sent} recipients) in {summary.duration:.1f} s"
+        f" ({rate:.0f} recipients/s)"
         + (f"; {summary.earlier} rows settled by earlier runs" if summary.earlier else ""),
     ]
     if summary.stopped:
         lines.append(f"STOPPED: {summary.stopped}")
+    if summary.unjournalled:
+        lines.append(
+            f"{len(summary.unjournalled)} answered requests could not be journalled (counted"
+            " above as answered; a --resume will list them as unknown):"
+            f" {', '.join(summary.unjournalled[:20])}"
+        )
     if summary.unknown_batches:
         lines.append(
             f"{len(summary.unknown_batches)} requests have an unknown outcome (they may have"
@@ -388,6 +539,51 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         print(line, file=out)
     if args.json:
         print(json.dumps(summary.to_dict()), flush=True)
+
+
+def _write_results(output: str, results: Iterable[BulkResult]) -> None:
+    """A campaign's rows, read back from its journal once it is done, into --output."""
+    from ..bulk import ResultWriter
+
+    writer = ResultWriter(output)
+    try:
+        for result in results:
+            writer.write(result)
+    finally:
+        writer.close()
+
+
+def _resend_choice(args: argparse.Namespace) -> bool | list[str]:
+    """--resend-unknown: all (True), these client message IDs, or none (False)."""
+    if args.resend_unknown == "all":
+        return True
+    if args.resend_unknown:
+        return [item.strip() for item in args.resend_unknown.split(",") if item.strip()]
+    return False
+
+
+def _progress(args: argparse.Namespace, total: int | None) -> Progress | None:
+    from ..bulk import Progress
+
+    if args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty()):
+        return Progress(total, bar=True)
+    if args.progress == "plain":
+        return Progress(total, bar=False, every=5.0)
+    return None
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM stops the run like Ctrl-C: requests in flight are finished and journalled, and
+    the journal is closed whole (one file). Only the main thread can set a handler."""
+    previous = None
+    with contextlib.suppress(ValueError):
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _usage(message: str) -> int:

@@ -6,7 +6,8 @@ Exit statuses, for every command: 0 every recipient accepted (or the look-up ans
 accepted); 2 usage or validation error, nothing sent (`listen`: an address it cannot listen on);
 3 the API refused the request (authentication, rate limit, unknown message ID, other API error;
 `bulk`: stopped after repeated account errors); 4 the request did not get through or its outcome
-is unknown; 130 interrupted (`bulk`).
+is unknown; 5 `bulk` stopped because its journal or results file could not be written (some rows
+may have been sent: its summary says which); 130 interrupted (`bulk`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_REJECTED",
     "EXIT_STOPPED",
+    "EXIT_STORAGE",
     "EXIT_TRANSPORT",
     "EXIT_USAGE",
     "SANDBOX_KEY",
@@ -56,6 +58,7 @@ EXIT_USAGE: Final = 2
 EXIT_API: Final = 3
 EXIT_STOPPED: Final = 3  # bulk: stopped after repeated account errors
 EXIT_TRANSPORT: Final = 4
+EXIT_STORAGE: Final = 5  # bulk: a journal or results write failed; some rows may have been sent
 EXIT_INTERRUPTED: Final = 130
 
 SANDBOX_KEY: Final = "sandbox-key"

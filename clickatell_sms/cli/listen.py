@@ -1,22 +1,38 @@
-"""`listen`: receive callbacks and print one line per event."""
+"""`listen`: receive callbacks and print one line per event.
+
+The callback URL faces the internet and Clickatell signs nothing, so `listen` refuses every
+callback that does not carry its secret (401) and prints the URL, secret included, to paste into
+the integration's settings in the portal. The secret comes from `--secret`, else from
+`CLICKATELL_CALLBACK_SECRET`, else a new one is made for the run. `--no-secret` is the explicit
+way to accept anyone. The server behind it is `listener.CallbackServer`, with its timeouts and
+bounds (a few are options here).
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlsplit
 
+from ..errors import ValidationError
 from .common import EXIT_OK, EXIT_USAGE, error, iso
 
 if TYPE_CHECKING:
     from ..callbacks import ReplyCallback, StatusCallback
+    from ..callbacks.listener import CallbackServer, ListenerLimits
 
 __all__ = ["add_parser"]
+
+SECRET_ENV = "CLICKATELL_CALLBACK_SECRET"  # the same name as callbacks.access.SECRET_ENV
 
 
 def add_parser(commands: Any) -> None:
@@ -32,7 +48,9 @@ def _add_listen(commands: Any) -> None:
         help="receive callbacks and print each one as it arrives",
         description=(
             "Listen for Clickatell's delivery-status and reply callbacks (GET or POST, any"
-            " path) and print one line per event. Every callback is answered 200 at once."
+            " path) and print one line per event. Only callbacks that carry the secret are"
+            " accepted (as a token= query parameter or HTTP Basic credentials); the URL to"
+            " paste into the Clickatell portal is printed on start, secret included."
             " Runs until Ctrl-C or SIGTERM. Point the integration's callback URL (or"
             " `clickatell-sms sandbox --callback-url`) at it."
         ),
@@ -40,24 +58,93 @@ def _add_listen(commands: Any) -> None:
     cmd.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
     cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     cmd.add_argument("--json", action="store_true", help="print one JSON object per line")
+    guard = cmd.add_mutually_exclusive_group()
+    guard.add_argument(
+        "--secret",
+        help=(
+            f"the secret callbacks must carry (prefer the {SECRET_ENV} variable: the process"
+            " list shows arguments); without either, a new one is generated and printed"
+        ),
+    )
+    guard.add_argument(
+        "--no-secret",
+        action="store_true",
+        help="accept callbacks from anyone who can reach the port (forged ones too)",
+    )
+    cmd.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the address Clickatell calls, if not the listening one (a proxy, a tunnel)",
+    )
+    cmd.add_argument(
+        "--allow",
+        action="append",
+        metavar="CIDR",
+        help="accept connections only from this network (repeatable); others are closed",
+    )
+    limits = cmd.add_argument_group("bounds")
+    limits.add_argument("--head-timeout", type=float, metavar="SECONDS", help="default 10")
+    limits.add_argument("--body-timeout", type=float, metavar="SECONDS", help="default 10")
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        help="default 1000, fewer to fit the fd limit",
+    )
+    limits.add_argument("--workers", type=int, metavar="N", help="handler threads, default 4")
     cmd.set_defaults(run=_run_listen)
 
 
 def _run_listen(args: argparse.Namespace) -> int:
+    from ..callbacks.access import (
+        SourceAllowList,
+        checked_secret,
+        generate_secret,
+        url_with_secret,
+    )
+
+    generated = False
+    secret: str | None = None
+    if args.allow is not None:
+        SourceAllowList(args.allow, field="--allow")  # a bad network is named as the option
+    if args.secret:
+        secret = checked_secret(args.secret, "--secret")
+    elif os.environ.get(SECRET_ENV) and not args.no_secret:
+        secret = checked_secret(os.environ[SECRET_ENV], SECRET_ENV)
+    elif not args.no_secret:
+        secret, generated = generate_secret(), True
+    if args.public_url:  # refused now, by its option's name, rather than after starting
+        url_with_secret(args.public_url, secret or generate_secret(), field="--public-url")
+    with _warnings_on_stderr(enabled=not args.verbose):
+        return _serve(args, secret, generated=generated)
+
+
+def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> int:
     from ..callbacks import CallbackReceiver
     from ..callbacks.listener import CallbackServer
 
     printer = _EventPrinter(sys.stdout, as_json=args.json)
-    receiver = CallbackReceiver(on_status=printer.status, on_reply=printer.reply)
-    stop = threading.Event()
+    receiver = CallbackReceiver(
+        on_status=printer.status,
+        on_reply=printer.reply,
+        secret=secret,
+        allow_unauthenticated=secret is None,
+    )
+    server = CallbackServer(
+        receiver, host=args.host, port=args.port, limits=_limits(args), allowed_sources=args.allow
+    )
     try:
-        server = CallbackServer(receiver, host=args.host, port=args.port).start()
+        server.start()
     except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
         error(f"cannot listen on {args.host}:{args.port}: {exc}")
         return EXIT_USAGE
+    stop = threading.Event()
     with _stop_on_signals(stop):
         try:
-            print(f"listening for callbacks on {server.url}", file=sys.stderr, flush=True)
+            print(f"listening for callbacks on {server.url}", file=sys.stderr)
+            print(_bounds(server), file=sys.stderr)
+            _print_callback_url(args.public_url or server.url, secret, generated=generated)
+            print("waiting for callbacks (Ctrl-C or SIGTERM stops)", file=sys.stderr, flush=True)
             while not stop.wait(0.5):
                 pass
         except KeyboardInterrupt:  # no handler could be installed (not the main thread)
@@ -66,6 +153,91 @@ def _run_listen(args: argparse.Namespace) -> int:
             server.stop()
     print("stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _bounds(server: CallbackServer) -> str:
+    limits = server.limits
+    return (
+        f"bounds: head within {limits.head_timeout:g} s, body within {limits.body_timeout:g} s,"
+        f" at most {server.stats().max_connections} connections,"
+        f" {limits.workers} handler threads"
+    )
+
+
+def _limits(args: argparse.Namespace) -> ListenerLimits:
+    from ..callbacks.listener import ListenerLimits
+
+    given = {
+        "head_timeout": args.head_timeout,
+        "body_timeout": args.body_timeout,
+        "max_connections": args.max_connections,
+        "workers": args.workers,
+    }
+    try:
+        return ListenerLimits(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:  # named by this command's flag (`max_connections` is not
+        # bulk's --concurrency here)
+        flag = "--" + exc.field.replace("_", "-")
+        raise ValidationError(flag, exc.problem, exc.value) from None
+
+
+def _print_callback_url(base: str, secret: str | None, *, generated: bool) -> None:
+    """The URL for the portal (with the secret), and what the user must know about it."""
+    from ..callbacks.access import url_with_secret
+
+    out = sys.stderr
+    if secret is None:  # the receiver has warned that it trusts anyone
+        print(f"callback URL: {base}", file=out)
+        return
+    print(f"callback URL: {url_with_secret(base, secret)}", file=out)
+    print(f"  or, with Basic credentials: {url_with_secret(base, secret, style='basic')}", file=out)
+    print(
+        "  paste it into the integration's callback settings in the Clickatell portal;"
+        " it holds the secret, so keep it private",
+        file=out,
+    )
+    if generated:
+        print(
+            f"  the secret was made for this run: set {SECRET_ENV} to keep it across restarts",
+            file=out,
+        )
+    if _in_clear_text(base):
+        print(
+            "  warning: over plain http:// the secret can be read on the way; give Clickatell"
+            " an https:// address (--public-url) that forwards here",
+            file=out,
+        )
+
+
+def _in_clear_text(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme != "http":
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+@contextmanager
+def _warnings_on_stderr(*, enabled: bool) -> Iterator[None]:
+    """Refused callbacks and failing handlers as `warning: ...` lines on stderr while inside
+    (`--verbose` has its own handler)."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    callbacks_logger = logging.getLogger("clickatell_sms.callbacks")
+    callbacks_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        callbacks_logger.removeHandler(handler)
 
 
 @contextmanager

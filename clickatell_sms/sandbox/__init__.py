@@ -3,30 +3,52 @@
 `Sandbox` speaks the API as `spec/` describes it (JSON and XML `POST /messages`, the GET send,
 balance, message status), reading and writing documents with the generated wire code, and adds
 what tests need: a record of what was accepted, injected faults, the live API's quirks, status
-callbacks. Start it with `with Sandbox() as sb:`, with `clickatell-sms sandbox`, or with the
-`clickatell_sandbox` pytest fixture. See docs/sandbox.md.
+callbacks; and it bounds every connection in time and number (`ServerLimits`). Every refusal is a
+rule that names its evidence (`RULES`); the default profile enforces what Clickatell is known to
+refuse, `strict=True` adds this project's inferences, and `observed=` adopts what a conformance
+report saw the live API do. Start it with
+`with Sandbox() as sb:`, with `clickatell-sms sandbox`, or with the `clickatell_sandbox` pytest
+fixture. See docs/sandbox.md.
 """
 
 from __future__ import annotations
 
 from .callbacks import CallbackDelivery
-from .codes import CATALOGUE, ApiError
+from .codes import ApiError
 from .faults import Faults
+from .limits import ServerLimits
+from .profile import Profile
 from .quirks import Quirks
+from .recipients import (
+    BLOCKED_NUMBER,
+    CANNOT_ROUTE_NUMBER,
+    FAILS_DELIVERY_NUMBER,
+    OPTED_OUT_NUMBER,
+    STAYS_AT_GATEWAY_NUMBER,
+)
+from .rules import RULES, Rule
 from .server import Sandbox
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
 from .timeline import StatusDelays
 
 __all__ = [
-    "CATALOGUE",
+    "BLOCKED_NUMBER",
+    "CANNOT_ROUTE_NUMBER",
+    "FAILS_DELIVERY_NUMBER",
+    "OPTED_OUT_NUMBER",
+    "RULES",
+    "STAYS_AT_GATEWAY_NUMBER",
     "ApiError",
     "CallbackDelivery",
     "Faults",
     "MemoryStore",
     "MessageStore",
+    "Profile",
     "Quirks",
     "RecordedMessage",
+    "Rule",
     "SQLiteStore",
     "Sandbox",
+    "ServerLimits",
     "StatusDelays",
 ]

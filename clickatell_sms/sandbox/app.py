@@ -3,12 +3,16 @@
 This module knows nothing about sockets. The HTTP layer (`protocol`) hands it each request twice:
 once when the headers are in (`plan`: which fault, if any, this request gets), and once with the
 body (`handle`: the answer). Everything runs on the server's event loop thread, so the per-request
-path needs no locks of its own; the store and the account lock for readers in other threads.
+path needs no locks of its own; the store, the account and the rule log lock for readers in other
+threads.
 
-The order of checks for `POST /messages` is the order a client meets them: path and method
-(404/161, 405/160), key (401/108), Accept (400/166), Content-Type (415/167), the document
-(400/100, 101, 102, 107), parts (400/113), the `from` rule (400/607, 106), and then each recipient
-(inside the 202: 105, 114, 121, 122, 301).
+Every refusal is a rule of `rules`, weighed by the sandbox's `Profile`: the answer to a refused
+request names it (`X-Sandbox-Rule`), and an accepted request that broke an inferred rule says
+so (`X-Sandbox-Warning`, and a note on its records). The order of checks for `POST /messages` is
+the order a client meets them: path and method (404/161, 405/160), key (401/108), Accept
+(400/166), Content-Type (400/167), the document (100, 101, 102, 107, 120), parts (113), the `from`
+rule (607, 106, with status 200 as observed), and then each recipient (inside the 202: 105, 114,
+121, 122, 301).
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import ClassVar, Final, TypeVar
+from typing import Any, ClassVar, Final, TypeVar
 from urllib.parse import parse_qs
 
 import msgspec
@@ -34,7 +38,6 @@ from .callbacks import CallbackPoster
 from .codes import ApiError
 from .documents import (
     Outcome,
-    Refusal,
     WireFormat,
     error_document,
     read_json_request,
@@ -43,10 +46,12 @@ from .documents import (
     send_document,
 )
 from .faults import NO_FAULT, FaultDecision, FaultInjector, Faults
+from .profile import Findings, Profile, Refusal, RuleLog, header_safe
 from .quirks import Quirks
-from .recipients import check_recipient
+from .recipients import check_recipient, normalised
 from .store import MessageStore, RecordedMessage, RecordFormat
 from .timeline import StatusDelays, status_at, timeline
+from .validation import check_document
 
 __all__ = ["Plan", "Request", "Response", "SandboxApp"]
 
@@ -57,6 +62,12 @@ _MEDIA: Final[dict[WireFormat, str]] = {"json": _JSON, "xml": _XML}
 _SEND_PATHS: Final = frozenset({"/messages", "/messages/http/send"})
 _MESSAGE_ID_CHARS: Final = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-"
+)
+_BEARER: Final = "bearer "
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+_FAULT_RULES: Final[dict[str, str]] = {"429": "fault-429", "500": "fault-500", "503": "fault-503"}
+_DELIVERY_TIME_120: Final = ApiError(
+    120, "Invalid delivery time", "The scheduled delivery time is not valid.", 400
 )
 _json_encoder: Final = msgspec.json.Encoder()
 _T = TypeVar("_T")
@@ -132,6 +143,7 @@ class SandboxApp:
         faults: Faults,
         quirks: Quirks,
         seed: int,
+        profile: Profile | None = None,
         callbacks: CallbackPoster | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -141,6 +153,8 @@ class SandboxApp:
         self.store = store
         self.delays = delays
         self.quirks = quirks
+        self.profile = profile or Profile()
+        self.rule_log = RuleLog()
         self.seed = seed
         self.injector = FaultInjector(faults, seed)
         self.callbacks = callbacks
@@ -196,6 +210,7 @@ class SandboxApp:
             quirks = self.quirks.merged(quirks_header)
             decision = injector.decide(fault_header, latency_header)
         except ValueError as exc:
+            self.rule_log.refused("sandbox-header")
             return Plan(NO_FAULT, self.quirks, codes.BAD_SANDBOX_HEADER.because(f"{exc}."))
         return Plan(decision, quirks)
 
@@ -206,15 +221,17 @@ class SandboxApp:
         of the API; the request is then not looked at at all.
         """
         if plan.refusal is not None:
-            return self._error(request, plan, plan.refusal)
+            return self._error(request, plan, plan.refusal, "sandbox-header")
         if plan.fault.kind in ("429", "500", "503"):
             return self._fault(request, plan)
         route = self._routes.get(request.path)
         if route is None:
-            return self._error(request, plan, codes.NOT_FOUND)
+            self.rule_log.refused("path")
+            return self._error(request, plan, codes.NOT_FOUND, "path")
         method, handler = route
         if request.method != method:
-            response = self._error(request, plan, codes.METHOD_NOT_ALLOWED)
+            self.rule_log.refused("method")
+            response = self._error(request, plan, codes.METHOD_NOT_ALLOWED, "method")
             response.headers.append(("Allow", method))
             return response
         return handler(request, plan)
@@ -235,52 +252,74 @@ class SandboxApp:
             "json" if media == _JSON else "xml" if media == _XML else None
         )
         fmt = _negotiate(headers.get("accept"), body_format or "json")
-        if headers.get("authorization") not in self.api_keys:
-            return self._answer_error(codes.MISSING_KEY, fmt or body_format or "json", plan)
-        if fmt is None:
-            return self._answer_error(codes.BAD_ACCEPT, body_format or "json", plan)
-        if body_format is None:
-            return self._answer_error(codes.BAD_CONTENT_TYPE, fmt, plan)
+        findings = self._findings()
         try:
+            self._check_key(headers.get("authorization"), findings)
+            if fmt is None:
+                fmt = body_format or "json"
+                findings.fatal("accept")
+            if body_format is None:
+                findings.fatal("content-type")
             if body_format == "json":
-                document = read_json_request(request.body)
+                fields = read_json_request(request.body, findings)
             else:
-                document = read_xml_request(request.body)
-            outcomes, request_id = self._take(document, body_format)
+                fields = read_xml_request(request.body, findings)
+            outcomes, request_id = self._take(fields, body_format, findings)
         except Refusal as refusal:
-            return self._answer_error(refusal.error, fmt, plan)
+            return self._refused(refusal, fmt or body_format or "json", plan, findings)
         body = send_document(outcomes, fmt, plan.quirks, request_id)
-        return Response(202, body, _MEDIA[fmt])
+        return Response(202, body, _MEDIA[fmt], headers=findings.headers())
 
     # GET /messages/http/send
 
     def _send_http(self, request: Request, plan: Plan) -> Response:
         query = parse_qs(request.query, keep_blank_values=True)
-        keys = query.pop("apiKey", None)
-        if not keys or keys[0] not in self.api_keys:
-            return self._answer_error(codes.MISSING_KEY, "json", plan)
+        keys = query.get("apiKey")
+        findings = self._findings()
         try:
-            document = read_query_request(query)
-            outcomes, request_id = self._take(document, "http")
+            self._check_key(keys[0] if keys else None, findings)
+            fields = read_query_request(query, findings)
+            outcomes, request_id = self._take(fields, "http", findings)
         except Refusal as refusal:
-            return self._answer_error(refusal.error, "json", plan)
-        return Response(202, send_document(outcomes, "json", plan.quirks, request_id))
+            return self._refused(refusal, "json", plan, findings)
+        body = send_document(outcomes, "json", plan.quirks, request_id)
+        return Response(202, body, headers=findings.headers())
+
+    def _findings(self) -> Findings:
+        return Findings(self.profile, self.rule_log)
+
+    def _check_key(self, given: str | None, findings: Findings) -> None:
+        """The key must be one of the integration's, as it is (`api-key`); a `Bearer ` prefix
+        before a valid key breaks only `bearer-prefix`, an inferred rule."""
+        if given in self.api_keys:
+            return
+        if given and given[: len(_BEARER)].lower() == _BEARER:
+            key = given[len(_BEARER) :].strip()
+            if key in self.api_keys:
+                findings.broken(
+                    "bearer-prefix", "Bearer before the key; the API shows the key alone."
+                )
+                return
+        findings.fatal("api-key")
 
     def _take(
-        self, document: models.SendMessageRequest, source: RecordFormat
+        self, fields: dict[str, object], source: RecordFormat, findings: Findings
     ) -> tuple[list[Outcome], str]:
         """Check the message as a whole, then accept or refuse each recipient; record and charge."""
-        parts = _parts(document)
-        self._sender(document)
+        document = check_document(fields, findings)
+        parts = _parts(document, findings)
+        self._sender(document, findings)
+        recipients = _distinct(document.to, findings)
         given = ((f.json_name, _given(getattr(document, f.model_attr))) for f in SEND_OPTIONS)
         options = MappingProxyType({name: value for name, value in given if value is not None})
         request_id = uuid.uuid4().hex
         received_at = datetime.fromtimestamp(self.clock(), UTC)
         outcomes: list[Outcome] = []
         records: list[RecordedMessage] = []
-        for raw in document.to:
-            number, refusal = check_recipient(raw)
+        for number, raw in recipients:
+            refusal = check_recipient(number, raw, findings)
             if refusal is None and not self.account.try_charge(parts):
+                self.rule_log.refused("credit")
                 refusal = codes.NO_CREDIT
             if refusal is not None:
                 outcomes.append(Outcome(number, None, refusal))
@@ -300,6 +339,12 @@ class SandboxApp:
                 )
             )
         if records:
+            if findings.unknown or findings.warnings:
+                # What a client sent unasked is kept as sent, but never a key: a client that
+                # puts its key in the body must not find it in the record (or its SQLite file).
+                unknown = MappingProxyType(_without_keys(findings.unknown, self.api_keys))
+                notes = tuple(_without_keys(findings.warnings, self.api_keys))
+                records = [replace(r, unknown=unknown, notes=notes) for r in records]
             self.store.add(records)
             poster = self.callbacks
             if poster is not None:
@@ -307,43 +352,49 @@ class SandboxApp:
                     poster.schedule(record, timeline(record, self.delays))
         return outcomes, request_id
 
-    def _sender(self, document: models.SendMessageRequest) -> str | None:
+    def _sender(self, document: models.SendMessageRequest, findings: Findings) -> str | None:
         """The `from` rule: one-way integrations refuse it (607), two-way ones require theirs."""
         sender = _given(document.from_)
         if not self.two_way_numbers:
             if sender is not None:
-                raise Refusal(codes.FROM_NOT_TWO_WAY)
+                findings.broken("from-one-way")
             return None
         if sender is None or sender.removeprefix("+") not in self.two_way_numbers:
-            raise Refusal(codes.INVALID_FROM)
+            findings.broken("from-two-way")
         return sender
 
     # ----------------------------------------------------------------------------------------
     # GET /public-client/balance and /public-client/message/status
 
     def _balance(self, request: Request, plan: Plan) -> Response:
-        if request.headers.get("authorization") not in self.api_keys:
-            return self._answer_error(codes.MISSING_KEY, "json", plan, envelope=False)
+        findings = self._findings()
+        try:
+            self._check_key(request.headers.get("authorization"), findings)
+        except Refusal as refusal:
+            return self._refused(refusal, "json", plan, findings, envelope=False)
         document = models.BalanceResponse(
             balance=float(self.account.balance), currency=self.account.currency
         )
-        return Response(200, _extras(_json_encoder.encode(document), plan.quirks))
+        body = _extras(_json_encoder.encode(document), plan.quirks)
+        return Response(200, body, headers=findings.headers())
 
     def _status(self, request: Request, plan: Plan) -> Response:
-        if request.headers.get("authorization") not in self.api_keys:
-            return self._answer_error(codes.MISSING_KEY, "json", plan, envelope=False)
-        ids = parse_qs(request.query, keep_blank_values=True).get("messageId")
-        if not ids or not ids[0]:
-            return self._answer_error(codes.MISSING_MESSAGE_ID, "json", plan, envelope=False)
-        message_id = ids[0]
-        if len(message_id) > 64 or not _MESSAGE_ID_CHARS.issuperset(message_id):
-            error = codes.INVALID_PARAMETERS.because(
-                "messageId must be 1 to 64 letters, digits or hyphens."
-            )
-            return self._answer_error(error, "json", plan, envelope=False)
-        record = self.store.get(message_id)
-        if record is None:
-            return self._answer_error(codes.UNKNOWN_MESSAGE_ID, "json", plan, envelope=False)
+        findings = self._findings()
+        try:
+            self._check_key(request.headers.get("authorization"), findings)
+            ids = parse_qs(request.query, keep_blank_values=True).get("messageId")
+            if not ids or not ids[0]:
+                findings.fatal("message-id-required")
+            message_id = ids[0]
+            if len(message_id) > 64 or not _MESSAGE_ID_CHARS.issuperset(message_id):
+                findings.broken(
+                    "message-id-format", "messageId must be 1 to 64 letters, digits or hyphens."
+                )
+            record = self.store.get(message_id)
+            if record is None:
+                findings.fatal("message-id-unknown")
+        except Refusal as refusal:
+            return self._refused(refusal, "json", plan, findings, envelope=False)
         event = status_at(record, self.delays, self.clock())
         document = models.MessageStatusResponse(
             message_id=record.api_message_id,
@@ -355,7 +406,8 @@ class SandboxApp:
             error=None,
             error_description=None,
         )
-        return Response(200, _extras(_json_encoder.encode(document), plan.quirks))
+        body = _extras(_json_encoder.encode(document), plan.quirks)
+        return Response(200, body, headers=findings.headers())
 
     # ----------------------------------------------------------------------------------------
     # GET /_sandbox/messages (not part of the API: the record, for tests and people)
@@ -381,7 +433,7 @@ class SandboxApp:
     # ----------------------------------------------------------------------------------------
     # Errors and faults
 
-    def _error(self, request: Request, plan: Plan, error: ApiError) -> Response:
+    def _error(self, request: Request, plan: Plan, error: ApiError, rule_id: str) -> Response:
         """An error before any handler ran: format from Accept, then the body's Content-Type."""
         envelope = request.path in _SEND_PATHS
         fmt: WireFormat = "json"
@@ -389,7 +441,9 @@ class SandboxApp:
             media = _media_type(request.headers.get("content-type"))
             fallback: WireFormat = "xml" if media == _XML else "json"
             fmt = _negotiate(request.headers.get("accept"), fallback) or fallback
-        return self._answer_error(error, fmt, plan, envelope=envelope, routing=True)
+        response = self._answer_error(error, fmt, plan, envelope=envelope, routing=True)
+        response.headers.append(("X-Sandbox-Rule", rule_id))
+        return response
 
     def _fault(self, request: Request, plan: Plan) -> Response:
         kind = plan.fault.kind
@@ -400,9 +454,27 @@ class SandboxApp:
             if kind == "500"
             else codes.SERVICE_UNAVAILABLE
         )
-        response = self._error(request, plan, error)
+        response = self._error(request, plan, error, _FAULT_RULES[str(kind)])
         if kind in ("429", "503"):
             response.headers.append(("Retry-After", str(plan.fault.retry_after)))
+        return response
+
+    def _refused(
+        self,
+        refusal: Refusal,
+        fmt: WireFormat,
+        plan: Plan,
+        findings: Findings,
+        *,
+        envelope: bool = True,
+    ) -> Response:
+        """The answer to a request a rule refused: the rule named, the warnings so far kept."""
+        error = refusal.error
+        if refusal.rule_id == "delivery-time" and plan.quirks.delivery_time_120:
+            error = _DELIVERY_TIME_120.because(error.description)
+        response = self._answer_error(error, fmt, plan, envelope=envelope)
+        response.headers.append(("X-Sandbox-Rule", header_safe(refusal.rule_id)))
+        response.headers.extend(findings.headers())
         return response
 
     def _answer_error(
@@ -416,6 +488,8 @@ class SandboxApp:
     ) -> Response:
         quirks = plan.quirks
         status = error.status
+        if quirks.from_errors_with_400 and error.other_status is not None:
+            status = error.other_status
         if quirks.errors_with_200 and envelope and not routing and status < 500:
             status = 200
         body = error_document(error, fmt, quirks, envelope=envelope)
@@ -430,30 +504,75 @@ def _given(value: _T | msgspec.UnsetType) -> _T | None:
     return None if isinstance(value, msgspec.UnsetType) else value
 
 
-def _parts(document: models.SendMessageRequest) -> int:
-    """Parts the content needs, counted as the client counts them; refuses over 35."""
+def _parts(document: models.SendMessageRequest, findings: Findings) -> int:
+    """Parts the content needs, counted as the client counts them; refuses over 35.
+
+    Binary content that is not hex octets breaks only an inferred rule: when the profile lets it
+    through, its UTF-8 bytes are counted as the octets.
+    """
     header = _given(document.user_data_header)
+    binary = document.binary is True
+    content = document.content
+    if binary and not _is_hex_octets(content):
+        findings.broken(
+            "binary-hex", "content: with binary, content must be whole hex octets (00 to FF)."
+        )
+        content = content.encode("utf-8", "surrogatepass").hex()
     try:
         estimate = encoding.estimate(
-            document.content,
-            binary=document.binary is True,
-            user_data_header=bytes.fromhex(header) if header else None,
+            content, binary=binary, user_data_header=bytes.fromhex(header) if header else None
         )
     except ValidationError as exc:
-        error = codes.INVALID_UDH if exc.field == "user_data_header" else codes.INVALID_PARAMETERS
-        raise Refusal(error.because(f"{_wire_name(exc.field)}: {exc.problem}.")) from None
+        if exc.field == "user_data_header":
+            findings.broken("udh", f"userDataHeader: {exc.problem}.")
+        findings.fatal("field-value", f"{exc.field}: {exc.problem}.")
     if estimate.parts > encoding.MAX_PARTS:
-        raise Refusal(
-            codes.TOO_MANY_PARTS.because(
-                f"The message needs {estimate.parts} parts ({estimate.encoding}); at most"
-                f" {encoding.MAX_PARTS} are allowed."
-            )
+        findings.broken(
+            "parts",
+            f"The message needs {estimate.parts} parts ({estimate.encoding}); at most"
+            f" {encoding.MAX_PARTS} are allowed.",
         )
     return estimate.parts
 
 
-def _wire_name(field_name: str) -> str:
-    return {"user_data_header": "userDataHeader"}.get(field_name, field_name)
+def _is_hex_octets(text: str) -> bool:
+    return len(text) % 2 == 0 and text.isascii() and all(c in _HEX for c in text)
+
+
+def _without_keys(value: Any, keys: Collection[str]) -> Any:
+    """`value` (JSON-like) with every API key in its strings, keys and values, masked."""
+    if isinstance(value, str):
+        for key in keys:
+            value = value.replace(key, "***")
+        return value
+    if isinstance(value, Mapping):
+        return {_without_keys(k, keys): _without_keys(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_keys(item, keys) for item in value]
+    return value
+
+
+def _distinct(recipients: list[str], findings: Findings) -> list[tuple[str, str]]:
+    """Each recipient as (number, as sent), the second spelling of one number (`+27...` after
+    `27...`) left out, as `to-unique-normalised` allows (or refused, where the profile says)."""
+    if len(recipients) == 1:
+        return [(normalised(recipients[0]), recipients[0])]
+    numbers = [normalised(raw) for raw in recipients]
+    if len(set(numbers)) == len(numbers):  # the usual case: nothing to fold
+        return list(zip(numbers, recipients, strict=True))
+    first: dict[str, int] = {}
+    kept: list[tuple[str, str]] = []
+    for index, (number, raw) in enumerate(zip(numbers, recipients, strict=True)):
+        earlier = first.setdefault(number, index)
+        if earlier == index:
+            kept.append((number, raw))
+            continue
+        findings.broken(
+            "to-unique-normalised",
+            f"{raw!r} is {recipients[earlier]!r} again once the + is dropped (the default"
+            " answers it once).",
+        )
+    return kept
 
 
 def _media_type(value: str | None) -> str:

@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import threading
 from decimal import Decimal
+from typing import Final
 
-__all__ = ["Account"]
+__all__ = ["DEFAULT_BALANCE", "DEFAULT_PRICE_PER_PART", "Account"]
+
+DEFAULT_BALANCE: Final = Decimal("1000000")
+"""A sandbox nobody configured pays for 10 million parts: a 100,000-row campaign of 35-part
+messages fits, so a demo never stops on credit. Set a balance to test running out."""
+DEFAULT_PRICE_PER_PART: Final = Decimal("0.1")
 
 
 class Account:

@@ -4,12 +4,17 @@ For every accepted message the sandbox sends one callback per status the message
 `timeline`), at the moment it takes it, with the fields of the spec's `StatusCallback` webhook
 (written with the generated model): `integrationName`, `messageId`, `requestId`,
 `clientMessageId` and `from` when the send had them, `to`, `statusCode`, `status`,
-`statusDescription`, and `timestamp` in epoch milliseconds.
+`statusDescription`, and `timestamp` (epoch milliseconds, a string as documented).
 
 By default they come as `POST` with a JSON body; `method="GET"` puts the same fields in the query
-string, the integration's other option. An answer outside 2xx, or no answer, is retried
-(`retries` times, backing off from `retry_delay`), as the live API may do; so a receiver must
-tolerate duplicates. One worker thread sends them in due order.
+string, the integration's other option. A URL may carry the receiver's secret as Clickatell's
+portal would: HTTP Basic credentials (`http://user:SECRET@host/`) become an `Authorization`
+header on every callback, and a `token=SECRET` query parameter stays in the URL (GET callbacks
+add their fields after it). Neither appears in the poster's logs or `repr`.
+
+An answer outside 2xx, or no answer, is retried (`retries` times, backing off from
+`retry_delay`), as the live API may do; so a receiver must tolerate duplicates. One worker
+thread sends them in due order.
 """
 
 from __future__ import annotations
@@ -17,12 +22,13 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
-from urllib.parse import urlencode
+from typing import Any, Final, Literal
+from urllib.parse import unquote, urlencode
 
 import msgspec
 import urllib3
@@ -34,6 +40,8 @@ from .timeline import StatusEvent
 __all__ = ["CallbackDelivery", "CallbackPoster"]
 
 logger = logging.getLogger("clickatell_sms.sandbox.callbacks")
+
+_TOKEN_VALUE: Final = re.compile(r"(?i)([?&]token=)[^&#]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +88,7 @@ class CallbackPoster:
     ) -> None:
         if method not in ("POST", "GET"):
             raise ValueError("callback method must be POST or GET")
-        self.url = url
+        self.url, self._auth_headers = _split_credentials(url)
         self.method = method
         self.integration_name = integration_name
         self.retries = retries
@@ -97,6 +105,18 @@ class CallbackPoster:
         self._thread = threading.Thread(
             target=self._run, name="clickatell-sandbox-callbacks", daemon=True
         )
+
+    def __repr__(self) -> str:
+        return f"CallbackPoster({self.shown_url!r}, method={self.method!r})"
+
+    @property
+    def shown_url(self) -> str:
+        """The URL with any credentials and token masked, for logs and messages."""
+        masked = _TOKEN_VALUE.sub(r"\1***", self.url)
+        if not self._auth_headers:
+            return masked
+        scheme, _, rest = masked.partition("://")
+        return f"{scheme}://***:***@{rest}"
 
     def start(self) -> None:
         """Start the worker thread."""
@@ -129,7 +149,7 @@ class CallbackPoster:
                     status_code=event.status.code if event.status.code is not None else 0,
                     status=event.status.name,
                     status_description=event.status.description,
-                    timestamp=int(event.at * 1000),
+                    timestamp=str(int(event.at * 1000)),
                 )
                 heapq.heappush(self._queue, (event.at, next(self._order), _Pending(payload, 1)))
             self._cond.notify_all()
@@ -190,15 +210,32 @@ class CallbackPoster:
                     "POST",
                     self.url,
                     body=msgspec.json.encode(item.payload),
-                    headers={"Content-Type": "application/json"},
+                    headers={"Content-Type": "application/json", **self._auth_headers},
                     retries=False,
                 )
             else:
                 separator = "&" if "?" in self.url else "?"
                 query = urlencode({key: str(value) for key, value in fields.items()})
-                response = self._http.request("GET", self.url + separator + query, retries=False)
+                response = self._http.request(
+                    "GET", self.url + separator + query, headers=self._auth_headers, retries=False
+                )
             status = response.status
         except urllib3.exceptions.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-            logger.info("status callback to %s failed: %s", self.url, error)
+            # urllib3's messages quote the URL, token and all.
+            error = _TOKEN_VALUE.sub(r"\1***", f"{type(exc).__name__}: {exc}")
+            logger.info("status callback to %s failed: %s", self.shown_url, error)
         return CallbackDelivery(fields, item.attempt, status, error, time.time())
+
+
+def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
+    """The URL without user-info, and the Authorization header that user-info stood for.
+
+    urllib3 (like most HTTP clients) drops credentials written into a URL without a word, so
+    the poster sends them as a header itself, the way a caller configured for Basic auth would.
+    """
+    parsed = urllib3.util.parse_url(url)
+    if not parsed.auth:
+        return url, {}
+    user, _, password = parsed.auth.partition(":")
+    header = urllib3.util.make_headers(basic_auth=f"{unquote(user)}:{unquote(password)}")
+    return parsed._replace(auth=None).url, {"Authorization": header["authorization"]}

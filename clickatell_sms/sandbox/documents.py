@@ -1,11 +1,15 @@
-"""Reading send requests and writing answers, through the generated wire code only.
+"""Reading send requests into plain values, and writing answers through the generated wire code.
 
-The sandbox must fail when the spec and the server disagree, so it owns no document shapes of its
-own: JSON goes through the generated msgspec models (`clickatell_wire.models`), XML through the
-generated codec (`clickatell_wire.xml.codec`), and every field constraint (lengths, patterns,
-enums, ranges) is the one the generator copied from `spec/openapi.yaml`. What the generated code
-does not enforce (unknown fields, unique recipients, the >200 case that deserves its own text)
-is checked here, and each failure is mapped to the Clickatell error a client should see.
+Reading yields the request's fields by their JSON names, as the wire had them: a JSON object as
+decoded; an XML document with each element read as the XSD types it (tokens trimmed, so an
+indented `<To>` is the number inside it; `Content` kept as written; numbers and booleans parsed);
+a GET send's query with its text converted to the fields' kinds. The field names, XML elements
+and kinds all come from the spec (`clickatell_wire.tables`); `validation` then checks the values,
+rule by rule. What a reader itself can find wrong (a body that is not JSON or XML at all, an
+element the XSD does not name) it weighs in the request's `Findings`.
+
+Answers are written with the generated msgspec models (JSON) and the generated codec (XML), so
+they are exactly what the spec describes; quirks then bend them on purpose.
 """
 
 from __future__ import annotations
@@ -13,32 +17,22 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, Final, Literal
-from xml.etree.ElementTree import ParseError, fromstring
+from xml.etree.ElementTree import Element, ParseError, fromstring
 
 import msgspec
 from clickatell_wire import models
-from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, send_field
+from clickatell_wire.tables import SEND_FIELDS, Field
 from clickatell_wire.xml import codec
 from clickatell_wire.xml import messages as xml_models
 
 from ..options import GET_SEND
-from .codes import (
-    EMPTY_MESSAGE,
-    INVALID_PARAMETERS,
-    INVALID_UDH,
-    MALFORMED,
-    TOO_MANY_RECIPIENTS,
-    ApiError,
-)
+from .codes import ApiError
+from .profile import Findings
 from .quirks import Quirks
-from .timeline import parse_delivery_time
 
 __all__ = [
-    "MAX_RECIPIENTS",
     "Outcome",
-    "Refusal",
     "WireFormat",
     "error_document",
     "read_json_request",
@@ -49,135 +43,132 @@ __all__ = [
 
 WireFormat = Literal["json", "xml"]
 
-
-MAX_RECIPIENTS: Final = send_field("to").max_items or 200  # the spec's maxItems
-_FIELDS: Final = frozenset(f.encode_name for f in msgspec.structs.fields(models.SendMessageRequest))
-_XML_ELEMENTS: Final = frozenset(
-    f.metadata["name"] for f in xml_models.SendMessageRequest.__dataclass_fields__.values()
-)
-_QUERY_FIELDS: Final = tuple(f for f in SEND_FIELDS if GET_SEND in f.carried_by)
+_ROOT: Final = "SendMessageRequest"
+_BY_ELEMENT: Final[Mapping[str, Field]] = {f.xml_element: f for f in SEND_FIELDS}
+_QUERY_FIELDS: Final[Mapping[str, Field]] = {
+    f.json_name: f for f in SEND_FIELDS if GET_SEND in f.carried_by
+}
+_QUERY_KEY: Final = "apiKey"
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
+_XSD_TRUE: Final = frozenset({"true", "1"})
+_XSD_FALSE: Final = frozenset({"false", "0"})
 _NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _json_decoder: Final = msgspec.json.Decoder()
 _json_encoder: Final = msgspec.json.Encoder()
-
-
-class Refusal(Exception):
-    """A request the API would refuse as a whole; carries the error to answer with."""
-
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(error.description)
-        self.error = error
 
 
 # --------------------------------------------------------------------------------------------
 # Reading
 
 
-def read_json_request(body: bytes) -> models.SendMessageRequest:
-    """A JSON `SendMessageRequest`; Refusal with 100 (unreadable) or 101/102/107 (invalid)."""
+def read_json_request(body: bytes, findings: Findings) -> dict[str, Any]:
+    """A JSON object's fields; `malformed` when the body is not one."""
     try:
         document = _json_decoder.decode(body)
     except msgspec.DecodeError as exc:
-        raise Refusal(MALFORMED.because(f"The JSON data submitted is invalid: {exc}.")) from None
+        findings.fatal("malformed", f"The JSON data submitted is invalid: {exc}.")
+    except RecursionError:  # msgspec's answer to nesting deeper than it will follow
+        findings.fatal("malformed", "The JSON data submitted is nested too deeply.")
     if not isinstance(document, dict):
-        raise Refusal(MALFORMED.because("The JSON document must be an object."))
-    return _validated(document)
+        findings.fatal("malformed", "The JSON document must be an object.")
+    return document
 
 
-def read_xml_request(body: bytes) -> models.SendMessageRequest:
-    """An XML `<SendMessageRequest>`, read with the generated codec, validated like JSON."""
-    try:
-        parsed = codec.decode_send_message_request(body)
-    except codec.XmlDecodeError as exc:
-        raise Refusal(_classify_xml_error(body, exc)) from None
-    unknown = _unknown_xml_elements(body)
-    if unknown:
-        names = ", ".join(sorted(unknown))
-        raise Refusal(
-            INVALID_PARAMETERS.because(f"Unknown element(s) in SendMessageRequest: {names}.")
-        )
-    document: dict[str, Any] = {"content": parsed.content, "to": parsed.to}
-    for field in SEND_OPTIONS:
-        value = getattr(parsed, field.xml_attr)
-        if value is not None:
-            document[field.json_name] = value.value if isinstance(value, Enum) else value
-    return _validated(document)
+def read_xml_request(body: bytes, findings: Findings) -> dict[str, Any]:
+    """A `<SendMessageRequest>`'s fields, read as the XSD types them.
 
-
-def read_query_request(query: Mapping[str, Sequence[str]]) -> models.SendMessageRequest:
-    """The GET send's fields, as the spec gives them to its query: `to` (comma-separated,
-    possibly repeated), `content`, `from`.
-
-    Other query parameters are ignored, as the spec names only these (and `apiKey`). Values
-    arrive as text, so they are read leniently (`"5"` for a number).
+    Elements the XSD does not name are recorded as unknown (`unknown-element`). An element
+    that holds other elements, or a single-valued one that repeats, is the wrong type for its
+    field.
     """
-    document: dict[str, Any] = {}
-    for field in _QUERY_FIELDS:
-        values = query.get(field.json_name)
-        if not values:
-            continue
-        if field.kind == "array":
-            document[field.json_name] = [item for value in values for item in value.split(",")]
-        else:
-            document[field.json_name] = values[0]
-    return _validated(document, strict=False)
-
-
-def _validated(document: dict[str, Any], *, strict: bool = True) -> models.SendMessageRequest:
-    unknown = document.keys() - _FIELDS
-    if unknown:
-        names = ", ".join(sorted(map(str, unknown)))
-        raise Refusal(INVALID_PARAMETERS.because(f"Unknown field(s): {names}."))
-    to = document.get("to")
-    if isinstance(to, list) and len(to) > MAX_RECIPIENTS:
-        raise Refusal(
-            TOO_MANY_RECIPIENTS.because(
-                f"Too many recipients: {len(to)} given, at most {MAX_RECIPIENTS} are allowed"
-                " per request."
-            )
-        )
-    if document.get("content") is None:
-        raise Refusal(INVALID_PARAMETERS.because("The content parameter is required."))
-    if document["content"] == "":
-        raise Refusal(EMPTY_MESSAGE)
-    if to is None:
-        raise Refusal(INVALID_PARAMETERS.because("The to parameter is required."))
-    try:
-        request = msgspec.convert(document, models.SendMessageRequest, strict=strict)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        error = INVALID_UDH if text.endswith("`$.userDataHeader`") else INVALID_PARAMETERS
-        raise Refusal(error.because(f"{text}.")) from None
-    if len(set(request.to)) != len(request.to):
-        raise Refusal(INVALID_PARAMETERS.because("Each recipient may appear only once in to."))
-    if isinstance(request.scheduled_delivery_time, str):
-        try:
-            parse_delivery_time(request.scheduled_delivery_time)
-        except ValueError:
-            raise Refusal(
-                INVALID_PARAMETERS.because(
-                    f"scheduledDeliveryTime {request.scheduled_delivery_time!r} is not a real time."
-                )
-            ) from None
-    return request
-
-
-def _classify_xml_error(body: bytes, exc: codec.XmlDecodeError) -> ApiError:
-    """100 when the document is not a readable SendMessageRequest, 101 when a field is wrong."""
     try:
         root = fromstring(body)
-    except ParseError:
-        return MALFORMED.because(f"The XML data submitted is invalid: {exc}.")
-    if root.tag != "SendMessageRequest":
-        return MALFORMED.because(f"The XML data submitted is invalid: {exc}.")
-    if str(exc).endswith("Content: required element is missing"):
-        return INVALID_PARAMETERS.because("The Content element is required.")
-    return INVALID_PARAMETERS.because(f"{exc}.")
+    except ParseError as exc:
+        findings.fatal("malformed", f"The XML data submitted is invalid: {exc}.")
+    if root.tag != _ROOT:
+        findings.fatal("malformed", f"The XML document must be a {_ROOT}, not {root.tag!r}.")
+    document: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
+    for child in root:
+        field = _BY_ELEMENT.get(child.tag)
+        if field is None:
+            unknown[child.tag] = _unknown_value(child)
+            continue
+        if len(child):
+            findings.fatal("field-type", f"{child.tag} must hold text, not elements.")
+        if field.kind == "array":
+            document.setdefault(field.json_name, []).append(_element_text(field, child))
+            continue
+        if field.json_name in document:
+            findings.fatal("field-type", f"{child.tag} may appear only once.")
+        document[field.json_name] = _from_text(field, _element_text(field, child), findings)
+    if unknown:
+        findings.unknown.update(unknown)
+        names = ", ".join(sorted(unknown))
+        findings.broken("unknown-element", f"Unknown element(s) in {_ROOT}: {names}.")
+    return document
 
 
-def _unknown_xml_elements(body: bytes) -> set[str]:
-    # The codec skips unknown elements (readers are tolerant); a request must not have any.
-    return {child.tag for child in fromstring(body) if child.tag not in _XML_ELEMENTS}
+def read_query_request(query: Mapping[str, Sequence[str]], findings: Findings) -> dict[str, Any]:
+    """The GET send's fields from its query: `to` (comma-separated, possibly repeated),
+    `content`, `from`, each converted from text to its field's kind.
+
+    Parameters the spec does not give this operation are recorded as unknown
+    (`unknown-parameter`);
+    `apiKey` is the key, checked before this.
+    """
+    document: dict[str, Any] = {}
+    unknown: dict[str, Any] = {}
+    for name, values in query.items():
+        field = _QUERY_FIELDS.get(name)
+        if field is None:
+            if name != _QUERY_KEY:
+                unknown[name] = values[0] if len(values) == 1 else list(values)
+            continue
+        if field.kind == "array":
+            document[name] = [item for value in values for item in value.split(",")]
+        else:
+            document[name] = _from_text(field, values[0], findings)
+    if unknown:
+        findings.unknown.update(unknown)
+        names = ", ".join(sorted(unknown))
+        findings.broken("unknown-parameter", f"Unknown query parameter(s): {names}.")
+    return document
+
+
+def _element_text(field: Field, element: Element) -> str:
+    """The element's text; every field but the message itself is an XSD token (trimmed)."""
+    text = element.text or ""
+    return text if field.json_name == "content" else text.strip()
+
+
+def _from_text(field: Field, text: str, findings: Findings) -> Any:
+    """Text as the field's kind, as an XML parser or a query reader would take it."""
+    if field.kind == "integer":
+        if _INTEGER.fullmatch(text.strip()):
+            return int(text)
+        findings.fatal("field-type", f"{field.json_name} must be an integer, not {text!r}.")
+    if field.kind == "number":
+        try:
+            return float(text)
+        except ValueError:
+            findings.fatal("field-type", f"{field.json_name} must be a number, not {text!r}.")
+    if field.kind == "boolean":
+        word = text.strip()
+        if word in _XSD_TRUE or word in _XSD_FALSE:
+            return word in _XSD_TRUE
+        findings.fatal(
+            "field-type", f"{field.json_name} must be true, false, 1 or 0, not {text!r}."
+        )
+    return text
+
+
+def _unknown_value(element: Element) -> str:
+    """An unknown element's text; one that holds elements is only described (serialising an
+    element nested a hundred thousand deep would exhaust the stack)."""
+    if len(element):
+        return f"(an element holding {len(element)} element(s): not recorded)"
+    return (element.text or "").strip()
 
 
 # --------------------------------------------------------------------------------------------

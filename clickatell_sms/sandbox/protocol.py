@@ -9,6 +9,17 @@ and well defined: request line, headers, a body framed by Content-Length or chun
 `keep-alive`), pipelined requests answered in order, and HEAD. That is what this module does,
 and nothing else: no upgrades, no trailers kept, no request bodies over 1 MiB.
 
+Line endings: the request line and headers may end in a bare LF, as RFC 9112 section 2.2 allows
+a recipient to accept and as nginx, Go's net/http and h11 do, so a request typed by hand (or by
+a sloppy client) gets its answer. A CR anywhere else in the head is refused (400): that is where
+request smuggling hides. Chunked framing stays strict: a chunk line must end in CRLF, else 400.
+
+Bounds, so a client cannot hold the server up (see `ServerLimits`): each phase of a connection
+has a deadline that the registry's sweep enforces (idle, head, body, not reading its answers);
+while a client is not reading its answers, the connection stops reading its requests, so
+pipelining without reading costs at most one read buffer; heads over 64 KiB and bodies over 1 MiB
+are refused.
+
 It also carries out the faults the app plans: waiting before an answer, and closing the
 connection before reading the body or after processing it.
 """
@@ -17,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from email.utils import formatdate
 from http import HTTPStatus
@@ -24,19 +36,33 @@ from typing import Final
 
 from . import codes
 from .app import Plan, Request, Response, SandboxApp
+from .connections import Connections, Phase
 
-__all__ = ["MAX_BODY", "MAX_HEAD", "Connections", "HttpConnection"]
+__all__ = ["MAX_BODY", "MAX_HEAD", "HttpConnection"]
 
 logger = logging.getLogger("clickatell_sms.sandbox")
 
 MAX_HEAD: Final = 64 * 1024
 MAX_BODY: Final = 1024 * 1024
+WRITE_BUFFER_HIGH: Final = 64 * 1024
+"""Unsent answer bytes above which the connection stops reading requests (backpressure)."""
 _SERVER: Final = "clickatell-sms-sandbox"
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
 _TOKEN_CHARS: Final = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
+
+
+def _too_slow(part: str, seconds: float) -> codes.ApiError:
+    # A limit of this server, not an API rule, so it has no Clickatell code (as 429 has none).
+    return codes.ApiError(
+        None,
+        "Request Timeout",
+        f"The request {part} did not arrive within {seconds:g} s; the sandbox closed the"
+        " connection.",
+        408,
+    )
 
 
 class _BadRequest(Exception):
@@ -58,7 +84,13 @@ class _Head:
     )
 
     def __init__(self, raw: bytes) -> None:
-        lines = raw.decode("latin-1").split("\r\n")
+        """`raw` is the head up to and including the last header line's end (CRLF or LF)."""
+        text = raw.decode("latin-1")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                raise _BadRequest("a CR not followed by LF in the request head")
+        lines = text[:-1].split("\n")
         parts = lines[0].split(" ")
         if len(parts) != 3:
             raise _BadRequest("malformed request line")
@@ -117,6 +149,30 @@ class _Head:
             self.content_length = int(length)
 
 
+def _head_end(buffer: bytearray, start: int) -> tuple[int, int]:
+    """Where the head in `buffer` ends: (length of the head through its last line end, where
+    the body begins), or (-1, -1) while the blank line has not arrived. `start` skips what an
+    earlier call already searched, so a head that trickles in is not searched over and over."""
+    crlf = buffer.find(b"\n\r\n", start)
+    # A bare-LF blank line before that? Searching only up to it keeps this linear.
+    lf = buffer.find(b"\n\n", start, crlf + 1 if crlf >= 0 else len(buffer))
+    if lf >= 0:
+        return lf + 1, lf + 2
+    if crlf >= 0:
+        return crlf + 1, crlf + 3
+    return -1, -1
+
+
+_LINE_END_BYTES: Final = b"\r\n"
+
+
+def _drop_empty_lines(buffer: bytearray) -> None:
+    """Remove the empty lines (CRLF or LF) a client may send between requests (RFC 9112
+    section 2.2); a lone CR at the end stays, as the start of another."""
+    while buffer[:1] == b"\n" or buffer[:2] == b"\r\n":
+        del buffer[: 1 if buffer[0] == 10 else 2]
+
+
 _date_cache: list[object] = [0, ""]
 
 
@@ -128,96 +184,152 @@ def _http_date() -> str:
     return str(_date_cache[1])
 
 
-class Connections:
-    """The open connections of one server, so stopping can close every one of them.
-
-    A connection accepted just as the server stops may only be made after the sweep; `closing`
-    tells it to close itself at once.
-    """
-
-    def __init__(self) -> None:
-        self.open: set[HttpConnection] = set()
-        self.closing = False
-
-    def abort_all(self) -> None:
-        self.closing = True
-        for connection in list(self.open):
-            connection.abort()
-
-
 class HttpConnection(asyncio.Protocol):
-    """One client connection: reads requests, asks the app, writes answers in order."""
+    """One client connection: reads requests, asks the app, writes answers in order.
+
+    `phase`, `since` and `deadline` are what `Connections` reads to close a stalled connection
+    or to pick one to close when room runs out.
+    """
 
     def __init__(self, app: SandboxApp, connections: Connections) -> None:
         self._app = app
         self._connections = connections
+        self._limits = connections.limits
+        self._clock = asyncio.get_running_loop().time
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
+        self._searched = 0
         self._head: _Head | None = None
         self._plan: Plan | None = None
         self._waiting = False
         self._closed = False
         self._timer: asyncio.TimerHandle | None = None
         self._continue_sent = False
+        self._chunked: _ChunkedBody | None = None
         self._eof = False
-        self._paused = False
+        self._reading_paused = False
+        self._writing_paused = False
+        self.phase: Phase = "idle"
+        self.since = self._clock()
+        self.deadline = self.since + self._limits.idle_timeout
 
     # asyncio.Protocol -------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        if self._connections.closing:
+        if not self._connections.add(self):
             self.abort()
             return
-        self._connections.open.add(self)
+        transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
-        self._connections.open.discard(self)
+        self._connections.discard(self)
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        if not self._waiting:
-            self._advance()
-        elif len(self._buffer) > MAX_BODY + MAX_HEAD and self._transport is not None:
-            # A client pipelining while its answer is delayed: stop reading until it is sent.
-            self._transport.pause_reading()
-            self._paused = True
+        if self._waiting or self._writing_paused:
+            # An answer is still due (delayed, or unread by the client): keep what came, and
+            # read no more until it is out, so a client that pipelines without reading answers
+            # costs one read buffer, not all it sends.
+            self._pause_reading()
+            return
+        self._advance()
 
     def eof_received(self) -> bool | None:
-        # A client that half-closes still gets the answer it is waiting for; then we close.
-        if self._waiting:
-            self._eof = True
+        # A client that half-closes still gets the answers it is waiting for; then we close.
+        self._eof = True
+        if self._waiting or self._writing_paused:
             return True
         return None
 
+    def pause_writing(self) -> None:
+        """The client is not reading: stop reading its requests until it catches up."""
+        self._writing_paused = True
+        self._pause_reading()
+        if not self._closed:
+            self._enter("stalled", self._limits.write_timeout)
+
+    def resume_writing(self) -> None:
+        self._writing_paused = False
+        if self._closed or self._waiting:
+            return
+        self._enter("idle", self._limits.idle_timeout)
+        self._resume_reading()
+        self._advance()
+
+    # what the registry calls -------------------------------------------------------------------
+
+    def expire(self) -> None:
+        """Past the phase's deadline: close quietly when idle, 408 when a request is too slow,
+        and drop whatever is unsent when the client is not reading."""
+        phase = self.phase
+        if phase == "idle":
+            self._close()
+        elif phase == "head":
+            self._refuse({}, _too_slow("head", self._limits.header_timeout))
+        elif phase == "body":
+            head = self._head
+            headers = head.headers if head is not None else {}
+            self._refuse(headers, _too_slow("body", self._limits.body_timeout))
+        else:
+            self.abort()
+
     def abort(self) -> None:
-        """Close at once, whatever is in flight (the server is stopping)."""
+        """Close at once, whatever is in flight (stopping, making room, or a stalled client)."""
         self._closed = True
+        self._connections.discard(self)
         if self._transport is not None:
             self._transport.abort()
 
     # reading ---------------------------------------------------------------------------------
 
+    def _enter(self, phase: Phase, timeout: float, now: float | None = None) -> None:
+        self.phase = phase
+        self.since = now = self._clock() if now is None else now
+        self.deadline = now + timeout
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self._transport is not None and not self._closed:
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self._transport is not None and not self._closed:
+            self._reading_paused = False
+            self._transport.resume_reading()
+
     def _advance(self) -> None:
         buffer = self._buffer
         app = self._app
-        while not self._waiting and not self._closed:
+        limits = self._limits
+        now = self._clock()  # once per read: the phases below are timed from it
+        while not self._waiting and not self._closed and not self._writing_paused:
             head = self._head
             if head is None:
-                while buffer.startswith(b"\r\n"):  # stray CRLFs between requests are allowed
-                    del buffer[:2]
-                end = buffer.find(b"\r\n\r\n")
-                if end < 0:
+                if buffer and buffer[0] in _LINE_END_BYTES:
+                    _drop_empty_lines(buffer)
+                    self._searched = 0
+                if not buffer or buffer == b"\r":  # nothing, or half an empty line: still idle
+                    if self._eof:
+                        self._close()
+                    return
+                length, body_start = _head_end(buffer, self._searched)
+                if length < 0:
                     if len(buffer) > MAX_HEAD:
                         self._refuse({}, codes.MALFORMED.because("The request head is too large."))
+                        return
+                    self._searched = max(0, len(buffer) - 2)
+                    if self.phase != "head":  # its first bytes: the header timeout starts
+                        self._enter("head", limits.header_timeout, now)
                     return
-                raw = bytes(buffer[:end])
-                del buffer[: end + 4]
+                raw = bytes(buffer[:length])
+                del buffer[:body_start]
+                self._searched = 0
                 try:
                     head = _Head(raw)
                 except _BadRequest as exc:
@@ -233,11 +345,14 @@ class HttpConnection(asyncio.Protocol):
                 self._head = head
                 self._plan = plan
                 self._continue_sent = False
+                self._chunked = None
             current = self._plan
             assert current is not None
             plan = current
             body = self._take_body(head)
             if body is None:
+                if not self._closed and self.phase != "body":  # the body timeout starts
+                    self._enter("body", limits.body_timeout, now)
                 return
             self._head = None
             request = Request(head.method, head.path, head.query, head.headers, body)
@@ -254,19 +369,24 @@ class HttpConnection(asyncio.Protocol):
             head_only = head.method == "HEAD"
             if plan.latency > 0:
                 self._waiting = True
+                self.phase, self.deadline = "busy", math.inf
                 loop = asyncio.get_running_loop()
                 self._timer = loop.call_later(
                     plan.latency, self._answer_later, response, keep_alive, head_only
                 )
                 return
             self._write(response, keep_alive, head_only)
+            if not self._closed and not self._writing_paused:
+                self.phase, self.since, self.deadline = "idle", now, now + limits.idle_timeout
 
     def _take_body(self, head: _Head) -> bytes | None:
         """The body once it is all in, removed from the buffer; None while more must arrive."""
         buffer = self._buffer
         if head.chunked:
+            if self._chunked is None:
+                self._chunked = _ChunkedBody()
             try:
-                taken = _take_chunked(buffer)
+                taken = self._chunked.take(buffer)
             except _BadRequest as exc:
                 self._refuse(head.headers, codes.MALFORMED.because(f"Unreadable body: {exc}."))
                 return None
@@ -296,11 +416,11 @@ class HttpConnection(asyncio.Protocol):
         if self._closed:
             return
         self._write(response, keep_alive and not self._eof, head_only)
-        if self._paused and not self._closed and self._transport is not None:
-            self._paused = False
-            self._transport.resume_reading()
-        if self._buffer and not self._closed:
-            self._advance()
+        if self._closed or self._writing_paused:
+            return
+        self._enter("idle", self._limits.idle_timeout)
+        self._resume_reading()
+        self._advance()
 
     def _write(self, response: Response, keep_alive: bool, head_only: bool) -> None:
         transport = self._transport
@@ -319,8 +439,15 @@ class HttpConnection(asyncio.Protocol):
         head = "".join(lines).encode("latin-1")
         transport.write(head if head_only else head + body)
         if not keep_alive:
-            self._closed = True
-            transport.close()
+            self._close()
+
+    def _close(self) -> None:
+        """Close once what is written has gone; a client that never reads it is cut off by the
+        sweep after `write_timeout`."""
+        self._closed = True
+        self._enter("closing", self._limits.write_timeout)
+        if self._transport is not None:
+            self._transport.close()
 
     def _refuse(self, headers: dict[str, str], error: codes.ApiError) -> None:
         """Answer a request that cannot be read, then close: the framing is lost."""
@@ -335,44 +462,75 @@ class HttpConnection(asyncio.Protocol):
             return
         if delay > 0:
             self._waiting = True
+            self.phase, self.deadline = "busy", math.inf
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(delay, self.abort)
         else:
             self.abort()
 
 
-def _take_chunked(buffer: bytearray) -> bytes | None:
-    """Decode a chunked body from the start of `buffer` and remove it; None if incomplete."""
-    pos = 0
-    pieces: list[bytes] = []
-    total = 0
-    while True:
-        end = buffer.find(b"\r\n", pos)
-        if end < 0:
-            if len(buffer) - pos > 1024:
-                raise _BadRequest("malformed chunk size line")
-            return None
-        size_text = bytes(buffer[pos:end]).split(b";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _BadRequest("malformed chunk size") from None
-        pos = end + 2
-        if size == 0:
-            while True:  # trailers (ignored) up to the blank line
-                end = buffer.find(b"\r\n", pos)
-                if end < 0:
-                    return None
-                if end == pos:
-                    del buffer[: pos + 2]
-                    return b"".join(pieces)
-                pos = end + 2
-        total += size
-        if total > MAX_BODY:
-            raise _BadRequest("body larger than 1 MiB")
-        if len(buffer) < pos + size + 2:
-            return None
-        pieces.append(bytes(buffer[pos : pos + size]))
-        if buffer[pos + size : pos + size + 2] != b"\r\n":
-            raise _BadRequest("chunk not followed by CRLF")
-        pos += size + 2
+class _ChunkedBody:
+    """Decodes a chunked body from the start of a buffer that grows as data arrives.
+
+    It carries on from where the last call stopped, so a body sent in many small chunks costs
+    time in proportion to its size, not to its size squared (each new packet would otherwise
+    re-read every chunk before it)."""
+
+    __slots__ = ("_pieces", "_pos", "_total", "_trailers")
+
+    def __init__(self) -> None:
+        self._pieces: list[bytes] = []
+        self._pos = 0
+        self._total = 0
+        self._trailers = False
+
+    def take(self, buffer: bytearray) -> bytes | None:
+        """The whole body, removed from `buffer`, once its last chunk and trailers are in;
+        None while more must arrive; _BadRequest when it is not chunked encoding."""
+        pos = self._pos
+        while not self._trailers:
+            end = _line_end(buffer, pos)
+            if end < 0:
+                if len(buffer) - pos > 1024:
+                    raise _BadRequest("malformed chunk size line")
+                return None
+            size_text = bytes(buffer[pos:end]).split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                raise _BadRequest("malformed chunk size") from None
+            if size == 0:
+                self._pos = pos = end + 2
+                self._trailers = True
+                break
+            if self._total + size > MAX_BODY:
+                raise _BadRequest("body larger than 1 MiB")
+            start = end + 2
+            if len(buffer) < start + size + 2:
+                return None  # the chunk's size line is read again next time: it is short
+            if buffer[start + size : start + size + 2] != b"\r\n":
+                raise _BadRequest("chunk not followed by CRLF")
+            self._pieces.append(bytes(buffer[start : start + size]))
+            self._total += size
+            self._pos = pos = start + size + 2
+        while True:  # trailers (ignored) up to the blank line
+            end = _line_end(buffer, pos)
+            if end < 0:
+                if len(buffer) - pos > MAX_HEAD:
+                    raise _BadRequest("trailers too large")
+                return None
+            if end == pos:
+                del buffer[: pos + 2]
+                return b"".join(self._pieces)
+            self._pos = pos = end + 2
+
+
+def _line_end(buffer: bytearray, pos: int) -> int:
+    """Where the CRLF ending the line at `pos` starts; -1 while incomplete; _BadRequest when the
+    line ends in a bare LF (chunked framing is read strictly, see the module's docstring)."""
+    lf = buffer.find(b"\n", pos)
+    if lf < 0:
+        return -1
+    if lf == pos or buffer[lf - 1] != 13:
+        raise _BadRequest("a chunk line must end with CRLF, not a bare LF")
+    return lf - 1

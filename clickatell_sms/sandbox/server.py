@@ -4,7 +4,8 @@ The server runs an asyncio event loop on its own thread, so it can be used from 
 code and from the command line alike. `start()` returns once the port is listening (the port is
 bound in the caller's thread, so a busy port fails right there); `stop()` closes the listening
 socket and every open connection, stops the callback thread and joins both threads, so the port
-is free again when it returns.
+is free again when it returns. On that loop run two tasks: the accept loop and the sweep that
+enforces `ServerLimits` (both in `connections`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -23,10 +25,13 @@ from typing import Literal
 
 from ..statuses import MessageStatus
 from .app import SandboxApp
-from .billing import Account
+from .billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART, Account
 from .callbacks import CallbackDelivery, CallbackPoster
+from .connections import Connections, accept_forever, sweep_forever
 from .faults import Faults
-from .protocol import Connections, HttpConnection
+from .limits import ServerLimits
+from .profile import Profile
+from .protocol import HttpConnection
 from .quirks import Quirks
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
 from .timeline import StatusDelays, status_at
@@ -35,6 +40,7 @@ __all__ = ["Sandbox"]
 
 logger = logging.getLogger("clickatell_sms.sandbox")
 _DEFAULT_DELAYS = StatusDelays()
+_BACKLOG = 1024  # a burst of connects waits in the kernel's queue instead of being retried
 
 
 class Sandbox:
@@ -50,7 +56,14 @@ class Sandbox:
     one of them; without them, any `from` is refused (607). `store` is None (in memory), a path
     (an SQLite file) or a `MessageStore`. `status_delays` are the seconds from queued to
     delivered-to-gateway and from there to received (a `StatusDelays` or a pair). `seed` makes
-    fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise.
+    fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise. `limits` bounds
+    how long a connection may idle or take to send a request, and how many may be open
+    (`ServerLimits`; the defaults suit tests and local development).
+
+    `strict=True` also refuses what only this project infers the live API refuses (the default
+    accepts such a request with an `X-Sandbox-Warning`); `observed` is a conformance report
+    (`clickatell-sms conformance --json`) whose observations of the live API win over both. See
+    docs/sandbox.md for every rule and its evidence.
     """
 
     def __init__(
@@ -60,9 +73,9 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         two_way_numbers: Iterable[str] = (),
-        balance: Decimal | int | str = Decimal("100"),
+        balance: Decimal | int | str = DEFAULT_BALANCE,
         currency: str = "ZAR",
-        price_per_part: Decimal | int | str = Decimal("0.1"),
+        price_per_part: Decimal | int | str = DEFAULT_PRICE_PER_PART,
         faults: Faults | None = None,
         quirks: Quirks | None = None,
         store: MessageStore | str | Path | None = None,
@@ -71,6 +84,9 @@ class Sandbox:
         status_delays: StatusDelays | tuple[float, float] = _DEFAULT_DELAYS,
         seed: int = 0,
         integration_name: str = "sandbox",
+        limits: ServerLimits | None = None,
+        strict: bool = False,
+        observed: str | Path | None = None,
     ) -> None:
         keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
         if not keys or not all(keys):
@@ -104,12 +120,18 @@ class Sandbox:
             faults=faults or Faults(),
             quirks=quirks or Quirks(),
             seed=seed,
+            profile=(
+                Profile(strict=strict)
+                if observed is None
+                else Profile.from_report(observed, strict=strict)
+            ),
             callbacks=self._poster,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._thread: threading.Thread | None = None
-        self._connections = Connections()
+        self._connections = Connections(limits or ServerLimits())
         self._address: tuple[str, int] | None = None
         self._state: Literal["new", "running", "stopped"] = "new"
 
@@ -124,25 +146,18 @@ class Sandbox:
         self._address = sock.getsockname()[:2]
         if not _is_loopback(self._host):
             logger.warning("the Clickatell sandbox listens on %s, beyond loopback", self._host)
+        self._listener = sock
         loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
+        app, connections = self._app, self._connections
 
         def serve() -> None:
             asyncio.set_event_loop(loop)
-            try:
-                self._server = loop.run_until_complete(
-                    loop.create_server(
-                        lambda: HttpConnection(self._app, self._connections), sock=sock
-                    )
-                )
-            except BaseException as exc:  # reported to start()'s caller
-                failure.append(exc)
-                sock.close()
-                ready.set()
-                loop.close()
-                return
-            ready.set()
+            self._tasks = [
+                loop.create_task(
+                    accept_forever(sock, lambda: HttpConnection(app, connections), connections)
+                ),
+                loop.create_task(sweep_forever(connections)),
+            ]
             try:
                 loop.run_forever()
             finally:
@@ -152,10 +167,6 @@ class Sandbox:
         self._loop = loop
         self._thread = threading.Thread(target=serve, name="clickatell-sandbox", daemon=True)
         self._thread.start()
-        ready.wait()
-        if failure:
-            self._state = "stopped"
-            raise failure[0]
         if self._poster is not None:
             self._poster.start()
         self._state = "running"
@@ -181,17 +192,15 @@ class Sandbox:
             self._store.close()
 
     async def _shut_down(self) -> None:
-        server = self._server
-        if server is not None:
-            server.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._listener is not None:
+            self._listener.close()
         self._connections.abort_all()
-        if server is not None:
-            await server.wait_closed()
-        # Connections accepted just before close() are still being set up: a few loop turns let
-        # them reach connection_made (which closes them) and let aborted transports finish.
+        # Aborted transports close their sockets on the next loop turns.
         for _ in range(5):
             await asyncio.sleep(0)
-        self._connections.abort_all()
 
     def __enter__(self) -> Sandbox:
         return self.start()
@@ -226,6 +235,16 @@ class Sandbox:
         if self._address is None:
             raise RuntimeError("the sandbox has not been started")
         return self._address[1]
+
+    @property
+    def limits(self) -> ServerLimits:
+        """The timeouts and connection cap it runs with."""
+        return self._connections.limits
+
+    @property
+    def connections_open(self) -> int:
+        """Client connections open right now (never more than `limits.max_connections`)."""
+        return self._connections.count
 
     @property
     def api_key(self) -> str:
@@ -273,6 +292,19 @@ class Sandbox:
         """Replace the balance, for example with 0 to test running out of credit."""
         self._account.set_balance(Decimal(balance))
 
+    @property
+    def profile(self) -> Profile:
+        """Which rules this sandbox enforces (default, strict, observed)."""
+        return self._app.profile
+
+    def refusals(self) -> Counter[str]:
+        """How often each rule refused a request or a recipient, by rule id."""
+        return self._app.rule_log.counts()[0]
+
+    def warnings(self) -> Counter[str]:
+        """How often each inferred rule was broken and let through with a warning, by rule id."""
+        return self._app.rule_log.counts()[1]
+
     def callbacks(self) -> list[CallbackDelivery]:
         """Every status callback attempt so far (empty without a callback URL)."""
         return [] if self._poster is None else self._poster.deliveries()
@@ -301,7 +333,7 @@ def _bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(256)
+        sock.listen(_BACKLOG)
         sock.setblocking(False)
     except BaseException:
         sock.close()

@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +28,7 @@ __all__ = ["MemoryStore", "MessageStore", "RecordFormat", "RecordedMessage", "SQ
 RecordFormat = Literal["json", "xml", "http"]
 
 _OPTIONS: Final[Mapping[str, Field]] = {f.name: f for f in SEND_OPTIONS}
+_NOTHING: Final[Mapping[str, Any]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,12 @@ class RecordedMessage:
     request left it out, so a field added to the spec is recorded and readable with no change
     here. `parts` is what was charged for; `format` says how it came (`json` or `xml` body of
     `POST /messages`, or `http` for the GET send). `received_at` is aware UTC.
+
+    `unknown` holds what the request carried that the spec does not name (JSON keys, XML
+    elements, GET-send query parameters), by name and as sent. `notes` are the warnings the
+    request's answer carried (`X-Sandbox-Warning`): each names an inferred rule the request broke
+    and the default profile let through, so a test can see it relied on something the live API
+    may refuse.
     """
 
     api_message_id: str
@@ -50,13 +57,15 @@ class RecordedMessage:
     format: RecordFormat
     request_id: str
     received_at: datetime
+    unknown: Mapping[str, Any] = field(default_factory=lambda: _NOTHING)
+    notes: tuple[str, ...] = ()
 
     def __getattr__(self, name: str) -> Any:
         # Only called for names that are not attributes: the spec's optional fields.
-        field = _OPTIONS.get(name)
-        if field is None:
+        option = _OPTIONS.get(name)
+        if option is None:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return self.options.get(field.json_name, field.default)
+        return self.options.get(option.json_name, option.default)
 
     def to_json(self) -> dict[str, Any]:
         """The record with the API's field names, as `GET /_sandbox/messages` lists it."""
@@ -69,6 +78,8 @@ class RecordedMessage:
             "format": self.format,
             "requestId": self.request_id,
             "receivedAt": self.received_at.isoformat(),
+            "unknown": dict(self.unknown),
+            "notes": list(self.notes),
         }
 
 
@@ -131,6 +142,8 @@ _COLUMNS = (
     "format",
     "request_id",
     "received_at",
+    "unknown",
+    "notes",
 )
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -142,9 +155,16 @@ CREATE TABLE IF NOT EXISTS messages (
     parts INTEGER NOT NULL,
     format TEXT NOT NULL,
     request_id TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    unknown TEXT NOT NULL DEFAULT '{}',  -- fields the spec does not name, a JSON object
+    notes TEXT NOT NULL DEFAULT '[]'  -- the answer's warnings, a JSON list
 )
 """
+# Files written before `unknown` and `notes` existed get them on opening.
+_ADDED_COLUMNS = {
+    "unknown": "ALTER TABLE messages ADD COLUMN unknown TEXT NOT NULL DEFAULT '{}'",
+    "notes": "ALTER TABLE messages ADD COLUMN notes TEXT NOT NULL DEFAULT '[]'",
+}
 _INSERT = (
     f"INSERT INTO messages ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
 )
@@ -166,6 +186,10 @@ class SQLiteStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(messages)")}
+        for column, statement in _ADDED_COLUMNS.items():
+            if column not in present:
+                self._db.execute(statement)
 
     def add(self, records: Iterable[RecordedMessage]) -> None:
         rows = [_row(record) for record in records]
@@ -211,6 +235,8 @@ def _row(record: RecordedMessage) -> tuple[object, ...]:
         record.format,
         record.request_id,
         record.received_at.isoformat(),
+        json.dumps(dict(record.unknown), sort_keys=True),
+        json.dumps(list(record.notes)),
     )
 
 
@@ -225,4 +251,6 @@ def _record(row: tuple[Any, ...]) -> RecordedMessage:
         format=row[5],
         request_id=row[6],
         received_at=received if received.tzinfo else received.replace(tzinfo=UTC),
+        unknown=MappingProxyType(json.loads(row[8])),
+        notes=tuple(json.loads(row[9])),
     )

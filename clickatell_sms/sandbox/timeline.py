@@ -7,24 +7,23 @@ look-up and the callbacks always agree and a test can predict both:
              ──(to_handset)──▶ 4 RECEIVED_BY_RECIPIENT   (or a failure, by magic number)
 
 A `scheduledDeliveryTime` in the future holds the message at 11 SCHEDULED until then; the
-sequence starts from that moment. Magic recipient endings pick other outcomes:
+sequence starts from that moment. Two sandbox test numbers (see `recipients`) pick other outcomes:
 
-* `...0000`: 7 ERROR_DELIVERING instead of 4 (the handset never got it).
-* `...0003`: stays at 3 DELIVERED_TO_GATEWAY (no handset receipt ever comes).
+* `447700900007`: 7 ERROR_DELIVERING instead of 4 (the handset never got it).
+* `447700900003`: stays at 3 DELIVERED_TO_GATEWAY (no handset receipt ever comes).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from ..statuses import KNOWN_STATUSES, MessageStatus
+from .recipients import FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBER
 from .store import RecordedMessage
 
 __all__ = [
-    "FAILS_DELIVERY_SUFFIX",
-    "STAYS_AT_GATEWAY_SUFFIX",
     "StatusDelays",
     "StatusEvent",
     "parse_delivery_time",
@@ -32,8 +31,6 @@ __all__ = [
     "timeline",
 ]
 
-FAILS_DELIVERY_SUFFIX: Final = "0000"
-STAYS_AT_GATEWAY_SUFFIX: Final = "0003"
 _DELIVERY_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S%z"
 
 _SCHEDULED = KNOWN_STATUSES[11]
@@ -64,8 +61,14 @@ class StatusEvent:
 
 
 def parse_delivery_time(value: str) -> datetime:
-    """Read `2017-02-27T14:30:00+0200`; ValueError for a date that does not exist."""
-    return datetime.strptime(value, _DELIVERY_TIME_FORMAT)
+    """Read `2017-02-27T14:30:00+0200` (the documented form), or another ISO 8601 form the
+    default profile lets through with a warning (`Z`, `+02:00`; no offset is UTC). ValueError
+    for anything else, or a date that does not exist."""
+    try:
+        return datetime.strptime(value, _DELIVERY_TIME_FORMAT)
+    except ValueError:
+        moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def timeline(record: RecordedMessage, delays: StatusDelays) -> list[StatusEvent]:
@@ -81,9 +84,9 @@ def timeline(record: RecordedMessage, delays: StatusDelays) -> list[StatusEvent]
     at_gateway = start + delays.to_gateway
     events.append(StatusEvent(start, _QUEUED))
     events.append(StatusEvent(at_gateway, _AT_GATEWAY))
-    if record.to.endswith(STAYS_AT_GATEWAY_SUFFIX):
+    if record.to == STAYS_AT_GATEWAY_NUMBER:
         return events
-    final = _ERROR_DELIVERING if record.to.endswith(FAILS_DELIVERY_SUFFIX) else _RECEIVED
+    final = _ERROR_DELIVERING if record.to == FAILS_DELIVERY_NUMBER else _RECEIVED
     events.append(StatusEvent(at_gateway + delays.to_handset, final))
     return events
 

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
+# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
@@ -8,10 +8,9 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 PhoneNumber: TypeAlias = Annotated[
     str,
     Meta(
-        description="A handset number in international format: country code first, digits only. A leading\n`+` is allowed; responses echo the number without it.\n",
+        description="A handset number in international format: country code first, digits only, no leading\n0 or 00 (Clickatell's legacy list, error 105). A leading `+` is allowed (Clickatell's\nown example mixes both); responses echo the number without it. The 6 to 19 digits are\nthis contract's bound (the shortest and longest numbers any country plan has), not a\npublished one. A number outside this pattern does not fail the request: the API refuses\nit in its own entry of the answer (105), and the other recipients are still sent.\n",
         examples=["27821234567"],
-        max_length=32,
-        min_length=1,
+        pattern="^\\+?[1-9][0-9]{5,18}$",
     ),
 ]
 
@@ -107,7 +106,7 @@ class SendMessageRequest(Struct):
             str,
             Meta(
                 description="When to deliver, with its UTC offset written without a colon\n(`2017-02-27T14:30:00+0200`).\n",
-                pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+\\-][0-9]{4}$",
+                pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
             ),
         ]
         | UnsetType
@@ -118,7 +117,7 @@ class SendMessageRequest(Struct):
             Meta(
                 description="The user data header as hex octets; its first octet is the length of the rest\n(for example `0605040B8423F0` addresses the WAP push port).\n",
                 max_length=280,
-                min_length=2,
+                min_length=1,
                 pattern="^([0-9A-Fa-f]{2})+$",
             ),
         ]
@@ -273,7 +272,10 @@ class StatusCallback(Struct):
     )
     timestamp: (
         Annotated[
-            int, Meta(description="When the status changed, in milliseconds since the epoch.")
+            str,
+            Meta(
+                description='When the status changed. Clickatell documents a string and publishes no format;\nepoch milliseconds (`"1516217711000"`) in every example seen. Readers should also\ntake a JSON number, and epoch seconds or an ISO-8601 time.\n'
+            ),
         ]
         | UnsetType
     ) = UNSET
@@ -304,7 +306,12 @@ class ReplyCallback(Struct):
         Annotated[str, Meta(description="The two-way number that received it.")] | UnsetType
     ) = field(name="toNumber", default=UNSET)
     timestamp: (
-        Annotated[int, Meta(description="When it arrived, in milliseconds since the epoch.")]
+        Annotated[
+            str,
+            Meta(
+                description='When it arrived. A string, like the status callback\'s (Clickatell publishes no\nformat); epoch milliseconds (`"1516217711000"`) in every example seen. Readers should\nalso take a JSON number.\n'
+            ),
+        ]
         | UnsetType
     ) = UNSET
     text: (
@@ -353,7 +360,9 @@ class PublicClientMessageStatusGetParametersQuery(Struct):
 class SendMessagesResponse(Struct):
     """
     The answer to a send: one entry per recipient, and the request-level error fields,
-    which are null, or absent, when the request as a whole was taken.
+    which are null, or absent, when the request as a whole was taken. A request-level error
+    (an `errorCode` or an `error` set at the top) comes with an empty `messages`, whatever
+    the HTTP status; readers should still not rely on that.
 
     """
 

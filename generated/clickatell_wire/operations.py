@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
+# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
 """The operations of Clickatell Platform messaging API 1.0.0: a builder, a decoder and two callers each.
 
 `build_op(...)` makes the `Request` the spec describes (no key, no I/O), which either transport
@@ -139,6 +139,7 @@ _GET_BALANCE_JSON: dict[str, type[Any]] = {
     "401": models.ErrorResponse,
     "405": models.ErrorResponse,
     "429": models.ErrorResponse,
+    "500": models.ErrorResponse,
     "503": models.ErrorResponse,
 }
 
@@ -146,7 +147,7 @@ _GET_BALANCE_JSON: dict[str, type[Any]] = {
 def decode_get_balance(response: Response) -> models.BalanceResponse | models.ErrorResponse:
     """Read a `get_balance` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 401, 405, 429, 503; any other
+    Statuses in the spec: 200, 401, 405, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     json_model = _pick(_GET_BALANCE_JSON, response.status) or models.ErrorResponse
@@ -216,6 +217,7 @@ _GET_MESSAGE_STATUS_JSON: dict[str, type[Any]] = {
     "405": models.ErrorResponse,
     "404": models.ErrorResponse,
     "429": models.ErrorResponse,
+    "500": models.ErrorResponse,
     "503": models.ErrorResponse,
 }
 
@@ -225,7 +227,7 @@ def decode_get_message_status(
 ) -> models.MessageStatusResponse | models.ErrorResponse:
     """Read a `get_message_status` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 400, 401, 405, 404, 429, 503; any other
+    Statuses in the spec: 200, 400, 401, 405, 404, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     json_model = _pick(_GET_MESSAGE_STATUS_JSON, response.status) or models.ErrorResponse
@@ -312,7 +314,6 @@ _SEND_MESSAGE_JSON: dict[str, type[Any]] = {
     "404": models.SendMessagesResponse,
     "405": models.SendMessagesResponse,
     "413": models.SendMessagesResponse,
-    "415": models.SendMessagesResponse,
     "429": models.SendMessagesResponse,
     "500": models.SendMessagesResponse,
     "503": models.SendMessagesResponse,
@@ -326,7 +327,6 @@ _SEND_MESSAGE_XML: dict[str, str] = {
     "404": "decode_send_messages_response",
     "405": "decode_send_messages_response",
     "413": "decode_send_messages_response",
-    "415": "decode_send_messages_response",
     "429": "decode_send_messages_response",
     "500": "decode_send_messages_response",
     "503": "decode_send_messages_response",
@@ -338,7 +338,7 @@ def decode_send_message(
 ) -> models.SendMessagesResponse | xml_models.SendMessagesResponse:
     """Read a `send_message` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 413, 415, 429, 500, 503; any other
+    Statuses in the spec: 202, 200, 400, 401, 403, 404, 405, 413, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
     if _media_type(response, "application/json") == "application/xml":
@@ -422,24 +422,20 @@ async def send_message_http_async(
 _SEND_MESSAGE_HTTP_JSON: dict[str, type[Any]] = {
     "200": models.SendMessagesResponse,
     "202": models.SendMessagesResponse,
-    "400": models.ErrorResponse,
-    "401": models.ErrorResponse,
-    "405": models.ErrorResponse,
-    "429": models.ErrorResponse,
-    "503": models.ErrorResponse,
+    "400": models.SendMessagesResponse,
+    "401": models.SendMessagesResponse,
+    "405": models.SendMessagesResponse,
+    "429": models.SendMessagesResponse,
+    "500": models.SendMessagesResponse,
+    "503": models.SendMessagesResponse,
 }
 
 
-def decode_send_message_http(
-    response: Response,
-) -> models.SendMessagesResponse | models.ErrorResponse:
+def decode_send_message_http(response: Response) -> models.SendMessagesResponse:
     """Read a `send_message_http` answer into the spec's model for its status and media type.
 
-    Statuses in the spec: 200, 202, 400, 401, 405, 429, 503; any other
+    Statuses in the spec: 200, 202, 400, 401, 405, 429, 500, 503; any other
     status is read with the last error schema listed.
     """
-    json_model = _pick(_SEND_MESSAGE_HTTP_JSON, response.status) or models.ErrorResponse
-    return cast(
-        "models.SendMessagesResponse | models.ErrorResponse",
-        _decode_json(response.body, json_model, response),
-    )
+    json_model = _pick(_SEND_MESSAGE_HTTP_JSON, response.status) or models.SendMessagesResponse
+    return cast("models.SendMessagesResponse", _decode_json(response.body, json_model, response))

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 25214e5afa4236b0ad000bf0cd323680593a17a5d22360058dfafd8843d48dd2, do not edit
+# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
 """What Clickatell Platform messaging API 1.0.0 says, as data for the layers written by hand.
 
 * `SEND_FIELDS`: every field of `SendMessageRequest`, with all its names (Python keyword, JSON
@@ -113,9 +113,9 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         default=None,
         minimum=None,
         maximum=None,
-        min_length=1,
-        max_length=32,
-        pattern=None,
+        min_length=None,
+        max_length=None,
+        pattern="^\\+?[1-9][0-9]{5,18}$",
         min_items=1,
         max_items=200,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -203,7 +203,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         maximum=None,
         min_length=None,
         max_length=None,
-        pattern="^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+\\-][0-9]{4}$",
+        pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -223,7 +223,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         default=None,
         minimum=None,
         maximum=None,
-        min_length=2,
+        min_length=1,
         max_length=280,
         pattern="^([0-9A-Fa-f]{2})+$",
         min_items=None,
@@ -501,7 +501,7 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
         105: ErrorCode(
             code=105,
             error="Invalid destination address",
-            description="The number must be in international format: country code first, 6 to 19 digits.",
+            description="The number must be in international format: country code first, digits only, no leading 0 or 00.",
             status=202,
             scope="recipient",
             kind="recipient",
@@ -512,11 +512,11 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
             code=106,
             error="Invalid FROM number.",
             description="You should specify correct FROM number.",
-            status=400,
+            status=200,
             scope="request",
             kind="validation",
             evidence="observed",
-            source="home-assistant/core issue 23305 (a live answer; its HTTP status was 200)",
+            source="home-assistant/core issue 23305 (a live answer to the GET send, with HTTP 200); arcturial/clickatell issue 30 (the 2017 text, also with 200)",
         ),
         107: ErrorCode(
             code=107,
@@ -682,11 +682,11 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
             code=167,
             error="Invalid or no content-type specified",
             description="Content-Type must be application/json or application/xml.",
-            status=415,
+            status=400,
             scope="request",
             kind="protocol",
             evidence="legacy",
-            source="legacy REST error list",
+            source="legacy REST error list (status: the legacy status table has 400 and no 415)",
         ),
         301: ErrorCode(
             code=301,
@@ -702,11 +702,11 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
             code=607,
             error="Invalid FROM number.",
             description="User specified FROM number, but integration isn't two-way.",
-            status=400,
+            status=200,
             scope="request",
             kind="validation",
             evidence="observed",
-            source="a 2020 SQL log found via the code index (anecdotal)",
+            source="a 2020 SQL log found via the code index (anecdotal; no status recorded, so it takes the status of 106, whose error text it shares)",
         ),
         901: ErrorCode(
             code=901,

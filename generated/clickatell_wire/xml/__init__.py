@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 eb5dc333f582e25ba725368119c610eeccb9f1d4cf85d2d65e49bb16a29eb9d2, do not edit
+# generated from spec/messages.xsd sha256 e0865968265c82749f86f3c8413d0913a7b3764060cfe3a6e822b3c71c21b8bc, do not edit
 from .messages import (
     Charset,
     Message,

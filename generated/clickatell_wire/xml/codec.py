@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 eb5dc333f582e25ba725368119c610eeccb9f1d4cf85d2d65e49bb16a29eb9d2, do not edit
+# generated from spec/messages.xsd sha256 e0865968265c82749f86f3c8413d0913a7b3764060cfe3a6e822b3c71c21b8bc, do not edit
 """Fast XML reading and writing for the xsdata models in `messages`.
 
 xsdata's generic serializer and parser walk metadata for every node, which costs about ten times
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 _E = TypeVar("_E", bound=Enum)
-_PROLOG = '<?xml version="1.0" encoding="UTF-8"?>'
+_PROLOG = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _TRUE = frozenset(("true", "1"))
 _FALSE = frozenset(("false", "0"))

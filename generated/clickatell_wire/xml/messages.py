@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 eb5dc333f582e25ba725368119c610eeccb9f1d4cf85d2d65e49bb16a29eb9d2, do not edit
+# generated from spec/messages.xsd sha256 e0865968265c82749f86f3c8413d0913a7b3764060cfe3a6e822b3c71c21b8bc, do not edit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -102,8 +102,7 @@ class SendMessageRequest:
             "namespace": "",
             "min_occurs": 1,
             "max_occurs": 200,
-            "min_length": 1,
-            "max_length": 32,
+            "pattern": r"\+?[1-9][0-9]{5,18}",
         },
     )
     from_value: str | None = field(
@@ -140,7 +139,7 @@ class SendMessageRequest:
             "name": "ScheduledDeliveryTime",
             "type": "Element",
             "namespace": "",
-            "pattern": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}[+\-][0-9]{4}",
+            "pattern": r"[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\-]([01][0-9]|2[0-3])[0-5][0-9]",
         },
     )
     user_data_header: str | None = field(
@@ -149,7 +148,7 @@ class SendMessageRequest:
             "name": "UserDataHeader",
             "type": "Element",
             "namespace": "",
-            "min_length": 2,
+            "min_length": 1,
             "max_length": 280,
             "pattern": r"([0-9A-Fa-f]{2})+",
         },

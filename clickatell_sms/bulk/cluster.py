@@ -1,0 +1,466 @@
+"""A campaign past one machine: shards on Celery workers, a PostgreSQL journal, a Redis bucket.
+
+    summary = run_campaign(
+        recipients, "Our offices are closed on Monday",
+        journal="postgresql://bulk@db/campaigns", broker="redis://queue:6379/0",
+        rate_limit=300,
+    )
+
+`run_campaign` (and `clickatell-sms bulk --journal postgresql://... --celery redis://...`):
+
+1. normalises each number and puts the row in a shard by a hash of the number, so every repeat
+   of a number lands in the shard that sends it once (the duplicate rule holds across shards);
+2. stores the campaign and its rows in PostgreSQL (`postgres_journal.CampaignStore`), so any
+   worker on any host can send any shard, and a resume needs no input file;
+3. queues one Celery task per shard (`bulk.celery`, started on each host with
+   `celery -A clickatell_sms.bulk.celery worker`). A task runs `send_many` over its shard with
+   the shard's own journal, always as a resume: a task delivered again after its worker died
+   continues where the journal stopped, and sends nothing twice;
+4. watches the shards' counts in PostgreSQL until every shard has finished this generation (a
+   resume is a new generation), then returns one `BulkSummary` for the whole campaign.
+
+Workers read the API key, base URL and everything about the connection from their own
+environment (`CLICKATELL_API_KEY`, ...): neither the key nor a database password travels in a
+task. The account's rate limit is a `RedisRateLimiter` on the broker's Redis (or
+`CLICKATELL_RATE_LIMIT_REDIS`), shared by every worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+import msgspec
+from clickatell_wire.tables import SEND_OPTIONS
+
+from ..errors import ValidationError
+from ..numbers import normalize_number
+from ._records import BadRow, BulkResult, BulkSummary, Recipient
+from ._settings import MAX_BATCH
+from .journal import JournalBusyError, JournalError, JournalUnavailableError, UnknownBatch
+from .postgres_journal import CampaignInfo, CampaignStore, PostgresJournal, StoredRow, public_dsn
+
+if TYPE_CHECKING:
+    from ._progress import ProgressSink
+    from ._rate_limit import Limiter
+    from ._sender import MessageSender
+
+__all__ = [
+    "QUEUE",
+    "SHARD_TASK",
+    "CampaignSpec",
+    "ShardOutcome",
+    "campaign_results",
+    "run_campaign",
+    "run_shard",
+    "shard_of",
+]
+
+logger = logging.getLogger("clickatell_sms.bulk")
+
+SHARD_TASK: Final = "clickatell_sms.bulk.send_shard"
+"""The Celery task that sends a shard (defined by `bulk.celery`, queued from here)."""
+QUEUE: Final = "clickatell-sms"
+"""The queue campaigns go to unless told otherwise (`celery worker -Q clickatell-sms`)."""
+RATE_LIMIT_REDIS_ENV: Final = "CLICKATELL_RATE_LIMIT_REDIS"
+RATE_LIMIT_KEY_ENV: Final = "CLICKATELL_RATE_LIMIT_KEY"
+DEFAULT_SHARDS: Final = 16
+_POLL: Final = 0.5
+_REPORT_EVERY: Final = 1.0
+_DATETIME_OPTIONS: Final = frozenset(f.name for f in SEND_OPTIONS if f.value == "datetime")
+
+
+def shard_of(key: str, shards: int) -> int:
+    """The shard of a normalised number (or, for a row that is not one, of its raw text)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % shards
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSpec:
+    """What every shard of a campaign sends, and how (stored with the campaign)."""
+
+    content: str | None
+    options: dict[str, Any]
+    unique: bool = True
+    stop_after: int | None = 3
+    concurrency: int = 4
+    batch_size: int = MAX_BATCH
+    rate_limit: float | None = None
+    default_region: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        options = {
+            name: value.isoformat() if isinstance(value, datetime) else value
+            for name, value in self.options.items()
+        }
+        return {
+            "content": self.content,
+            "options": msgspec.to_builtins(options),
+            "unique": self.unique,
+            "stop_after": self.stop_after,
+            "concurrency": self.concurrency,
+            "batch_size": self.batch_size,
+            "rate_limit": self.rate_limit,
+            "default_region": self.default_region,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> CampaignSpec:
+        options = {
+            name: datetime.fromisoformat(value) if name in _DATETIME_OPTIONS else value
+            for name, value in dict(data["options"]).items()
+        }
+        return cls(
+            data["content"],
+            options,
+            bool(data["unique"]),
+            data["stop_after"],
+            int(data["concurrency"]),
+            int(data["batch_size"]),
+            data["rate_limit"],
+            data["default_region"],
+        )
+
+
+# -- the submitting side -------------------------------------------------------------------------
+
+
+def run_campaign(
+    recipients: Iterable[str | Recipient | BadRow] | None,
+    content: str | None = None,
+    *,
+    journal: str,
+    broker: str,
+    resume: str | None = None,
+    resend_unknown: bool | Iterable[str] = False,
+    shards: int = DEFAULT_SHARDS,
+    concurrency: int = 4,
+    rate_limit: float | None = None,
+    unique: bool = True,
+    stop_after: int | None = 3,
+    batch_size: int = MAX_BATCH,
+    default_region: str | None = None,
+    identity: Mapping[str, str] | None = None,
+    queue: str | None = None,
+    progress: ProgressSink | None = None,
+    on_submitted: Callable[[str], object] | None = None,
+    timeout: float | None = None,
+    **options: Any,
+) -> BulkSummary:
+    """Send a campaign on Celery workers and wait for it; the same `BulkSummary` as `send_many`.
+
+    `journal` is a PostgreSQL URL, `broker` the Celery broker (Redis). A new campaign reads
+    `recipients` (numbers, `Recipient`s, `BadRow`s) into the journal first; `resume=CAMPAIGN_ID`
+    runs a campaign again instead (recipients None, or the same input: `identity` is checked),
+    sending what was not sent, and the unknown requests named by `resend_unknown`. `shards`,
+    `concurrency` (per shard), `unique`, `stop_after`, `batch_size` and `options` (send
+    options) are `send_many`'s; `rate_limit` is messages per second for the whole account, on
+    all workers together. `on_submitted` gets the campaign ID as soon as the tasks are queued
+    (the CLI prints it). `timeout` stops waiting (the campaign goes on: resume it to watch).
+    """
+    started = time.perf_counter()
+    if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 4096:
+        raise ValidationError("shards", "must be an int from 1 to 4096", shards)
+    with CampaignStore(journal) as store:
+        store.ensure_schema()
+        spec = CampaignSpec(
+            content,
+            dict(options),
+            unique,
+            stop_after,
+            concurrency,
+            batch_size,
+            rate_limit,
+            default_region,
+        )
+        facts = dict(identity or {})  # what makes it this campaign, checked on resume
+        if content is not None or resume is None:
+            facts["content"] = _sha256(content or "")
+        if options or resume is None:
+            facts["options"] = msgspec.json.encode(spec.to_json()["options"]).decode()
+        if resume is None:
+            if recipients is None:
+                raise ValidationError("recipients", "a new campaign needs its recipients")
+            campaign_id = store.create(facts, spec.to_json(), shards)
+            store.load(campaign_id, _stored_rows(recipients, content, shards, default_region))
+            info = store.info(campaign_id)
+        else:
+            info = store.info(resume)
+            _check_identity(info, facts, resume)
+            info = store.new_generation(resume)
+        if not info.loaded:
+            raise JournalError(
+                f"campaign {info.id} never finished loading its rows: start it again"
+            )
+        _submit(info, journal, broker, queue, resend_unknown)
+        if on_submitted is not None:
+            on_submitted(info.id)
+        _watch(store, info, progress, timeout)
+        summary = _summary(store, info)
+    summary.duration = time.perf_counter() - started
+    if progress is not None:
+        progress.finish(summary)
+    return summary
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _check_identity(info: CampaignInfo, identity: Mapping[str, str], cid: str) -> None:
+    recorded = info.identity
+    differs = sorted(k for k in identity if k in recorded and recorded[k] != identity[k])
+    if differs:
+        raise JournalError(
+            f"campaign {cid} was started with another {', '.join(differs)}: resume it with the"
+            " same input, message and options"
+        )
+
+
+def _stored_rows(
+    recipients: Iterable[str | Recipient | BadRow],
+    content: str | None,
+    shards: int,
+    region: str | None,
+) -> Iterator[StoredRow]:
+    for position, item in enumerate(recipients):
+        if isinstance(item, BadRow):
+            to = item.to
+            row = position if item.row is None else item.row
+            yield StoredRow(shard_of(to, shards), position, row, to, None, item.reason)
+            continue
+        if isinstance(item, Recipient):
+            to, text = item.to, item.content
+            row = position if item.row is None else item.row
+        elif isinstance(item, str):
+            to, text, row = item, None, position
+        else:
+            problem = f"is a {type(item).__name__}, not a number or a Recipient"
+            yield StoredRow(0, position, position, repr(item), None, problem)
+            continue
+        try:
+            key = normalize_number(to, default_region=region)
+        except ValidationError:
+            key = to  # the worker reports it invalid, with the reason
+        message = None if text == content else text
+        yield StoredRow(shard_of(key, shards), position, row, to, message, None)
+
+
+def _submit(
+    info: CampaignInfo,
+    journal: str,
+    broker: str,
+    queue: str | None,
+    resend_unknown: bool | Iterable[str],
+) -> None:
+    from celery import Celery  # the `celery` extra
+
+    chosen: bool | list[str] = (
+        resend_unknown if isinstance(resend_unknown, bool) else sorted(resend_unknown)
+    )
+    app = Celery("clickatell_sms", broker=broker)  # only to queue: the task is the workers'
+    try:
+        for shard in range(info.shards):
+            app.send_task(
+                SHARD_TASK,
+                args=[public_dsn(journal), info.id, shard, info.generation, chosen],
+                queue=queue or QUEUE,
+            )
+    finally:
+        app.close()
+
+
+def _watch(
+    store: CampaignStore, info: CampaignInfo, progress: ProgressSink | None, timeout: float | None
+) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    shown = 0
+    while True:
+        try:
+            states = store.shard_states(info.id)
+        except JournalUnavailableError as exc:  # the database is away for a moment: wait
+            logger.warning("bulk: cannot read the campaign's progress: %s", exc)
+            states = None
+            with contextlib.suppress(JournalUnavailableError):
+                store.reconnect()
+        if states is not None:
+            counts = BulkSummary()
+            for _, _, shard_counts, _ in states:
+                counts.accepted += shard_counts.get("accepted", 0)
+                counts.rejected += shard_counts.get("rejected", 0)
+                counts.failed += shard_counts.get("failed", 0)
+                counts.unknown += shard_counts.get("unknown", 0)
+            if progress is not None and counts.total != shown:
+                progress.update(counts.total - shown, counts)
+                shown = counts.total
+            if all(done >= info.generation for _, done, _, _ in states):
+                return
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(
+                f"campaign {info.id} is still running after {timeout} s; resume it to watch"
+            )
+        time.sleep(_POLL)
+
+
+def _summary(store: CampaignStore, info: CampaignInfo) -> BulkSummary:
+    summary = BulkSummary(campaign=info.id)
+    stopped = []
+    for _, _, _, shard in store.shard_states(info.id):
+        if shard is None:
+            continue
+        for name in ("accepted", "rejected", "failed", "unknown", "invalid", "duplicates"):
+            setattr(summary, name, getattr(summary, name) + int(shard[name]))
+        summary.earlier += int(shard["earlier"])
+        summary.unjournalled.extend(shard.get("unjournalled", []))
+        if shard.get("stopped"):
+            stopped.append(f"shard {shard['shard']}: {shard['stopped']}")
+    summary.batches, summary.sent = store.sent_since(info.id, info.generation_started_at)
+    summary.unknown_batches = [UnknownBatch(*b) for b in store.unknown_batches(info.id)]
+    summary.stopped = "; ".join(stopped) or None
+    return summary
+
+
+def campaign_results(journal: str, campaign_id: str) -> Iterator[BulkResult]:
+    """Every row of a campaign as journalled, shard by shard (each row exactly once)."""
+    with CampaignStore(journal) as store:
+        info = store.info(campaign_id)
+    for shard in range(info.shards):
+        opened = PostgresJournal.open(journal, campaign_id, shard)
+        try:
+            for r in opened.read_all():
+                yield BulkResult(
+                    r.row,
+                    r.to_input,
+                    r.number,
+                    r.status,
+                    r.api_message_id,
+                    r.error_code,
+                    r.error,
+                    r.description,
+                    r.client_message_id,
+                    r.duplicate_of,
+                )
+        finally:
+            opened.close()
+
+
+# -- the worker's side ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ShardOutcome:
+    """What a shard task did: `done` (sent, or already done) or `busy` (another worker has it)."""
+
+    state: str
+    summary: BulkSummary | None = None
+
+
+def run_shard(
+    journal: str,
+    campaign_id: str,
+    shard: int,
+    generation: int,
+    resend_unknown: bool | list[str],
+    *,
+    client_factory: Callable[[CampaignSpec], contextlib.AbstractContextManager[MessageSender]],
+    limiter_factory: Callable[[float, int], Limiter] | None = None,
+) -> ShardOutcome:
+    """Send (or resume) one shard; what a Celery task does. Raises `JournalWriteError` when the
+    journal stops taking writes (the task is then retried, and resumes)."""
+    from ._engine import send_many
+
+    with CampaignStore(journal) as store:
+        if store.done_generation(campaign_id, shard) >= generation:
+            return ShardOutcome("done")
+        info = store.info(campaign_id)
+        spec = CampaignSpec.from_json(info.settings)
+        try:
+            opened = PostgresJournal.open(journal, campaign_id, shard)
+        except JournalBusyError:
+            return ShardOutcome("busy")
+        try:
+            resend: bool | list[str] = (
+                resend_unknown
+                if isinstance(resend_unknown, bool)
+                else [cmid for cmid in resend_unknown if _shard_of_reference(cmid) == shard]
+            )
+            limiter = None
+            if spec.rate_limit is not None and limiter_factory is not None:
+                # a burst of one request: the rate holds from the first second
+                burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
+                limiter = limiter_factory(spec.rate_limit, burst)
+            with client_factory(spec) as client:
+                summary = send_many(
+                    client,
+                    store.shard_rows(campaign_id, shard),
+                    spec.content,
+                    concurrency=spec.concurrency,
+                    rate_limit=limiter if limiter is not None else spec.rate_limit,
+                    journal=opened,
+                    resume=True,
+                    resend_unknown=resend,
+                    progress=_ShardProgress(store, campaign_id, shard),
+                    unique=spec.unique,
+                    stop_after=spec.stop_after,
+                    batch_size=spec.batch_size,
+                    **spec.options,
+                )
+        finally:
+            opened.close()
+        record = summary.to_dict()
+        record["shard"] = shard
+        store.finish_shard(campaign_id, shard, generation, record)
+    return ShardOutcome("done", summary)
+
+
+def _shard_of_reference(client_message_id: str) -> int | None:
+    """The shard in a request's ID, `<prefix>-<shard>.<batch>`."""
+    scope, _, _ = client_message_id.rpartition("-")[2].partition(".")
+    return int(scope) if scope.isdigit() else None
+
+
+class _ShardProgress:
+    """Counts of a running shard, written to its `shards` row about once a second."""
+
+    def __init__(self, store: CampaignStore, campaign_id: str, shard: int) -> None:
+        self._store = store
+        self._campaign = campaign_id
+        self._shard = shard
+        self._last = 0.0
+
+    def update(self, count: int, summary: BulkSummary) -> None:
+        now = time.monotonic()
+        if now - self._last >= _REPORT_EVERY:
+            self._last = now
+            self._report(summary)
+
+    def finish(self, summary: BulkSummary) -> None:
+        self._report(summary)
+
+    def _report(self, summary: BulkSummary) -> None:
+        counts = {
+            "accepted": summary.accepted,
+            "rejected": summary.rejected,
+            "failed": summary.failed,
+            "unknown": summary.unknown,
+        }
+        self._store.report(self._campaign, self._shard, counts)
+
+
+def rate_limit_redis(broker: str | None) -> str | None:
+    """The Redis that holds the account's bucket: CLICKATELL_RATE_LIMIT_REDIS, else the broker
+    when it is Redis."""
+    explicit = os.environ.get(RATE_LIMIT_REDIS_ENV)
+    if explicit:
+        return explicit
+    if broker and broker.startswith(("redis://", "rediss://", "unix://")):
+        return broker
+    return None

@@ -1,0 +1,493 @@
+"""The PostgreSQL journal: one campaign, visible to every host, written by many workers at once.
+
+A campaign on workers (`bulk.cluster`) is split into shards; each shard is sent by one worker at
+a time, with the same engine and the same guarantees as a run on one host. The tables live in
+the schema `clickatell_sms`:
+
+* `campaigns`: what is sent (text, options, settings), how many shards, which generation (a
+  resume starts a new one), and the facts that identify it (checked on resume);
+* `campaign_rows`: the recipients, each with its shard (a hash of the normalised number, so
+  repeats of one number meet in one shard) and its position in the input;
+* `shards`: each shard's progress (counts, refreshed while it runs) and its last summary;
+* `batches` and `loose`: the journal proper, as in a SQLite journal, with the campaign and the
+  shard in every row.
+
+`PostgresJournal` is one shard's journal (a `JournalStore`): it holds a session-level advisory
+lock on (campaign, shard) while open, so a queue that delivers a shard's task twice runs it once
+at a time; the lock goes with the connection, so a worker that dies releases it. `CampaignStore`
+is everything about the campaign as a whole: creating it, loading its rows, reading a shard's
+rows, progress and summaries.
+
+Connection URLs may carry a password; messages and task arguments use `public_dsn`, without it
+(libpq's PGPASSWORD or ~/.pgpass supply it on each worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from ._journal_base import PackedJournal
+from ._records import BadRow, Recipient
+from .journal import JournalBusyError, JournalError, JournalUnavailableError
+
+__all__ = [
+    "SCHEMA",
+    "CampaignInfo",
+    "CampaignStore",
+    "PostgresJournal",
+    "StoredRow",
+    "public_dsn",
+]
+
+SCHEMA: Final = "clickatell_sms"
+_SCHEMA_VERSION: Final = 1
+_DDL: Final = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {SCHEMA}.campaigns (
+    id text PRIMARY KEY,
+    schema_version integer NOT NULL,
+    identity text NOT NULL,
+    settings text NOT NULL,
+    shards integer NOT NULL,
+    rows bigint NOT NULL DEFAULT 0,
+    loaded boolean NOT NULL DEFAULT false,
+    generation integer NOT NULL DEFAULT 1,
+    generation_started_at double precision NOT NULL,
+    created_at double precision NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.campaign_rows (
+    campaign_id text NOT NULL,
+    shard integer NOT NULL,
+    position bigint NOT NULL,
+    row bigint NOT NULL,
+    to_input text NOT NULL,
+    content text,
+    bad text,
+    PRIMARY KEY (campaign_id, shard, position)
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.shards (
+    campaign_id text NOT NULL,
+    shard integer NOT NULL,
+    done_generation integer NOT NULL DEFAULT 0,
+    attempts integer NOT NULL DEFAULT 0,
+    counts text,
+    summary text,
+    updated_at double precision,
+    PRIMARY KEY (campaign_id, shard)
+);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.batches (
+    campaign_id text NOT NULL,
+    shard integer NOT NULL,
+    id bigint NOT NULL,
+    client_message_id text NOT NULL,
+    content text NOT NULL,
+    size integer NOT NULL,
+    state text NOT NULL,
+    members bytea,
+    members_crc bigint,
+    results bytea,
+    results_crc bigint,
+    error_code integer,
+    error text,
+    created_at double precision NOT NULL,
+    updated_at double precision NOT NULL,
+    PRIMARY KEY (campaign_id, shard, id),
+    UNIQUE (campaign_id, client_message_id)
+);
+CREATE INDEX IF NOT EXISTS batches_state ON {SCHEMA}.batches (campaign_id, state);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.loose (
+    id bigserial PRIMARY KEY,
+    campaign_id text NOT NULL,
+    shard integer NOT NULL,
+    rows bytea NOT NULL,
+    rows_crc bigint NOT NULL,
+    created_at double precision NOT NULL
+);
+CREATE INDEX IF NOT EXISTS loose_shard ON {SCHEMA}.loose (campaign_id, shard, id);
+"""
+_ROWS_PAGE: Final = 5000
+
+
+def public_dsn(dsn: str) -> str:
+    """The connection URL without its password: for messages, logs and task arguments."""
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise JournalError(f"not a PostgreSQL connection URL: {exc}") from None
+    params.pop("password", None)
+    host = params.get("host", "")
+    port = params.get("port", "")
+    user = params.get("user", "")
+    name = params.get("dbname", "")
+    return f"postgresql://{user}{'@' if user else ''}{host}{':' if port else ''}{port}/{name}"
+
+
+def _conninfo(dsn: str) -> str:
+    """libpq's own form of the URL (it understands both)."""
+    return make_conninfo(dsn)
+
+
+def _advisory_key(campaign_id: str, shard: int) -> int:
+    digest = hashlib.blake2b(f"{campaign_id}:{shard}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _connect(dsn: str) -> psycopg.Connection[tuple[Any, ...]]:
+    try:
+        return psycopg.connect(_conninfo(dsn), autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise JournalUnavailableError(f"{public_dsn(dsn)}: cannot connect: {exc}") from None
+
+
+# -- one shard's journal ---------------------------------------------------------------------------
+
+
+class PostgresJournal(PackedJournal):
+    """The journal of one shard of a campaign (see the module docs); a `JournalStore`."""
+
+    _batches = f"{SCHEMA}.batches"
+    _loose = f"{SCHEMA}.loose"
+    _scope_columns = "campaign_id, shard, "
+
+    def __init__(
+        self, db: psycopg.Connection[tuple[Any, ...]], dsn: str, campaign_id: str, shard: int
+    ) -> None:
+        super().__init__(
+            campaign_id=campaign_id,
+            location=f"{public_dsn(dsn)} (campaign {campaign_id}, shard {shard})",
+            scope=f"{shard}.",
+            where="campaign_id = ? AND shard = ?",
+            scope_values=(campaign_id, shard),
+        )
+        self._db = db
+        self.shard = shard
+
+    @classmethod
+    def open(cls, dsn: str, campaign_id: str, shard: int) -> PostgresJournal:
+        """The shard's journal, locked for this process; `JournalBusyError` if another worker
+        has it (a task delivered twice)."""
+        db = _connect(dsn)
+        try:
+            (locked,) = db.execute(
+                "SELECT pg_try_advisory_lock(%s)", (_advisory_key(campaign_id, shard),)
+            ).fetchone() or (False,)
+        except psycopg.Error as exc:
+            db.close()
+            raise JournalUnavailableError(
+                f"{public_dsn(dsn)}: cannot lock shard {shard}: {exc}"
+            ) from None
+        if not locked:
+            db.close()
+            raise JournalBusyError(
+                f"shard {shard} of campaign {campaign_id} is being sent by another worker"
+            )
+        return cls(db, dsn, campaign_id, shard)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            with contextlib.suppress(psycopg.Error):
+                self._db.close()  # the advisory lock goes with the session
+        self._close_scratch()
+
+    # -- PackedJournal's hooks --------------------------------------------------------------
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
+        return self._db.execute(_pg(sql), params)
+
+    def _run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._db.cursor() as cursor:
+            cursor.executemany(_pg(sql), list(rows))
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._db.transaction():
+            yield
+
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        # A server-side cursor: one page of packed batches in memory at a time.
+        with self._db.transaction(), self._db.cursor(name=f"c{uuid.uuid4().hex}") as cursor:
+            cursor.itersize = 50
+            cursor.execute(_pg(sql), params)
+            yield from cursor
+
+    def _failures(self) -> tuple[type[BaseException], ...]:
+        return (psycopg.Error,)
+
+    def _note_resumed(self, now: float) -> None:
+        self._db.execute(
+            f"UPDATE {SCHEMA}.shards SET attempts = attempts + 1, updated_at = %s"
+            " WHERE campaign_id = %s AND shard = %s",
+            (now, self.campaign_id, self.shard),
+        )
+
+
+def _pg(sql: str) -> str:
+    """The portable statement with psycopg's placeholders."""
+    return sql.replace("?", "%s")
+
+
+# -- the campaign as a whole ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    """A campaign's settings, as the workers read them."""
+
+    id: str
+    identity: dict[str, str]
+    settings: dict[str, Any]
+    shards: int
+    rows: int
+    loaded: bool
+    generation: int
+    generation_started_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRow:
+    """One input row as stored for its shard."""
+
+    shard: int
+    position: int
+    row: int
+    to_input: str
+    content: str | None = None
+    bad: str | None = None
+
+
+class CampaignStore:
+    """Campaigns in PostgreSQL: made by the submitting host, read by every worker."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+        self.public = public_dsn(dsn)
+        self._db = _connect(dsn)
+
+    def close(self) -> None:
+        with contextlib.suppress(psycopg.Error):
+            self._db.close()
+
+    def reconnect(self) -> None:
+        """A new session after the database went away (a restart); JournalUnavailableError
+        while it is still away."""
+        self.close()
+        self._db = _connect(self.dsn)
+
+    def __enter__(self) -> CampaignStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _guard(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.OperationalError as exc:
+            raise JournalUnavailableError(f"{self.public}: {what}: {exc}") from exc
+        except psycopg.Error as exc:
+            raise JournalError(f"{self.public}: {what}: {exc}") from exc
+
+    def ensure_schema(self) -> None:
+        """Create the tables if they are missing (one process at a time)."""
+        with self._guard("cannot create the journal's tables"), self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -1),))
+            self._db.execute(_DDL.encode())
+
+    # -- making a campaign ------------------------------------------------------------------
+
+    def create(self, identity: Mapping[str, str], settings: Mapping[str, Any], shards: int) -> str:
+        campaign_id = uuid.uuid4().hex[:12]
+        now = time.time()
+        with self._guard("cannot create the campaign"), self._db.transaction():
+            self._db.execute(
+                f"INSERT INTO {SCHEMA}.campaigns (id, schema_version, identity, settings, shards,"
+                " generation_started_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                (
+                    campaign_id,
+                    _SCHEMA_VERSION,
+                    json.dumps(dict(identity), sort_keys=True),
+                    json.dumps(dict(settings), sort_keys=True),
+                    shards,
+                    now,
+                    now,
+                ),
+            )
+            with self._db.cursor() as cursor:
+                cursor.executemany(
+                    f"INSERT INTO {SCHEMA}.shards (campaign_id, shard) VALUES (%s, %s)",
+                    [(campaign_id, shard) for shard in range(shards)],
+                )
+        return campaign_id
+
+    def load(self, campaign_id: str, rows: Iterable[StoredRow]) -> int:
+        """Store the campaign's rows (COPY, in one transaction) and mark it loaded."""
+        count = 0
+        with self._guard("cannot store the campaign's rows"), self._db.transaction():
+            with (
+                self._db.cursor() as cursor,
+                cursor.copy(
+                    f"COPY {SCHEMA}.campaign_rows (campaign_id, shard, position, row, to_input,"
+                    " content, bad) FROM STDIN"
+                ) as copy,
+            ):
+                for r in rows:
+                    copy.write_row(
+                        (campaign_id, r.shard, r.position, r.row, r.to_input, r.content, r.bad)
+                    )
+                    count += 1
+            self._db.execute(
+                f"UPDATE {SCHEMA}.campaigns SET rows = %s, loaded = true WHERE id = %s",
+                (count, campaign_id),
+            )
+        return count
+
+    def info(self, campaign_id: str) -> CampaignInfo:
+        with self._guard("cannot read the campaign"):
+            found = self._db.execute(
+                "SELECT id, schema_version, identity, settings, shards, rows, loaded, generation,"
+                f" generation_started_at FROM {SCHEMA}.campaigns WHERE id = %s",
+                (campaign_id,),
+            ).fetchone()
+        if found is None:
+            raise JournalError(
+                f"{self.public} has no campaign {campaign_id!r}",
+                cli=f"--resume {campaign_id}: {self.public} has no such campaign",
+            )
+        cid, version, identity, settings, shards, rows, loaded, generation, started = found
+        if version != _SCHEMA_VERSION:
+            raise JournalError(f"campaign {cid} has journal schema {version}; this reads 1")
+        return CampaignInfo(
+            cid,
+            json.loads(identity),
+            json.loads(settings),
+            int(shards),
+            int(rows),
+            bool(loaded),
+            int(generation),
+            float(started),
+        )
+
+    def new_generation(self, campaign_id: str) -> CampaignInfo:
+        """A resume: every shard runs again (and resumes from its journal)."""
+        with self._guard("cannot resume the campaign"):
+            self._db.execute(
+                f"UPDATE {SCHEMA}.campaigns SET generation = generation + 1,"
+                " generation_started_at = %s WHERE id = %s",
+                (time.time(), campaign_id),
+            )
+        return self.info(campaign_id)
+
+    # -- a shard's work ---------------------------------------------------------------------
+
+    def shard_rows(self, campaign_id: str, shard: int) -> Iterator[Recipient | BadRow]:
+        """The shard's rows in input order, a page at a time."""
+        last = -1
+        while True:
+            with self._guard("cannot read the campaign's rows"):
+                page = self._db.execute(
+                    f"SELECT position, row, to_input, content, bad FROM {SCHEMA}.campaign_rows"
+                    " WHERE campaign_id = %s AND shard = %s AND position > %s"
+                    " ORDER BY position LIMIT %s",
+                    (campaign_id, shard, last, _ROWS_PAGE),
+                ).fetchall()
+            if not page:
+                return
+            for _, row, to_input, content, bad in page:
+                if bad is not None:
+                    yield BadRow(to_input, bad, int(row))
+                else:
+                    yield Recipient(to_input, content, int(row))
+            last = page[-1][0]
+
+    def done_generation(self, campaign_id: str, shard: int) -> int:
+        with self._guard("cannot read the shard"):
+            found = self._db.execute(
+                f"SELECT done_generation FROM {SCHEMA}.shards"
+                " WHERE campaign_id = %s AND shard = %s",
+                (campaign_id, shard),
+            ).fetchone()
+        return 0 if found is None else int(found[0])
+
+    def report(self, campaign_id: str, shard: int, counts: Mapping[str, int]) -> None:
+        """A running shard's counts so far (progress; a failure here is not worth a stop)."""
+        with contextlib.suppress(psycopg.Error):
+            self._db.execute(
+                f"UPDATE {SCHEMA}.shards SET counts = %s, updated_at = %s"
+                " WHERE campaign_id = %s AND shard = %s",
+                (json.dumps(dict(counts)), time.time(), campaign_id, shard),
+            )
+
+    def finish_shard(
+        self, campaign_id: str, shard: int, generation: int, summary: Mapping[str, Any]
+    ) -> None:
+        with self._guard("cannot record the shard's summary"):
+            self._db.execute(
+                f"UPDATE {SCHEMA}.shards SET done_generation = GREATEST(done_generation, %s),"
+                " summary = %s, counts = %s, updated_at = %s"
+                " WHERE campaign_id = %s AND shard = %s",
+                (
+                    generation,
+                    json.dumps(dict(summary)),
+                    json.dumps({k: summary[k] for k in _COUNTS}),
+                    time.time(),
+                    campaign_id,
+                    shard,
+                ),
+            )
+
+    # -- watching ---------------------------------------------------------------------------
+
+    def shard_states(self, campaign_id: str) -> list[tuple[int, int, dict[str, int], Any]]:
+        """(shard, done generation, counts so far, last summary) of every shard."""
+        with self._guard("cannot read the campaign's progress"):
+            rows = self._db.execute(
+                f"SELECT shard, done_generation, counts, summary FROM {SCHEMA}.shards"
+                " WHERE campaign_id = %s ORDER BY shard",
+                (campaign_id,),
+            ).fetchall()
+        return [
+            (
+                int(shard),
+                int(done),
+                json.loads(counts) if counts else {},
+                json.loads(summary) if summary else None,
+            )
+            for shard, done, counts, summary in rows
+        ]
+
+    def sent_since(self, campaign_id: str, since: float) -> tuple[int, int]:
+        """(requests, recipients) made since `since`: answered, refused or unknown batches."""
+        with self._guard("cannot read the campaign's batches"):
+            found = self._db.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM {SCHEMA}.batches"
+                " WHERE campaign_id = %s AND created_at >= %s"
+                " AND state IN ('answered', 'refused', 'unknown')",
+                (campaign_id, since),
+            ).fetchone()
+        return (0, 0) if found is None else (int(found[0]), int(found[1]))
+
+    def unknown_batches(self, campaign_id: str) -> list[tuple[str, int, str]]:
+        with self._guard("cannot read the campaign's batches"):
+            rows = self._db.execute(
+                f"SELECT client_message_id, size, content FROM {SCHEMA}.batches"
+                " WHERE campaign_id = %s AND state = 'unknown' ORDER BY shard, id",
+                (campaign_id,),
+            ).fetchall()
+        return [(str(cmid), int(size), str(content)) for cmid, size, content in rows]
+
+
+_COUNTS: Final = ("accepted", "rejected", "failed", "unknown")

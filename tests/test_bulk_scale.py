@@ -1,0 +1,439 @@
+"""Campaigns past one machine (issue 16), with real parts only: a real PostgreSQL and a real
+redis-server on loopback ports (started by scripts/test, see scripts/services), real
+`celery worker` processes, and the sandbox. Every test checks the campaign's summary and
+journal against the sandbox's record of what it took.
+
+Costs on the 2-core machine (measured in a full scripts/test run, each with about 2.5 s of
+stopping its workers): 200,000 recipients over 3 workers 7 s, a SIGKILLed worker 10 s, the shared
+rate limit 10 s, a PostgreSQL restart 7 s, the command line 9 s; about 60 s for the module.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from clickatell_sms.bulk import BulkResult, BulkSummary
+from clickatell_sms.sandbox import Faults, Sandbox
+
+pytest.importorskip("celery")
+psycopg = pytest.importorskip("psycopg")
+redis_py = pytest.importorskip("redis")
+
+from clickatell_sms.bulk.cluster import campaign_results, run_campaign  # noqa: E402
+
+POSTGRES = os.environ.get("CLICKATELL_TEST_POSTGRES_URL")
+REDIS = os.environ.get("CLICKATELL_TEST_REDIS_URL")
+PG_CTL = os.environ.get("CLICKATELL_TEST_PG_CTL")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not (POSTGRES and REDIS),
+        reason="needs Redis and PostgreSQL: run scripts/test (or eval $(scripts/services start))",
+    ),
+]
+CELERY = str(Path(sys.executable).with_name("celery"))
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    """Distinct numbers ending in 0: none is one of the sandbox's refused test numbers."""
+    return [f"2783{i:06d}0" for i in range(start, start + count)]
+
+
+class Cluster:
+    """A sandbox, and `celery worker` processes that send to it, on a queue of their own."""
+
+    def __init__(self, sandbox: Sandbox, queue: str) -> None:
+        assert POSTGRES and REDIS
+        self.sandbox = sandbox
+        self.queue = queue
+        self.workers: list[subprocess.Popen[bytes]] = []
+        password = psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password", "")
+        self.env = {
+            **os.environ,
+            "CLICKATELL_API_KEY": "key",
+            "CLICKATELL_BASE_URL": sandbox.base_url,
+            "CLICKATELL_CELERY_BROKER": REDIS,
+            "PGPASSWORD": str(password),  # task arguments carry the URL without it
+        }
+
+    def start(self, count: int) -> None:
+        for _ in range(count):
+            name = f"w{len(self.workers)}-{self.queue}@%h"
+            quiet = ("--without-gossip", "--without-mingle", "--without-heartbeat")
+            command = ("-A", "clickatell_sms.bulk.celery", "worker", "-Q", self.queue, "-c", "1")
+            self.workers.append(
+                subprocess.Popen(
+                    [CELERY, *command, "-n", name, "-l", "warning", *quiet],
+                    env=self.env,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+
+    def pool_child(self, worker: int) -> int:
+        """The pid of the process that runs the tasks of worker number `worker`."""
+        pid = self.workers[worker].pid
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            if children:
+                return int(children[0])
+            time.sleep(0.05)
+        raise AssertionError("the worker never started its pool process")
+
+    def stop(self) -> None:
+        for proc in self.workers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.workers:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def run(self, recipients: list[str] | None, **kwargs: Any) -> BulkSummary:
+        assert POSTGRES and REDIS
+        kwargs.setdefault("timeout", 240)
+        return run_campaign(
+            recipients,
+            kwargs.pop("content", "hello"),
+            journal=POSTGRES,
+            broker=REDIS,
+            queue=self.queue,
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def cluster_factory() -> Iterator[Callable[[Faults | None], Cluster]]:
+    assert REDIS
+    redis_py.Redis.from_url(REDIS).flushdb()  # no task or bucket left by an earlier test
+    made: list[Cluster] = []
+    with contextlib.ExitStack() as stack:
+
+        def make(faults: Faults | None = None) -> Cluster:
+            sandbox = stack.enter_context(
+                Sandbox(api_keys=("key",), balance=10**9, faults=faults or Faults())
+            )
+            cluster = Cluster(sandbox, f"q-{uuid.uuid4().hex[:8]}")
+            made.append(cluster)
+            return cluster
+
+        try:
+            yield make
+        finally:
+            for cluster in made:
+                cluster.stop()
+
+
+def exactly_once(journal_rows: list[BulkResult], expected_rows: int) -> dict[int, BulkResult]:
+    by_row: dict[int, BulkResult] = {}
+    for r in journal_rows:
+        assert r.row not in by_row, f"row {r.row} journalled twice"
+        by_row[r.row] = r
+    assert len(by_row) == expected_rows
+    return by_row
+
+
+def answered_batches(campaign: str | None = None) -> int:
+    assert POSTGRES
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        found = db.execute(
+            "SELECT COUNT(*) FROM clickatell_sms.batches WHERE state = 'answered'"
+            + (" AND campaign_id = %s" if campaign else ""),
+            (campaign,) if campaign else (),
+        ).fetchone()
+    return int(found[0]) if found else 0
+
+
+def shard_attempts(campaign: str) -> list[int]:
+    """How many times each shard's task started (a redelivery or a retry is a second)."""
+    assert POSTGRES
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        return [
+            int(a)
+            for (a,) in db.execute(
+                "SELECT attempts FROM clickatell_sms.shards WHERE campaign_id = %s", (campaign,)
+            )
+        ]
+
+
+def resolve_unknowns(cluster: Cluster, summary: BulkSummary) -> BulkSummary:
+    """What a user does with unknown requests: check each (here, in the sandbox's record) and
+    send again, by name, only those that never arrived."""
+    recorded = {m.client_message_id for m in cluster.sandbox.messages()}
+    never_arrived = [
+        b.client_message_id for b in summary.unknown_batches if b.client_message_id not in recorded
+    ]
+    if not never_arrived:
+        return summary
+    assert summary.campaign
+    return cluster.run(None, resume=summary.campaign, resend_unknown=never_arrived)
+
+
+# -- 200,000 recipients over 3 workers ------------------------------------------------------------
+
+
+@pytest.mark.timeout(300)
+def test_200k_recipients_over_3_workers_each_end_in_exactly_one_state(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    cluster = cluster_factory(None)
+    cluster.start(3)
+    rows = [*numbers(200_000), "not a number", "+27 83 000 005 0", "27830000120"]
+    summary = cluster.run(rows, shards=12, concurrency=4)
+    recorded = Counter(m.to for m in cluster.sandbox.messages())
+    assert summary.campaign is not None
+    journal = exactly_once(list(campaign_results(str(POSTGRES), summary.campaign)), len(rows))
+
+    # every recipient exactly one state, and the summary counts them
+    states = Counter(r.status for r in journal.values())
+    assert states == {"accepted": 200_000, "rejected": 2, "failed": 1}
+    assert (summary.accepted, summary.rejected, summary.failed, summary.unknown) == (
+        200_000,
+        2,
+        1,
+        0,
+    )
+    assert (summary.invalid, summary.duplicates, summary.total) == (1, 2, len(rows))
+    # repeats across the campaign were recognised although they were read by other shards'
+    # position: the two spellings of 27830000050 and 27830000120 are duplicates of rows 5, 12
+    assert {journal[200_001].duplicate_of, journal[200_002].duplicate_of} == {5, 12}
+
+    # none recorded twice by the sandbox, and the summary equals its record
+    assert max(recorded.values()) == 1
+    assert set(recorded) == {r.number for r in journal.values() if r.status == "accepted"}
+    assert summary.accepted == len(recorded) == summary.sent
+
+
+# -- a worker killed mid-run ----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(240)
+def test_a_sigkilled_worker_s_shard_is_redelivered_and_resumed_without_duplicates(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    cluster = cluster_factory(Faults(latency=0.02))
+    cluster.start(3)
+    rows = numbers(30_000)
+    submitted: list[str] = []
+    killed: list[int] = []
+
+    def kill_one_mid_run(campaign: str) -> None:
+        submitted.append(campaign)
+        deadline = time.monotonic() + 60
+        while answered_batches(campaign) < 20:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        child = cluster.pool_child(0)
+        os.kill(child, signal.SIGKILL)
+        killed.append(child)
+
+    with contextlib.ExitStack():
+        import threading
+
+        watcher: threading.Thread | None = None
+
+        def on_submitted(campaign: str) -> None:
+            nonlocal watcher
+            watcher = threading.Thread(target=kill_one_mid_run, args=(campaign,))
+            watcher.start()
+
+        summary = cluster.run(rows, shards=9, concurrency=2, on_submitted=on_submitted)
+        assert watcher is not None
+        watcher.join()
+    assert killed, "no worker was killed"
+
+    # the killed worker's shard was delivered again and resumed from its journal
+    assert max(shard_attempts(submitted[0])) >= 2
+    print(f"unknown after the kill: {len(summary.unknown_batches)} requests")
+    assert summary.earlier > 0  # rows the lost attempt had settled, reported, not resent
+
+    final = resolve_unknowns(cluster, summary)
+    recorded = Counter(m.to for m in cluster.sandbox.messages())
+    assert max(recorded.values()) == 1  # no duplicate
+    assert len(recorded) == len(rows)  # no loss
+    journal = exactly_once(list(campaign_results(str(POSTGRES), submitted[0])), len(rows))
+    for r in journal.values():
+        assert r.status in ("accepted", "unknown"), r
+        if r.status == "unknown":  # held back: it had arrived (the record says so)
+            assert r.number in recorded
+    assert final.accepted + final.unknown == len(rows)
+
+
+# -- one rate limit for the account ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_the_rate_limit_holds_across_3_workers_within_5_percent(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    cluster = cluster_factory(None)
+    cluster.start(3)
+    limit = 1000.0
+    rows = numbers(6000)
+    summary = cluster.run(rows, shards=6, concurrency=2, rate_limit=limit, batch_size=50)
+    assert summary.accepted == len(rows)
+
+    moments = sorted(m.received_at.timestamp() for m in cluster.sandbox.messages())
+    span = moments[-1] - moments[0]
+    measured = len(moments) / span
+    assert measured <= limit * 1.05, f"{measured:.0f} messages/s for a limit of {limit:.0f}"
+    assert measured >= limit * 0.8, f"{measured:.0f} messages/s: the limit starved the workers"
+
+
+# -- PostgreSQL restarted mid-run -----------------------------------------------------------------
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.skipif(not PG_CTL, reason="needs the PostgreSQL that scripts/services started")
+def test_a_postgresql_restart_mid_run_stops_with_unknowns_and_resumes_without_duplicates(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    assert PG_CTL
+    cluster = cluster_factory(Faults(latency=0.02))
+    cluster.start(3)
+    rows = numbers(30_000)
+    restarted: list[float] = []
+
+    def restart_mid_run(campaign: str) -> None:
+        deadline = time.monotonic() + 60
+        while answered_batches(campaign) < 20:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        subprocess.run(
+            [*shlex.split(PG_CTL), "-m", "fast", "-w", "-t", "60", "restart"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        restarted.append(time.monotonic())
+
+    import threading
+
+    threads: list[threading.Thread] = []
+
+    def on_submitted(campaign: str) -> None:
+        thread = threading.Thread(target=restart_mid_run, args=(campaign,))
+        thread.start()
+        threads.append(thread)
+
+    summary = cluster.run(rows, shards=9, concurrency=2, on_submitted=on_submitted)
+    for thread in threads:
+        thread.join()
+    assert restarted, "PostgreSQL was not restarted"
+    assert summary.campaign is not None
+    assert max(shard_attempts(summary.campaign)) >= 2  # tasks stopped, were retried, resumed
+    print(f"unknown after the restart: {len(summary.unknown_batches)} requests")
+
+    final = resolve_unknowns(cluster, summary)
+    recorded = Counter(m.to for m in cluster.sandbox.messages())
+    assert max(recorded.values()) == 1  # no duplicate, whatever the journal lost
+    assert len(recorded) == len(rows)
+    assert final.total == len(rows) and final.failed == 0
+    assert final.accepted + final.unknown == len(rows)
+
+
+# -- the same command, pointed at a cluster -------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_the_bulk_command_runs_a_campaign_on_workers_and_resumes_it_by_id(
+    cluster_factory: Callable[[Faults | None], Cluster], tmp_path: Path
+) -> None:
+    assert POSTGRES and REDIS
+    cluster = cluster_factory(None)
+    cluster.start(2)
+    people = tmp_path / "people.csv"
+    people.write_text("to,name\n" + "".join(f"{n},x\n" for n in numbers(3000)) + "oops,y\n")
+    env = {**cluster.env, "CLICKATELL_CELERY_QUEUE": cluster.queue}
+    base = [sys.executable, "-m", "clickatell_sms.cli", "bulk", "--csv", str(people)]
+    cluster_args = ["--journal", POSTGRES, "--celery", REDIS, "--json", "--progress", "none"]
+    results = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [*base, "--content", "hi", "--shards", "4", "--output", str(results), *cluster_args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert done.returncode == 1, done.stderr  # one bad row
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (summary["accepted"], summary["failed"], summary["invalid"]) == (3000, 1, 1)
+    assert summary["campaign"] and f"campaign {summary['campaign']}" in done.stderr
+    password = str(psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password"))
+    assert password not in done.stdout + done.stderr
+    assert len(cluster.sandbox.messages()) == 3000
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(rows) == len({r["row"] for r in rows}) == 3001  # every row, once, from the journal
+    assert Counter(r["status"] for r in rows) == {"accepted": 3000, "failed": 1}
+
+    resume = ["--resume", summary["campaign"], "--journal", POSTGRES, "--celery", REDIS]
+    again = subprocess.run(
+        [*base, "--content", "hi", *resume, "--json", "--progress", "none"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    resumed = json.loads(again.stdout.strip().splitlines()[-1])
+    assert resumed["earlier"] == 3000 and resumed["sent"] == 0, again.stderr  # + the bad row, again
+    assert len(cluster.sandbox.messages()) == 3000  # nothing sent twice
+
+    other = subprocess.run(
+        [*base, "--content", "not the same", *resume],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert other.returncode == 2 and "content" in other.stderr
+
+    local = subprocess.run(
+        [*base, "--content", "hi", "--api-key", "k", "--journal", POSTGRES, "--celery", REDIS],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert local.returncode == 2 and "--api-key: with --celery the workers send" in local.stderr
+
+
+# -- what travels through the broker ---------------------------------------------------------------
+
+
+@pytest.mark.timeout(60)
+def test_queued_tasks_carry_no_key_no_password_and_no_message(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    """No worker runs: the tasks stay in Redis, where anyone with the broker can read them."""
+    assert POSTGRES and REDIS
+    cluster = cluster_factory(None)
+    password = str(psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password"))
+    with pytest.raises(TimeoutError, match="still running"):
+        cluster.run(numbers(50), content="secret text 7Q", shards=3, timeout=1)
+    queued = redis_py.Redis.from_url(REDIS).lrange(cluster.queue, 0, -1)
+    assert len(queued) == 3  # one task per shard
+    for raw in queued:
+        message = json.loads(raw)
+        assert message["headers"]["task"] == "clickatell_sms.bulk.send_shard"
+        args, _, _ = json.loads(base64.b64decode(message["body"]))
+        journal, campaign, shard, generation, resend = args
+        assert journal.startswith("postgresql://postgres@127.0.0.1:")  # the URL, less its password
+        assert (generation, resend, len(campaign)) == (1, False, 12) and 0 <= shard < 3
+        text = raw.decode() + base64.b64decode(message["body"]).decode()
+        assert password not in text
+        assert "secret text 7Q" not in text and "27830000000" not in text
