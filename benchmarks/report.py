@@ -286,7 +286,6 @@ def render(res: Results) -> str:
     if res.latency_bulk:
         lines += _latency_bulk(res.latency_bulk, res.latency)
 
-
     if res.scale is not None or res.scale_note is not None:
         lines += _scale(res)
     if res.codegen is not None:

@@ -41,7 +41,7 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .hooks import Attempt, call_hook
+from .hooks import Attempt, Outcome, call_hook
 from .raw import RawResponse
 from .redact import (
     guard_urllib3_logs,
@@ -51,13 +51,13 @@ from .redact import (
     scrub_key,
     scrub_response,
 )
-from .retry import parse_retry_after
+from .retry import RETRY_STATUSES, RetryPolicy, RetryState, parse_retry_after
 
 if TYPE_CHECKING:
     from .config import ClientConfig
     from .matching import SendRequest
 
-__all__ = ["Answers", "failed_outcome"]
+__all__ = ["Answers", "Attempts"]
 
 logger = logging.getLogger("clickatell_sms")
 
@@ -301,45 +301,97 @@ class Answers:
             why = problem or "the answer has none of the fields asked for"
             raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
 
-    # -- attempts ---------------------------------------------------------------------------
 
-    def hooked(self, request: Request, attempt: int) -> float:
-        """Call `on_request` for an attempt about to start; its start time, for `on_response`."""
+class Attempts:
+    """One request's attempts, as both clients' loops make them: the deadline, the numbering,
+    the hooks, and after each attempt whether another follows and after how long.
+
+    The loops themselves (`Exchange.attempts`, `AsyncExchange.attempts`) only send and wait.
+    The retry decision is made lazily: an answer that is final on its status (the usual 2xx)
+    costs no `RetryState`.
+    """
+
+    __slots__ = (
+        "_config",
+        "_idempotent",
+        "_policy",
+        "_retries",
+        "_started",
+        "attempt",
+        "deadline",
+        "request",
+    )
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        request: Request,
+        policy: RetryPolicy,
+        total_timeout: float,
+        idempotent: bool,
+    ) -> None:
+        self._config = config
+        self.request = request
+        self._policy = policy
+        self._idempotent = idempotent
+        self.deadline = time.monotonic() + total_timeout
+        self._retries: RetryState | None = None
+        self._started = 0.0
+        self.attempt = 0
+
+    def start(self) -> None:
+        """An attempt begins: `on_request` sees it."""
+        self.attempt += 1
         hook = self._config.on_request
         if hook is not None:
-            call_hook(hook, Attempt(request.operation, request.method, request.path, attempt))
-        return time.perf_counter()
+            request = self.request
+            call_hook(hook, Attempt(request.operation, request.method, request.path, self.attempt))
+        if self._config.on_response is not None:
+            self._started = time.perf_counter()
 
-    def report(
-        self,
-        request: Request,
-        attempt: int,
-        started: float,
-        *,
-        status: int | None,
-        outcome: str,
-        maybe_sent: bool = False,
-    ) -> None:
-        """Call `on_response` for an attempt that ended."""
+    def failed(self, failure: RequestFailed) -> float | None:
+        """No answer: seconds to wait before the next attempt, or None (raise `failure`)."""
+        wait = self._state().after_failure(failure)
+        outcome: Outcome = (
+            "retry" if wait is not None else "unknown" if failure.maybe_sent else "failed"
+        )
+        self._report(None, outcome, failure.maybe_sent)
+        return wait
+
+    def answered(self, response: Response) -> float | None:
+        """An answer: seconds to wait before the next attempt, or None (it is final)."""
+        status = response.status
+        if status not in RETRY_STATUSES:
+            self._report(status, "answered")
+            return None
+        wait = self._state().after_status(status, response.headers.get("Retry-After"))
+        self._report(status, "answered" if wait is None else "retry")
+        return wait
+
+    def cancelled(self, maybe_sent: bool) -> None:
+        """The task making the attempt was cancelled (asyncio)."""
+        self._report(None, "cancelled", maybe_sent)
+
+    def _state(self) -> RetryState:
+        if self._retries is None:
+            self._retries = RetryState(self._policy, self.deadline, idempotent=self._idempotent)
+        return self._retries
+
+    def _report(self, status: int | None, outcome: Outcome, maybe_sent: bool = False) -> None:
         hook = self._config.on_response
         if hook is not None:
+            request = self.request
             event = Attempt(
                 request.operation,
                 request.method,
                 request.path,
-                attempt,
+                self.attempt,
                 status,
-                time.perf_counter() - started,
-                outcome,  # type: ignore[arg-type]  # one of hooks.Outcome, by construction
+                time.perf_counter() - self._started,
+                outcome,
                 maybe_sent,
             )
             call_hook(hook, event)
-
-
-def failed_outcome(failure: RequestFailed, wait: float | None) -> str:
-    if wait is not None:
-        return "retry"
-    return "unknown" if failure.maybe_sent else "failed"
 
 
 def _redirect(raw: RawResponse, key: str) -> RedirectError:

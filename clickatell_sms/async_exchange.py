@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, TypeVar
 from clickatell_wire.async_transport import AsyncTransport
 from clickatell_wire.http_types import Progress, Request, RequestFailed, Response
 
-from .answers import Answers, failed_outcome
+from .answers import Answers, Attempts
 from .errors import ClickatellError, ValidationError
-from .retry import RETRY_STATUSES, RetryPolicy, RetryState
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import aiohttp
@@ -123,46 +123,24 @@ class AsyncExchange(Answers):
         """Attempts until one is final, within the request's deadline (see `Exchange`).
         `progress` tells, if the task is cancelled, whether the current attempt may have
         reached the server."""
-        deadline = time.monotonic() + total_timeout
+        tries = Attempts(self._config, request, policy, total_timeout, idempotent)
         send = self._transport.send
-        hooks = self._config.on_request is not None or self._config.on_response is not None
-        retries: RetryState | None = None
-        attempt = 0
         while True:
-            attempt += 1
-            started = self.hooked(request, attempt) if hooks else 0.0
+            tries.start()
             try:
                 response = await send(
-                    request, timeout=timeout, deadline=deadline, progress=progress
+                    request, timeout=timeout, deadline=tries.deadline, progress=progress
                 )
             except RequestFailed as failure:
-                retries = retries or RetryState(policy, deadline, idempotent=idempotent)
-                wait = retries.after_failure(failure)
-                if hooks:
-                    outcome = failed_outcome(failure, wait)
-                    self.report(request, attempt, started, status=None, outcome=outcome,
-                                maybe_sent=failure.maybe_sent)  # fmt: skip
+                wait = tries.failed(failure)
                 if wait is None:
                     raise
-                progress.maybe_sent = False  # that attempt was not taken: nothing is out
-                await asyncio.sleep(wait)
-                continue
             except asyncio.CancelledError:
-                if hooks:
-                    self.report(request, attempt, started, status=None, outcome="cancelled",
-                                maybe_sent=progress.maybe_sent)  # fmt: skip
+                tries.cancelled(progress.maybe_sent)
                 raise
-            status = response.status
-            if status not in RETRY_STATUSES:
-                if hooks:
-                    self.report(request, attempt, started, status=status, outcome="answered")
-                return response
-            retries = retries or RetryState(policy, deadline, idempotent=idempotent)
-            wait = retries.after_status(status, response.headers.get("Retry-After"))
-            if hooks:
-                outcome = "answered" if wait is None else "retry"
-                self.report(request, attempt, started, status=status, outcome=outcome)
-            if wait is None:
-                return response
-            progress.maybe_sent = False  # a 429/503 was not taken: nothing is out
+            else:
+                wait = tries.answered(response)
+                if wait is None:
+                    return response
+            progress.maybe_sent = False  # that attempt was not taken: nothing is out
             await asyncio.sleep(wait)

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, TypeVar
 from clickatell_wire.http_types import Request, RequestFailed, Response
 from clickatell_wire.transport import Transport
 
-from .answers import Answers, failed_outcome
+from .answers import Answers, Attempts
 from .errors import ClickatellError, ValidationError
-from .retry import RETRY_STATUSES, RetryPolicy, RetryState
+from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import urllib3
@@ -93,39 +93,20 @@ class Exchange(Answers):
     ) -> Response:
         """Attempts until one is final, within the request's deadline: the last answer, or
         the last attempt's `RequestFailed`."""
-        deadline = time.monotonic() + total_timeout
+        tries = Attempts(self._config, request, policy, total_timeout, idempotent)
         send = self._transport.send
-        hooks = self._config.on_request is not None or self._config.on_response is not None
-        retries: RetryState | None = None
-        attempt = 0
         while True:
-            attempt += 1
-            started = self.hooked(request, attempt) if hooks else 0.0
+            tries.start()
             try:
-                response = send(request, timeout=timeout, deadline=deadline)
+                response = send(request, timeout=timeout, deadline=tries.deadline)
             except RequestFailed as failure:
-                retries = retries or RetryState(policy, deadline, idempotent=idempotent)
-                wait = retries.after_failure(failure)
-                if hooks:
-                    outcome = failed_outcome(failure, wait)
-                    self.report(request, attempt, started, status=None, outcome=outcome,
-                                maybe_sent=failure.maybe_sent)  # fmt: skip
+                wait = tries.failed(failure)
                 if wait is None:
                     raise
-                time.sleep(wait)
-                continue
-            status = response.status
-            if status not in RETRY_STATUSES:
-                if hooks:
-                    self.report(request, attempt, started, status=status, outcome="answered")
-                return response
-            retries = retries or RetryState(policy, deadline, idempotent=idempotent)
-            wait = retries.after_status(status, response.headers.get("Retry-After"))
-            if hooks:
-                outcome = "answered" if wait is None else "retry"
-                self.report(request, attempt, started, status=status, outcome=outcome)
-            if wait is None:
-                return response
+            else:
+                wait = tries.answered(response)
+                if wait is None:
+                    return response
             time.sleep(wait)
 
 

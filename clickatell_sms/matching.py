@@ -210,6 +210,8 @@ class ResultCollector:
         ids = [None if entry is None else entry[2] for entry in matched]
         seen = self._ids
         usual = None not in ids and "" not in ids and len(set(ids)) == len(ids)
+        if usual and request.position[1] == 1:
+            return  # one request: no earlier answer to share an ID with
         if usual and seen.keys().isdisjoint(ids):
             seen.update(zip(ids, request.indexes, strict=True))  # type: ignore[arg-type]
             return

@@ -23,7 +23,7 @@ from .redact import mask_number
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
 
-__all__ = ["find_duplicates", "normalize_many", "normalize_number"]
+__all__ = ["all_bare_international", "find_duplicates", "normalize_many", "normalize_number"]
 
 # Bounds over every country in phonenumbers' metadata (country code + national number);
 # tests/test_numbers.py recomputes them so a metadata update that moves them fails loudly.
@@ -74,7 +74,7 @@ def normalize_many(
     recipient of every request, so the fast path's verdict is remembered by the few leading
     digits that decide it (see `_deciding_digits`) and the number's length.
     """
-    whole = _all_fast(raws)
+    whole = all_bare_international(raws)
     if whole is not None:
         return whole
     deciding = _deciding
@@ -110,7 +110,7 @@ def normalize_many(
 _HEAD: Final = operator.itemgetter(slice(0, 4))
 
 
-def _all_fast(raws: Sequence[str]) -> list[str] | None:
+def all_bare_international(raws: Sequence[str]) -> list[str] | None:
     """`raws` as they are when every one takes the fast path, found with whole-list operations
     (a request of 200 bare international numbers, the usual bulk case, in a third of the loop's
     time); None when any may not, and the loop decides one by one.
