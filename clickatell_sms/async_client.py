@@ -17,7 +17,6 @@ ID) and never resent; in `send_many` it is journalled `unknown`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal, Unpack
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Literal, Unpack
 from clickatell_wire.tables import SendOptions
 
 from .client import BaseClient, read_known_status
-from .config import NOT_GIVEN, ClientCert, ClientConfig, Format, Integration, NotGiven, TimeoutArg
+from .config import NOT_GIVEN, ClientConfig, ClientSettings, Integration, NotGiven, TimeoutArg
 from .errors import ClickatellError
 from .options import MAX_RECIPIENTS, check_message_id
 from .retry import RetryPolicy
@@ -38,7 +37,6 @@ if TYPE_CHECKING:
     from . import results
     from .async_exchange import AsyncExchange
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
-    from .hooks import Hook
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
@@ -62,49 +60,14 @@ class AsyncClient(BaseClient):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        format: Format | None = None,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        default_region: str | None = None,
-        log_numbers: bool | None = None,
-        headers: Mapping[str, str] | None = None,
-        max_connections: int | None = None,
-        max_response_bytes: int | None = None,
-        proxy_url: str | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        client_cert: ClientCert | None = None,
-        allow_insecure_http: bool | None = None,
-        on_request: Hook | None = None,
-        on_response: Hook | None = None,
         config: ClientConfig | None = None,
         integration: Integration | NotGiven = NOT_GIVEN,
         http_client: aiohttp.ClientSession | None = None,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        if max_connections is None and config is None:
-            max_connections = DEFAULT_MAX_CONNECTIONS
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            format=format,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            retries=retries,
-            default_region=default_region,
-            log_numbers=log_numbers,
-            headers=headers,
-            max_connections=max_connections,
-            max_response_bytes=max_response_bytes,
-            proxy_url=proxy_url,
-            ca_bundle=ca_bundle,
-            client_cert=client_cert,
-            allow_insecure_http=allow_insecure_http,
-            on_request=on_request,
-            on_response=on_response,
-            config=config,
-            integration=integration,
-        )
+        if settings.get("max_connections") is None and config is None:
+            settings["max_connections"] = DEFAULT_MAX_CONNECTIONS
+        super().__init__(api_key, config=config, integration=integration, **settings)
         self._exchange: AsyncExchange = _exchange_module().AsyncExchange(self._config, http_client)
 
     async def send(

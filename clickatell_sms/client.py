@@ -31,7 +31,6 @@ out of every log line, error and raw answer the SDK produces).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
@@ -41,9 +40,8 @@ from clickatell_wire.tables import SendOptions
 from . import encoding
 from .config import (
     NOT_GIVEN,
-    ClientCert,
     ClientConfig,
-    Format,
+    ClientSettings,
     Integration,
     NotGiven,
     TimeoutArg,
@@ -74,7 +72,6 @@ if TYPE_CHECKING:
     from . import results, wire
     from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
     from .encoding import Estimate
-    from .hooks import Hook
     from .matching import ResultCollector, SendRequest
     from .raw import RawResponse
 
@@ -110,51 +107,26 @@ class BaseClient:
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        format: Format | None = None,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        default_region: str | None = None,
-        log_numbers: bool | None = None,
-        headers: Mapping[str, str] | None = None,
-        max_connections: int | None = None,
-        max_response_bytes: int | None = None,
-        proxy_url: str | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        client_cert: ClientCert | None = None,
-        allow_insecure_http: bool | None = None,
-        on_request: Hook | None = None,
-        on_response: Hook | None = None,
         config: ClientConfig | None = None,
         integration: Integration | NotGiven = NOT_GIVEN,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        settings: dict[str, Any] = {
-            "api_key": api_key,
-            "base_url": base_url,
-            "format": format,
-            "total_timeout": total_timeout,
-            "default_region": default_region,
-            "log_numbers": log_numbers,
-            "headers": headers,
-            "max_connections": max_connections,
-            "max_response_bytes": max_response_bytes,
-            "proxy_url": proxy_url,
-            "ca_bundle": ca_bundle,
-            "client_cert": client_cert,
-            "allow_insecure_http": allow_insecure_http,
-            "on_request": on_request,
-            "on_response": on_response,
-            "retry": None if retries is None else RetryPolicy.coerce(retries),
-        }
+        unknown = settings.keys() - ClientSettings.__annotations__.keys()
+        if unknown:
+            raise TypeError(f"unexpected settings: {', '.join(sorted(unknown))}")
+        given: dict[str, Any] = dict(settings)
+        given["api_key"] = api_key
+        timeout = given.pop("timeout", None)
+        retries = given.pop("retries", None)
+        given["retry"] = None if retries is None else RetryPolicy.coerce(retries)
         if timeout is not None:
             connect, read = timeout_pair(timeout)
-            settings["connect_timeout"], settings["read_timeout"] = connect, read
+            given["connect_timeout"], given["read_timeout"] = connect, read
         # Left out, the integration is the config's (or the environment's); None is a mistake.
         chosen = None if isinstance(integration, NotGiven) else check_integration(integration)
         if config is None:
-            config = ClientConfig.from_env(integration=chosen, **settings)
-        elif any(value is not None for value in settings.values()):
+            config = ClientConfig.from_env(integration=chosen, **given)
+        elif any(value is not None for value in given.values()):
             raise TypeError("pass either config= or individual settings, not both")
         elif chosen is not None and chosen != config.integration:
             config = config.replace(integration=chosen)
@@ -360,47 +332,12 @@ class Client(BaseClient):
         self,
         api_key: str | None = None,
         *,
-        base_url: str | None = None,
-        format: Format | None = None,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        default_region: str | None = None,
-        log_numbers: bool | None = None,
-        headers: Mapping[str, str] | None = None,
-        max_connections: int | None = None,
-        max_response_bytes: int | None = None,
-        proxy_url: str | None = None,
-        ca_bundle: str | os.PathLike[str] | None = None,
-        client_cert: ClientCert | None = None,
-        allow_insecure_http: bool | None = None,
-        on_request: Hook | None = None,
-        on_response: Hook | None = None,
         config: ClientConfig | None = None,
         integration: Integration | NotGiven = NOT_GIVEN,
         http_client: urllib3.PoolManager | None = None,
+        **settings: Unpack[ClientSettings],
     ) -> None:
-        super().__init__(
-            api_key,
-            base_url=base_url,
-            format=format,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            retries=retries,
-            default_region=default_region,
-            log_numbers=log_numbers,
-            headers=headers,
-            max_connections=max_connections,
-            max_response_bytes=max_response_bytes,
-            proxy_url=proxy_url,
-            ca_bundle=ca_bundle,
-            client_cert=client_cert,
-            allow_insecure_http=allow_insecure_http,
-            on_request=on_request,
-            on_response=on_response,
-            config=config,
-            integration=integration,
-        )
+        super().__init__(api_key, config=config, integration=integration, **settings)
         from .exchange import Exchange
 
         self._exchange = Exchange(self._config, http_client)

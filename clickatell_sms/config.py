@@ -13,7 +13,7 @@ import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 from urllib.parse import urlsplit
 
 from clickatell_wire.http_types import DEFAULT_MAX_RESPONSE_BYTES, ProxySettings
@@ -38,6 +38,7 @@ __all__ = [
     "NOT_GIVEN",
     "ClientCert",
     "ClientConfig",
+    "ClientSettings",
     "Format",
     "Integration",
     "NotGiven",
@@ -60,6 +61,31 @@ TimeoutArg = float | tuple[float, float]
 ClientCert = str | os.PathLike[str] | tuple[str | os.PathLike[str], str | os.PathLike[str]]
 """A client certificate for TLS: one PEM file holding the certificate and its key, or a
 `(certificate, key)` pair of files."""
+
+
+class ClientSettings(TypedDict, total=False):
+    """The settings `Client(...)` and `AsyncClient(...)` take as keywords (each one is the
+    `ClientConfig` field of the same name; see there): `timeout` is seconds or a
+    `(connect, read)` pair, `retries` a `RetryPolicy` or a number of retries. A setting left
+    out, or None, is `ClientConfig.from_env`'s."""
+
+    base_url: str | None
+    format: Format | None
+    timeout: TimeoutArg | None
+    total_timeout: float | None
+    retries: RetryPolicy | int | None
+    default_region: str | None
+    log_numbers: bool | None
+    headers: Mapping[str, str] | None
+    max_connections: int | None
+    max_response_bytes: int | None
+    proxy_url: str | None
+    ca_bundle: str | os.PathLike[str] | None
+    client_cert: ClientCert | None
+    allow_insecure_http: bool | None
+    on_request: Hook | None
+    on_response: Hook | None
+
 
 API_KEY_ENV: Final = "CLICKATELL_API_KEY"
 BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
