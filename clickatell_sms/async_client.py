@@ -17,26 +17,24 @@ ID) and never resent; in `send_many` it is journalled `unknown`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from clickatell_wire.tables import SendOptions
 
 from .client import BaseClient, read_known_status
 from .config import NOT_GIVEN, ClientConfig, ClientSettings, Integration, NotGiven, TimeoutArg
 from .errors import ClickatellError
-from .options import MAX_RECIPIENTS, check_message_id
+from .options import check_message_id
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import aiohttp
 
     from . import results
     from .async_exchange import AsyncExchange
-    from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
+    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
@@ -110,59 +108,16 @@ class AsyncClient(BaseClient):
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
-        *,
-        concurrency: int = 16,
-        rate_limit: float | None = None,
-        journal: str | Path | None = None,
-        resume: bool = False,
-        resend_unknown: bool | Iterable[str] = False,
-        on_result: Callable[[BulkResult], object] | None = None,
-        progress: bool | Progress = False,
-        output: str | Path | None = None,
-        output_format: Literal["csv", "jsonl"] | None = None,
-        unique: bool = True,
-        stop_after: int | None = 3,
-        batch_size: int = MAX_RECIPIENTS,
-        journal_sync: Literal["normal", "full"] = "normal",
-        identity: Mapping[str, str] | None = None,
-        total: int | None = None,
-        timeout: TimeoutArg | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        integration: Integration | None = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[BulkOptions],
     ) -> BulkSummary:
-        """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (no
-        thread per request). The same journal, resume and summary; `on_result` is called in
-        the helper thread that reads the input. Cancelling the awaiting task stops the run:
-        the `CancelledError` carries the summary so far as `bulk_summary`."""
+        """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (16
+        unless given; no thread per request). The same journal, resume and summary;
+        `on_result` is called in the helper thread that reads the input. Cancelling the
+        awaiting task stops the run: the `CancelledError` carries the summary so far as
+        `bulk_summary`."""
         from .bulk._async_engine import send_many_async
 
-        return await send_many_async(
-            self,
-            recipients,
-            content,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            journal=journal,
-            resume=resume,
-            resend_unknown=resend_unknown,
-            on_result=on_result,
-            progress=progress,
-            output=output,
-            output_format=output_format,
-            unique=unique,
-            stop_after=stop_after,
-            batch_size=batch_size,
-            journal_sync=journal_sync,
-            identity=identity,
-            total=total,
-            timeout=timeout,
-            retries=retries,
-            extra_headers=extra_headers,
-            integration=integration,
-            **options,
-        )
+        return await send_many_async(self, recipients, content, **options)
 
     async def balance(
         self,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, Unpack
 
 from clickatell_wire.tables import SendOptions
 
@@ -64,13 +64,11 @@ from .retry import RetryPolicy
 from .statuses import status_from
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
     from . import results, wire
-    from .bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
+    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .encoding import Estimate
     from .matching import ResultCollector, SendRequest
     from .raw import RawResponse
@@ -411,61 +409,17 @@ class Client(BaseClient):
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
-        *,
-        concurrency: int = 4,
-        rate_limit: float | None = None,
-        journal: str | Path | None = None,
-        resume: bool = False,
-        resend_unknown: bool | Iterable[str] = False,
-        on_result: Callable[[BulkResult], object] | None = None,
-        progress: bool | Progress = False,
-        output: str | Path | None = None,
-        output_format: Literal["csv", "jsonl"] | None = None,
-        unique: bool = True,
-        stop_after: int | None = 3,
-        batch_size: int = MAX_RECIPIENTS,
-        journal_sync: Literal["normal", "full"] = "normal",
-        identity: Mapping[str, str] | None = None,
-        total: int | None = None,
-        timeout: TimeoutArg | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        integration: Integration | None = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[BulkOptions],
     ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
         The same as `clickatell_sms.bulk.send_many(client, recipients, content, ...)`; see there
-        for the run's settings (concurrency, rate limit, journal and resume, output). `options`
-        are `send`'s, applied to every request.
+        for the run's settings (`BulkOptions`: concurrency, rate limit, journal and resume,
+        output). The options of `send` apply to every request.
         """
         from .bulk import send_many
 
-        return send_many(
-            self,
-            recipients,
-            content,
-            concurrency=concurrency,
-            rate_limit=rate_limit,
-            journal=journal,
-            resume=resume,
-            resend_unknown=resend_unknown,
-            on_result=on_result,
-            progress=progress,
-            output=output,
-            output_format=output_format,
-            unique=unique,
-            stop_after=stop_after,
-            batch_size=batch_size,
-            journal_sync=journal_sync,
-            identity=identity,
-            total=total,
-            timeout=timeout,
-            retries=retries,
-            extra_headers=extra_headers,
-            integration=integration,
-            **options,
-        )
+        return send_many(self, recipients, content, **options)
 
     def balance(
         self,

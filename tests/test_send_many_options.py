@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
 from clickatell_sms import Client
 from clickatell_sms.sandbox import Sandbox
 
@@ -23,3 +30,77 @@ def test_send_many_passes_the_spec_fields_to_every_request() -> None:
         records = sb.messages()
     assert summary.accepted == 210
     assert {(r.validity_period, r.charset) for r in records} == {(90, "ASCII")}
+
+
+# -- one definition of the keywords (BulkOptions) serves every entry point -------------------
+
+USER_CODE = """\
+from clickatell_sms import AsyncClient, Client
+from clickatell_sms.bulk import BulkSummary, send_many
+
+
+def good(client: Client) -> BulkSummary:
+    return client.send_many(["+27821234567"], "hi", concurrency=2, stop_after=None, validity_period=90)
+
+
+def bad_keyword(client: Client) -> None:
+    client.send_many(["+27821234567"], "hi", concurency=2)
+
+
+def bad_type(client: Client) -> None:
+    send_many(client, ["+27821234567"], "hi", validity_period="6 hours")
+
+
+async def bad_async(client: AsyncClient) -> None:
+    await client.send_many(["+27821234567"], "hi", stop_after="3")
+"""
+
+
+def test_mypy_strict_catches_a_wrong_keyword_or_type_in_a_users_send_many(tmp_path: Path) -> None:
+    """The keywords are `**Unpack[BulkOptions]`, not `**Any`: a type checker still sees each one."""
+    script = tmp_path / "user.py"
+    script.write_text(USER_CODE, encoding="utf-8")
+    checked = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--python-executable",
+            sys.executable,
+            "--cache-dir",
+            str(tmp_path / ".mypy_cache"),
+            "--config-file",
+            "",
+            str(script),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    errors = [line for line in checked.stdout.splitlines() if ": error:" in line]
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert errors == [
+        'user.py:10: error: Unexpected keyword argument "concurency" for "send_many" of "Client";'
+        ' did you mean "concurrency"?  [call-arg]',
+        'user.py:14: error: Argument "validity_period" to "send_many" has incompatible type'
+        ' "str"; expected "timedelta | int"  [arg-type]',
+        'user.py:18: error: Argument "stop_after" to "send_many" of "AsyncClient" has'
+        ' incompatible type "str"; expected "int | None"  [arg-type]',
+    ], checked.stdout
+
+
+def test_an_unknown_keyword_is_a_type_error_naming_it_on_both_clients() -> None:
+    from clickatell_sms import AsyncClient
+
+    async def on_the_loop(base_url: str) -> None:
+        async with AsyncClient("k", base_url=base_url) as client:
+            with pytest.raises(TypeError, match="colour"):
+                await client.send_many(["27820000001"], "hi", colour="red")  # type: ignore[call-arg]
+
+    with Sandbox(api_keys=["k"]) as sb, Client("k", base_url=sb.base_url) as client:
+        with pytest.raises(TypeError, match="unexpected keyword arguments: colour"):
+            client.send_many(["27820000001"], "hi", colour="red")  # type: ignore[call-arg]
+        asyncio.run(on_the_loop(sb.base_url))
+        assert sb.messages() == []

@@ -58,7 +58,7 @@ from ._rate_limit import RateLimiter
 from ._records import STATUSES, BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultsWriteError, ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES
-from ._settings import MAX_BATCH
+from ._settings import MAX_BATCH, BulkOptions
 from .journal import (
     BulkStorageError,
     JournalBusyError,
@@ -73,6 +73,7 @@ __all__ = [
     "MAX_BATCH",
     "STATUSES",
     "BadRow",
+    "BulkOptions",
     "BulkResult",
     "BulkStorageError",
     "BulkSummary",

@@ -23,27 +23,20 @@ import asyncio
 import concurrent.futures
 import contextlib
 import threading
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, Unpack
-
-from clickatell_wire.tables import SendOptions
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
 from ..errors import OutcomeUnknownError
 from ._batches import Batch
-from ._engine import _open_journal, _Run
-from ._progress import Progress, ProgressSink
-from ._rate_limit import Limiter
-from ._records import BadRow, BulkResult, BulkSummary, Recipient
-from ._result_writer import ResultWriter
+from ._engine import _Run, open_outputs
+from ._records import BadRow, BulkSummary, Recipient
 from ._sender import BatchOutcome, BatchSender
-from ._settings import MAX_BATCH, RunSettings
-from .journal import JournalStore, JournalWriteError
+from ._settings import DEFAULT_TASKS, BulkOptions, RunSettings
+from .journal import JournalWriteError
 
 if TYPE_CHECKING:
-    from ..config import ClientConfig, Integration, TimeoutArg
+    from ..config import ClientConfig
     from ..results import SendResult
-    from ..retry import RetryPolicy
 
 __all__ = ["send_many_async"]
 
@@ -70,70 +63,20 @@ async def send_many_async(
     client: AsyncMessageSender,
     recipients: Iterable[str | Recipient | BadRow],
     content: str | None = None,
-    *,
-    concurrency: int = 16,
-    rate_limit: float | Limiter | None = None,
-    journal: str | Path | JournalStore | None = None,
-    resume: bool = False,
-    resend_unknown: bool | Iterable[str] = False,
-    on_result: Callable[[BulkResult], object] | None = None,
-    progress: bool | ProgressSink = False,
-    output: str | Path | None = None,
-    output_format: Literal["csv", "jsonl"] | None = None,
-    unique: bool = True,
-    stop_after: int | None = 3,
-    batch_size: int = MAX_BATCH,
-    journal_sync: Literal["normal", "full"] = "normal",
-    identity: Mapping[str, str] | None = None,
-    total: int | None = None,
-    timeout: TimeoutArg | None = None,
-    retries: RetryPolicy | int | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    integration: Integration | None = None,
-    **options: Unpack[SendOptions],
+    **options: Unpack[BulkOptions],
 ) -> BulkSummary:
     """`bulk.send_many`'s contract (see there), with `concurrency` requests in flight at most
-    on the running loop; `on_result` is called in the reader thread."""
+    on the running loop (16 unless given); `on_result` is called in the reader thread."""
     face = _ConfigFace(client.config)
-    settings = RunSettings.check(
-        face,
-        content,
-        concurrency=concurrency,
-        rate_limit=rate_limit,
-        unique=unique,
-        stop_after=stop_after,
-        batch_size=batch_size,
-        send_options={
-            **options,
-            "timeout": timeout,
-            "retries": retries,
-            "extra_headers": extra_headers,
-            "integration": integration,
-        },
-    )
+    settings = RunSettings.check(face, content, options, default_concurrency=DEFAULT_TASKS)
     loop = asyncio.get_running_loop()
-    with contextlib.ExitStack() as stack:
-        # As bulk.send_many: the journal first, then the output, then the progress.
-        if isinstance(journal, str | Path | None):
-            opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
-            stack.callback(opened.close)
-        else:
-            opened = journal
-        writer = None
-        if output is not None:
-            writer = ResultWriter(output, output_format)
-        sink: ProgressSink | None = None
-        if progress is True:
-            sink = Progress(total)
-            stack.callback(sink.close)
-        elif progress is not False:
-            sink = progress
-        run = _LoopRun(face, settings, opened, writer=writer, progress=sink, on_result=on_result)
+    with open_outputs(settings) as (journal, writer, progress):
+        run = _LoopRun(face, settings, journal, writer=writer, progress=progress)
         sender = _AsyncBatchSender(client, run, loop)
         run.sender = sender  # type: ignore[assignment]  # the async sender takes its place
         run.loop_pool = _LoopPool(loop, sender)
-        return await run.run_on_loop(recipients, resume, resend_unknown)
-    raise AssertionError("unreachable")  # ExitStack could swallow exceptions, as far as mypy knows
+        return await run.run_on_loop(recipients)
+    raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
 
 
 class _ConfigFace:
@@ -159,18 +102,10 @@ class _LoopRun(_Run):
     def _make_pool(self) -> Any:
         return self.loop_pool
 
-    async def run_on_loop(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        resume: bool,
-        resend_unknown: bool | Iterable[str],
-    ) -> BulkSummary:
+    async def run_on_loop(self, recipients: Iterable[str | Recipient | BadRow]) -> BulkSummary:
         cancelled = threading.Event()
         reader = asyncio.get_running_loop().run_in_executor(
-            None,
-            lambda: self.execute(
-                _until(recipients, cancelled), resume=resume, resend_unknown=resend_unknown
-            ),
+            None, lambda: self.execute(_until(recipients, cancelled))
         )
         try:
             return await asyncio.shield(reader)

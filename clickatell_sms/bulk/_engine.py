@@ -12,22 +12,19 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal, Unpack
-
-from clickatell_wire.tables import SendOptions
 
 from ..errors import ValidationError
 from ..numbers import normalize_number
 from ._batches import Batch, Group, dedupe_key
 from ._progress import Progress, ProgressSink
-from ._rate_limit import Limiter
 from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES, BatchOutcome, BatchSender, not_sent_reason
-from ._settings import MAX_BATCH, RunSettings
+from ._settings import DEFAULT_THREADS, BulkOptions, RunSettings
 from .journal import (
     BulkStorageError,
     JournalError,
@@ -42,11 +39,9 @@ from .journal import (
 from .sqlite_journal import SQLiteJournal
 
 if TYPE_CHECKING:
-    from ..config import Integration, TimeoutArg
-    from ..retry import RetryPolicy
     from ._sender import MessageSender
 
-__all__ = ["send_many"]
+__all__ = ["open_outputs", "send_many"]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
@@ -58,46 +53,26 @@ def send_many(
     client: MessageSender,
     recipients: Iterable[str | Recipient | BadRow],
     content: str | None = None,
-    *,
-    concurrency: int = 4,
-    rate_limit: float | Limiter | None = None,
-    journal: str | Path | JournalStore | None = None,
-    resume: bool = False,
-    resend_unknown: bool | Iterable[str] = False,
-    on_result: Callable[[BulkResult], object] | None = None,
-    progress: bool | ProgressSink = False,
-    output: str | Path | None = None,
-    output_format: Literal["csv", "jsonl"] | None = None,
-    unique: bool = True,
-    stop_after: int | None = 3,
-    batch_size: int = MAX_BATCH,
-    journal_sync: Literal["normal", "full"] = "normal",
-    identity: Mapping[str, str] | None = None,
-    total: int | None = None,
-    timeout: TimeoutArg | None = None,
-    retries: RetryPolicy | int | None = None,
-    extra_headers: Mapping[str, str] | None = None,
-    integration: Integration | None = None,
-    **options: Unpack[SendOptions],
+    **options: Unpack[BulkOptions],
 ) -> BulkSummary:
     """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
 
-    `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. `journal`
-    is the journal file: a new one must not exist yet; with `resume=True` it must, and the run
-    continues it (same recipients, text and options, else `JournalError`). Without a journal a
-    temporary one is used and deleted at the end. A `JournalStore` already open (one shard of
-    a campaign on workers, say) is used as it is, and left open. `resend_unknown` sends
-    unknown requests of an earlier run again: True for all of them, or an iterable of their
-    client message IDs.
+    `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. The
+    keywords are `BulkOptions`, each with its default there. `journal` is the journal file: a
+    new one must not exist yet; with `resume=True` it must, and the run continues it (same
+    recipients, text and options, else `JournalError`). Without a journal a temporary one is
+    used and deleted at the end. A `JournalStore` already open (one shard of a campaign on
+    workers, say) is used as it is, and left open. `resend_unknown` sends unknown requests of
+    an earlier run again: True for all of them, or an iterable of their client message IDs.
     `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
     checked on resume. `on_result` is called in the calling thread for every row, `output`
     (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
     on stderr (`total` rows, if known). `rate_limit` is recipients per second for this run, or a
     `Limiter` shared with other runs (`RedisRateLimiter`: a whole account's workers).
-    `timeout`, `retries`, `extra_headers`, `integration` and
-    `options` are `Client.send`'s, for every request, except that `client_message_id` becomes
-    the prefix of each request's ID (`<prefix>-<batch number>`; by default the journal's
-    random campaign ID).
+    `timeout`, `retries`, `extra_headers`, `integration` and the spec's fields (`SendOptions`)
+    are `Client.send`'s, for every request, except that `client_message_id` becomes the prefix
+    of each request's ID (`<prefix>-<batch number>`; by default the journal's random campaign
+    ID).
 
     Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
     before anything is sent. If reading the input (or `on_result`) raises, or the run is
@@ -107,41 +82,37 @@ def send_many(
     and `BulkStorageError` (`JournalWriteError`, `ResultsWriteError`) is raised with the summary
     of what was sent as `bulk_summary`.
     """
-    settings = RunSettings.check(
-        client,
-        content,
-        concurrency=concurrency,
-        rate_limit=rate_limit,
-        unique=unique,
-        stop_after=stop_after,
-        batch_size=batch_size,
-        send_options={
-            **options,
-            "timeout": timeout,
-            "retries": retries,
-            "extra_headers": extra_headers,
-            "integration": integration,
-        },
-    )
+    settings = RunSettings.check(client, content, options, default_concurrency=DEFAULT_THREADS)
+    with open_outputs(settings) as (journal, writer, progress):
+        run = _Run(client, settings, journal, writer=writer, progress=progress)
+        return run.execute(recipients)
+    raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
+
+
+@contextlib.contextmanager
+def open_outputs(
+    settings: RunSettings,
+) -> Iterator[tuple[JournalStore, ResultWriter | None, ProgressSink | None]]:
+    """A run's journal, results file and progress display, opened in that order (a resume
+    refused for another campaign must not touch `output`); what is opened here for the run is
+    closed when it ends (the results file by the run itself)."""
     with contextlib.ExitStack() as stack:
-        # The journal first: a resume refused for another campaign must not touch `output`.
+        journal = settings.journal
         if isinstance(journal, str | Path | None):
-            opened = _open_journal(journal, resume, settings.identity(identity), journal_sync)
-            stack.callback(opened.close)
-        else:
-            opened = journal
+            journal = _open_journal(
+                journal, settings.resume, settings.identity(), settings.journal_sync
+            )
+            stack.callback(journal.close)
         writer = None
-        if output is not None:
-            writer = ResultWriter(output, output_format)
+        if settings.output is not None:
+            writer = ResultWriter(settings.output, settings.output_format)
         sink: ProgressSink | None = None
-        if progress is True:
-            sink = Progress(total)
+        if settings.progress is True:
+            sink = Progress(settings.total)
             stack.callback(sink.close)
-        elif progress is not False:
-            sink = progress
-        run = _Run(client, settings, opened, writer=writer, progress=sink, on_result=on_result)
-        return run.execute(recipients, resume=resume, resend_unknown=resend_unknown)
-    raise AssertionError("unreachable")  # ExitStack could swallow exceptions, as far as mypy knows
+        elif settings.progress is not False:
+            sink = settings.progress
+        yield journal, writer, sink
 
 
 def _open_journal(
@@ -183,14 +154,13 @@ class _Run:
         *,
         writer: ResultWriter | None,
         progress: ProgressSink | None,
-        on_result: Callable[[BulkResult], object] | None,
     ) -> None:
         self.client = client
         self.settings = settings
         self.journal = journal
         self.writer = writer
         self.progress = progress
-        self.on_result = on_result
+        self.on_result = settings.on_result
         self.prefix = f"{settings.prefix or journal.campaign_id}-{journal.scope}"
         self.summary = BulkSummary()
         self.failure: BulkStorageError | None = None  # the first failed journal/results write
@@ -212,21 +182,17 @@ class _Run:
 
     # -- the reader ---------------------------------------------------------------------------
 
-    def execute(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        *,
-        resume: bool,
-        resend_unknown: bool | Iterable[str],
-    ) -> BulkSummary:
+    def execute(self, recipients: Iterable[str | Recipient | BadRow]) -> BulkSummary:
         journal = self.journal
         summary = self.summary
         summary.journal = None if journal.temporary else journal.path
         summary.output = None if self.writer is None else self.writer.path
         started = time.perf_counter()
         earlier: Iterator[JournalRow] = iter(())
-        if resume:
-            summary.unknown_batches = journal.prepare_resume(resend_unknown, ACCOUNT_ERROR_CODES)
+        if self.settings.resume:
+            summary.unknown_batches = journal.prepare_resume(
+                self.settings.resend_unknown, ACCOUNT_ERROR_CODES
+            )
             earlier = journal.iter_rows()
         self.next_id = journal.next_batch_id()
         self.pool = self._make_pool()

@@ -1,4 +1,5 @@
-"""A bulk run's settings, checked before anything is opened or sent, and the facts that make
+"""A bulk run's settings: the keywords `send_many` takes (one definition for all its entry
+points), checked before anything is opened or sent, with their defaults; and the facts that make
 two runs the same campaign (compared when a journal is resumed)."""
 
 from __future__ import annotations
@@ -6,24 +7,34 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from clickatell_wire.tables import SEND_OPTIONS
+from clickatell_wire.tables import SEND_OPTIONS, SendOptions
 
+from ..config import Integration, TimeoutArg
 from ..errors import ValidationError
 from ..options import MAX_RECIPIENTS
+from ..retry import RetryPolicy
+from ._progress import ProgressSink
 from ._rate_limit import Limiter, RateLimiter
+from ._records import BulkResult
+from .journal import JournalStore
 
 if TYPE_CHECKING:
     from ._sender import MessageSender
 
-__all__ = ["MAX_BATCH", "RunSettings"]
+__all__ = ["DEFAULT_TASKS", "DEFAULT_THREADS", "MAX_BATCH", "BulkOptions", "RunSettings"]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
 MAX_BATCH: Final = MAX_RECIPIENTS
+DEFAULT_THREADS: Final = 4
+"""`concurrency` when not given to `Client.send_many` / `bulk.send_many`: sending threads."""
+DEFAULT_TASKS: Final = 16
+"""`concurrency` when not given to `AsyncClient.send_many`: tasks on the loop (no thread each)."""
 # Options that do not change what the recipients receive, so a resume may change them.
 _TRANSPORT_OPTIONS: Final = frozenset({"timeout", "retries", "extra_headers"})
 # Every option `Client.send` takes: the spec's fields, how a request travels, and its transport.
@@ -32,9 +43,69 @@ _SEND_OPTIONS: Final = frozenset(
 )
 
 
+class BulkOptions(SendOptions, total=False):
+    """The keywords of `send_many` (`Client.send_many`, `AsyncClient.send_many` and
+    `clickatell_sms.bulk.send_many` alike), beside `recipients` and `content`.
+
+    The spec's send fields (`SendOptions`) go with every request, except that
+    `client_message_id` is the prefix of each request's ID (`<prefix>-<batch number>`; by
+    default the journal's random campaign ID). A keyword left out takes the default named here.
+    """
+
+    concurrency: int
+    """Requests in flight at most: 4 threads for `Client`, 16 tasks on the loop for
+    `AsyncClient`."""
+    rate_limit: float | Limiter | None
+    """Recipients per second for this run, or a `Limiter` shared with other runs
+    (`RedisRateLimiter`: a whole account's workers). None (the default): no limit."""
+    journal: str | Path | JournalStore | None
+    """The journal file; a new one must not exist yet. None (the default): a temporary one,
+    deleted at the end. A `JournalStore` already open is used as it is, and left open."""
+    resume: bool
+    """Continue the run `journal` holds (same recipients, text and options). Default False."""
+    resend_unknown: bool | Iterable[str]
+    """Send again the requests of an earlier run whose outcome is unknown: True for all, or
+    their client message IDs. Default False."""
+    on_result: Callable[[BulkResult], object] | None
+    """Called with every row's result, in the thread that reads the input."""
+    progress: bool | ProgressSink
+    """True: a bar or periodic lines on stderr; or a `ProgressSink` of your own. Default False."""
+    output: str | Path | None
+    """A file that gets every row's result: .csv, .jsonl, or '-' for stdout."""
+    output_format: Literal["csv", "jsonl"] | None
+    """The format of `output` when its name does not say."""
+    unique: bool
+    """Send a text to a number once per campaign, repeats reported `duplicate`. Default True."""
+    stop_after: int | None
+    """Stop after this many consecutive batches fail for account reasons. Default 3; None
+    never stops."""
+    batch_size: int
+    """Recipients per request, 1 to 200 (the default), capped to a second's worth by
+    `rate_limit`."""
+    journal_sync: Literal["normal", "full"]
+    """SQLite's synchronous mode for the journal: "full" survives power loss. Default
+    "normal"."""
+    identity: Mapping[str, str] | None
+    """More facts that identify the campaign (the CLI passes its input file's hash), checked
+    on resume."""
+    total: int | None
+    """The number of rows, if known, for `progress`."""
+    timeout: TimeoutArg | None
+    """`Client.send`'s, for every request."""
+    retries: RetryPolicy | int | None
+    """`Client.send`'s, for every request."""
+    extra_headers: Mapping[str, str] | None
+    """`Client.send`'s, for every request."""
+    integration: Integration | None
+    """`Client.send`'s, for every request: "http" sends every batch by GET."""
+
+
+_KEYWORDS: Final = frozenset(BulkOptions.__annotations__)
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
-    """`send_many`'s arguments that shape the run, checked (see `check`).
+    """`send_many`'s keywords (`BulkOptions`), checked and with their defaults (see `check`).
 
     `send_options` are passed to every `Client.send` without `client_message_id`, which is
     `prefix` here: each request's ID is `<prefix>-<batch number>`. `batch_size` is already
@@ -49,21 +120,38 @@ class RunSettings:
     limiter: Limiter | None
     send_options: dict[str, Any]
     prefix: str | None
+    journal: str | Path | JournalStore | None
+    resume: bool
+    resend_unknown: bool | Iterable[str]
+    on_result: Callable[[BulkResult], object] | None
+    progress: bool | ProgressSink
+    output: str | Path | None
+    output_format: Literal["csv", "jsonl"] | None
+    journal_sync: Literal["normal", "full"]
+    extra_identity: Mapping[str, str] | None
+    total: int | None
 
     @classmethod
     def check(
         cls,
         client: MessageSender,
         content: str | None,
+        options: Mapping[str, Any],
         *,
-        concurrency: int,
-        rate_limit: float | Limiter | None,
-        unique: bool,
-        stop_after: int | None,
-        batch_size: int,
-        send_options: Mapping[str, Any],
+        default_concurrency: int = DEFAULT_THREADS,
     ) -> RunSettings:
-        """The settings, or `ValidationError` (`TypeError` for an unknown send option)."""
+        """The settings from `send_many`'s keywords (`BulkOptions`), each one left out at its
+        default; or `ValidationError` (`TypeError` for a keyword `BulkOptions` does not have).
+        `default_concurrency` is the engine's: threads or tasks."""
+        unknown = options.keys() - _KEYWORDS
+        if unknown:
+            raise TypeError(
+                f"send_many() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
+            )
+        concurrency = options.get("concurrency", default_concurrency)
+        batch_size = options.get("batch_size", MAX_BATCH)
+        stop_after = options.get("stop_after", 3)
+        rate_limit = options.get("rate_limit")
         if content is not None and (not isinstance(content, str) or not content):
             raise ValidationError("content", "must be a non-empty string (or None)", content)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -76,13 +164,12 @@ class RunSettings:
             isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1
         ):
             raise ValidationError("stop_after", "must be an int >= 1, or None", stop_after)
-        unknown_options = set(send_options) - _SEND_OPTIONS
-        if unknown_options:
-            raise TypeError(
-                f"send_many() got unexpected options: {', '.join(sorted(unknown_options))}"
-            )
-        options = {name: value for name, value in send_options.items() if value is not None}
-        prefix = options.pop("client_message_id", None)
+        send_options = {
+            name: value
+            for name, value in options.items()
+            if name in _SEND_OPTIONS and value is not None
+        }
+        prefix = send_options.pop("client_message_id", None)
         if prefix is not None and (
             not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix)
         ):
@@ -106,9 +193,28 @@ class RunSettings:
             # One request never carries more than a second's worth of recipients.
             batch_size = max(1, min(batch_size, int(rate_limit)))
             limiter = RateLimiter(rate_limit, batch_size)
-        return cls(content, concurrency, unique, stop_after, batch_size, limiter, options, prefix)
+        return cls(
+            content,
+            concurrency,
+            options.get("unique", True),
+            stop_after,
+            batch_size,
+            limiter,
+            send_options,
+            prefix,
+            journal=options.get("journal"),
+            resume=options.get("resume", False),
+            resend_unknown=options.get("resend_unknown", False),
+            on_result=options.get("on_result"),
+            progress=options.get("progress", False),
+            output=options.get("output"),
+            output_format=options.get("output_format"),
+            journal_sync=options.get("journal_sync", "normal"),
+            extra_identity=options.get("identity"),
+            total=options.get("total"),
+        )
 
-    def identity(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def identity(self) -> dict[str, str]:
         """What makes a campaign the same campaign: checked when a journal is resumed."""
         options = {
             name: repr(value)
@@ -120,7 +226,7 @@ class RunSettings:
             "options": json.dumps(options, sort_keys=True),
             "unique": str(self.unique),
         }
-        facts.update(extra or {})
+        facts.update(self.extra_identity or {})
         return facts
 
 
