@@ -44,6 +44,7 @@ __all__ = [
     "check_extra_headers",
     "check_message",
     "check_message_id",
+    "check_options",
     "check_value",
     "get_url_batch_size",
     "timeout_pair",
@@ -105,33 +106,16 @@ def check_message(
     `http` is the GET send: it has no XML document (`format` does not apply), carries text as
     percent-encoded UTF-8, and only the fields the spec gives it.
     """
-    unknown = sorted(name for name in options if name not in _OPTIONS)
-    if unknown:
-        raise TypeError(f"send() got unexpected keyword arguments: {', '.join(unknown)}")
+    _refuse_unknown(options)
     check_content(content)
     assert isinstance(content, str)
     if not content:
         raise ValidationError("content", "is empty; the API needs some text", content)
-    xml = config.format == "xml" and not http
-    if xml:
+    if config.format == "xml" and not http:
         _check_xml_text("content", content)
     elif http:
         _check_utf8("content", content)
-    wire: dict[str, Any] = {}
-    for field in SEND_OPTIONS:
-        given = options.get(field.name)
-        if given is None:
-            continue
-        value = check_value(
-            field, _CONVERTERS.get(field.value or "", _as_given)(field, given, config)
-        )
-        if value == field.default and type(value) is type(field.default):
-            continue
-        if xml and isinstance(value, str):
-            _check_xml_text(field.name, value)
-        wire[field.name] = value
-    if http:
-        _refuse_get_options(wire)
+    wire = _wire_options(config, options, http)
     header = wire.get("user_data_header")
     encoding.check_parts(
         content,
@@ -139,6 +123,16 @@ def check_message(
         user_data_header=None if header is None else bytes.fromhex(header),
     )
     return Outgoing(content, wire)
+
+
+def check_options(
+    config: ClientConfig, options: Mapping[str, object], *, http: bool = False
+) -> dict[str, Any]:
+    """The options alone (no content), each given one in the API's units: `check_message`'s
+    checks of them, for callers that check options once and texts later (a bulk run, whose
+    rows may each have their own text). Raises as `check_message` does."""
+    _refuse_unknown(options)
+    return _wire_options(config, options, http)
 
 
 def check_value(field: Field, value: object) -> Any:
@@ -319,6 +313,36 @@ _CONVERTERS: Final[Mapping[str, Callable[[Field, object, ClientConfig], object]]
 
 
 # -- helpers ----------------------------------------------------------------------------------
+
+
+def _refuse_unknown(options: Mapping[str, object]) -> None:
+    unknown = sorted(name for name in options if name not in _OPTIONS)
+    if unknown:
+        raise TypeError(f"send() got unexpected keyword arguments: {', '.join(unknown)}")
+
+
+def _wire_options(
+    config: ClientConfig, options: Mapping[str, object], http: bool
+) -> dict[str, Any]:
+    """Each option given, converted and checked against its field; those the GET send cannot
+    carry refused when `http`."""
+    xml = config.format == "xml" and not http
+    wire: dict[str, Any] = {}
+    for field in SEND_OPTIONS:
+        given = options.get(field.name)
+        if given is None:
+            continue
+        value = check_value(
+            field, _CONVERTERS.get(field.value or "", _as_given)(field, given, config)
+        )
+        if value == field.default and type(value) is type(field.default):
+            continue
+        if xml and isinstance(value, str):
+            _check_xml_text(field.name, value)
+        wire[field.name] = value
+    if http:
+        _refuse_get_options(wire)
+    return wire
 
 
 def _refuse_get_options(wire: Mapping[str, object]) -> None:

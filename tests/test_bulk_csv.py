@@ -170,6 +170,19 @@ def test_input_errors_exit_2_before_sending(
     assert not sandbox.messages()
 
 
+def test_a_bad_send_option_exits_2_naming_its_flag_before_anything_is_sent(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked once, up front: not a run whose every row fails for the same option."""
+    people = write(tmp_path / "p.csv", "to\n27820000001\n27820000002\n")
+    assert run("--csv", str(people), "--content", "hi", "--validity", "0") == 2
+    out, err = capsys.readouterr()
+    assert "--validity-period: is 0 minutes; must be from 1 to 10080 minutes" in err
+    assert "rows" not in out  # no summary: there was no run
+    assert not sandbox.messages()
+    assert not (tmp_path / "p.csv.journal").exists()
+
+
 def test_output_file_and_json_summary(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

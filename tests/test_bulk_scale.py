@@ -296,6 +296,26 @@ def test_the_rate_limit_holds_across_3_workers_within_5_percent(
     assert measured >= limit * 0.8, f"{measured:.0f} messages/s: the limit starved the workers"
 
 
+# -- settings a worker refuses ----------------------------------------------------------------------
+
+
+@pytest.mark.timeout(120)
+def test_options_a_worker_refuses_end_its_shards_stopped_saying_why(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    """A run checks its options before sending; on a worker that refusal must end the shard
+    (the campaign is not watched forever) and say why, with nothing sent."""
+    cluster = cluster_factory(None)
+    cluster.env["CLICKATELL_INTEGRATION"] = "http"  # the GET send has no validity period
+    cluster.start(1)
+    summary = cluster.run(numbers(40), shards=2, validity_period=5, timeout=60)
+    assert summary.stopped is not None
+    assert summary.stopped.count("this worker refused the campaign's settings") == 2
+    assert "validity_period" in summary.stopped and "nothing was sent" in summary.stopped
+    assert (summary.accepted, summary.sent) == (0, 0)
+    assert not cluster.sandbox.messages()
+
+
 # -- PostgreSQL restarted mid-run -----------------------------------------------------------------
 
 

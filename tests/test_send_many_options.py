@@ -6,10 +6,12 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from clickatell_sms import Client
+from clickatell_sms.errors import ValidationError
 from clickatell_sms.sandbox import Sandbox
 
 
@@ -104,3 +106,42 @@ def test_an_unknown_keyword_is_a_type_error_naming_it_on_both_clients() -> None:
             client.send_many(["27820000001"], "hi", colour="red")  # type: ignore[call-arg]
         asyncio.run(on_the_loop(sb.base_url))
         assert sb.messages() == []
+
+
+# -- the options are checked once, before anything is sent -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "field", "problem"),
+    [
+        ({"validity_period": 0}, "validity_period", "is 0 minutes; must be from 1 to 10080"),
+        ({"charset": "EBCDIC"}, "charset", "must be one of"),
+        ({"from_": "not a number"}, "from_", ""),
+        ({"integration": "http", "validity_period": 5}, "validity_period", "GET send"),
+        ({"integration": "ftp"}, "integration", "'rest' (POST) or 'http' (GET)"),
+        ({"timeout": -1}, "timeout", "> 0"),
+        ({"retries": -1}, "max_retries", "negative"),
+        ({"extra_headers": {"X-Trace": "a\nb"}}, "extra_headers['X-Trace']", "line breaks"),
+    ],
+)
+def test_a_bad_option_is_refused_before_any_request(
+    options: dict[str, Any], field: str, problem: str
+) -> None:
+    """As `Client.send` refuses it: otherwise every request, so every row, fails the same way."""
+    from clickatell_sms import AsyncClient
+
+    async def on_the_loop(base_url: str) -> None:
+        async with AsyncClient("k", base_url=base_url) as client:
+            with pytest.raises(ValidationError) as raised:
+                await client.send_many(["27820000001"], "hi", **options)
+            assert raised.value.field == field and problem in raised.value.problem
+
+    with Sandbox(api_keys=["k"]) as sb, Client("k", base_url=sb.base_url) as client:
+        with pytest.raises(ValidationError) as raised:
+            client.send_many(["27820000001", "27820000002"], "hi", **options)
+        assert raised.value.field == field and problem in raised.value.problem
+        with pytest.raises(ValidationError) as sent_alone:
+            client.send(["27820000001"], "hi", **options)
+        assert sent_alone.value.field == field  # the same check as a single send's
+        asyncio.run(on_the_loop(sb.base_url))
+        assert sb.requests_seen == 0  # not one request, from either client

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from clickatell_wire.tables import SEND_OPTIONS, SendOptions
 
-from ..config import Integration, TimeoutArg
+from ..config import Integration, TimeoutArg, check_integration
 from ..errors import ValidationError
-from ..options import MAX_RECIPIENTS
+from ..options import MAX_RECIPIENTS, check_extra_headers, check_options, timeout_pair
 from ..retry import RetryPolicy
 from ._progress import ProgressSink
 from ._rate_limit import Limiter, RateLimiter
@@ -24,6 +24,7 @@ from ._records import BulkResult
 from .journal import JournalStore
 
 if TYPE_CHECKING:
+    from ..config import ClientConfig
     from ._sender import MessageSender
 
 __all__ = ["DEFAULT_TASKS", "DEFAULT_THREADS", "MAX_BATCH", "BulkOptions", "RunSettings"]
@@ -37,10 +38,9 @@ DEFAULT_TASKS: Final = 16
 """`concurrency` when not given to `AsyncClient.send_many`: tasks on the loop (no thread each)."""
 # Options that do not change what the recipients receive, so a resume may change them.
 _TRANSPORT_OPTIONS: Final = frozenset({"timeout", "retries", "extra_headers"})
+_SEND_FIELDS: Final = frozenset(f.name for f in SEND_OPTIONS)  # the spec's
 # Every option `Client.send` takes: the spec's fields, how a request travels, and its transport.
-_SEND_OPTIONS: Final = frozenset(
-    {f.name for f in SEND_OPTIONS} | {"integration"} | _TRANSPORT_OPTIONS
-)
+_SEND_OPTIONS: Final = _SEND_FIELDS | {"integration"} | _TRANSPORT_OPTIONS
 
 
 class BulkOptions(SendOptions, total=False):
@@ -174,6 +174,7 @@ class RunSettings:
             not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix)
         ):
             raise ValidationError("client_message_id", "must be a prefix without spaces", prefix)
+        _check_send_options(client.config, send_options)
         if concurrency > client.config.max_connections:
             logger.warning(
                 "concurrency %d is above the client's max_connections %d: connections beyond"
@@ -228,6 +229,21 @@ class RunSettings:
         }
         facts.update(self.extra_identity or {})
         return facts
+
+
+def _check_send_options(config: ClientConfig, options: Mapping[str, Any]) -> None:
+    """What every request of the run will be sent with, checked once before any is sent, by
+    the same checks as `Client.send`'s: a bad option would otherwise fail every row."""
+    integration = options.get("integration")
+    chosen = config.integration if integration is None else check_integration(integration)
+    fields = {name: value for name, value in options.items() if name in _SEND_FIELDS}
+    check_options(config, fields, http=chosen == "http")
+    if "timeout" in options:
+        timeout_pair(options["timeout"])
+    if "retries" in options:
+        RetryPolicy.coerce(options["retries"])
+    if "extra_headers" in options:
+        check_extra_headers(options["extra_headers"])
 
 
 def _sha256(text: str) -> str:

@@ -398,21 +398,32 @@ def run_shard(
                 burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
                 limiter = limiter_factory(spec.rate_limit, burst)
             with client_factory(spec) as client:
-                summary = send_many(
-                    client,
-                    store.shard_rows(campaign_id, shard),
-                    spec.content,
-                    concurrency=spec.concurrency,
-                    rate_limit=limiter if limiter is not None else spec.rate_limit,
-                    journal=opened,
-                    resume=True,
-                    resend_unknown=resend,
-                    progress=_ShardProgress(store, campaign_id, shard),
-                    unique=spec.unique,
-                    stop_after=spec.stop_after,
-                    batch_size=spec.batch_size,
-                    **spec.options,
-                )
+                try:
+                    summary = send_many(
+                        client,
+                        store.shard_rows(campaign_id, shard),
+                        spec.content,
+                        concurrency=spec.concurrency,
+                        rate_limit=limiter if limiter is not None else spec.rate_limit,
+                        journal=opened,
+                        resume=True,
+                        resend_unknown=resend,
+                        progress=_ShardProgress(store, campaign_id, shard),
+                        unique=spec.unique,
+                        stop_after=spec.stop_after,
+                        batch_size=spec.batch_size,
+                        **spec.options,
+                    )
+                except ValidationError as exc:
+                    if getattr(exc, "bulk_summary", None) is not None:
+                        raise  # the run had started
+                    # Refused before anything was sent, with this worker's settings (its
+                    # integration, say): the shard ends stopped, saying why, so the campaign
+                    # is not watched forever; a resume sends it once the cause is fixed.
+                    summary = BulkSummary(
+                        stopped=f"this worker refused the campaign's settings: {exc};"
+                        " nothing was sent"
+                    )
         finally:
             opened.close()
         record = summary.to_dict()
