@@ -7,7 +7,6 @@ without locks, and `replace()` makes a changed copy.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import platform
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from clickatell_wire.tables import DEFAULT_BASE_URL
 
 from ._version import __version__
 from .errors import ValidationError
+from .loopback import is_loopback
 from .redact import mask_key, redact_url
 from .retry import RetryPolicy
 
@@ -352,17 +352,6 @@ def check_header_text(field_name: str, value: object, *, name: str = "") -> None
             "is a header the SDK writes itself (framing, connection, encoding or"
             " authentication); it cannot be set",
         )
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` names this machine: localhost, 127.0.0.0/8 or ::1."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_api_key(api_key: object) -> None:

@@ -16,8 +16,10 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from ..loopback import is_loopback
 from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, EXIT_USAGE, error
 
 __all__ = ["add_parser"]
@@ -72,7 +74,7 @@ def add_parser(commands: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from ..conformance import CATALOGUE, is_loopback, run
+    from ..conformance import CATALOGUE, run
     from ..conformance.probes import probe_named
     from ..conformance.report import write
 
@@ -85,7 +87,7 @@ def _run(args: argparse.Namespace) -> int:
     if not api_key:
         error(f"needs the integration's key: --api-key or the {API_KEY_ENV} variable")
         return EXIT_USAGE
-    if not is_loopback(base_url) and not args.live:
+    if not is_loopback(urlsplit(base_url).hostname or "") and not args.live:
         error(
             f"{base_url} is not on this machine: add --live to send the probes there (they"
             " cannot deliver or cost anything; see --list)"

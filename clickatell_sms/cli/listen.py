@@ -11,7 +11,6 @@ bounds (a few are options here).
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from ..errors import ValidationError
+from ..loopback import is_loopback
 from .common import EXIT_OK, EXIT_USAGE, error, iso
 
 if TYPE_CHECKING:
@@ -211,15 +211,7 @@ def _print_callback_url(base: str, secret: str | None, *, generated: bool) -> No
 
 def _in_clear_text(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme != "http":
-        return False
-    host = parts.hostname or ""
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
+    return parts.scheme == "http" and not is_loopback(parts.hostname or "")
 
 
 @contextmanager

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from .probes import CATALOGUE, Probe
 from .report import to_json, to_markdown
-from .runner import ProbeResult, Run, is_loopback, run
+from .runner import ProbeResult, Run, run
 
 __all__ = [
     "CATALOGUE",
     "Probe",
     "ProbeResult",
     "Run",
-    "is_loopback",
     "run",
     "to_json",
     "to_markdown",

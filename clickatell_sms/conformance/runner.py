@@ -12,7 +12,6 @@ and the client would refuse to send most of them.
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from ..sandbox.observed import Observation
 from .answers import Answer, Verdict, differences, failed, read_answer, verdict
 from .probes import CATALOGUE, Probe
 
-__all__ = ["ProbeResult", "Run", "is_loopback", "run"]
+__all__ = ["ProbeResult", "Run", "run"]
 
 SANDBOX_KEY: Final = "conformance-sandbox-key"
 _SHOWN_BODY: Final = 300  # characters of a request body printed before it is sent
@@ -114,17 +113,6 @@ class Run:
                 )
             )
         return found
-
-
-def is_loopback(base_url: str) -> bool:
-    """Whether the URL's host is this machine (`localhost` or a loopback address)."""
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def run(

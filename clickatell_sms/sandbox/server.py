@@ -11,7 +11,6 @@ enforces `ServerLimits` (both in `connections`).
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import socket
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from ..loopback import is_loopback
 from ..statuses import MessageStatus
 from .app import SandboxApp
 from .billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART, Account
@@ -144,7 +144,7 @@ class Sandbox:
             raise RuntimeError("a Sandbox starts once; create a new one to start again")
         sock = _bind(self._host, self._requested_port)
         self._address = sock.getsockname()[:2]
-        if not _is_loopback(self._host):
+        if not is_loopback(self._host):
             logger.warning("the Clickatell sandbox listens on %s, beyond loopback", self._host)
         self._listener = sock
         loop = asyncio.new_event_loop()
@@ -339,12 +339,3 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
