@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from ..errors import ClickatellError, ValidationError
 from .common import EXIT_OK, add_connection_options, connect, iso, report_failure, sandbox_note
 
 if TYPE_CHECKING:
+    from ..client import Client
     from ..results import Balance, StatusResult
 
 __all__ = ["OPERATIONS", "add_parser"]
 
 OPERATIONS: Final = MappingProxyType({"getBalance": "balance", "getMessageStatus": "status"})
 """The spec's operations these commands carry, and the command of each."""
+
+_T = TypeVar("_T")
+_T_contra = TypeVar("_T_contra", contravariant=True)
+
+
+class _Printer(Protocol[_T_contra]):
+    """Prints a look-up's answer, as text or as JSON."""
+
+    def __call__(self, found: _T_contra, /, *, as_json: bool, sandbox: bool) -> None: ...
 
 
 def add_parser(commands: Any) -> None:
@@ -45,17 +56,7 @@ _NOT_AN_ACCOUNT = "no account was asked; this is a fresh sandbox's answer"
 
 
 def _run_balance(args: argparse.Namespace) -> int:
-    with connect(args) as (client, sandbox_url):
-        try:
-            balance = client.balance()
-        except ValidationError:
-            raise
-        except ClickatellError as exc:
-            sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
-            return report_failure(exc, args.json, sandbox_url is not None)
-    _print_balance(balance, as_json=args.json, sandbox=sandbox_url is not None)
-    sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
-    return EXIT_OK
+    return _look_up(args, lambda client: client.balance(), _print_balance)
 
 
 def _print_balance(balance: Balance, *, as_json: bool, sandbox: bool) -> None:
@@ -87,15 +88,21 @@ def _add_status(commands: Any) -> None:
 
 
 def _run_status(args: argparse.Namespace) -> int:
+    return _look_up(args, lambda client: client.message_status(args.message_id), _print_status)
+
+
+def _look_up(args: argparse.Namespace, ask: Callable[[Client], _T], show: _Printer[_T]) -> int:
+    """Ask (through the connection the arguments name) and print the answer, or the failure
+    with its exit status; a sandbox's answer says it is one, either way."""
     with connect(args) as (client, sandbox_url):
         try:
-            found = client.message_status(args.message_id)
+            found = ask(client)
         except ValidationError:
             raise
         except ClickatellError as exc:
             sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
             return report_failure(exc, args.json, sandbox_url is not None)
-    _print_status(found, as_json=args.json, sandbox=sandbox_url is not None)
+    show(found, as_json=args.json, sandbox=sandbox_url is not None)
     sandbox_note(sandbox_url, _NOT_AN_ACCOUNT)
     return EXIT_OK
 
