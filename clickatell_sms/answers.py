@@ -23,7 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, NamedTuple, TypedDict, TypeVar
 
 from clickatell_wire.http_types import Request, RequestFailed, Response, WireDecodeError
 from clickatell_wire.tables import error_codes_of_kind
@@ -177,26 +177,24 @@ class Answers:
             problem = response.refused or ""
         except WireDecodeError as exc:
             envelope, problem = None, str(exc)
-        code = error = description = None
-        if envelope is not None:
-            code, error, description = envelope.error_code, envelope.error, envelope.description
-        failed = code is not None or bool(error)
+        fields = _ErrorFields.of(raw, envelope)
         entries = envelope.entries if envelope is not None else None
         if entries and any(entry[1] for entry in entries):
-            if failed or status >= 300:
+            if fields.failed or status >= 300:
                 # Never seen, but possible: accepted recipients beside an error status or a
                 # request-level error. Those recipients were sent, so failing the whole request
                 # would invite a resend: report per recipient instead.
-                logger.debug("HTTP %d / error %r beside accepted recipients: kept", status, code)
+                logger.debug(
+                    "HTTP %d / error %r beside accepted recipients: kept", status, fields.code
+                )
             return entries
-        detail = _describe(status, code, error, description)
-        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused
         if status >= 500 and status != 503:
             raise OutcomeUnknownError(
                 scrub(
-                    f"{detail}: an error inside the API, after which it may or may not have"
+                    f"{fields.detail}: an error inside the API, after which it may or may not have"
                     f" sent the message to {len(batch)} recipient(s); not resent",
                     key,
                 ),
@@ -221,8 +219,8 @@ class Answers:
                 status=status,
                 raw=raw,
             )
-        if failed or status >= 300:
-            raise _api_error("request refused", detail, raw, code, error, description, key)
+        if fields.failed or status >= 300:
+            raise _api_error("request refused", fields, key)
         return entries
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -279,24 +277,20 @@ class Answers:
         found: bool,
     ) -> None:
         """Raise the typed error for a look-up answer that is not what was asked for."""
-        code = error = description = None
-        if envelope is not None:
-            code, error, description = envelope.error_code, envelope.error, envelope.description
+        fields = _ErrorFields.of(raw, envelope)
         status = raw.status
-        detail = _describe(status, code, error, description)
         key = self._config.api_key
-        refused = _rate_or_auth(detail, raw, code, error, description, key)
+        refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused
-        failed = code is not None or bool(error)
-        if failed or status >= 300:
+        if fields.failed or status >= 300:
             if envelope is None:
                 raise ResponseError(
                     scrub(f"{what}: HTTP {status} with an unreadable body: {problem}", key),
                     status=status,
                     raw=raw,
                 )
-            raise _api_error(f"{what} refused", detail, raw, code, error, description, key)
+            raise _api_error(f"{what} refused", fields, key)
         if not found:
             why = problem or "the answer has none of the fields asked for"
             raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
@@ -411,71 +405,81 @@ def _redirect(raw: RawResponse, key: str) -> RedirectError:
     )
 
 
-def _rate_or_auth(
-    detail: str,
-    raw: RawResponse,
-    code: int | None,
-    error: str | None,
-    description: str | None,
-    key: str,
-) -> APIError | None:
+class _ErrorArgs(TypedDict):
+    status: int
+    error_code: int | None
+    error: str | None
+    description: str | None
+    raw: RawResponse
+
+
+class _ErrorFields(NamedTuple):
+    """An answer's request-level error fields (none when its body was unreadable) and the
+    answer itself: what every `APIError` made from it carries."""
+
+    raw: RawResponse
+    code: int | None
+    error: str | None
+    description: str | None
+
+    @classmethod
+    def of(cls, raw: RawResponse, envelope: wire.Envelope | None) -> _ErrorFields:
+        if envelope is None:
+            return cls(raw, None, None, None)
+        return cls(raw, envelope.error_code, envelope.error, envelope.description)
+
+    @property
+    def failed(self) -> bool:
+        """The body names an error, whatever the status says."""
+        return self.code is not None or bool(self.error)
+
+    @property
+    def detail(self) -> str:
+        """`HTTP <status> error <code>: <error> - <description>` (what the answer has of it),
+        as the errors' messages quote an answer."""
+        parts = [f"HTTP {self.raw.status}"]
+        if self.code is not None:
+            parts.append(f"error {self.code}")
+        text = " - ".join(part for part in (self.error, self.description) if part)
+        return " ".join(parts) + (f": {text}" if text else "")
+
+    def args(self) -> _ErrorArgs:
+        """The keyword arguments of an `APIError` (or subclass) for this answer."""
+        return _ErrorArgs(
+            status=self.raw.status,
+            error_code=self.code,
+            error=self.error,
+            description=self.description,
+            raw=self.raw,
+        )
+
+
+def _rate_or_auth(fields: _ErrorFields, key: str) -> APIError | None:
     """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
-    status = raw.status
-    failed = code is not None or bool(error)
-    if status == 429 or (failed and code in _LIMIT_CODES):
+    raw, code = fields.raw, fields.code
+    if raw.status == 429 or (fields.failed and code in _LIMIT_CODES):
         retry_after = parse_retry_after(raw.headers.get("Retry-After"))
         if retry_after is None and code in _LIMIT_CODES:
-            retry_after = _seconds_until(description or error or "")
+            retry_after = _seconds_until(fields.description or fields.error or "")
         wait = f"; retry after {retry_after:.0f} s" if retry_after is not None else ""
         return RateLimitError(
-            scrub(f"rate limited: {detail}{wait}", key),
-            status=status,
+            scrub(f"rate limited: {fields.detail}{wait}", key),
             retry_after=retry_after,
-            error_code=code,
-            error=error,
-            description=description,
-            raw=raw,
+            **fields.args(),
         )
-    if status in (401, 403) or (failed and code in _AUTH_CODES):
+    if raw.status in (401, 403) or (fields.failed and code in _AUTH_CODES):
         return AuthenticationError(
-            scrub(f"authentication failed: {detail}", key),
-            status=status,
-            error_code=code,
-            error=error,
-            description=description,
-            raw=raw,
+            scrub(f"authentication failed: {fields.detail}", key), **fields.args()
         )
     return None
 
 
-def _api_error(
-    what: str,
-    detail: str,
-    raw: RawResponse,
-    code: int | None,
-    error: str | None,
-    description: str | None,
-    key: str,
-) -> APIError:
-    retry_after = parse_retry_after(raw.headers.get("Retry-After"))
+def _api_error(what: str, fields: _ErrorFields, key: str) -> APIError:
+    detail = fields.detail
+    retry_after = parse_retry_after(fields.raw.headers.get("Retry-After"))
     if retry_after is not None:
         detail += f"; retry after {retry_after:.0f} s"
-    return APIError(
-        scrub(f"{what}: {detail}", key),
-        status=raw.status,
-        error_code=code,
-        error=error,
-        description=description,
-        raw=raw,
-    )
-
-
-def _describe(status: int, code: int | None, error: str | None, description: str | None) -> str:
-    parts = [f"HTTP {status}"]
-    if code is not None:
-        parts.append(f"error {code}")
-    text = " - ".join(part for part in (error, description) if part)
-    return " ".join(parts) + (f": {text}" if text else "")
+    return APIError(scrub(f"{what}: {detail}", key), **fields.args())
 
 
 def _seconds_until(text: str) -> float | None:
