@@ -22,6 +22,7 @@ from clickatell_wire.async_transport import AsyncTransport
 from clickatell_wire.http_types import Progress, Request, RequestFailed, Response
 
 from .answers import Answers, Attempts
+from .config import transport_settings
 from .errors import ClickatellError, ValidationError
 from .retry import RetryPolicy
 
@@ -45,19 +46,9 @@ class AsyncExchange(Answers):
 
     def __init__(self, config: ClientConfig, session: aiohttp.ClientSession | None = None) -> None:
         super().__init__(config)
-        headers = {"User-Agent": config.user_agent, **config.headers}
-        tls = config.ssl_context()  # its own ValidationError, naming ca_bundle or client_cert
+        settings = transport_settings(config)
         try:
-            self._transport = AsyncTransport(
-                api_key=config.api_key,
-                base_url=config.base_url,
-                headers=headers,
-                maxsize=config.max_connections,
-                session=session,
-                proxy=config.proxy,
-                ssl_context=tls,
-                max_response_bytes=config.max_response_bytes,
-            )
+            self._transport = AsyncTransport(session=session, **settings)
         except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes
             raise ValidationError("base_url", str(exc)) from None
 

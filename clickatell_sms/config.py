@@ -354,6 +354,33 @@ def check_header_text(field_name: str, value: object, *, name: str = "") -> None
         )
 
 
+class TransportSettings(TypedDict):
+    """What the generated transports (`clickatell_wire.transport` and `.async_transport`) take
+    from a client's settings; each adds its own pool (a PoolManager or an aiohttp session)."""
+
+    api_key: str
+    base_url: str
+    headers: Mapping[str, str]
+    maxsize: int
+    proxy: ProxySettings | None
+    ssl_context: ssl.SSLContext | None
+    max_response_bytes: int
+
+
+def transport_settings(config: ClientConfig) -> TransportSettings:
+    """`config` as a transport takes it: the SDK's User-Agent before the caller's headers, and
+    the TLS context made now (a `ValidationError` naming ca_bundle or client_cert)."""
+    return TransportSettings(
+        api_key=config.api_key,
+        base_url=config.base_url,
+        headers={"User-Agent": config.user_agent, **config.headers},
+        maxsize=config.max_connections,
+        proxy=config.proxy,
+        ssl_context=config.ssl_context(),
+        max_response_bytes=config.max_response_bytes,
+    )
+
+
 def _check_api_key(api_key: object) -> None:
     if not isinstance(api_key, str) or not api_key.strip():
         raise ValidationError("api_key", _MISSING_KEY)

@@ -17,6 +17,7 @@ from clickatell_wire.http_types import Request, RequestFailed, Response
 from clickatell_wire.transport import Transport
 
 from .answers import Answers, Attempts
+from .config import transport_settings
 from .errors import ClickatellError, ValidationError
 from .retry import RetryPolicy
 
@@ -40,7 +41,11 @@ class Exchange(Answers):
 
     def __init__(self, config: ClientConfig, manager: urllib3.PoolManager | None = None) -> None:
         super().__init__(config)
-        self._transport = _make_transport(config, manager)
+        settings = transport_settings(config)
+        try:
+            self._transport = Transport(manager=manager, **settings)
+        except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes
+            raise ValidationError("base_url", str(exc)) from None
 
     def close(self) -> None:
         self._transport.close()
@@ -108,21 +113,3 @@ class Exchange(Answers):
                 if wait is None:
                     return response
             time.sleep(wait)
-
-
-def _make_transport(config: ClientConfig, manager: urllib3.PoolManager | None) -> Transport:
-    headers = {"User-Agent": config.user_agent, **config.headers}
-    tls = config.ssl_context()  # its own ValidationError, naming ca_bundle or client_cert
-    try:
-        return Transport(
-            api_key=config.api_key,
-            base_url=config.base_url,
-            headers=headers,
-            maxsize=config.max_connections,
-            manager=manager,
-            proxy=config.proxy,
-            ssl_context=tls,
-            max_response_bytes=config.max_response_bytes,
-        )
-    except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes
-        raise ValidationError("base_url", str(exc)) from None
