@@ -19,13 +19,6 @@ from .conftest import ROOT
 KEY = "cli-test-key-41f7"
 
 
-@pytest.fixture(autouse=True)
-def no_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
-    monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
-    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(api_keys=(KEY,), faults=Faults(retry_after=0)) as sb:

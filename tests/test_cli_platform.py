@@ -24,13 +24,6 @@ from clickatell_sms.sandbox import FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBE
 KEY = "cli-platform-key-93c1"
 
 
-@pytest.fixture(autouse=True)
-def no_account(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
-    monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
-    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
-
-
 @pytest.fixture
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(api_keys=(KEY,), balance="1267.92865", status_delays=(0.01, 0.01)) as sb:

@@ -42,11 +42,6 @@ ACCEPTED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def no_integration_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLICKATELL_INTEGRATION", raising=False)
-
-
 @pytest.fixture
 def canned() -> Iterator[Canned]:
     with serve_canned() as state:
