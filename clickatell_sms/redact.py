@@ -34,7 +34,9 @@ __all__ = [
 ]
 
 _MASK = "***"
-_API_KEY_QUERY = re.compile(r"(?i)(apiKey=)[^&\s]*")
+# The query values that are secrets: the GET send's key, and a callback URL's token (the sandbox
+# posts to such URLs with urllib3, which logs them at DEBUG).
+_API_KEY_QUERY = re.compile(r"(?i)\b(apiKey=|token=)[^&\s]*")
 # In a body the value also ends at a quote or an angle bracket (JSON strings, HTML attributes).
 _API_KEY_QUERY_BYTES: Final = re.compile(rb"(?i)(apiKey=)[^&\s\"'<>]*")
 
@@ -45,7 +47,8 @@ def mask_key(api_key: str | None) -> str:
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """Remove every secret, and any `apiKey=` query value, from a text meant for a human."""
+    """Remove every secret, and any `apiKey=` or `token=` query value, from a text meant for a
+    human."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, _MASK)
@@ -149,7 +152,7 @@ def _scrub_bytes(data: bytes, secrets: list[bytes]) -> bytes:
 
 
 class QueryKeyFilter(logging.Filter):
-    """Scrubs `apiKey=` values from urllib3's log records.
+    """Scrubs `apiKey=` (and a callback URL's `token=`) values from urllib3's log records.
 
     urllib3 logs each request line at DEBUG (`"GET /messages/http/send?...&apiKey=KEY HTTP/1.1"
     202 245`) and each retry at WARNING with the URL; a filter on its loggers rewrites those
@@ -161,11 +164,11 @@ class QueryKeyFilter(logging.Filter):
             text = record.getMessage()
         except Exception:  # a broken record is the logging system's to report, not ours
             return True
-        if "apikey=" in text.lower():
+        if _API_KEY_QUERY.search(text):
             record.msg, record.args = scrub(text), ()
         if record.exc_info and record.exc_info[1] is not None:
             formatted = logging.Formatter().formatException(record.exc_info)
-            if "apikey=" in formatted.lower():
+            if _API_KEY_QUERY.search(formatted):
                 record.exc_text, record.exc_info = scrub(formatted), None
         return True
 

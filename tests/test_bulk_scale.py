@@ -160,6 +160,22 @@ def answered_batches(campaign: str | None = None) -> int:
     return int(found[0]) if found else 0
 
 
+def every_started_shard_has_settled_a_batch(campaign: str) -> bool:
+    """True once each shard a worker has started (and not finished) has an answered batch: a
+    worker killed then is mid-shard, with rows its next attempt must not send again."""
+    assert POSTGRES
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        rows = db.execute(
+            "SELECT s.attempts, s.done_generation, COUNT(b.id) FILTER (WHERE b.state = 'answered')"
+            " FROM clickatell_sms.shards s LEFT JOIN clickatell_sms.batches b"
+            " ON b.campaign_id = s.campaign_id AND b.shard = s.shard"
+            " WHERE s.campaign_id = %s GROUP BY s.shard, s.attempts, s.done_generation",
+            (campaign,),
+        ).fetchall()
+    started = [answered for attempts, done, answered in rows if attempts >= 1 and done == 0]
+    return len(started) >= 3 and all(answered >= 1 for answered in started)
+
+
 def shard_attempts(campaign: str) -> list[int]:
     """How many times each shard's task started (a redelivery or a retry is a second)."""
     assert POSTGRES
@@ -236,7 +252,9 @@ def test_a_sigkilled_worker_s_shard_is_redelivered_and_resumed_without_duplicate
     def kill_one_mid_run(campaign: str) -> None:
         submitted.append(campaign)
         deadline = time.monotonic() + 60
-        while answered_batches(campaign) < 20:
+        while answered_batches(campaign) < 20 or not every_started_shard_has_settled_a_batch(
+            campaign
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.02)
         child = cluster.pool_child(0)

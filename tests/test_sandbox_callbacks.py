@@ -168,3 +168,23 @@ def test_a_callback_timestamp_reads_the_same_as_a_string_or_a_number() -> None:
     as_number = parse_status_callback(b'{"messageId": "m1", "timestamp": 1516217711000}')
     assert as_string.timestamp == as_number.timestamp is not None
     assert as_string.timestamp.isoformat() == "2018-01-17T19:35:11+00:00"
+
+
+def test_a_token_in_the_callback_url_stays_out_of_every_log_record(
+    receiver: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    """urllib3 logs each request line at DEBUG, query and all: the token is scrubbed there too."""
+    got: list[StatusCallback] = []
+    url = receiver(CallbackReceiver(on_status=got.append, secret=SECRET))
+    token_url = url.replace(f"clickatell:{SECRET}@", "") + f"?token={SECRET}"
+    caplog.set_level("DEBUG")
+    with Sandbox(callback_url=token_url, callback_method="GET", status_delays=(0, 0)) as sb:
+        send_json(sb, {"content": "hi", "to": ["27821234567"]})
+        assert sb.wait_for_callbacks(5)
+    assert len(got) == 3  # the receiver took them: the token did reach it
+    lines = [record.getMessage() for record in caplog.records]
+    assert any(
+        "urllib3" in record.name and "token=" in line
+        for record, line in zip(caplog.records, lines, strict=True)
+    )
+    assert not any(SECRET in line for line in lines)

@@ -4,6 +4,7 @@ reaches every layer, and what is cheap to import stays cheap."""
 from __future__ import annotations
 
 import ast
+import inspect
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 from clickatell_wire.tables import OPERATIONS
 
 from clickatell_sms import Client, cli
+from clickatell_sms.async_client import AsyncClient
 from clickatell_sms.sandbox.app import SandboxApp
 
 from .conftest import ROOT
@@ -117,6 +119,8 @@ def test_every_operation_has_a_client_method_a_sandbox_route_and_a_cli_command()
     assert client.keys() <= spec, "Client names operations the spec does not have"
     for method in client.values():
         assert callable(getattr(Client, method)), method
+        # AsyncClient carries the same operations under the same names, awaited.
+        assert inspect.iscoroutinefunction(getattr(AsyncClient, method)), method
 
     assert set(SandboxApp.HANDLERS) == spec, "operations without a sandbox handler"
     for method in SandboxApp.HANDLERS.values():

@@ -34,6 +34,7 @@ import msgspec
 import urllib3
 from clickatell_wire import models
 
+from ..redact import guard_urllib3_logs
 from .store import RecordedMessage
 from .timeline import StatusEvent
 
@@ -89,6 +90,8 @@ class CallbackPoster:
         if method not in ("POST", "GET"):
             raise ValueError("callback method must be POST or GET")
         self.url, self._auth_headers = _split_credentials(url)
+        if _TOKEN_VALUE.search(self.url):
+            guard_urllib3_logs()  # urllib3 logs each request line, token and all, at DEBUG
         self.method = method
         self.integration_name = integration_name
         self.retries = retries
