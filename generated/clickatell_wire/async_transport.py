@@ -35,6 +35,7 @@ from .http_types import (
     RequestFailed,
     Response,
     refusal,
+    split_base_url,
     target,
     too_large,
 )
@@ -93,15 +94,11 @@ class AsyncTransport:
         ssl_context: ssl.SSLContext | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("base_url must be an http(s) URL with a host")
+        base = split_base_url(base_url)
         self._api_key = api_key
-        self._base_url = base_url.rstrip("/")
-        self._base = f"{parts.scheme}://{parts.netloc}"
-        self._base_path = parts.path.rstrip("/")
+        self._base_url = base.url
+        self._base = base.origin
+        self._base_path = base.path
         self._headers = {"Accept-Encoding": "identity", **(headers or {})}
         self._proxy = proxy
         self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True

@@ -21,13 +21,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, NamedTuple, TypeAlias
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "SECURITY_SCHEMES",
+    "BaseUrl",
     "FailureKind",
     "Progress",
     "ProxySettings",
@@ -37,6 +38,7 @@ __all__ = [
     "SecurityScheme",
     "WireDecodeError",
     "refusal",
+    "split_base_url",
     "target",
     "too_large",
 ]
@@ -164,6 +166,35 @@ class ProxySettings:
 
     def __repr__(self) -> str:
         return f"ProxySettings({self.shown!r})"
+
+
+class BaseUrl(NamedTuple):
+    """The parts of a base URL the transports use: the URL without a trailing slash, its origin
+    (`scheme://host:port`), its path prefix (requests' paths are appended to it), and the
+    scheme, host and port a connection is made to."""
+
+    url: str
+    origin: str
+    path: str
+    scheme: str
+    host: str
+    port: int | None
+
+
+def split_base_url(base_url: str) -> BaseUrl:
+    """`base_url` split as the transports need it; ValueError unless it is an http(s) URL with a
+    host (the client checks it with a friendlier message before this)."""
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("base_url must be an http(s) URL with a host")
+    return BaseUrl(
+        base_url.rstrip("/"),
+        f"{parts.scheme}://{parts.netloc}",
+        parts.path.rstrip("/"),
+        parts.scheme,
+        parts.hostname,
+        parts.port,
+    )
 
 
 def target(

@@ -48,6 +48,7 @@ from .http_types import (
     RequestFailed,
     Response,
     refusal,
+    split_base_url,
     target,
     too_large,
 )
@@ -365,27 +366,21 @@ class Transport:
         ssl_context: ssl.SSLContext | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("base_url must be an http(s) URL with a host")
+        base = split_base_url(base_url)
         self._api_key = api_key
-        self._base_url = base_url.rstrip("/")
-        self._base_path = parts.path.rstrip("/")
+        self._base_url = base.url
+        self._base_path = base.path
         # Asked for explicitly: the rules in http_types refuse any other encoding.
         self._headers = {"Accept-Encoding": "identity", **(headers or {})}
         self._owns_manager = manager is None
         self._proxy = proxy
-        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._origin = base.origin
         self._max_bytes = max_response_bytes
         self._direct: _Connections | None = None
         self._manager: urllib3.PoolManager | None = None
         self._pool: HTTPConnectionPool | None = None
         if manager is None and proxy is None:
-            self._direct = _Connections(
-                parts.scheme, parts.hostname, parts.port, maxsize, ssl_context
-            )
+            self._direct = _Connections(base.scheme, base.host, base.port, maxsize, ssl_context)
             return
         self._manager = manager or pool_manager(
             maxsize=maxsize, proxy=proxy, ssl_context=ssl_context
