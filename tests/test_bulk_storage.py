@@ -22,6 +22,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -179,6 +180,57 @@ def test_send_many_raises_the_storage_failure_with_the_summary_of_what_was_sent(
     summary = raised.value.bulk_summary
     assert summary is not None and summary.stopped
     assert summary.accepted == len(sandbox.messages()) > 0
+
+
+class _BucketGoneAway(RuntimeError):
+    """What a shared rate limit's store raises when it is unreachable (RedisError, say)."""
+
+
+class _FailingBucket:
+    """A rate limit whose shared store answers `works` times and is unreachable after that:
+    the Limiter a run on workers gets (tests/test_bulk_scale.py kills a real Redis)."""
+
+    per_second = 10_000.0
+
+    def __init__(self, works: int) -> None:
+        self._left = works
+        self._lock = threading.Lock()
+
+    def acquire(self, count: int, stop: threading.Event | None = None) -> bool:
+        with self._lock:
+            self._left -= 1
+            if self._left < 0:
+                raise _BucketGoneAway("Error 111 connecting to the bucket's store")
+        return True
+
+
+def test_a_rate_limit_that_fails_stops_the_run_once_and_a_resume_sends_the_rest(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = tmp_path / "run.journal"
+    numbers = [f"2785{i:06d}0" for i in range(3000)]
+    with Client(api_key="key", base_url=sandbox.base_url) as client:
+        with pytest.raises(_BucketGoneAway) as raised:
+            send_many(
+                client,
+                numbers,
+                "hi",
+                journal=journal,
+                rate_limit=_FailingBucket(works=5),
+                batch_size=100,
+                concurrency=4,
+            )
+        summary = raised.value.bulk_summary  # type: ignore[attr-defined]
+        assert summary.accepted == len(sandbox.messages()) <= 5 * 100
+        # the failure is the run's one error: not one traceback per batch it stopped
+        assert not [r for r in caplog.records if "failed inside the SDK" in r.getMessage()]
+
+        resumed = send_many(client, numbers, "hi", journal=journal, resume=True)
+    assert resumed.earlier == summary.accepted
+    assert resumed.sent == len(numbers) - summary.accepted
+    assert resumed.accepted == len(numbers)
+    recorded = Counter(m.to for m in sandbox.messages())
+    assert max(recorded.values()) == 1 and len(recorded) == len(numbers)
 
 
 # -- two processes -------------------------------------------------------------------------------

@@ -239,7 +239,7 @@ class _Run:
             elif isinstance(exc, BulkStorageError):
                 self._fail(exc)
             self.stop.set()
-            self._wait(0, raising=False)
+            self._wait(0, stopping=exc)
             if self.loose and not isinstance(self.failure, JournalWriteError):
                 # final rows only; groups not yet journalled are simply re-read
                 with contextlib.suppress(Exception):
@@ -451,8 +451,10 @@ class _Run:
 
     # -- completions (in the reader's thread) -------------------------------------------------
 
-    def _wait(self, limit: int, *, raising: bool = True) -> None:
-        """Handle finished batches until at most `limit` are in flight."""
+    def _wait(self, limit: int, *, stopping: BaseException | None = None) -> None:
+        """Handle finished batches until at most `limit` are in flight. While `stopping` ends
+        the run, a batch that raised is logged instead (once per kind: a rate limiter whose
+        Redis is away fails every batch the same way), and the rest are still handled."""
         inflight = self.inflight
         if not inflight:
             return
@@ -465,10 +467,13 @@ class _Run:
                     batch = inflight.pop(future)
                     try:
                         outcome = future.result()
-                    except BaseException:
-                        if raising:
+                    except BaseException as error:
+                        if stopping is None:
                             raise
-                        logger.exception("batch %s failed inside the SDK", batch.client_message_id)
+                        if type(error) is not type(stopping):
+                            logger.exception(
+                                "batch %s failed inside the SDK", batch.client_message_id
+                            )
                         continue
                     self._handle(outcome)
             if len(inflight) <= limit:
