@@ -439,33 +439,25 @@ class Transport:
                 self._timeouts[(connect, read)] = limits
         _DEADLINE.at = deadline
         try:
-            pool = self._pool
-            if pool is None:
-                assert self._manager is not None
-                raw = self._manager.urlopen(
-                    request.method,
-                    self._origin + url,
-                    body=request.body,
-                    headers=headers,
-                    retries=_no_retries(),
-                    timeout=limits,
-                    redirect=False,
-                    preload_content=False,
-                    decode_content=False,
-                )
+            # The pool takes the path; the manager (a proxy's) takes the whole URL.
+            opener: HTTPConnectionPool | urllib3.PoolManager
+            if self._pool is not None:
+                opener, where = self._pool, url
             else:
-                raw = pool.urlopen(
-                    request.method,
-                    url,
-                    body=request.body,
-                    headers=headers,
-                    retries=_no_retries(),
-                    timeout=limits,
-                    redirect=False,
-                    assert_same_host=False,
-                    preload_content=False,
-                    decode_content=False,
-                )
+                assert self._manager is not None
+                opener, where = self._manager, self._origin + url
+            raw = opener.urlopen(
+                request.method,
+                where,
+                body=request.body,
+                headers=headers,
+                retries=_no_retries(),
+                timeout=limits,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+            )
             try:
                 return self._read(raw)
             finally:
