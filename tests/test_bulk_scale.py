@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -204,6 +205,46 @@ def resolve_unknowns(cluster: Cluster, summary: BulkSummary) -> BulkSummary:
     return cluster.run(None, resume=summary.campaign, resend_unknown=never_arrived)
 
 
+def wait_until_answered(
+    campaign: str, count: int, also: Callable[[str], bool] = lambda campaign: True
+) -> None:
+    """Wait (60 s at most) until `count` of the campaign's requests are answered, and `also`."""
+    deadline = time.monotonic() + 60
+    while answered_batches(campaign) < count or not also(campaign):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def run_with(
+    cluster: Cluster, rows: list[str], mid_run: Callable[[str], None], **kwargs: Any
+) -> BulkSummary:
+    """`cluster.run`, with `mid_run(campaign)` in a thread of its own from the moment the
+    campaign is submitted (it breaks something while the workers send)."""
+    threads: list[threading.Thread] = []
+
+    def on_submitted(campaign: str) -> None:
+        threads.append(threading.Thread(target=mid_run, args=(campaign,)))
+        threads[-1].start()
+
+    summary = cluster.run(rows, on_submitted=on_submitted, **kwargs)
+    for thread in threads:
+        thread.join()
+    return summary
+
+
+def recorded_once_each(
+    cluster: Cluster, summary: BulkSummary, rows: list[str]
+) -> tuple[BulkSummary, Counter[str]]:
+    """After the unknown requests are resolved: the sandbox took every row exactly once.
+    Returns the final summary and the sandbox's record."""
+    final = resolve_unknowns(cluster, summary)
+    recorded = Counter(m.to for m in cluster.sandbox.messages())
+    assert max(recorded.values()) == 1  # no duplicate, whatever the journal lost
+    assert len(recorded) == len(rows)  # no loss
+    assert final.accepted + final.unknown == len(rows)
+    return final, recorded
+
+
 # -- 200,000 recipients over 3 workers ------------------------------------------------------------
 
 
@@ -254,29 +295,12 @@ def test_a_sigkilled_worker_s_shard_is_redelivered_and_resumed_without_duplicate
 
     def kill_one_mid_run(campaign: str) -> None:
         submitted.append(campaign)
-        deadline = time.monotonic() + 60
-        while answered_batches(campaign) < 20 or not every_started_shard_has_settled_a_batch(
-            campaign
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_until_answered(campaign, 20, also=every_started_shard_has_settled_a_batch)
         child = cluster.pool_child(0)
         os.kill(child, signal.SIGKILL)
         killed.append(child)
 
-    with contextlib.ExitStack():
-        import threading
-
-        watcher: threading.Thread | None = None
-
-        def on_submitted(campaign: str) -> None:
-            nonlocal watcher
-            watcher = threading.Thread(target=kill_one_mid_run, args=(campaign,))
-            watcher.start()
-
-        summary = cluster.run(rows, shards=9, concurrency=2, on_submitted=on_submitted)
-        assert watcher is not None
-        watcher.join()
+    summary = run_with(cluster, rows, kill_one_mid_run, shards=9, concurrency=2)
     assert killed, "no worker was killed"
 
     # the killed worker's shard was delivered again and resumed from its journal
@@ -284,16 +308,12 @@ def test_a_sigkilled_worker_s_shard_is_redelivered_and_resumed_without_duplicate
     print(f"unknown after the kill: {len(summary.unknown_batches)} requests")
     assert summary.earlier > 0  # rows the lost attempt had settled, reported, not resent
 
-    final = resolve_unknowns(cluster, summary)
-    recorded = Counter(m.to for m in cluster.sandbox.messages())
-    assert max(recorded.values()) == 1  # no duplicate
-    assert len(recorded) == len(rows)  # no loss
+    _, recorded = recorded_once_each(cluster, summary, rows)
     journal = exactly_once(list(campaign_results(str(POSTGRES), submitted[0])), len(rows))
     for r in journal.values():
         assert r.status in ("accepted", "unknown"), r
         if r.status == "unknown":  # held back: it had arrived (the record says so)
             assert r.number in recorded
-    assert final.accepted + final.unknown == len(rows)
 
 
 # -- one rate limit for the account ---------------------------------------------------------------
@@ -352,46 +372,24 @@ def test_the_rate_limit_s_redis_lost_mid_run_the_shards_retry_and_resume_without
         lost: list[int] = []
 
         def lose_the_bucket(campaign: str) -> None:
-            deadline = time.monotonic() + 60
-            while answered_batches(campaign) < 10:
-                assert time.monotonic() < deadline
-                time.sleep(0.02)
+            wait_until_answered(campaign, 10)
             bucket[0].kill()
             bucket[0].wait()
             lost.append(answered_batches(campaign))
             time.sleep(2)
             bucket[0] = start_bucket()
 
-        import threading
-
-        threads: list[threading.Thread] = []
-
-        def on_submitted(campaign: str) -> None:
-            threads.append(threading.Thread(target=lose_the_bucket, args=(campaign,)))
-            threads[-1].start()
-
-        summary = cluster.run(
-            rows,
-            shards=6,
-            concurrency=2,
-            rate_limit=2000,
-            batch_size=100,
-            on_submitted=on_submitted,
+        summary = run_with(
+            cluster, rows, lose_the_bucket, shards=6, concurrency=2, rate_limit=2000, batch_size=100
         )
-        for thread in threads:
-            thread.join()
     finally:
         bucket[0].kill()
         bucket[0].wait()
     assert lost and lost[0] < len(rows) // 100, "the bucket was lost after the run had ended"
     assert summary.campaign is not None
     assert max(shard_attempts(summary.campaign)) >= 2  # shards stopped, were retried, resumed
-    final = resolve_unknowns(cluster, summary)
-    recorded = Counter(m.to for m in cluster.sandbox.messages())
-    assert max(recorded.values()) == 1  # no duplicate
-    assert len(recorded) == len(rows)  # no loss
+    final, _ = recorded_once_each(cluster, summary, rows)
     assert final.total == len(rows) and final.failed == 0
-    assert final.accepted + final.unknown == len(rows)
 
 
 # -- settings a worker refuses ----------------------------------------------------------------------
@@ -429,10 +427,7 @@ def test_a_postgresql_restart_mid_run_stops_with_unknowns_and_resumes_without_du
     restarted: list[float] = []
 
     def restart_mid_run(campaign: str) -> None:
-        deadline = time.monotonic() + 60
-        while answered_batches(campaign) < 20:
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
+        wait_until_answered(campaign, 20)
         subprocess.run(
             [*shlex.split(PG_CTL), "-m", "fast", "-w", "-t", "60", "restart"],
             check=True,
@@ -440,29 +435,14 @@ def test_a_postgresql_restart_mid_run_stops_with_unknowns_and_resumes_without_du
         )
         restarted.append(time.monotonic())
 
-    import threading
-
-    threads: list[threading.Thread] = []
-
-    def on_submitted(campaign: str) -> None:
-        thread = threading.Thread(target=restart_mid_run, args=(campaign,))
-        thread.start()
-        threads.append(thread)
-
-    summary = cluster.run(rows, shards=9, concurrency=2, on_submitted=on_submitted)
-    for thread in threads:
-        thread.join()
+    summary = run_with(cluster, rows, restart_mid_run, shards=9, concurrency=2)
     assert restarted, "PostgreSQL was not restarted"
     assert summary.campaign is not None
     assert max(shard_attempts(summary.campaign)) >= 2  # tasks stopped, were retried, resumed
     print(f"unknown after the restart: {len(summary.unknown_batches)} requests")
 
-    final = resolve_unknowns(cluster, summary)
-    recorded = Counter(m.to for m in cluster.sandbox.messages())
-    assert max(recorded.values()) == 1  # no duplicate, whatever the journal lost
-    assert len(recorded) == len(rows)
+    final, _ = recorded_once_each(cluster, summary, rows)
     assert final.total == len(rows) and final.failed == 0
-    assert final.accepted + final.unknown == len(rows)
 
 
 # -- the same command, pointed at a cluster -------------------------------------------------------
