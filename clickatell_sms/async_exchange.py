@@ -73,7 +73,7 @@ class AsyncExchange(Answers):
         except RequestFailed as exc:
             failure = self.unanswered(exc, request)
             if not request.http:
-                raise failure from exc.__cause__
+                raise failure from exc
         except asyncio.CancelledError:
             if progress.maybe_sent:
                 self.cancelled(request)
@@ -99,7 +99,7 @@ class AsyncExchange(Answers):
                 request, timeout, total_timeout, policy, True, Progress()
             )
         except RequestFailed as exc:
-            raise self.look_up_failed(what, exc) from exc.__cause__
+            raise self.look_up_failed(what, exc) from exc
         return self.look_up_answer(what, response, read, started)
 
     async def attempts(

@@ -7,16 +7,18 @@ without locks, and `replace()` makes a changed copy.
 
 from __future__ import annotations
 
+import base64
 import os
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
-from clickatell_wire.http_types import DEFAULT_MAX_RESPONSE_BYTES, ProxySettings
+from clickatell_wire.http_types import DEFAULT_MAX_RESPONSE_BYTES
 from clickatell_wire.tables import DEFAULT_BASE_URL
+from clickatell_wire.transport_base import TransportSettings
 
 from ._version import __version__
 from .errors import ValidationError
@@ -42,6 +44,7 @@ __all__ = [
     "Format",
     "Integration",
     "NotGiven",
+    "ProxySettings",
     "TimeoutArg",
     "check_header_text",
     "check_integration",
@@ -354,28 +357,49 @@ def check_header_text(field_name: str, value: object, *, name: str = "") -> None
         )
 
 
-class TransportSettings(TypedDict):
-    """What the generated transports (`clickatell_wire.transport` and `.async_transport`) take
-    from a client's settings; each adds its own pool (a PoolManager or an aiohttp session)."""
+@dataclass(frozen=True, slots=True)
+class ProxySettings:
+    """A proxy URL split into where it is and how to log in, so the password lives in one
+    header and never in a URL that a library might print."""
 
-    api_key: str
-    base_url: str
+    url: str
+    """scheme://host:port, without credentials."""
     headers: Mapping[str, str]
-    maxsize: int
-    proxy: ProxySettings | None
-    ssl_context: ssl.SSLContext | None
-    max_response_bytes: int
+    """`Proxy-Authorization` when the URL had credentials."""
+    shown: str
+    """The URL for people: credentials replaced by `***`."""
+
+    @classmethod
+    def parse(cls, proxy_url: str) -> ProxySettings:
+        parts = urlsplit(proxy_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        netloc = f"{host}:{parts.port}" if parts.port else host
+        headers: dict[str, str] = {}
+        shown = urlunsplit((parts.scheme, netloc, "", "", ""))
+        if parts.username is not None or parts.password is not None:
+            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+            token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+            headers["Proxy-Authorization"] = f"Basic {token}"
+            shown = urlunsplit((parts.scheme, f"***@{netloc}", "", "", ""))
+        return cls(urlunsplit((parts.scheme, netloc, "", "", "")), headers, shown)
+
+    def __repr__(self) -> str:
+        return f"ProxySettings({self.shown!r})"
 
 
 def transport_settings(config: ClientConfig) -> TransportSettings:
-    """`config` as a transport takes it: the SDK's User-Agent before the caller's headers, and
-    the TLS context made now (a `ValidationError` naming ca_bundle or client_cert)."""
+    """`config` as both generated transports take it: the SDK's User-Agent before the caller's
+    headers, and the TLS context made now (a `ValidationError` naming ca_bundle or client_cert)."""
+    proxy = config.proxy
     return TransportSettings(
         api_key=config.api_key,
         base_url=config.base_url,
         headers={"User-Agent": config.user_agent, **config.headers},
         maxsize=config.max_connections,
-        proxy=config.proxy,
+        proxy_url=None if proxy is None else proxy.url,
+        proxy_headers={} if proxy is None else proxy.headers,
         ssl_context=config.ssl_context(),
         max_response_bytes=config.max_response_bytes,
     )

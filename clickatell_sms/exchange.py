@@ -63,7 +63,7 @@ class Exchange(Answers):
         except RequestFailed as exc:
             failure = self.unanswered(exc, request)
             if not request.http:
-                raise failure from exc.__cause__
+                raise failure from exc
         else:
             return self.send_answer(request, response, started)
         # The GET send's URL holds the key and the libraries' exceptions quote it: this error
@@ -85,7 +85,7 @@ class Exchange(Answers):
         try:
             response = self.attempts(request, timeout, total_timeout, policy, True)
         except RequestFailed as exc:
-            raise self.look_up_failed(what, exc) from exc.__cause__
+            raise self.look_up_failed(what, exc) from exc
         return self.look_up_answer(what, response, read, started)
 
     def attempts(

@@ -4,9 +4,13 @@
 connection, in a thread of its own: the behaviour reads requests with `read_request` and
 answers however it likes (slowly, wrongly, hugely). Every request read is recorded.
 
-`Driver("sync")` / `Driver("async")` make a `Client` or an `AsyncClient` and call its methods
-with the same synchronous signature, so one test body checks both. The async client lives on an
-event loop in a thread of the driver's own; calls are submitted to it and awaited there.
+`Relay()` is a forward proxy on loopback that passes bytes through as they come, both ways, so
+a server's trickle reaches the client as a trickle.
+
+`Driver(kind)` makes a client and calls its methods with the same synchronous signature, so one
+test body checks every path a request can take (`PATHS`): "sync" (`Client`, its own pool),
+"proxy" (`Client` through a `Relay`), "manager" (`Client` on a urllib3 PoolManager of the
+caller's) and "async" (`AsyncClient`, whose loop runs in a thread of the driver's own).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KEY = "sk-hostile-6a1f0e9c7b3d4c2a"
+PATHS = ("sync", "proxy", "manager", "async")
+"""Every way a request leaves the SDK: directly, through a proxy, on a caller's PoolManager
+(all three on urllib3), and on aiohttp."""
 
 Behaviour = Callable[[socket.socket, "Hostile"], None]
 
@@ -153,6 +160,64 @@ def hostile(behaviour: Behaviour, tls: ssl.SSLContext | None = None) -> Iterator
         server.close()
 
 
+class Relay:
+    """A forward HTTP proxy on loopback: each connection is relayed, byte for byte and as the
+    bytes come, to the server its first request names (absolute-form, or CONNECT)."""
+
+    def __init__(self) -> None:
+        self.server = Hostile(self._behaviour)
+        self.url = self.server.url
+        self.targets: list[str] = []
+
+    def _behaviour(self, conn: socket.socket, server: Hostile) -> None:
+        buffer = bytearray()
+        while b"\r\n\r\n" not in buffer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            buffer += chunk
+        method, target, _ = buffer.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+        self.targets.append(f"{method} {target}")
+        if method == "CONNECT":
+            host, _, port = target.rpartition(":")
+            del buffer[: buffer.index(b"\r\n\r\n") + 4]
+        else:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(target)
+            host, port = parts.hostname or "", str(parts.port or 80)
+        try:
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+        except OSError:
+            conn.sendall(answer("502 Bad Gateway", b"{}"))
+            return
+        upstream.settimeout(None)
+        if method == "CONNECT":
+            conn.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        upstream.sendall(bytes(buffer))
+        back = threading.Thread(target=_pump, args=(upstream, conn), daemon=True)
+        back.start()
+        _pump(conn, upstream)
+        back.join(timeout=30)
+        upstream.close()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def _pump(source: socket.socket, target: socket.socket) -> None:
+    """Copy `source` to `target` until either side closes, then close the other way too."""
+    try:
+        while chunk := source.recv(65536):
+            target.sendall(chunk)
+    except OSError:
+        pass
+    finally:
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
 def serve_accepted(conn: socket.socket, server: Hostile) -> None:
     """A behaviour: every request accepted, one entry per recipient, on a kept-alive connection."""
     buffer = bytearray()
@@ -171,20 +236,30 @@ def drip(conn: socket.socket, data: bytes, every: float, stop: threading.Event) 
 
 
 class Driver:
-    """Makes and drives a `Client` ("sync") or an `AsyncClient` ("async") the same way."""
+    """Makes and drives a client on one of the `PATHS` the same way."""
 
     def __init__(self, kind: str) -> None:
+        assert kind in PATHS, kind
         self.kind = kind
         self.loop: asyncio.AbstractEventLoop | None = None
         if kind == "async":
             self.loop = asyncio.new_event_loop()
             threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.relay = Relay() if kind == "proxy" else None
+        self.managers: list[Any] = []
         self.made: list[Any] = []
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         if self.loop is None:
             from clickatell_sms import Client
 
+            if self.relay is not None:
+                kwargs.setdefault("proxy_url", self.relay.url)
+            elif self.kind == "manager" and "http_client" not in kwargs:
+                import urllib3
+
+                self.managers.append(urllib3.PoolManager())
+                kwargs["http_client"] = self.managers[-1]
             made = Client(*args, **kwargs)
         else:
             from clickatell_sms import AsyncClient
@@ -213,6 +288,10 @@ class Driver:
                 made.close()
             else:
                 self.run(made.close())
+        for manager in self.managers:
+            manager.clear()
+        if self.relay is not None:
+            self.relay.close()
         if self.loop is not None:
             self.loop.call_soon_threadsafe(self.loop.stop)
 

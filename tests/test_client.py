@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 import urllib3
+from clickatell_wire.http_types import RequestFailed
 
 import clickatell_sms
 from clickatell_sms import (
@@ -265,7 +266,7 @@ def test_config_is_frozen_and_copies_headers() -> None:
 
 
 def test_default_base_url_is_the_spec_server() -> None:
-    from clickatell_wire.transport import DEFAULT_BASE_URL
+    from clickatell_wire.http_types import DEFAULT_BASE_URL
 
     assert ClientConfig(api_key=KEY).base_url == DEFAULT_BASE_URL
 
@@ -832,8 +833,6 @@ def test_retry_after_is_honoured(server: Scripted) -> None:
 
 
 def test_backoff_grows_and_is_capped() -> None:
-    from clickatell_wire.http_types import RequestFailed
-
     from clickatell_sms.retry import RetryState
 
     policy = RetryPolicy(max_retries=9, backoff_factor=0.5, backoff_max=1.5, backoff_jitter=0.0)
@@ -860,7 +859,12 @@ def test_connection_refused_is_retried_then_a_connection_error(
     assert "nothing was sent" in str(caught.value)
     assert caplog.text.count("retrying (retry") == 2
     assert "not retrying (attempt 3)" in caplog.text
-    assert isinstance(caught.value.__cause__, OSError)  # the socket's error, kept as the cause
+    # The cause says what failed (never the library's exception: those quote headers and
+    # URLs), and its own cause is the socket's error, copied.
+    failed = caught.value.__cause__
+    assert isinstance(failed, RequestFailed) and failed.kind == "refused"
+    assert "Connection refused" in failed.detail
+    assert isinstance(failed.__cause__, ConnectionRefusedError)
 
 
 def test_dns_failure_is_a_connection_error() -> None:

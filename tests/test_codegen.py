@@ -87,6 +87,34 @@ def test_regenerating_twice_gives_identical_bytes(tmp_path: Path) -> None:
     assert once == _digest(ROOT / "generated")
 
 
+@pytest.mark.parametrize("name", ["transport.py", "xml/codec.py", "MANIFEST.json"])
+def test_check_catches_a_hand_edit_of_any_generated_file(tmp_path: Path, name: str) -> None:
+    """No file carries the spec's hash any more, so --check compares whole files: an edit to
+    the code, the XML codec or the manifest is caught as surely as a stale tree."""
+    project = _copy_project(tmp_path)
+    path = project / "generated" / "clickatell_wire" / name
+    path.write_text(path.read_text().replace("e", "E", 1))
+    check = _codegen(project, "--check")
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert f"generated/clickatell_wire/{name} (checked in)" in check.stdout
+    assert "generated/ is stale" in check.stderr
+
+
+def test_generated_files_have_a_fixed_header_and_the_spec_hash_only_in_the_manifest() -> None:
+    import json
+
+    package = ROOT / "generated" / "clickatell_wire"
+    manifest = json.loads((package / "MANIFEST.json").read_text())
+    hashes = set(manifest["inputs"].values())
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text()
+        source = "spec/messages.xsd" if "xml" in path.parts else "spec/openapi.yaml"
+        assert (
+            text.splitlines()[0] == f"# generated from {source} by python -m codegen, do not edit"
+        )
+        assert not any(h in text for h in hashes), path
+
+
 def test_a_tool_at_another_version_than_its_pin_is_named_with_both_versions(
     tmp_path: Path,
 ) -> None:
@@ -196,6 +224,36 @@ def test_a_new_operation_becomes_a_new_function(tmp_path: Path) -> None:
     assert "def decode_get_coverage(" in operations
     assert "'/public-client/coverage'" in operations or '"/public-client/coverage"' in operations
     assert 'query.append("msisdn=" + quote(msisdn, safe=""))' in operations
+
+
+def test_no_template_holds_a_long_stretch_of_python_no_spec_value_shapes() -> None:
+    """The templates are short because urllib3 and aiohttp do the HTTP: what the spec does not
+    shape comes in small modules, each with one job."""
+    for path in sorted((ROOT / "codegen" / "templates").glob("*.jinja")):
+        run = longest = 0
+        for line in path.read_text().splitlines():
+            run = 0 if re.search(r"\{[{%#]", line) else run + 1
+            longest = max(longest, run)
+        assert longest <= 100, f"{path.name}: {longest} lines in a row without a template tag"
+
+
+def test_no_transport_of_the_sdk_uses_the_standard_librarys_http_client() -> None:
+    """Every sync path is urllib3 (whose connections reach the standard library's response
+    class through `response_class`): no module imports http.client or names it in code."""
+    import ast
+
+    for folder in ("clickatell_sms", "generated"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names: list[str] = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [f"{node.module}.{alias.name}" for alias in node.names]
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                    names = [f"{node.value.id}.{node.attr}"]
+                used = [n for n in names if n == "http.client" or n.startswith("http.client.")]
+                assert not used, f"{path}:{getattr(node, 'lineno', '?')}: {used}"
 
 
 def test_generated_code_passes_ruff_and_mypy_strict() -> None:

@@ -1,9 +1,10 @@
-"""The client against servers that misbehave on purpose (issue 12, "The client"), both clients.
+"""The client against servers that misbehave on purpose, on every path a request can take.
 
 Every server here is real: a raw socket on loopback (`tests/hostile.py`) that drips, inflates,
-floods, redirects or contradicts itself. Each test asserts a bound: the deadline plus one
-second, RSS growth under 50 MB, one request and never two, nothing sent at all. The memory
-tests run the client in a child process, so the figure is that process's own.
+floods, redirects or contradicts itself. Each test runs on the four paths (`PATHS`: `Client`
+directly, through a proxy and on a caller's PoolManager, and `AsyncClient`) and asserts a bound:
+the deadline plus one second, RSS growth under 50 MB, one request and never two, nothing sent at
+all. The memory tests run the client in a child process, so the figure is that process's own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from clickatell_sms import (
+    ClickatellError,
     ClientConfig,
     OutcomeUnknownError,
     RateLimitError,
@@ -34,8 +37,10 @@ from clickatell_sms import (
 
 from .hostile import (
     KEY,
+    PATHS,
     Driver,
     Hostile,
+    Relay,
     Request,
     accepted_json,
     answer,
@@ -46,9 +51,10 @@ from .hostile import (
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = {"retries": 0, "timeout": (2, 10)}
+STUCK = {"retries": 5, "timeout": (30, 30)}
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=PATHS)
 def driver(request: pytest.FixtureRequest) -> Iterator[Driver]:
     made = Driver(request.param)
     yield made
@@ -106,6 +112,20 @@ def test_a_dripping_answer_ends_by_the_call_deadline(driver: Driver, part: str) 
         assert caught.value.recipients == ["27821234567"]
         time.sleep(0.3)
         assert len(server.requests) == 1  # never resent
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_trickle_of_one_byte_a_second_ends_by_the_deadline(driver: Driver, part: str) -> None:
+    # A read timeout of 10 s never fires when a byte comes every second: only the deadline ends it.
+    with hostile(_dripping(part, every=1.0)) as server:  # type: ignore[arg-type]
+        client = driver.client(KEY, base_url=server.url, retries=0, timeout=(2, 10))
+        started = time.monotonic()
+        with pytest.raises(OutcomeUnknownError) as caught:
+            driver.send(client, "27821234567", "hi", total_timeout=5)
+        elapsed = time.monotonic() - started
+    assert 4.8 <= elapsed < 6, elapsed
+    assert "before the deadline" in str(caught.value)
+    assert len(server.requests) == 1
 
 
 def test_the_client_deadline_applies_to_every_request(driver: Driver) -> None:
@@ -168,7 +188,10 @@ def test_a_deadline_that_passes_while_connecting_sent_nothing(driver: Driver) ->
             filler.connect(listener.getsockname())
     try:
         base = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        client = driver.client(KEY, base_url=base, timeout=(30, 30), retries=5)
+        if driver.kind == "proxy":  # there, it is the proxy that never answers
+            client = driver.client(KEY, base_url="http://127.0.0.1:9", proxy_url=base, **STUCK)
+        else:
+            client = driver.client(KEY, base_url=base, **STUCK)
         started = time.monotonic()
         with pytest.raises(TimeoutError) as caught:
             driver.send(client, "27821234567", "hi", total_timeout=1.0)
@@ -192,13 +215,19 @@ def builtins_timeout() -> type[BaseException]:
 _CHILD = """
 import asyncio, json, sys, time
 from clickatell_sms import AsyncClient, Client, ClickatellError
-kind, url = sys.argv[1], sys.argv[2]
+kind, url, proxy = sys.argv[1], sys.argv[2], sys.argv[3]
+settings = {"retries": 0, "total_timeout": 60}
+if kind == "proxy":
+    settings["proxy_url"] = proxy
+if kind == "manager":
+    import urllib3
+    settings["http_client"] = urllib3.PoolManager()
 def status(name):
     for line in open("/proc/self/status"):
         if line.startswith(name + ":"):
             return int(line.split()[1])
 async def run_async():
-    async with AsyncClient("k", base_url=url, retries=0, total_timeout=60) as client:
+    async with AsyncClient("k", base_url=url, **settings) as client:
         await client.send("27821234567", "warm")
         before = status("VmRSS")
         try:
@@ -208,7 +237,7 @@ async def run_async():
             outcome = type(exc).__name__ + ": " + str(exc)
         return before, outcome
 def run_sync():
-    with Client("k", base_url=url, retries=0, total_timeout=60) as client:
+    with Client("k", base_url=url, **settings) as client:
         client.send("27821234567", "warm")
         before = status("VmRSS")
         try:
@@ -242,13 +271,18 @@ def _second_request_gets(payload_writer: object) -> object:
 
 def _in_child(kind: str, url: str) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, kind, url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    relay = Relay() if kind == "proxy" else None
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, kind, url, relay.url if relay else ""],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    finally:
+        if relay is not None:
+            relay.close()
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -264,7 +298,7 @@ def gzip_bomb() -> bytes:
     return b"".join(parts)
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", PATHS)
 def test_a_gzip_bomb_is_refused_unread(kind: str, gzip_bomb: bytes) -> None:
     assert len(gzip_bomb) < 600_000
 
@@ -283,7 +317,7 @@ def test_a_gzip_bomb_is_refused_unread(kind: str, gzip_bomb: bytes) -> None:
     assert float(found["growth_mb"]) < 50  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", PATHS)
 def test_a_50_mb_answer_is_refused_by_its_length_unread(kind: str) -> None:
     size = 50 * 1024 * 1024
 
@@ -301,7 +335,7 @@ def test_a_50_mb_answer_is_refused_by_its_length_unread(kind: str) -> None:
     assert float(found["growth_mb"]) < 50  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", PATHS)
 def test_a_200_mb_chunked_answer_is_cut_at_the_cap(kind: str) -> None:
     def flood(conn: socket.socket, server: Hostile) -> None:
         conn.sendall(b"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n")
@@ -345,7 +379,7 @@ def test_an_answer_refused_unread_never_meets_the_next_request(driver: Driver) -
 # -- credentials, clear text, headers ----------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["sync", "async"])
+@pytest.mark.parametrize("kind", PATHS)
 def test_credentials_in_base_url_are_refused_without_showing_them(kind: str) -> None:
     driver = Driver(kind)
     try:
@@ -524,3 +558,88 @@ def test_a_clean_answer_has_no_anomalies(driver: Driver) -> None:
         result = driver.send(client, ["27821234567", "27821234568"], "hi")
     assert not result.has_anomalies and result.anomalies == ()
     assert all(r.anomaly is None for r in result)
+
+
+# -- the key in no exception's chain -----------------------------------------------------------
+
+
+def _every_text_of(error: BaseException) -> tuple[str, list[type[BaseException]]]:
+    """What a traceback printer or an error tracker can read from `error` and from every link
+    of its `__cause__`/`__context__` chain (str, repr, args, request_info, attributes), and the
+    type of each link."""
+    texts = ["".join(traceback.format_exception(error))]
+    kinds: list[type[BaseException]] = []
+    stack, seen = [error], set()
+    while stack:
+        link = stack.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        kinds.append(type(link))
+        texts += [str(link), repr(link), repr(link.args)]
+        texts += [repr(getattr(link, "request_info", None)), repr(getattr(link, "__dict__", None))]
+        stack += [e for e in (link.__cause__, link.__context__) if e is not None]
+    return "\n".join(texts), kinds
+
+
+def _echoes_the_request_as_its_status_line(conn: socket.socket, server: Hostile) -> None:
+    """A garbage status line that quotes the request's head, Authorization included."""
+    request = read_request(conn, bytearray())
+    if request is not None:
+        server.record(request)
+        conn.sendall(b"HTTP/1.1 2x2 " + request.head.replace(b"\r\n", b" | ") + b"\r\n\r\n")
+
+
+def _hangs_up_after_the_request(conn: socket.socket, server: Hostile) -> None:
+    request = read_request(conn, bytearray())
+    if request is not None:
+        server.record(request)
+
+
+_OWN_MODULES = ("clickatell_sms", "clickatell_wire", "builtins", "socket", "ssl")
+
+
+@pytest.mark.parametrize("kind", [*PATHS, "async-proxy"])
+def test_no_key_in_any_exception_chain_on_either_client(kind: str) -> None:
+    driver = Driver("async" if kind == "async-proxy" else kind)
+    relay = Relay() if kind == "async-proxy" else None
+    proxy = {"proxy_url": relay.url} if relay is not None else {}
+    behaviours = {
+        "garbage status line": _echoes_the_request_as_its_status_line,
+        "hang-up": _hangs_up_after_the_request,
+        "deadline": _dripping("headers"),
+    }
+    caught: list[tuple[str, BaseException]] = []
+    try:
+        for name, behaviour in behaviours.items():
+            with hostile(behaviour) as server:  # type: ignore[arg-type]
+                client = driver.client(KEY, base_url=server.url, total_timeout=1.5, **proxy, **FAST)
+                for call in ("send", "balance"):
+                    args = ("27821234567", "hi") if call == "send" else ()
+                    with pytest.raises(ClickatellError) as error:
+                        driver.call(client, call, *args)
+                    caught.append((f"{call}, {name}", error.value))
+        gone = driver.client(KEY, base_url=f"http://127.0.0.1:{_closed_port()}", **proxy, **FAST)
+        for call in ("send", "balance"):
+            with pytest.raises(ClickatellError) as error:
+                driver.call(gone, call, *(("27821234567", "hi") if call == "send" else ()))
+            caught.append((f"{call}, refused", error.value))
+    finally:
+        driver.close()
+        if relay is not None:
+            relay.close()
+    assert len(caught) == 8
+    for what, error in caught:
+        text, kinds = _every_text_of(error)
+        assert KEY not in text, what
+        foreign = [k for k in kinds if not k.__module__.startswith(_OWN_MODULES)]
+        assert not foreign, (what, foreign)  # no library's exception, scrubbed or not
+    garbage = dict(caught)["send, garbage status line"]
+    assert isinstance(garbage, OutcomeUnknownError)
+    assert "***" in str(garbage.__cause__)  # the library's words are kept, the key taken out
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -197,20 +198,62 @@ _SCENARIO = textwrap.dedent(
 )
 
 
-def test_a_field_added_to_both_contracts_reaches_every_layer_with_no_other_edit(
-    tmp_path: Path,
-) -> None:
-    project = _copy_project(tmp_path)
+@dataclass(frozen=True)
+class Regenerated:
+    """The project copied, the field added to both contracts, and `python -m codegen` run."""
+
+    root: Path
+    changed: set[str]  # every file whose bytes changed, relative to the copy's root
+    before: dict[str, bytes]  # generated/ as it was
+
+
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Regenerated:
+    project = _copy_project(tmp_path_factory.mktemp("new-field"))
     before = _tree_digest(project)
+    texts = {
+        name: (project / name).read_bytes() for name in before if name.startswith("generated/")
+    }
     _add_to_openapi(project)
     _add_to_xsd(project)
     generated = _codegen(project)
     assert generated.returncode == 0, generated.stderr
-
-    # Hand edits: the two contracts. Everything else that changed, codegen wrote.
     after = _tree_digest(project)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
-    assert {n for n in changed if not n.startswith("generated/")} == {
+    return Regenerated(project, changed, texts)
+
+
+# The files whose code a new optional field changes: the JSON models, the tables, the XML
+# bindings and their codec; and the manifest, the one place the spec's hash lives.
+MAY_CHANGE = {"models.py", "tables.py", "xml/messages.py", "xml/codec.py", "MANIFEST.json"}
+
+
+def test_a_field_added_to_both_contracts_changes_only_the_files_it_changes(
+    regenerated: Regenerated,
+) -> None:
+    prefix = "generated/clickatell_wire/"
+    changed = {n.removeprefix(prefix) for n in regenerated.changed if n.startswith(prefix)}
+    assert changed <= MAY_CHANGE, changed - MAY_CHANGE
+    assert {"models.py", "tables.py", "xml/messages.py", "MANIFEST.json"} <= changed
+    for name in sorted(changed - {"MANIFEST.json"}):
+        old = regenerated.before[prefix + name].decode().splitlines()
+        new = (regenerated.root / prefix / name).read_text().splitlines()
+        assert old[0] == new[0], name  # the header is fixed
+        assert old[1:] != new[1:], f"{name} changed in its header alone"
+    manifest = json.loads((regenerated.root / prefix / "MANIFEST.json").read_text())
+    spec_hash = manifest["inputs"]["spec/openapi.yaml"]
+    hashed = [
+        p for p in (regenerated.root / "generated").rglob("*.py") if spec_hash in p.read_text()
+    ]
+    assert hashed == []  # the spec's hash is in MANIFEST.json alone
+
+
+def test_a_field_added_to_both_contracts_reaches_every_layer_with_no_other_edit(
+    regenerated: Regenerated,
+) -> None:
+    project = regenerated.root
+    # Hand edits: the two contracts. Everything else that changed, codegen wrote.
+    assert {n for n in regenerated.changed if not n.startswith("generated/")} == {
         "spec/openapi.yaml",
         "spec/messages.xsd",
     }
@@ -219,7 +262,7 @@ def test_a_field_added_to_both_contracts_reaches_every_layer_with_no_other_edit(
 
     run = subprocess.run(
         [sys.executable, "-c", _SCENARIO, str(project)],
-        cwd=tmp_path,
+        cwd=project.parent,
         env=_env(project),
         capture_output=True,
         text=True,

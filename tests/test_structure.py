@@ -163,14 +163,21 @@ def test_the_facade_imports_no_xsdata_even_for_xml() -> None:
     assert loaded.strip() == "[]"
 
 
-def test_the_http_stack_loads_with_the_first_client_not_with_the_import() -> None:
+def test_the_http_stack_loads_with_the_first_request_not_with_the_import() -> None:
     loaded = _fresh(
         "import sys\n"
-        "from clickatell_sms import Client, ClientConfig, ValidationError, parse_status_callback\n"
-        "before = 'http.client' in sys.modules\n"
+        "from clickatell_sms import Client, ClientConfig, ConnectionError, parse_status_callback\n"
+        "def stack(): return ['http.client' in sys.modules, 'urllib3' in sys.modules]\n"
+        "seen = stack()\n"
         "Client.estimate('hi')\n"
-        "Client('k', base_url='http://127.0.0.1:9')\n"
-        "print(before, 'http.client' in sys.modules, 'urllib3' in sys.modules)"
+        "client = Client('k', base_url='http://127.0.0.1:9', retries=0)\n"
+        "seen += stack()\n"
+        "try:\n"
+        "    client.send('27821234567', 'hi')\n"
+        "except ConnectionError:\n"
+        "    pass\n"
+        "print(*seen, *stack())"
     )
-    # urllib3 loads only for a proxy or a PoolManager of the caller's own.
-    assert loaded.split() == ["False", "True", "False"]
+    # Nothing of the HTTP stack for the import or Client(); urllib3 (and with it the standard
+    # library's http.client) with the first request.
+    assert loaded.split() == ["False"] * 4 + ["True"] * 2

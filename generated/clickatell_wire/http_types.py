@@ -1,46 +1,27 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
-"""What the urllib3 and the asyncio transports share: the request an operation builds, the answer
-a transport returns, the one failure it raises, and the rules every answer passes.
+# generated from spec/openapi.yaml by python -m codegen, do not edit
+"""The request an operation builds, the answer a transport returns, and the one failure it raises.
 
-Both transports send exactly one attempt per call; retries, waits and the total deadline belong
-to the caller, which has the policy. What each transport guarantees, whatever its library:
-
-* the API key is added here, where the spec's security scheme says (a header or the query);
-* redirects are never followed (a 3xx comes back as it is, `Location` included);
-* a body the client did not ask for is never read: `Accept-Encoding: identity` goes out, an
-  answer with another `Content-Encoding` or one longer than the cap is refused unread, and
-  its connection is closed rather than reused (`Response.refused` says why);
-* a failure without an answer is a `RequestFailed` whose `kind` says whether any byte of the
-  request can have reached the server.
-
-Nothing here imports an HTTP library, so either transport can be loaded without the other.
+Both transports (`transport` on urllib3, `async_transport` on aiohttp) send exactly one attempt
+per call and keep the same rules (`transport_base`). Nothing here imports an HTTP library.
 """
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Literal, NamedTuple, TypeAlias
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from typing import Final, Literal, TypeAlias
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
     "SECURITY_SCHEMES",
-    "BaseUrl",
     "FailureKind",
     "Progress",
-    "ProxySettings",
     "Request",
     "RequestFailed",
     "Response",
     "SecurityScheme",
     "WireDecodeError",
-    "refusal",
-    "split_base_url",
-    "target",
-    "too_large",
 ]
 
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
@@ -59,8 +40,8 @@ SECURITY_SCHEMES: Final[Mapping[str, tuple[str, str]]] = {
 
 FailureKind: TypeAlias = Literal["refused", "connect-timeout", "tls", "unknown"]
 """How an attempt without an answer failed. The first three provably sent nothing: no connection
-(refused, DNS, a proxy that would not connect), none in time, or a certificate refused before
-any request byte was written. "unknown": the request may have reached the server."""
+(refused, DNS, a proxy that would not connect), none in time, or TLS refused before any request
+byte was written. "unknown": the request may have reached the server."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,16 +90,19 @@ class WireDecodeError(ValueError):
 
 
 class RequestFailed(Exception):
-    """An attempt that got no HTTP answer. The message is for people and never holds a URL.
+    """An attempt that got no HTTP answer: `reason` is for people and never holds a URL;
+    `detail` is the library's own error as text with the key taken out (never the library's
+    exception itself: those quote headers and URLs). `timed_out`: a timeout or the deadline
+    ended it. Its `__cause__`, if any, is a copy of the operating system's error."""
 
-    `timed_out` is true when a timeout or the deadline ended it (connecting or waiting).
-    """
-
-    def __init__(self, reason: str, *, kind: FailureKind, timed_out: bool = False) -> None:
-        super().__init__(reason)
+    def __init__(
+        self, reason: str, *, kind: FailureKind, timed_out: bool = False, detail: str = ""
+    ) -> None:
+        super().__init__(f"{reason} ({detail})" if detail else reason)
         self.reason = reason
         self.kind: FailureKind = kind
         self.timed_out = timed_out
+        self.detail = detail
 
     @property
     def maybe_sent(self) -> bool:
@@ -134,100 +118,3 @@ class Progress:
 
     def __init__(self) -> None:
         self.maybe_sent = False
-
-
-@dataclass(frozen=True, slots=True)
-class ProxySettings:
-    """A proxy URL split into where it is and how to log in, so the password lives in one
-    header and never in a URL that a library might print."""
-
-    url: str
-    """scheme://host:port, without credentials."""
-    headers: Mapping[str, str]
-    """`Proxy-Authorization` when the URL had credentials."""
-    shown: str
-    """The URL for people: credentials replaced by `***`."""
-
-    @classmethod
-    def parse(cls, proxy_url: str) -> ProxySettings:
-        parts = urlsplit(proxy_url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an http:// or https:// URL with a host")
-        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-        netloc = f"{host}:{parts.port}" if parts.port else host
-        headers: dict[str, str] = {}
-        shown = urlunsplit((parts.scheme, netloc, "", "", ""))
-        if parts.username is not None or parts.password is not None:
-            pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
-            token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
-            headers["Proxy-Authorization"] = f"Basic {token}"
-            shown = urlunsplit((parts.scheme, f"***@{netloc}", "", "", ""))
-        return cls(urlunsplit((parts.scheme, netloc, "", "", "")), headers, shown)
-
-    def __repr__(self) -> str:
-        return f"ProxySettings({self.shown!r})"
-
-
-class BaseUrl(NamedTuple):
-    """The parts of a base URL the transports use: the URL without a trailing slash, its origin
-    (`scheme://host:port`), its path prefix (requests' paths are appended to it), and the
-    scheme, host and port a connection is made to."""
-
-    url: str
-    origin: str
-    path: str
-    scheme: str
-    host: str
-    port: int | None
-
-
-def split_base_url(base_url: str) -> BaseUrl:
-    """`base_url` split as the transports need it; ValueError unless it is an http(s) URL with a
-    host (the client checks it with a friendlier message before this)."""
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("base_url must be an http(s) URL with a host")
-    return BaseUrl(
-        base_url.rstrip("/"),
-        f"{parts.scheme}://{parts.netloc}",
-        parts.path.rstrip("/"),
-        parts.scheme,
-        parts.hostname,
-        parts.port,
-    )
-
-
-def target(
-    request: Request, base_path: str, api_key: str, defaults: Mapping[str, str]
-) -> tuple[str, dict[str, str]]:
-    """The request's path with query, and its headers (after `defaults`), with the key where
-    its scheme says."""
-    headers = {**defaults, **request.headers}
-    query = request.query
-    if request.security is not None:
-        location, name = SECURITY_SCHEMES[request.security]
-        if location == "header":
-            headers[name] = api_key
-        else:
-            pair = f"{name}={quote(api_key, safe='')}"
-            query = f"{query}&{pair}" if query else pair
-    return base_path + request.path + ("?" + query if query else ""), headers
-
-
-def refusal(headers: Mapping[str, str], max_bytes: int) -> str | None:
-    """Why an answer's body must not be read, from its headers alone (None: read it)."""
-    encoding = headers.get("Content-Encoding")
-    if encoding and encoding.strip().lower() != "identity":
-        return (
-            f"the answer is compressed ({encoding.strip()[:40]}), which the client did not ask"
-            " for; it was not read"
-        )
-    length = headers.get("Content-Length")
-    if length is not None and length.strip().isdigit() and int(length) > max_bytes:
-        return f"the answer is {int(length):,} bytes, more than the {max_bytes:,}-byte cap"
-    return None
-
-
-def too_large(max_bytes: int) -> str:
-    """The refusal for a body found to be over the cap while reading it."""
-    return f"the answer is more than the {max_bytes:,}-byte cap; it was not read"
