@@ -1,11 +1,17 @@
-"""`python -m benchmarks` (or `scripts/bench`): the side-by-side benchmark suite of issue 6.
+"""`python -m benchmarks` (or `scripts/bench`): the side-by-side benchmark suite.
 
 Full run (several minutes): every client on the four per-request workloads, cold imports, bulk,
-code generation; writes benchmarks/RESULTS.md. `--quick` (under a minute): the floor and the
-facade on reduced counts (sync and asyncio), printed only (unless `--out`). Both end with the
-lines `facade/floor json=R xml=R batch200=R xml200=R` and `async/floor json=R batch200=R`
-(medians of per-round CPU ratios; the second against aiohttp used directly).
-Progress goes to stderr; the result lines to stdout.
+code generation; writes benchmarks/RESULTS.md. `--quick` (under a minute): the floor, the bare
+urllib3 exchange and the facade on reduced counts (sync and asyncio), printed only (unless
+`--out`). Both end with four lines:
+
+    facade/urllib3 json=R xml=R batch200=R xml200=R   the facade over raw urllib3 (the floor)
+    async/floor json=R batch200=R                     AsyncClient over raw aiohttp
+    own_us json=N batch200=N                          the SDK's own CPU per send, in µs
+    ready/httpx ratio=R facade_ms=N httpx_ms=N        import + Client() over httpx's
+
+(medians of per-round ratios, or differences, in one run). Progress goes to stderr; the result
+lines to stdout.
 """
 
 from __future__ import annotations
@@ -17,11 +23,11 @@ from pathlib import Path
 
 from .bulk import run_bulk, run_latency_bulk
 from .clients import CLIENTS
-from .extras import machine, measure_codegen, measure_imports
+from .extras import machine, measure_codegen, measure_imports, measure_ready
 from .measure import run_rounds, workloads
 from .openapi_gen import generate
 from .procs import ROOT, CannedServer
-from .report import Results, async_line, ratio_line, render, summary_rows
+from .report import Results, render, summary_lines, summary_rows
 from .scale import RECIPIENTS as SCALE_RECIPIENTS
 from .scale import measure as measure_scale
 
@@ -90,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown clients: {', '.join(unknown)}")
     else:
         keys = [k for k, spec in CLIENTS.items() if spec.quick or not quick]
-    if "floor" not in keys:
-        keys.insert(0, "floor")
+    for needed in ("bare", "floor"):  # the floor of every ratio, and of own_us
+        if needed not in keys:
+            keys.insert(0, needed)
     command = " ".join(["scripts/bench", *(sys.argv[1:] if argv is None else argv)])
     res = Results(machine(), command, rounds, loads, keys, {}, quick=quick, notes=list(NOTES))
 
@@ -108,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     with CannedServer() as server:
         res.cells = run_rounds(keys, server.base_url, loads, rounds, env, _log)
 
+    if not args.no_imports:
+        _log("import + Client() against httpx ...")
+        res.ready = measure_ready(args.import_repeats, _log)
     if not quick and not args.no_imports:
         res.imports, res.python_pass_rss = measure_imports(keys, args.import_repeats, env, _log)
     if not quick and not args.no_bulk:
@@ -131,9 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(render(res))
         _log(f"wrote {out}")
     for row in summary_rows(res):
-        print(row)
-    print(ratio_line(res.cells))
-    print(async_line(res.cells), flush=True)
+        print(row, file=sys.stderr)
+    print("\n".join(summary_lines(res)), flush=True)
     return 0
 
 

@@ -28,20 +28,55 @@ print(_t1 - _t0, _hwm[0], int(_xml))
 """
 
 
-_CLIENT = "Client; Client(api_key='k', base_url='http://127.0.0.1:9'{})"
+_CLIENT = "Client; Client(api_key='k'{})"
+READY_FACADE = "from clickatell_sms import " + _CLIENT.format("")
+READY_HTTPX = "import httpx; httpx.Client()"
 READY_PROBES = {
     "floor": [
-        ("floor: import + PoolManager()", "import urllib3, json; urllib3.PoolManager()"),
+        (
+            "floor: import + HTTPConnectionPool()",
+            "import urllib3, json; urllib3.HTTPConnectionPool('127.0.0.1', 9)",
+        ),
     ],
     "facade": [
-        ("facade: import + Client() (JSON)", "from clickatell_sms import " + _CLIENT.format("")),
+        ("facade: import + Client() (JSON)", READY_FACADE),
         (
             "facade: import + Client(format='xml')",
             "from clickatell_sms import " + _CLIENT.format(", format='xml'"),
         ),
+        ("httpx: import + httpx.Client(), for comparison", READY_HTTPX),
     ],
 }
 """Ready to send: the import and the object a first request needs (no connection is made)."""
+
+
+@dataclass
+class ReadyTime:
+    """import + Client() of the facade against `import httpx; httpx.Client()`, interleaved."""
+
+    facade_ms: float
+    httpx_ms: float
+    ratio: float  # median of the per-pair ratios
+
+
+def measure_ready(repeats: int, log: Callable[[str], None]) -> ReadyTime | None:
+    """The facade ready to send against httpx, in fresh interpreters taking turns (None when
+    httpx is not installed: it comes with the `bench` extra)."""
+    env = child_env()
+    try:
+        for stmt in (READY_FACADE, READY_HTTPX):
+            _probe(stmt, env)  # compiles .pyc, surfaces errors
+    except RuntimeError as exc:
+        log(f"  import + Client() against httpx: not measured ({exc})")
+        return None
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(repeats):
+        ours.append(_probe(READY_FACADE, env)[0])
+        theirs.append(_probe(READY_HTTPX, env)[0])
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    log("  import + Client() against httpx: done")
+    return ReadyTime(statistics.median(ours), statistics.median(theirs), statistics.median(ratios))
 
 
 @dataclass
@@ -185,6 +220,8 @@ PACKAGES = (
     "pydantic",
     "python-dateutil",
     "psutil",
+    "httpx",
+    "aiohttp",
 )
 
 

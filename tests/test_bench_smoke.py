@@ -12,25 +12,35 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RATIO = r"(\d+\.\d\d|n/a)"
-LINE = re.compile(rf"^facade/floor json={RATIO} xml={RATIO} batch200={RATIO} xml200={RATIO}$")
+NUMBER = r"(-?\d+\.\d|n/a)"
+LINE = re.compile(rf"^facade/urllib3 json={RATIO} xml={RATIO} batch200={RATIO} xml200={RATIO}$")
 ASYNC_LINE = re.compile(rf"^async/floor json={RATIO} batch200={RATIO}$")
+OWN_LINE = re.compile(rf"^own_us json={NUMBER} batch200={NUMBER}$")
+READY_LINE = re.compile(rf"^ready/httpx ratio={RATIO} facade_ms={NUMBER} httpx_ms={NUMBER}$")
 
 
-def test_quick_bench_runs_and_ends_with_the_two_ratio_lines(tmp_path: Path) -> None:
+def test_quick_bench_runs_and_prints_its_four_lines(tmp_path: Path) -> None:
     out = tmp_path / "quick.md"
     cmd = [sys.executable, "-m", "benchmarks", "--quick", "--single", "20", "--batch", "3"]
-    cmd += ["--rounds", "2", "--out", str(out)]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    cmd += ["--rounds", "2", "--import-repeats", "1", "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
-    *_, sync_line, async_line = proc.stdout.strip().splitlines()
+    sync_line, async_line, own_line, ready_line = proc.stdout.strip().splitlines()
     assert LINE.match(sync_line), sync_line
-    match = ASYNC_LINE.match(async_line)
-    assert match, async_line
+    assert "n/a" not in sync_line  # the facade and raw urllib3 both ran
+    assert ASYNC_LINE.match(async_line), async_line
     assert "n/a" not in async_line  # both async clients ran and were compared
+    assert OWN_LINE.match(own_line), own_line
+    assert "n/a" not in own_line  # the bare urllib3 exchange ran beside the facade
+    assert READY_LINE.match(ready_line), ready_line  # n/a without httpx (the bench extra)
     # The floor always runs, so its rows have numbers; the facade's are numbers once it exists.
     report = out.read_text()
     assert "### JSON, batch: 3 x 200 recipients" in report
-    floor_rows = [line for line in report.splitlines() if line.startswith("| floor: urllib3")]
+    floor_rows = [
+        line
+        for line in report.splitlines()
+        if line.startswith("| floor: urllib3 HTTPConnectionPool")
+    ]
     assert len(floor_rows) == 4  # one per table: JSON and XML, 1 and 200 recipients
     assert all("| **1.00** |" in row for row in floor_rows)  # the floor against itself
 
@@ -48,10 +58,12 @@ def test_canned_server_answers_one_entry_per_recipient() -> None:
 
 
 def test_ratio_lines_report_missing_cells_as_na() -> None:
-    from benchmarks.report import async_line, ratio_line
+    from benchmarks.report import async_line, own_line, ratio_line, ready_line
 
     assert LINE.match(ratio_line({}))
     assert ASYNC_LINE.match(async_line({}))
+    assert OWN_LINE.match(own_line({}))
+    assert READY_LINE.match(ready_line(None))
 
 
 def test_cli_help() -> None:
