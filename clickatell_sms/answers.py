@@ -177,17 +177,19 @@ class Answers:
             problem = response.refused or ""
         except WireDecodeError as exc:
             envelope, problem = None, str(exc)
-        fields = _ErrorFields.of(raw, envelope)
-        entries = envelope.entries if envelope is not None else None
-        if entries and any(entry[1] for entry in entries):
-            if fields.failed or status >= 300:
+        entries = None if envelope is None else envelope.entries
+        if envelope is not None and entries and (entries[0][1] or any(e[1] for e in entries)):
+            if status >= 300 or envelope.error_code is not None or envelope.error:
                 # Never seen, but possible: accepted recipients beside an error status or a
                 # request-level error. Those recipients were sent, so failing the whole request
                 # would invite a resend: report per recipient instead.
                 logger.debug(
-                    "HTTP %d / error %r beside accepted recipients: kept", status, fields.code
+                    "HTTP %d / error %r beside accepted recipients: kept",
+                    status,
+                    envelope.error_code,
                 )
             return entries
+        fields = _ErrorFields.of(raw, envelope)
         refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused

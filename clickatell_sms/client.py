@@ -48,7 +48,7 @@ from .config import (
     check_integration,
 )
 from .errors import ClickatellError, ValidationError
-from .numbers import all_bare_international, normalize_many
+from .numbers import normalize_many
 from .options import (
     MAX_RECIPIENTS,
     check_content,
@@ -198,7 +198,7 @@ class BaseClient:
         message = check_message(config, content, options, http=http)
         numbers = self._normalize_all(inputs)
         call_timeout = self._timeout if timeout is None else timeout_pair(timeout)
-        deadline = _total(config, total_timeout)
+        deadline = config.total_timeout if total_timeout is None else _total(total_timeout)
         policy = config.retry if retries is None else RetryPolicy.coerce(retries)
         if extra_headers:
             check_extra_headers(extra_headers)
@@ -218,7 +218,10 @@ class BaseClient:
             requests.append(
                 SendRequest(
                     message,
-                    [numbers[i] for i in indexes],
+                    # Without repeats the indexes are a range: the numbers are a slice.
+                    numbers[start : start + size]
+                    if isinstance(order, range)
+                    else [numbers[i] for i in indexes],
                     indexes,
                     (request_no, batches),
                     extra_headers,
@@ -247,7 +250,7 @@ class BaseClient:
         return (
             request(extra_headers),
             self._timeout if timeout is None else timeout_pair(timeout),
-            _total(config, total_timeout),
+            config.total_timeout if total_timeout is None else _total(total_timeout),
             config.retry if retries is None else RetryPolicy.coerce(retries),
         )
 
@@ -265,53 +268,26 @@ class BaseClient:
         )
 
     def _normalize_all(self, inputs: list[str]) -> list[str]:
-        """Each input's international digits, from a per-client cache when seen before."""
+        """Each input's international digits. Those that need the full parse (formatted or
+        national numbers) are remembered per client: bare international digits, a campaign's
+        usual form, are as quick to check again as to look up."""
         if not inputs:
             raise ValidationError("to", "has no recipients", [])
-        whole = all_bare_international(
-            inputs
-        )  # a request of bare international numbers: as quick as
-        if whole is not None:  # the cache would be, so it is neither read nor filled
-            return whole
-        cache = self._numbers
+        memo = self._numbers
+        if len(memo) > _NUMBER_CACHE_SIZE:
+            memo.clear()  # a crude bound; the full parse costs tens of microseconds a number
         try:
-            found = list(map(cache.get, inputs))  # C speed for numbers already seen
-        except TypeError:  # an unhashable input; normalize_number says what is wrong with it
-            found = [None] * len(inputs)
-        if None not in found:
-            return found  # type: ignore[return-value]
-        region = self._config.default_region
-        if len(cache) + len(inputs) > _NUMBER_CACHE_SIZE:
-            cache.clear()  # a crude bound; normalising again costs about a microsecond a number
-        # None seen before (a campaign's usual request): all at once, no index to keep.
-        everything = found.count(None) == len(found)
-        missing = (
-            range(len(inputs)) if everything else [i for i, n in enumerate(found) if n is None]
-        )
-        try:
-            fresh = normalize_many(
-                inputs if everything else [inputs[i] for i in missing], default_region=region
-            )
+            return normalize_many(inputs, default_region=self._config.default_region, memo=memo)
         except ValidationError as exc:
-            if not exc.field.startswith("to["):
-                raise
-            # normalize_many counts within `missing`; the caller needs the index in its own list.
-            position = missing[int(exc.field[3:-1])]
-            given = inputs[position]
+            given = inputs[int(exc.field[3:-1])] if exc.field.startswith("to[") else None
             if isinstance(given, str) and any(sep in given for sep in ",;"):
                 raise ValidationError(
-                    f"to[{position}]",
+                    exc.field,
                     "holds several numbers; give one number per item and pass a list, e.g."
                     " to=['+27821234567', '+27821234568']",
                     exc.value,
                 ) from None
-            raise ValidationError(f"to[{position}]", exc.problem, exc.value) from None
-        if everything:
-            cache.update(zip(inputs, fresh, strict=True))
-            return fresh
-        for index, number in zip(missing, fresh, strict=True):
-            cache[inputs[index]] = found[index] = number
-        return found  # type: ignore[return-value]
+            raise
 
 
 class Client(BaseClient):
@@ -505,10 +481,8 @@ def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatu
     return envelope, found
 
 
-def _total(config: ClientConfig, total_timeout: float | None) -> float:
+def _total(total_timeout: float) -> float:
     """This call's deadline per request, in seconds (checked like the config's)."""
-    if total_timeout is None:
-        return config.total_timeout
     if (
         isinstance(total_timeout, bool)
         or not isinstance(total_timeout, int | float)

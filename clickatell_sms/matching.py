@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -66,8 +65,7 @@ def match(
     return [by_number.get(number) for number in batch], extra
 
 
-@dataclass(frozen=True, slots=True)
-class SendRequest:
+class SendRequest(msgspec.Struct, frozen=True, gc=False):
     """One request of a send: the checked message, its recipients and how it travels.
 
     `numbers` are this request's recipients (normalised, repeats left out) and `indexes` their
@@ -184,7 +182,8 @@ class ResultCollector:
 
     def result(self) -> SendResult:
         """Every input's result (all requests answered)."""
-        self._fill_duplicates(self._results)
+        if self.duplicates:
+            self._fill_duplicates(self._results)
         return SendResult(
             self._results,  # type: ignore[arg-type]  # every slot filled by now
             self._raws,

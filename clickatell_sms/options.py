@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
+import msgspec
 from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, Field, send_field
 
 from . import encoding
@@ -79,12 +80,12 @@ _KIND_WORDS: Final[Mapping[str, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
+class Outgoing(msgspec.Struct, frozen=True, gc=False):
     """A checked message: the content, and each option given, by keyword, as the wire wants it.
 
     Options equal to the contract's default are left out: the API applies them anyway, and the
-    GET send need not refuse what would change nothing.
+    GET send need not refuse what would change nothing. Never changed once made: a message
+    without options is shared by every send of the same text.
     """
 
     content: str
@@ -106,6 +107,8 @@ def check_message(
     `http` is the GET send: it has no XML document (`format` does not apply), carries text as
     percent-encoded UTF-8, and only the fields the spec gives it.
     """
+    if not options and type(content) is str:
+        return _plain_message(content, config.format == "xml" and not http, http)
     _refuse_unknown(options)
     check_content(content)
     assert isinstance(content, str)
@@ -123,6 +126,24 @@ def check_message(
         user_data_header=None if header is None else bytes.fromhex(header),
     )
     return Outgoing(content, wire)
+
+
+_NO_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({})
+
+
+@lru_cache(maxsize=256)
+def _plain_message(content: str, xml: bool, http: bool) -> Outgoing:
+    """`check_message` for a text without options: the same checks, in the same order, whose
+    outcome depends on the text and how it travels alone, so a text sent again (a campaign's, a
+    template's) is checked once. A refusal raises, and is not kept."""
+    if not content:
+        raise ValidationError("content", "is empty; the API needs some text", content)
+    if xml:
+        _check_xml_text("content", content)
+    elif http:
+        _check_utf8("content", content)
+    encoding.check_parts(content)
+    return Outgoing(content, _NO_OPTIONS)
 
 
 def check_options(

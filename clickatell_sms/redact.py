@@ -11,7 +11,6 @@ before any handler sees them.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import re
@@ -100,7 +99,7 @@ def scrub_response(response: Response, key: str) -> Response:
         headers = _Headers({name: scrub(value, *text_secrets) for name, value in headers.items()})
     if body is response.body and headers is response.headers:
         return response
-    return dataclasses.replace(response, headers=headers, body=body)
+    return _replaced(response, headers=headers, body=body)
 
 
 def scrub_key(response: Response, key: str) -> Response:
@@ -113,11 +112,20 @@ def scrub_key(response: Response, key: str) -> Response:
     """
     forms = _secret_forms(key)
     body = response.body
-    if not any(form in body for form in forms):
+    for form in forms:
+        if form in body:
+            break
+    else:
         return response
     for form in forms:
         body = body.replace(form, b"***")
-    return dataclasses.replace(response, body=body)
+    return _replaced(response, body=body)
+
+
+def _replaced(response: Response, **changes: object) -> Response:
+    import msgspec  # loaded with the response's type: only a scrubbed answer needs it here
+
+    return msgspec.structs.replace(response, **changes)
 
 
 class _Headers(Mapping[str, str]):
@@ -138,13 +146,13 @@ class _Headers(Mapping[str, str]):
 
 
 @functools.lru_cache(maxsize=16)
-def _secret_forms(key: str) -> list[bytes]:
+def _secret_forms(key: str) -> tuple[bytes, ...]:
     """The key as it may appear in an answer: as given, and percent-encoded as in the URL."""
     forms = {key.encode("utf-8"), quote(key, safe="").encode("ascii")}
-    return sorted((form for form in forms if form), key=len, reverse=True)
+    return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
-def _scrub_bytes(data: bytes, secrets: list[bytes]) -> bytes:
+def _scrub_bytes(data: bytes, secrets: tuple[bytes, ...]) -> bytes:
     for secret in secrets:
         if secret in data:
             data = data.replace(secret, b"***")

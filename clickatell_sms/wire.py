@@ -69,6 +69,8 @@ _MODEL_ATTRS: dict[str, str] = {f.name: f.model_attr for f in SEND_OPTIONS}
 # Every option UNSET unless given: the model's own defaults (binary=False, charset="UTF-8")
 # would otherwise go on the wire in every request.
 _NOT_GIVEN: dict[str, Any] = {f.model_attr: UNSET for f in SEND_OPTIONS}
+_BARE_REQUEST = models.SendMessageRequest(content="", to=[], **_NOT_GIVEN)
+"""A request with every option left out, for a message that gives none."""
 _XML_ATTRS: dict[str, tuple[str, str | None]] = {
     f.name: (f.xml_attr, f.xml_enum) for f in SEND_OPTIONS
 }
@@ -80,6 +82,8 @@ def build_request(
     """The generated request model for one request's recipients; options not given stay out."""
     options = message.options
     if fmt == "json":
+        if not options:
+            return msgspec.structs.replace(_BARE_REQUEST, content=message.content, to=numbers)
         attrs = _MODEL_ATTRS
         values = dict(_NOT_GIVEN)
         for name, value in options.items():
@@ -266,7 +270,13 @@ def _from_json(doc: models.SendMessagesResponse) -> Envelope:
             )
             for m in doc.messages
         ]
-    return Envelope(_none(doc.error_code), _none(doc.error), _none(doc.error_description), entries)
+    code, error, description = doc.error_code, doc.error, doc.error_description
+    return Envelope(
+        None if code is unset else code,
+        None if error is unset else error,
+        None if description is unset else description,
+        entries,
+    )
 
 
 def _from_xml(doc: xml_models.SendMessagesResponse) -> Envelope:

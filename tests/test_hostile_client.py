@@ -210,6 +210,26 @@ def builtins_timeout() -> type[BaseException]:
     return builtins.TimeoutError
 
 
+def test_an_answer_that_closes_its_connection_is_read_whole(driver: Driver) -> None:
+    """`Connection: close` makes the connection close its socket before the body is read: the
+    deadline's reader keeps it open until the answer is in (and the next request reconnects)."""
+
+    def behaviour(conn: socket.socket, server: Hostile) -> None:
+        request = read_request(conn, bytearray())
+        if request is not None:
+            server.record(request)
+            body = accepted_json(request) + b" " * 200_000  # more than one read
+            conn.sendall(answer("202 Accepted", body, "Connection: close"))
+
+    with hostile(behaviour) as server:
+        client = driver.client(KEY, base_url=server.url, **FAST)
+        first = driver.send(client, "27821234567", "one")
+        second = driver.send(client, "27821234568", "two")
+    assert first[0].api_message_id == "id-27821234567"
+    assert second[0].api_message_id == "id-27821234568"
+    assert server.connections == 2
+
+
 # -- a cap on answers; no encoding the client did not ask for --------------------------------
 
 _CHILD = """

@@ -79,10 +79,10 @@ class AsyncTransport(TransportBase):
         return self._session
 
     async def _read(self, answer: aiohttp.ClientResponse) -> Response:
-        headers = answer.headers
-        refused = self._refusal(headers)
+        headers, length = answer.headers, answer.content_length
+        refused = self._refusal(headers.get("Content-Encoding"), length)
         if refused is None:
-            if answer.content_length is not None:  # already checked against the cap
+            if length is not None:  # checked against the cap
                 return Response(answer.status, headers, await answer.read())
             try:
                 await answer.content.readexactly(self._max_bytes + 1)

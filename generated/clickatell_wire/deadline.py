@@ -28,34 +28,36 @@ class _Attempt(threading.local):
 ATTEMPT = _Attempt()
 
 
-class _DeadlineReader(io.RawIOBase):
-    """A socket's reader whose every read ends by the deadline, however slowly bytes arrive;
-    given to a response as its socket (a response only asks its socket for `makefile`)."""
+class _DeadlineReader(socket.SocketIO):
+    """A socket's raw reader whose every read ends by the deadline, however slowly bytes come:
+    what the socket's `makefile` gives a response, with that one difference."""
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
-        super().__init__()
-        self._sock, self._deadline = sock, deadline
-
-    def makefile(self, mode: str) -> io.BufferedReader:
-        self._raw = self._sock.makefile("rb", buffering=0)  # counted: the socket outlives a close
-        self._per_read = self._sock.gettimeout()
-        return io.BufferedReader(self)
-
-    def readable(self) -> bool:
-        return True
+        super().__init__(sock, "rb")
+        # Counted as makefile counts its readers: a connection closed by `Connection: close`
+        # keeps its socket open until the answer has been read from it.
+        sock._io_refs += 1  # type: ignore[attr-defined]
+        self._deadline, self._per_read, self._cut = deadline, sock.gettimeout(), sock.settimeout
 
     def readinto(self, buffer: Any) -> int | None:
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             raise TimeoutError("the deadline passed")
         if self._per_read is None or remaining < self._per_read:
-            self._sock.settimeout(remaining)  # the deadline is nearer than a read's timeout
-        return self._raw.readinto(buffer)
+            self._cut(remaining)  # the deadline is nearer than a read's own timeout
+        return super().readinto(buffer)
 
-    def close(self) -> None:
-        if hasattr(self, "_raw"):
-            self._raw.close()
-        super().close()
+
+class _Reading:
+    """What a response asks of its socket (`makefile`), answered with the deadline's reader."""
+
+    __slots__ = ("_deadline", "_sock")
+
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
+        self._sock, self._deadline = sock, deadline
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
 
 
 class Watched:
@@ -71,6 +73,4 @@ class Watched:
     def response_class(self, sock: socket.socket, *args: Any, **kwargs: Any) -> Any:
         respond = super().response_class  # type: ignore[misc]  # the standard library's class
         deadline = ATTEMPT.deadline
-        return respond(
-            sock if deadline is None else _DeadlineReader(sock, deadline), *args, **kwargs
-        )
+        return respond(sock if deadline is None else _Reading(sock, deadline), *args, **kwargs)

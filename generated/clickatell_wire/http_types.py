@@ -3,13 +3,16 @@
 
 Both transports (`transport` on urllib3, `async_transport` on aiohttp) send exactly one attempt
 per call and keep the same rules (`transport_base`). Nothing here imports an HTTP library.
+Requests and answers are frozen msgspec Structs: made for every attempt, they cost a fraction
+of a frozen dataclass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
+
+import msgspec
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -44,8 +47,7 @@ FailureKind: TypeAlias = Literal["refused", "connect-timeout", "tls", "unknown"]
 byte was written. "unknown": the request may have reached the server."""
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(msgspec.Struct, frozen=True, gc=False):
     """One operation's request, before the key is added: what the generated builders return.
 
     `path` is the operation's path as the spec writes it (never a query, never the key), so it
@@ -61,8 +63,7 @@ class Request:
     security: SecurityScheme | None
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(msgspec.Struct, frozen=True, gc=False):
     """What came back: status, headers and the body as received.
 
     `refused` is set, and `body` empty, when the transport would not read the body (an encoding

@@ -83,10 +83,10 @@ class Transport(TransportBase):
         return self._route
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> Response:
-        headers = raw.headers
-        refused = self._refusal(headers)
+        headers, length = raw.headers, raw.length_remaining  # urllib3 read Content-Length
+        refused = self._refusal(headers.get("Content-Encoding"), length)
         if refused is None:
-            if raw.length_remaining is not None:  # Content-Length, already checked
+            if length is not None:  # checked against the cap
                 return Response(raw.status, headers, raw.read())
             body = raw.read(self._max_bytes + 1)
             if len(body) <= self._max_bytes:

@@ -136,17 +136,14 @@ class TransportBase:
             )
         return path, headers, min(connect, remaining), min(read, remaining), remaining
 
-    def _refusal(self, headers: Mapping[str, str]) -> str | None:
-        """Why an answer's body must not be read, from its headers alone (None: read it)."""
-        encoding = headers.get("Content-Encoding")
+    def _refusal(self, encoding: str | None, length: int | None) -> str | None:
+        """Why an answer's body must not be read, from its Content-Encoding and Content-Length
+        alone (None: read it)."""
         if encoding and encoding.strip().lower() != "identity":
             what = encoding.strip()[:40]
             return f"the answer is compressed ({what}), which the client did not ask for; it was not read"
-        length = headers.get("Content-Length")
-        if length is not None and length.strip().isdigit() and int(length) > self._max_bytes:
-            return (
-                f"the answer is {int(length):,} bytes, more than the {self._max_bytes:,}-byte cap"
-            )
+        if length is not None and length > self._max_bytes:
+            return f"the answer is {length:,} bytes, more than the {self._max_bytes:,}-byte cap"
         return None
 
     def _too_large(self) -> str:
