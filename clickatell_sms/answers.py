@@ -41,7 +41,6 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .hooks import Attempt, Outcome, call_hook
 from .raw import RawResponse
 from .redact import (
     guard_urllib3_logs,
@@ -55,6 +54,7 @@ from .retry import RETRY_STATUSES, RetryPolicy, RetryState, parse_retry_after
 
 if TYPE_CHECKING:
     from .config import ClientConfig
+    from .hooks import Outcome
     from .matching import SendRequest
 
 __all__ = ["Answers", "Attempts"]
@@ -340,6 +340,8 @@ class Attempts:
         self.attempt += 1
         hook = self._config.on_request
         if hook is not None:
+            from .hooks import Attempt, call_hook  # loaded only for a client with hooks
+
             request = self.request
             call_hook(hook, Attempt(request.operation, request.method, request.path, self.attempt))
         if self._config.on_response is not None:
@@ -376,6 +378,8 @@ class Attempts:
     def _report(self, status: int | None, outcome: Outcome, maybe_sent: bool = False) -> None:
         hook = self._config.on_response
         if hook is not None:
+            from .hooks import Attempt, call_hook
+
             request = self.request
             event = Attempt(
                 request.operation,

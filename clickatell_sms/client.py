@@ -61,7 +61,6 @@ from .options import (
 )
 from .redact import mask_key
 from .retry import RetryPolicy
-from .statuses import status_from
 
 if TYPE_CHECKING:
     import urllib3
@@ -259,6 +258,7 @@ class BaseClient:
         message_id: str, found: wire.WireStatus, raw: RawResponse
     ) -> results.StatusResult:
         from .results import StatusResult
+        from .statuses import status_from
 
         return StatusResult(
             found.message_id or message_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 import os
-import platform
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -95,7 +95,7 @@ BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
 INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
 ALLOW_INSECURE_HTTP_ENV: Final = "CLICKATELL_ALLOW_INSECURE_HTTP"
 
-_USER_AGENT: Final = f"clickatell-sms/{__version__} python/{platform.python_version()}"
+_USER_AGENT: Final = f"clickatell-sms/{__version__} python/{sys.version.split()[0]}"
 _FORMATS: Final = ("json", "xml")
 _INTEGRATIONS: Final = ("rest", "http")
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})

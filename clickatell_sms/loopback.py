@@ -10,8 +10,6 @@ the check and the connection), and names under `.localhost` are not taken on tru
 
 from __future__ import annotations
 
-import ipaddress
-
 __all__ = ["is_loopback"]
 
 
@@ -22,6 +20,8 @@ def is_loopback(host: str) -> bool:
     name = host.removeprefix("[").removesuffix("]").lower()
     if name == "localhost":
         return True
+    import ipaddress  # here: a client for the default https:// base URL never needs it
+
     try:
         address = ipaddress.ip_address(name)
     except ValueError:

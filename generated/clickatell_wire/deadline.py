@@ -17,15 +17,15 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["ATTEMPT", "Watched"]
+__all__ = ["ATTEMPT", "AttemptState", "Watched"]
 
 
-class _Attempt(threading.local):
+class AttemptState(threading.local):
     deadline: float | None = None  # the time.monotonic() instant the attempt must end by
     unsent: bool = False  # connecting failed: nothing of the request was written
 
 
-ATTEMPT = _Attempt()
+ATTEMPT = AttemptState()
 
 
 class _DeadlineReader(socket.SocketIO):

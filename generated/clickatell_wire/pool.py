@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-from .deadline import Watched
 
 if TYPE_CHECKING:
     import ssl
@@ -23,6 +21,8 @@ if TYPE_CHECKING:
     from urllib3.connectionpool import HTTPConnectionPool
     from urllib3.util.retry import Retry
     from urllib3.util.timeout import Timeout
+
+    from .deadline import AttemptState
 
 __all__ = ["Route", "classify", "open_route"]
 
@@ -33,12 +33,15 @@ class Route(NamedTuple):
     pool: HTTPConnectionPool
     prefix: str  # before each request's path: the origin, when a proxy forwards whole URLs
     retries: Retry  # none: each call is one attempt
-    timeout: type[Timeout]
+    timeout: Callable[[float, float], Timeout]  # (connect, read) -> urllib3's, made once
+    attempt: AttemptState  # this thread's attempt: its deadline, and whether it failed to connect
 
 
 @functools.cache
 def _watched(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
     """`pool` with `Watched` connections (any pool class: a caller's manager may have its own)."""
+    from .deadline import Watched
+
     connection = type(f"Watched{pool.ConnectionCls.__name__}", (Watched, pool.ConnectionCls), {})
     return type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": connection})
 
@@ -54,6 +57,8 @@ def open_route(
     `maxsize` connections, `ssl_context` and the `proxy` (URL, headers) if there is one."""
     import urllib3
     from urllib3.util.proxy import connection_requires_http_tunnel
+
+    from .deadline import ATTEMPT
 
     if manager is None:
         options: dict[str, Any] = {"num_pools": 1, "maxsize": maxsize, "block": False}
@@ -74,7 +79,8 @@ def open_route(
         pool.proxy, pool.proxy_config, scheme
     )
     prefix = f"{scheme}://{rest.split('/', 1)[0]}" if forward else ""
-    return Route(pool, prefix, urllib3.Retry(total=False, redirect=False), urllib3.Timeout)
+    timeout = functools.lru_cache(maxsize=64)(lambda c, r: urllib3.Timeout(connect=c, read=r))
+    return Route(pool, prefix, urllib3.Retry(total=False, redirect=False), timeout, ATTEMPT)
 
 
 def classify(error: BaseException) -> tuple[bool, str | None] | None:

@@ -1,9 +1,9 @@
 # generated from spec/openapi.yaml by python -m codegen, do not edit
 """HTTP transport for Clickatell Platform messaging API on urllib3: one attempt per call, within a deadline.
 
-Every request goes through one urllib3 `HTTPConnectionPool` for the base URL's host (see `pool`),
-whose `deadline.Watched` connections keep the deadline and the cap on every path. urllib3 loads
-with the first request.
+Every request goes through one urllib3 `HTTPConnectionPool` for the base URL's host (`pool`),
+whose `deadline.Watched` connections keep the deadline on every path. urllib3 loads with the
+first request.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Unpack
 
-from .deadline import ATTEMPT
 from .http_types import Request, Response
 from .pool import Route, classify, open_route
 from .transport_base import TransportBase, TransportSettings
@@ -48,12 +47,12 @@ class Transport(TransportBase):
         `deadline` (a `time.monotonic()` instant). Raises `RequestFailed` without an answer."""
         path, headers, connect, read, _ = self._prepare(request, timeout, deadline)
         route = self._route or self._open()
-        attempt = ATTEMPT
+        attempt = route.attempt
         attempt.deadline, attempt.unsent = deadline, False
         try:
             raw = route.pool.urlopen(
                 request.method, route.prefix + path, body=request.body, headers=headers,
-                retries=route.retries, timeout=route.timeout(connect=connect, read=read),
+                retries=route.retries, timeout=route.timeout(connect, read),
                 redirect=False, assert_same_host=False, preload_content=False, decode_content=False,
             )  # fmt: skip
             try:
@@ -73,7 +72,7 @@ class Transport(TransportBase):
             attempt.deadline = None
         raise failure  # outside the `except`: the library's exception is not even its context
 
-    def _open(self) -> Route:
+    def _open(self) -> Route:  # on the first request
         with self._lock:
             if self._route is None:
                 proxy = None if self._proxy_url is None else (self._proxy_url, self._proxy_headers)
@@ -84,7 +83,9 @@ class Transport(TransportBase):
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> Response:
         headers, length = raw.headers, raw.length_remaining  # urllib3 read Content-Length
-        refused = self._refusal(headers.get("Content-Encoding"), length)
+        # Not .get(): urllib3's headers raise and catch KeyError for an absent one (the usual).
+        encoding = headers["Content-Encoding"] if "Content-Encoding" in headers else None  # noqa: SIM401
+        refused = self._refusal(encoding, length)
         if refused is None:
             if length is not None:  # checked against the cap
                 return Response(raw.status, headers, raw.read())
