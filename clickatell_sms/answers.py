@@ -44,6 +44,7 @@ from .errors import (
 from .raw import RawResponse
 from .redact import (
     guard_urllib3_logs,
+    key_forms,
     mask_number,
     redact_url,
     scrub,
@@ -115,7 +116,13 @@ class Answers:
         # What the server sends back is read only after the key is scrubbed out of it, so
         # neither `raw` nor a field decoded from the body (an error description) can hold it;
         # the GET send's URL can be echoed with its `apiKey=` too.
-        response = scrub_response(response, key) if request.http else scrub_key(response, key)
+        if request.http:
+            response = scrub_response(response, key)
+        else:
+            for form in key_forms(key):  # (searched here: the usual answer holds none)
+                if form in response.body:
+                    response = scrub_key(response, key)
+                    break
         raw = RawResponse(response.status, response.headers, response.body)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(

@@ -32,6 +32,7 @@ out of every log line, error and raw answer the SDK produces).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, Unpack
 
@@ -182,8 +183,7 @@ class BaseClient:
         options: Mapping[str, object],
     ) -> tuple[ResultCollector, list[SendRequest]]:
         """Everything checked, and the requests a send needs (none sent yet)."""
-        from .matching import ResultCollector, SendRequest
-
+        ResultCollector, SendRequest = _planning()
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
         config = self._config
@@ -479,6 +479,16 @@ def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatu
     if found is not None and found.code is None and not found.name:
         return envelope, None
     return envelope, found
+
+
+@cache
+def _planning() -> tuple[type[ResultCollector], type[SendRequest]]:
+    """The classes a send is planned with, imported by the first send: `matching` loads the
+    results' modules, which `from clickatell_sms import Client` does not need. (A function-level
+    import would cost every send more than a cached call.)"""
+    from .matching import ResultCollector, SendRequest
+
+    return ResultCollector, SendRequest
 
 
 def _total(total_timeout: float) -> float:

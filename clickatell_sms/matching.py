@@ -14,8 +14,9 @@ and `MessageResult.anomaly` for the recipient concerned).
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import msgspec
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
 __all__ = ["ResultCollector", "SendRequest", "match"]
 
 logger = logging.getLogger("clickatell_sms")
+_TO: Final = operator.itemgetter(0)  # a WireEntry's number
+_ID: Final = operator.itemgetter(2)  # a WireEntry's apiMessageId
 
 
 def match(
@@ -48,7 +51,7 @@ def match(
     if entries is None:
         entries = []
     if len(entries) == len(batch):
-        echoed = [entry[0] for entry in entries]
+        echoed = list(map(_TO, entries))
         if echoed == batch or all(
             to is None or to.lstrip("+") == number for to, number in zip(echoed, batch, strict=True)
         ):
@@ -120,7 +123,8 @@ class ResultCollector:
         self.reference = reference
         self._key = key
         count = len(numbers)
-        self.duplicates = find_duplicates(numbers) if len(set(numbers)) != count else {}
+        repeats = count > 1 and len(set(numbers)) != count
+        self.duplicates = find_duplicates(numbers) if repeats else {}
         self.order: list[int] | range = (
             [i for i in range(count) if i not in self.duplicates]
             if self.duplicates
@@ -163,7 +167,7 @@ class ResultCollector:
                 None,
                 raw,
             )
-        self._check_ids(request, matched)
+        self._check_ids(request, matched, complete=matched is entries)
         if extra:
             self._unexpected(extra, request)
         if missing:
@@ -203,12 +207,18 @@ class ResultCollector:
 
     # -- anomalies ----------------------------------------------------------------------------
 
-    def _check_ids(self, request: SendRequest, matched: list[WireEntry | None]) -> None:
+    def _check_ids(
+        self, request: SendRequest, matched: list[WireEntry | None], *, complete: bool
+    ) -> None:
         """Flag recipients accepted without an apiMessageId, or given one already given: in
-        one pass of set operations when, as usual, there is neither."""
-        ids = [None if entry is None else entry[2] for entry in matched]
+        one pass of set operations when, as usual, there is neither. `complete`: every
+        recipient has an entry."""
+        if complete:
+            ids: list[str | None] = list(map(_ID, matched))  # type: ignore[arg-type]
+        else:
+            ids = [None if entry is None else entry[2] for entry in matched]
         seen = self._ids
-        usual = None not in ids and "" not in ids and len(set(ids)) == len(ids)
+        usual = all(ids) and len(set(ids)) == len(ids)  # every one an ID, each its own
         if usual and request.position[1] == 1:
             return  # one request: no earlier answer to share an ID with
         if usual and seen.keys().isdisjoint(ids):

@@ -79,7 +79,7 @@ def normalize_many(
     digits that decide it (see `_deciding_digits`) and the number's length. `memo` keeps the
     answers of the full parse, for inputs that come again (the caller bounds it).
     """
-    whole = all_bare_international(raws)
+    whole = all_bare_international(raws) if len(raws) >= _WHOLE_LIST_FROM else None
     if whole is not None:
         return whole
     deciding = _deciding
@@ -118,6 +118,7 @@ def normalize_many(
 
 
 _HEAD: Final = operator.itemgetter(slice(0, 4))
+_WHOLE_LIST_FROM: Final = 16  # below, the loop is as quick as the whole-list operations
 _DIGITS: Final = b"0123456789"
 
 
@@ -129,7 +130,7 @@ def all_bare_international(raws: Sequence[str]) -> list[str] | None:
     Only when the first four digits decide each verdict (`_deciding_digits` <= 4, as for most
     countries), so that (those digits, length) pairs stand for every number sharing them.
     """
-    if len(raws) < 16 or set(map(type, raws)) != {str}:
+    if len(raws) < _WHOLE_LIST_FROM or set(map(type, raws)) != {str}:
         return None
     joined = "".join(raws)  # digits only: ASCII, and nothing left once digits are deleted
     if not joined.isascii() or joined.encode("ascii").translate(None, _DIGITS):

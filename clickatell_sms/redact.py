@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = [
     "QueryKeyFilter",
     "guard_urllib3_logs",
+    "key_forms",
     "mask_key",
     "mask_number",
     "redact_url",
@@ -88,7 +89,7 @@ def mask_number(number: str, *, show: bool = False) -> str:
 def scrub_response(response: Response, key: str) -> Response:
     """The answer to a GET send, with the key removed should the server (or a proxy) echo the
     URL in the body or a header, as error pages do. Nothing else is changed."""
-    secrets = _secret_forms(key)
+    secrets = key_forms(key)
     body = _scrub_bytes(response.body, secrets)
     headers: Mapping[str, str] = response.headers
     text_secrets = [secret.decode("utf-8") for secret in secrets]
@@ -110,7 +111,7 @@ def scrub_key(response: Response, key: str) -> Response:
     value of every answer costs more than the rest of this check. The GET send, whose URL an
     error page or a proxy may echo anywhere, gets `scrub_response` instead.
     """
-    forms = _secret_forms(key)
+    forms = key_forms(key)
     body = response.body
     for form in forms:
         if form in body:
@@ -146,7 +147,7 @@ class _Headers(Mapping[str, str]):
 
 
 @functools.lru_cache(maxsize=16)
-def _secret_forms(key: str) -> tuple[bytes, ...]:
+def key_forms(key: str) -> tuple[bytes, ...]:
     """The key as it may appear in an answer: as given, and percent-encoded as in the URL."""
     forms = {key.encode("utf-8"), quote(key, safe="").encode("ascii")}
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))

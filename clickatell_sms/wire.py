@@ -17,13 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple, Union, get_args, get_origin
 
 import msgspec
 from clickatell_wire import models, operations
 from clickatell_wire.http_types import Request, Response, WireDecodeError
 from clickatell_wire.tables import SEND_OPTIONS
-from msgspec import UNSET
+from msgspec import UNSET, UnsetType
 
 from .options import Outgoing  # the checked message (defined with its checks); re-exported
 
@@ -56,7 +56,7 @@ description)`, None wherever the API left a value out. A plain tuple, not a Name
 200-recipient answer builds 200 of them, and tuple displays are several times cheaper."""
 
 
-class Envelope(NamedTuple):
+class Envelope(msgspec.Struct, frozen=True, gc=False):
     """An answer's request-level error fields and its entries (None when `messages` was absent)."""
 
     error_code: int | None
@@ -108,7 +108,17 @@ def post_request(
 
 def read_envelope(response: Response) -> Envelope:
     """The answer's fields, whatever its format; raises `WireDecodeError` for an unreadable body."""
-    decoded = operations.decode_send_message(response)
+    if response.media_type == "application/json":
+        # The usual answer, read straight into entries (see `_read_as`): the same checks as the
+        # generated model's, which the answer of every status of the send is.
+        try:
+            doc: Any = _JSON_ANSWER.decode(response.body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise WireDecodeError(f"SendMessagesResponse: {exc}", response) from exc
+        messages = doc.messages
+        entries = None if messages is None else list(map(msgspec.structs.astuple, messages))
+        return Envelope(doc.error_code, doc.error, doc.error_description, entries)
+    decoded = operations.decode_send_message(response)  # XML, or a body of no clear type
     if isinstance(decoded, models.SendMessagesResponse):
         return _from_json(decoded)
     return _from_xml(decoded)
@@ -277,6 +287,51 @@ def _from_json(doc: models.SendMessagesResponse) -> Envelope:
         None if description is unset else description,
         entries,
     )
+
+
+def _read_as(
+    model: type[msgspec.Struct], order: tuple[str, ...], nested: type[msgspec.Struct] | None = None
+) -> type[msgspec.Struct]:
+    """`model`'s fields in `order`, with their types and constraints, but None for a field the
+    answer leaves out (the generated model's UNSET is for requests, where absent must stay
+    absent), and list[`nested`] for its list of structs: read with msgspec, an answer's entries
+    are then `WireEntry` tuples as they come (`astuple`), with no loop in Python."""
+    fields = {field.name: field for field in msgspec.structs.fields(model)}
+    defined = []
+    for name in order:
+        arms = [arm for arm in get_args(fields[name].type) if arm is not UnsetType]
+        if nested is not None:
+            arms = [_nested(arm, nested) for arm in arms]
+        kind = arms[0] if len(arms) == 1 else Union[tuple(arms)]  # noqa: UP007 (built)
+        defined.append((name, kind, msgspec.field(name=fields[name].encode_name, default=None)))
+    return msgspec.defstruct(f"Read{model.__name__}", defined, frozen=True, gc=False)
+
+
+def _nested(arm: Any, nested: type[msgspec.Struct]) -> Any:
+    """`arm` with a list of structs in it (Annotated or not) made a list of `nested`."""
+    if get_origin(arm) is Annotated:
+        inner, *meta = get_args(arm)
+        return Annotated[(_nested(inner, nested), *meta)]
+    return list[nested] if get_origin(arm) is list else arm  # type: ignore[valid-type]
+
+
+_ENTRY_FIELDS: Final = (
+    "to",
+    "accepted",
+    "api_message_id",
+    "error_code",
+    "error",
+    "error_description",
+)
+_ANSWER_FIELDS: Final = ("messages", "error_code", "error", "error_description")
+_JSON_ANSWER: Final = msgspec.json.Decoder(
+    _read_as(
+        models.SendMessagesResponse,
+        _ANSWER_FIELDS,
+        _read_as(models.MessageResponse, _ENTRY_FIELDS),
+    ),
+    strict=False,  # as the generated decoders read: a number sent as a string still reads
+)
 
 
 def _from_xml(doc: xml_models.SendMessagesResponse) -> Envelope:

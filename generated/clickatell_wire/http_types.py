@@ -78,7 +78,10 @@ class Response(msgspec.Struct, frozen=True, gc=False):
     @property
     def media_type(self) -> str:
         """The Content-Type without parameters, lower-cased ("" when absent)."""
-        value = self.headers.get("Content-Type", "")
+        try:  # not .get(): a mapping's get is a second call, and this runs for every answer
+            value = self.headers["Content-Type"]
+        except KeyError:
+            return ""
         return value.split(";", 1)[0].strip().lower()
 
 
