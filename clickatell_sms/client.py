@@ -296,8 +296,9 @@ class Client(BaseClient):
     Settings not given are read from `CLICKATELL_API_KEY`, `CLICKATELL_BASE_URL` and
     `CLICKATELL_INTEGRATION`; see `ClientConfig` for each one. Use it as a context manager (or
     call `close()`) to release the pool's connections. `http_client` is a urllib3 PoolManager of
-    your own to send through (its proxy and TLS settings then apply, and `close()` leaves it
-    open); see `ClientConfig` for what the deadline covers then.
+    your own: the client's pool for the API's host is made as that manager makes pools (its
+    proxy, TLS and socket settings apply; its own pools are left alone, and `close()` leaves it
+    open), and the deadline and the answer cap hold there as on every path.
     """
 
     __slots__ = ("_exchange",)

@@ -17,9 +17,11 @@ built-ins of the same names, so `except TimeoutError:` catches ours whichever on
 means. (An `OutcomeUnknownError` is deliberately neither: a send whose answer timed out may have
 been sent, and code that retries on `TimeoutError` must not resend it.)
 
-No urllib3, aiohttp, parser or socket exception escapes the facade; each is wrapped in one of
-these, with the original kept as `__cause__` (except on the HTTP integration's GET send: the
-libraries' exceptions quote its URL, which holds the key, so there the error has no cause).
+No urllib3, aiohttp, parser or socket exception escapes the facade, nor hangs off one of these
+errors: the libraries' exceptions quote URLs and request headers, the key among them. A failure
+without an answer has the transport's `RequestFailed` as its cause (the library's error as text,
+the key taken out; a copy of the operating system's error behind it), and on the HTTP
+integration's GET send, whose URL holds the key, no cause at all.
 Which answer or failure becomes which error is decided in `exchange`; what each one means for
 the caller is said here.
 """

@@ -41,6 +41,7 @@ from .hostile import (
     KEY,
     Driver,
     Hostile,
+    Relay,
     accepted_json,
     answer,
     hostile,
@@ -408,6 +409,37 @@ def test_a_ca_bundle_and_a_client_certificate(driver: Driver, tls: dict[str, Any
         with pytest.raises(ConnectionError, match="certificate was refused; nothing was sent"):
             driver.send(untrusted, "27821234569", "who are you")
     assert len(server.requests) == 2
+
+
+def test_a_pool_manager_of_your_own_brings_its_tls_and_proxy_settings(
+    tls: dict[str, Any],
+) -> None:
+    """The client's pool is made as the caller's PoolManager makes pools: its CA and client
+    certificate apply, a ProxyManager's proxy carries the requests, and its own pools stay as
+    they were (none: it was never used)."""
+    import urllib3
+
+    from clickatell_sms import Client
+
+    folder = tls["folder"]
+    trusting = urllib3.PoolManager(
+        ca_certs=str(folder / "ca.pem"),
+        cert_file=str(folder / "client-cert.pem"),
+        key_file=str(folder / "client-key.pem"),
+    )
+    relay = Relay()
+    forwarding = urllib3.ProxyManager(relay.url)
+    try:
+        with hostile(serve_accepted, tls=tls["server"]) as secure, hostile(serve_accepted) as plain:
+            with Client(KEY, base_url=secure.url, http_client=trusting, retries=0) as client:
+                assert client.send("27821234567", "over your TLS").all_accepted
+            with Client(KEY, base_url=plain.url, http_client=forwarding, retries=0) as client:
+                assert client.send("27821234568", "through your proxy").all_accepted
+    finally:
+        relay.close()
+    assert len(secure.requests) == len(plain.requests) == 1
+    assert relay.targets == [f"POST {plain.url}/messages"]
+    assert len(trusting.pools) == len(forwarding.pools) == 0
 
 
 def test_tls_files_are_checked_when_the_client_is_made(driver: Driver, tmp_path: Path) -> None:
