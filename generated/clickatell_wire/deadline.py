@@ -30,7 +30,8 @@ ATTEMPT = AttemptState()
 
 class _DeadlineReader(socket.SocketIO):
     """A socket's raw reader whose every read ends by the deadline, however slowly bytes come:
-    what the socket's `makefile` gives a response, with that one difference."""
+    what the socket's `makefile` gives a response, with that one difference. It stands in for
+    the socket a response is made with, which asks it for `makefile` and nothing else."""
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
         super().__init__(sock, "rb")
@@ -47,21 +48,15 @@ class _DeadlineReader(socket.SocketIO):
             self._cut(remaining)  # the deadline is nearer than a read's own timeout
         return super().readinto(buffer)
 
-
-class _Reading:
-    """What a response asks of its socket (`makefile`), answered with the deadline's reader."""
-
-    __slots__ = ("_deadline", "_sock")
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self._sock, self._deadline = sock, deadline
-
     def makefile(self, mode: str) -> io.BufferedReader:
-        return io.BufferedReader(_DeadlineReader(self._sock, self._deadline))
+        return io.BufferedReader(self)
 
 
 class Watched:
-    """Mixed in before a urllib3 connection class (see the module's docstring)."""
+    """Mixed in before a urllib3 connection class (see the module's docstring); `respond` is
+    that class's own `response_class` (the standard library's)."""
+
+    respond: Any
 
     def connect(self) -> None:
         try:
@@ -71,6 +66,6 @@ class Watched:
             raise
 
     def response_class(self, sock: socket.socket, *args: Any, **kwargs: Any) -> Any:
-        respond = super().response_class  # type: ignore[misc]  # the standard library's class
         deadline = ATTEMPT.deadline
-        return respond(sock if deadline is None else _Reading(sock, deadline), *args, **kwargs)
+        reader = sock if deadline is None else _DeadlineReader(sock, deadline)
+        return self.respond(reader, *args, **kwargs)

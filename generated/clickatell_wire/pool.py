@@ -42,7 +42,9 @@ def _watched(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
     """`pool` with `Watched` connections (any pool class: a caller's manager may have its own)."""
     from .deadline import Watched
 
-    connection = type(f"Watched{pool.ConnectionCls.__name__}", (Watched, pool.ConnectionCls), {})
+    base = pool.ConnectionCls
+    respond = staticmethod(base.response_class)  # type: ignore[attr-defined]
+    connection = type(f"Watched{base.__name__}", (Watched, base), {"respond": respond})
     return type(f"Watched{pool.__name__}", (pool,), {"ConnectionCls": connection})
 
 
