@@ -133,8 +133,7 @@ class Answers:
                 (time.perf_counter() - started) * 1000,
             )
         read = wire.read_get_envelope if request.http else wire.read_envelope
-        batch, reference = request.numbers, request.message.client_message_id
-        return raw, self._entries(response, raw, batch, reference, read)
+        return raw, self._entries(response, raw, request, read)
 
     def unanswered(self, failure: RequestFailed, request: SendRequest) -> ClickatellError:
         """The typed error for a request of a send that got no HTTP answer."""
@@ -170,8 +169,7 @@ class Answers:
         self,
         response: Response,
         raw: RawResponse,
-        batch: list[str],
-        client_message_id: str | None,
+        request: SendRequest,
         read: Callable[[Response], wire.Envelope],
     ) -> list[wire.WireEntry] | None:
         """The answer's per-recipient entries, or the typed error the answer calls for."""
@@ -200,6 +198,7 @@ class Answers:
         refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused
+        batch = request.numbers
         if status >= 500 and status != 503:
             raise OutcomeUnknownError(
                 scrub(
@@ -208,7 +207,7 @@ class Answers:
                     key,
                 ),
                 recipients=batch,
-                client_message_id=client_message_id,
+                client_message_id=request.message.client_message_id,
                 raw=raw,
             )
         if envelope is None:
@@ -220,7 +219,7 @@ class Answers:
                         key,
                     ),
                     recipients=batch,
-                    client_message_id=client_message_id,
+                    client_message_id=request.message.client_message_id,
                     raw=raw,
                 )
             raise ResponseError(

@@ -202,11 +202,7 @@ class BaseClient:
         if extra_headers:
             check_extra_headers(extra_headers)
         collector = ResultCollector(
-            inputs,
-            numbers,
-            message.client_message_id,
-            config.api_key,
-            log_numbers=config.log_numbers,
+            inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
         order = collector.order
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST

@@ -115,7 +115,6 @@ class ResultCollector:
         numbers: list[str],
         reference: str | None,
         key: str,
-        *,
         log_numbers: bool = False,
     ) -> None:
         self.inputs = inputs
