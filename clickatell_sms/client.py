@@ -31,6 +31,7 @@ out of every log line, error and raw answer the SDK produces).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from types import MappingProxyType
@@ -47,6 +48,7 @@ from .config import (
     NotGiven,
     TimeoutArg,
     check_integration,
+    transport_settings,
 )
 from .errors import ClickatellError, ValidationError
 from .numbers import normalize_many
@@ -70,6 +72,7 @@ if TYPE_CHECKING:
     from . import results, wire
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .encoding import Estimate
+    from .exchange import Exchange
     from .matching import ResultCollector, SendRequest
     from .raw import RawResponse
 
@@ -297,7 +300,7 @@ class Client(BaseClient):
     open), and the deadline and the answer cap hold there as on every path.
     """
 
-    __slots__ = ("_exchange",)
+    __slots__ = ("_exchange", "_http_client", "_lock", "_transport_settings")
 
     def __init__(
         self,
@@ -309,9 +312,21 @@ class Client(BaseClient):
         **settings: Unpack[ClientSettings],
     ) -> None:
         super().__init__(api_key, config=config, integration=integration, **settings)
-        from .exchange import Exchange
+        # Read now (the TLS files with them), so a wrong setting fails here by name; the send
+        # stack (the wire models, msgspec, the transport, urllib3) loads with the first request.
+        self._transport_settings = transport_settings(self._config)
+        self._http_client = http_client
+        self._exchange: Exchange | None = None
+        self._lock = threading.Lock()
 
-        self._exchange = Exchange(self._config, http_client)
+    def _exchanging(self) -> Exchange:
+        """The client's exchange (its transport and attempts), made by the first request."""
+        with self._lock:
+            if self._exchange is None:
+                from .exchange import Exchange
+
+                self._exchange = Exchange(self._config, self._http_client, self._transport_settings)
+            return self._exchange
 
     def send(
         self,
@@ -369,9 +384,10 @@ class Client(BaseClient):
             integration=integration,
             options=options,
         )
+        exchange = self._exchange or self._exchanging()
         for request in requests:
             try:
-                raw, entries = self._exchange.send(request)
+                raw, entries = exchange.send(request)
                 collector.place(request, raw, entries)
             except ClickatellError as exc:
                 exc.partial = collector.partial()
@@ -416,7 +432,7 @@ class Client(BaseClient):
         request, call_timeout, deadline, policy = self._plan_look_up(
             wire.balance_request, timeout, total_timeout, retries, extra_headers
         )
-        found, raw = self._exchange.look_up(
+        found, raw = (self._exchange or self._exchanging()).look_up(
             "balance look-up", request, wire.read_balance, call_timeout, deadline, policy
         )
         return Balance(found.amount, found.currency, raw)
@@ -451,7 +467,7 @@ class Client(BaseClient):
             retries,
             extra_headers,
         )
-        found, raw = self._exchange.look_up(
+        found, raw = (self._exchange or self._exchanging()).look_up(
             "status look-up", request, read_known_status, call_timeout, deadline, policy
         )
         return self._status_of(message_id, found, raw)
@@ -459,7 +475,8 @@ class Client(BaseClient):
     def close(self) -> None:
         """Close the pool's connections; the client cannot send afterwards."""
         self._closed = True
-        self._exchange.close()
+        if self._exchange is not None:
+            self._exchange.close()
 
     def __enter__(self) -> Client:
         return self

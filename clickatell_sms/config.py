@@ -16,9 +16,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from clickatell_wire.http_types import DEFAULT_MAX_RESPONSE_BYTES
-from clickatell_wire.tables import DEFAULT_BASE_URL
-from clickatell_wire.transport_base import TransportSettings
+from clickatell_wire.tables import DEFAULT_BASE_URL, DEFAULT_MAX_RESPONSE_BYTES
 
 from ._version import __version__
 from .errors import ValidationError
@@ -28,6 +26,8 @@ from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import ssl
+
+    from clickatell_wire.transport_base import TransportSettings
 
     from .hooks import Hook
 
@@ -393,16 +393,17 @@ def transport_settings(config: ClientConfig) -> TransportSettings:
     """`config` as both generated transports take it: the SDK's User-Agent before the caller's
     headers, and the TLS context made now (a `ValidationError` naming ca_bundle or client_cert)."""
     proxy = config.proxy
-    return TransportSettings(
-        api_key=config.api_key,
-        base_url=config.base_url,
-        headers={"User-Agent": config.user_agent, **config.headers},
-        maxsize=config.max_connections,
-        proxy_url=None if proxy is None else proxy.url,
-        proxy_headers={} if proxy is None else proxy.headers,
-        ssl_context=config.ssl_context(),
-        max_response_bytes=config.max_response_bytes,
-    )
+    settings: TransportSettings = {  # a TypedDict: a plain dict that needs no import to make
+        "api_key": config.api_key,
+        "base_url": config.base_url,
+        "headers": {"User-Agent": config.user_agent, **config.headers},
+        "maxsize": config.max_connections,
+        "proxy_url": None if proxy is None else proxy.url,
+        "proxy_headers": {} if proxy is None else proxy.headers,
+        "ssl_context": config.ssl_context(),
+        "max_response_bytes": config.max_response_bytes,
+    }
+    return settings
 
 
 def _check_api_key(api_key: object) -> None:

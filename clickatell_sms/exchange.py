@@ -23,6 +23,7 @@ from .retry import RetryPolicy
 
 if TYPE_CHECKING:
     import urllib3
+    from clickatell_wire.transport_base import TransportSettings
 
     from . import wire
     from .config import ClientConfig
@@ -39,9 +40,14 @@ class Exchange(Answers):
 
     __slots__ = ("_transport",)
 
-    def __init__(self, config: ClientConfig, manager: urllib3.PoolManager | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        manager: urllib3.PoolManager | None = None,
+        settings: TransportSettings | None = None,
+    ) -> None:
         super().__init__(config)
-        settings = transport_settings(config)
+        settings = transport_settings(config) if settings is None else settings
         try:
             self._transport = Transport(manager=manager, **settings)
         except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes

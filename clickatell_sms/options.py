@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
-import msgspec
 from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, Field, send_field
 
 from . import encoding
@@ -80,7 +80,8 @@ _KIND_WORDS: Final[Mapping[str, str]] = {
 }
 
 
-class Outgoing(msgspec.Struct, frozen=True, gc=False):
+@dataclass(frozen=True, slots=True)
+class Outgoing:
     """A checked message: the content, and each option given, by keyword, as the wire wants it.
 
     Options equal to the contract's default are left out: the API applies them anyway, and the

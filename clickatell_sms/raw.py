@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-import msgspec
 
-
-class RawResponse(msgspec.Struct, frozen=True, gc=False):
+@dataclass(frozen=True, slots=True)
+class RawResponse:
     """Status, headers and body exactly as received (the body is never decoded or trimmed)."""
 
     status: int
-    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
 
     def text(self) -> str:

@@ -41,8 +41,17 @@ def _tree_digest(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file() and "__pycache__" not in p.parts
+        if p.is_file() and "__pycache__" not in p.parts and ".git" not in p.parts
     }
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
 
 
 def _add_to_openapi(root: Path) -> None:
@@ -214,10 +223,15 @@ def regenerated(tmp_path_factory: pytest.TempPathFactory) -> Regenerated:
     texts = {
         name: (project / name).read_bytes() for name in before if name.startswith("generated/")
     }
+    _git(project, "init", "-q")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "before")
     _add_to_openapi(project)
     _add_to_xsd(project)
     generated = _codegen(project)
     assert generated.returncode == 0, generated.stderr
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "the field")
     after = _tree_digest(project)
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     return Regenerated(project, changed, texts)
@@ -246,6 +260,30 @@ def test_a_field_added_to_both_contracts_changes_only_the_files_it_changes(
         p for p in (regenerated.root / "generated").rglob("*.py") if spec_hash in p.read_text()
     ]
     assert hashed == []  # the spec's hash is in MANIFEST.json alone
+
+
+def test_the_release_diff_of_a_field_shows_only_the_files_it_changes(
+    regenerated: Regenerated,
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "scripts")}
+    command = [sys.executable, "-m", "release_diff", "--repo", str(regenerated.root)]
+    run = subprocess.run(
+        [*command, "HEAD~1", "HEAD", "--no-tests", "--no-regen"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    section = run.stdout.split("2. generated/ diff:", 1)[1].split("\n3a.", 1)[0]
+    listed = {
+        line.split()[1].removeprefix("generated/clickatell_wire/")
+        for line in section.splitlines()
+        if line.startswith("  M ")
+    }
+    assert section.startswith(f" {len(listed)} file(s) changed"), section
+    assert listed and listed <= MAY_CHANGE, section
+    assert "UNEXPLAINED" not in section
 
 
 def test_a_field_added_to_both_contracts_reaches_every_layer_with_no_other_edit(

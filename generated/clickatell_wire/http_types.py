@@ -14,6 +14,8 @@ from typing import Final, Literal, TypeAlias
 
 import msgspec
 
+from .tables import DEFAULT_MAX_RESPONSE_BYTES
+
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -30,9 +32,6 @@ __all__ = [
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
 """The spec's first server."""
 
-DEFAULT_MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
-"""The largest answer read. A 200-recipient answer is about 30 KB; anything near this is not
-the API talking."""
 
 SecurityScheme: TypeAlias = Literal["apiKeyHeader", "apiKeyQuery"]
 SECURITY_SCHEMES: Final[Mapping[str, tuple[str, str]]] = {

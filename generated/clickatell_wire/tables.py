@@ -22,6 +22,7 @@ from typing import Final, Literal, TypedDict
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_RESPONSE_BYTES",
     "ERROR_CODES",
     "ERROR_KINDS",
     "OPERATIONS",
@@ -38,6 +39,11 @@ __all__ = [
 
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
 """The spec's first server."""
+
+DEFAULT_MAX_RESPONSE_BYTES: Final = 4 * 1024 * 1024
+"""The largest answer the transports read (the SDK's bound, not the API's: a 200-recipient
+answer is about 30 KB; anything near this is not the API talking). Here, with the other
+defaults, so that a client's settings need no HTTP module to be read."""
 
 FieldKind = Literal["string", "integer", "number", "boolean", "array"]
 ErrorScope = Literal["request", "recipient"]
