@@ -38,7 +38,6 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
-from .raw import RawResponse
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
@@ -55,6 +54,7 @@ if TYPE_CHECKING:
     from .config import ClientConfig
     from .encoding import Estimate
     from .hooks import Attempt
+    from .raw import RawResponse
     from .results import Anomaly, Balance, MessageResult, SendResult, StatusResult
     from .retry import RetryPolicy
     from .statuses import MessageStatus
@@ -104,6 +104,7 @@ _LAZY = {
     "Estimate": "encoding",
     "MessageResult": "results",
     "MessageStatus": "statuses",
+    "RawResponse": "raw",
     "ReplyCallback": "callbacks",
     "SendResult": "results",
     "StatusCallback": "callbacks",

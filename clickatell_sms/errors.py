@@ -32,9 +32,8 @@ import builtins
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from .raw import RawResponse
-
 if TYPE_CHECKING:
+    from .raw import RawResponse
     from .results import SendResult
 
 
