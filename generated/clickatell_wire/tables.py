@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 6388916b7cce590dc276fb338b74767e436186c1155c3e7aa836f16743af3484, do not edit
 """What Clickatell Platform messaging API 1.0.0 says, as data for the layers written by hand.
 
 * `SEND_FIELDS`: every field of `SendMessageRequest`, with all its names (Python keyword, JSON
@@ -7,6 +7,8 @@
 * `OPERATIONS`: every operation in the spec, by `operationId`.
 * `ERROR_CODES`: the API's error codes (the spec's `x-error-codes`), with the HTTP status they
   come with, whether they refuse a request or one recipient, their kind and their evidence.
+* `MESSAGE_STATUSES`: the states of a sent message (the spec's `x-message-statuses`), by code,
+  with their kind (queued, at the gateway, received, failed...) and their evidence.
 
 The facade, the CLI, the bulk engine and the sandbox read these instead of keeping copies, so a
 field or a code added to the spec reaches all of them when codegen runs.
@@ -24,16 +26,20 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "ERROR_CODES",
     "ERROR_KINDS",
+    "FINAL_STATUS_KINDS",
+    "MESSAGE_STATUSES",
     "OPERATIONS",
     "SEND_FIELDS",
     "SEND_OPTIONS",
     "ErrorCode",
     "Field",
+    "MessageStatusEntry",
     "Operation",
     "SendOptions",
     "error_codes_of_kind",
     "operation",
     "send_field",
+    "status_codes_of_kind",
 ]
 
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
@@ -725,3 +731,168 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
 def error_codes_of_kind(*kinds: ErrorKind) -> frozenset[int]:
     """The codes of the given kinds, such as `error_codes_of_kind("auth")`."""
     return frozenset(code for code, entry in ERROR_CODES.items() if entry.kind in kinds)
+
+
+StatusKind = Literal[
+    "unknown", "queued", "scheduled", "gateway", "received", "failed", "expired", "cancelled"
+]
+FINAL_STATUS_KINDS: Final[frozenset[StatusKind]] = frozenset(
+    {"received", "failed", "expired", "cancelled"}
+)
+"""The kinds after which nothing more happens to a message."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusEntry:
+    """One state of a sent message: its code and name, what it means (`kind`), whether it says
+    the message reached the upstream gateway, and the evidence for all of that."""
+
+    code: int
+    name: str
+    description: str
+    kind: StatusKind
+    reached_gateway: bool
+    evidence: Evidence
+    source: str
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to the message."""
+        return self.kind in FINAL_STATUS_KINDS
+
+
+MESSAGE_STATUSES: Final[Mapping[int, MessageStatusEntry]] = MappingProxyType(
+    {
+        1: MessageStatusEntry(
+            code=1,
+            name="MESSAGE_UNKNOWN",
+            description="The message ID is unknown, or its report is delayed.",
+            kind="unknown",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (001); name inferred",
+        ),
+        2: MessageStatusEntry(
+            code=2,
+            name="MESSAGE_QUEUED",
+            description="Not delivered yet; waiting to be tried again.",
+            kind="queued",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (002); name inferred",
+        ),
+        3: MessageStatusEntry(
+            code=3,
+            name="DELIVERED_TO_GATEWAY",
+            description="Handed over to the upstream gateway or network.",
+            kind="gateway",
+            reached_gateway=True,
+            evidence="documented",
+            source="legacy status list (003); name in clickatell/clickatell-python README",
+        ),
+        4: MessageStatusEntry(
+            code=4,
+            name="RECEIVED_BY_RECIPIENT",
+            description="The handset confirmed receipt.",
+            kind="received",
+            reached_gateway=True,
+            evidence="documented",
+            source="legacy status list (004); name in clickatell/clickatell-python README",
+        ),
+        5: MessageStatusEntry(
+            code=5,
+            name="ERROR_WITH_MESSAGE",
+            description="The message failed, probably because of its content.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (005); name inferred",
+        ),
+        6: MessageStatusEntry(
+            code=6,
+            name="USER_CANCELLED",
+            description="Delivery was stopped by the user.",
+            kind="cancelled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (006); name inferred",
+        ),
+        7: MessageStatusEntry(
+            code=7,
+            name="ERROR_DELIVERING",
+            description="The message could not be delivered to the handset.",
+            kind="failed",
+            reached_gateway=True,
+            evidence="legacy",
+            source="legacy status list (007); name inferred",
+        ),
+        8: MessageStatusEntry(
+            code=8,
+            name="RECEIVED_BY_GATEWAY",
+            description="Accepted by Clickatell's gateway.",
+            kind="queued",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (008); name inferred",
+        ),
+        9: MessageStatusEntry(
+            code=9,
+            name="ROUTING_ERROR",
+            description="No route could be found for the message.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (009); name inferred",
+        ),
+        10: MessageStatusEntry(
+            code=10,
+            name="MESSAGE_EXPIRED",
+            description="Expired before reaching the upstream gateway.",
+            kind="expired",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (010); name inferred",
+        ),
+        11: MessageStatusEntry(
+            code=11,
+            name="SCHEDULED",
+            description="Held for delivery at a later time.",
+            kind="scheduled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (011); name inferred",
+        ),
+        12: MessageStatusEntry(
+            code=12,
+            name="OUT_OF_CREDIT",
+            description="The account did not have enough credit.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (012); name inferred",
+        ),
+        13: MessageStatusEntry(
+            code=13,
+            name="CLICKATELL_CANCELLED",
+            description="Delivery was stopped by Clickatell.",
+            kind="cancelled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (013); name inferred",
+        ),
+        14: MessageStatusEntry(
+            code=14,
+            name="MAX_MT_EXCEEDED",
+            description="The allowed amount of outbound messaging was used up.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (014); name inferred",
+        ),
+    }
+)
+
+
+def status_codes_of_kind(*kinds: StatusKind) -> frozenset[int]:
+    """The status codes of the given kinds, such as `status_codes_of_kind("failed")`."""
+    return frozenset(code for code, entry in MESSAGE_STATUSES.items() if entry.kind in kinds)
