@@ -50,7 +50,7 @@ from .profile import Findings, Profile, Refusal, RuleLog, header_safe
 from .quirks import Quirks
 from .recipients import check_recipient, normalised
 from .store import MessageStore, RecordedMessage, RecordFormat
-from .timeline import StatusDelays, status_at, timeline
+from .timeline import NO_FAILURES, Failures, StatusDelays, status_at, timeline
 from .validation import check_document
 
 __all__ = ["Plan", "Request", "Response", "SandboxApp"]
@@ -146,12 +146,14 @@ class SandboxApp:
         profile: Profile | None = None,
         callbacks: CallbackPoster | None = None,
         clock: Callable[[], float] = time.time,
+        failures: Failures = NO_FAILURES,
     ) -> None:
         self.api_keys = frozenset(api_keys)
         self.two_way_numbers = frozenset(number.removeprefix("+") for number in two_way_numbers)
         self.account = account
         self.store = store
         self.delays = delays
+        self.failures = failures
         self.quirks = quirks
         self.profile = profile or Profile()
         self.rule_log = RuleLog()
@@ -349,7 +351,7 @@ class SandboxApp:
             poster = self.callbacks
             if poster is not None:
                 for record in records:
-                    poster.schedule(record, timeline(record, self.delays))
+                    poster.schedule(record, timeline(record, self.delays, self.failures))
         return outcomes, request_id
 
     def _sender(self, document: models.SendMessageRequest, findings: Findings) -> str | None:
@@ -395,7 +397,7 @@ class SandboxApp:
                 findings.fatal("message-id-unknown")
         except Refusal as refusal:
             return self._refused(refusal, "json", plan, findings, envelope=False)
-        event = status_at(record, self.delays, self.clock())
+        event = status_at(record, self.delays, self.clock(), self.failures)
         document = models.MessageStatusResponse(
             message_id=record.api_message_id,
             status=event.status.name,
@@ -424,7 +426,7 @@ class SandboxApp:
             if wanted_ref and record.client_message_id not in wanted_ref:
                 continue
             item = record.to_json()
-            event = status_at(record, self.delays, now)
+            event = status_at(record, self.delays, now, self.failures)
             item["statusCode"] = event.status.code
             item["status"] = event.status.name
             listing.append(item)

@@ -15,6 +15,12 @@ add their fields after it). Neither appears in the poster's logs or `repr`.
 An answer outside 2xx, or no answer, is retried (`retries` times, backing off from
 `retry_delay`), as the live API may do; so a receiver must tolerate duplicates. One worker
 thread sends them in due order.
+
+`loss` (0 to 1) drops that share of the callbacks on purpose, each one on its own (so a message
+misses its final callback with that probability), as a receiver that was down or a network that
+lost them would: the status look-up still answers, which is what polling for the silent
+messages needs. Which callbacks are lost is drawn from `seed` and the message's ID and status,
+the same on every run.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ from clickatell_wire import models
 
 from ..redact import guard_urllib3_logs
 from .store import RecordedMessage
-from .timeline import StatusEvent
+from .timeline import StatusEvent, unit_draw
 
 __all__ = ["CallbackDelivery", "CallbackPoster"]
 
@@ -86,9 +92,17 @@ class CallbackPoster:
         retries: int = 2,
         retry_delay: float = 0.1,
         timeout: float = 2.0,
+        loss: float = 0.0,
+        seed: int = 0,
     ) -> None:
         if method not in ("POST", "GET"):
             raise ValueError("callback method must be POST or GET")
+        if not 0.0 <= loss <= 1.0:
+            raise ValueError(f"a callback loss rate is between 0 and 1, not {loss}")
+        self.loss = loss
+        self.seed = seed
+        self.lost = 0
+        """Callbacks dropped on purpose (`loss`) so far."""
         self.url, self._auth_headers = _split_credentials(url)
         if _TOKEN_VALUE.search(self.url):
             guard_urllib3_logs()  # urllib3 logs each request line, token and all, at DEBUG
@@ -135,9 +149,13 @@ class CallbackPoster:
         self._http.clear()
 
     def schedule(self, record: RecordedMessage, events: Iterable[StatusEvent]) -> None:
-        """Queue one callback per status event of an accepted message."""
+        """Queue one callback per status event of an accepted message (less those `loss`
+        drops)."""
         with self._cond:
             for event in events:
+                if self.loss and self._drawn_lost(record.api_message_id, event):
+                    self.lost += 1
+                    continue
                 payload = models.StatusCallback(
                     message_id=record.api_message_id,
                     integration_name=self.integration_name,
@@ -156,6 +174,10 @@ class CallbackPoster:
                 )
                 heapq.heappush(self._queue, (event.at, next(self._order), _Pending(payload, 1)))
             self._cond.notify_all()
+
+    def _drawn_lost(self, api_message_id: str, event: StatusEvent) -> bool:
+        key = f"{api_message_id}:{event.status.code}"
+        return unit_draw(self.seed, key, "callback-loss") < self.loss
 
     def deliveries(self) -> list[CallbackDelivery]:
         """Every attempt so far, in the order they were made."""

@@ -171,6 +171,23 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         help="seconds from queued to delivered-to-gateway, and from there to received"
         " (default: 0.05 0.05)",
     )
+    parser.add_argument(
+        "--callback-loss",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="drop this share of the status callbacks, each on its own (0 to 1, seeded by"
+        " --seed), as a receiver that was down would miss them; the status look-up still"
+        " answers (default: 0)",
+    )
+    parser.add_argument(
+        "--failure-rate",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="make this share of the accepted messages end in a failure status drawn from the"
+        " spec's list (0 to 1, seeded by --seed) instead of RECEIVED_BY_RECIPIENT (default: 0)",
+    )
     faults = parser.add_argument_group(
         "faults",
         "Failures on purpose, to test a client's retries. RATE is the share of API requests"
@@ -238,8 +255,8 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         "--seed",
         type=int,
         default=0,
-        help="seed of the fault stream: the same seed and requests give the same faults"
-        " (default: %(default)s)",
+        help="seed of the fault stream (and of --callback-loss and --failure-rate): the same"
+        " seed and requests give the same faults (default: %(default)s)",
     )
     parser.add_argument(
         "--quirk",
@@ -331,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
             callback_url=args.callback_url,
             callback_method=args.callback_method,
             status_delays=StatusDelays(*args.status_delays),
+            callback_loss=args.callback_loss,
+            failure_rate=args.failure_rate,
             seed=args.seed,
             strict=args.strict,
             observed=args.observed,

@@ -34,7 +34,7 @@ from .profile import Profile
 from .protocol import HttpConnection
 from .quirks import Quirks
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
-from .timeline import StatusDelays, status_at
+from .timeline import Failures, StatusDelays, status_at
 
 __all__ = ["Sandbox"]
 
@@ -64,6 +64,11 @@ class Sandbox:
     accepts such a request with an `X-Sandbox-Warning`); `observed` is a conformance report
     (`clickatell-sms conformance --json`) whose observations of the live API win over both. See
     docs/sandbox.md for every rule and its evidence.
+
+    `failure_rate` makes that share of the accepted messages (other than the test numbers) end
+    in a failure status drawn from the spec's list, and `callback_loss` drops that share of the
+    status callbacks (each on its own), so that a receiver has failures to count and silent
+    messages to look up; both draws are seeded by `seed`.
     """
 
     def __init__(
@@ -87,6 +92,8 @@ class Sandbox:
         limits: ServerLimits | None = None,
         strict: bool = False,
         observed: str | Path | None = None,
+        failure_rate: float = 0.0,
+        callback_loss: float = 0.0,
     ) -> None:
         keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
         if not keys or not all(keys):
@@ -106,7 +113,13 @@ class Sandbox:
             else StatusDelays(*status_delays)
         )
         self._poster = (
-            CallbackPoster(callback_url, method=callback_method, integration_name=integration_name)
+            CallbackPoster(
+                callback_url,
+                method=callback_method,
+                integration_name=integration_name,
+                loss=callback_loss,
+                seed=seed,
+            )
             if callback_url
             else None
         )
@@ -126,6 +139,7 @@ class Sandbox:
                 else Profile.from_report(observed, strict=strict)
             ),
             callbacks=self._poster,
+            failures=Failures(failure_rate, seed),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: socket.socket | None = None
@@ -271,7 +285,7 @@ class Sandbox:
         record = self._store.get(api_message_id)
         if record is None:
             raise KeyError(api_message_id)
-        return status_at(record, self._app.delays, time.time()).status
+        return status_at(record, self._app.delays, time.time(), self._app.failures).status
 
     @property
     def requests_seen(self) -> int:
@@ -308,6 +322,11 @@ class Sandbox:
     def callbacks(self) -> list[CallbackDelivery]:
         """Every status callback attempt so far (empty without a callback URL)."""
         return [] if self._poster is None else self._poster.deliveries()
+
+    @property
+    def callbacks_lost(self) -> int:
+        """Status callbacks dropped on purpose (`callback_loss`) so far."""
+        return 0 if self._poster is None else self._poster.lost
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
         """Wait until every queued status callback has been sent; False on timeout."""
