@@ -106,9 +106,13 @@ class SQLiteJournal(PackedJournal):
         sync: Literal["normal", "full"] = "normal",
         temporary: bool = False,
     ) -> SQLiteJournal:
-        """A new journal at `path` for the campaign described by `identity`."""
+        """A new journal at `path` for the campaign described by `identity`.
+
+        A file that holds only delivery tables (`listen --journal` started before the campaign)
+        is taken: the campaign joins the callbacks already recorded there.
+        """
         file = Path(path)
-        if file.exists() and file.stat().st_size > 0:
+        if file.exists() and file.stat().st_size > 0 and not _awaits_campaign(file):
             raise JournalError(
                 f"{file} exists already: continue that campaign with"
                 f" send_many(..., journal={str(file)!r}, resume=True), or choose another"
@@ -278,6 +282,19 @@ def _read_meta(file: Path, db: sqlite3.Connection) -> dict[str, str]:
             f" {SCHEMA_VERSION!r}: finish that campaign with the version that started it"
         )
     return meta
+
+
+def _awaits_campaign(file: Path) -> bool:
+    """Whether the file is an SQLite database with the delivery tables and no campaign yet."""
+    try:
+        db = sqlite3.connect(str(file), timeout=10)
+        try:
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return "delivery_status" in names and "meta" not in names
 
 
 def _damaged(file: Path, what: str) -> JournalDamagedError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import ValidationError
@@ -20,6 +21,9 @@ from .parsing import CallbackKind, ReplyCallback, StatusCallback, parse_callback
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
+
+    from ..bulk.delivery import DeliveryStore
+    from .sinks import CallbackSink
 
 __all__ = ["CallbackReceiver"]
 
@@ -48,12 +52,25 @@ class CallbackReceiver:
     * `allowed_sources`: optionally, CIDR networks (or addresses) the request must come from,
       read from `REMOTE_ADDR`. Behind a proxy that is the proxy's address, so filter there.
 
+    Where callbacks are kept, before your handlers see them:
+
+    * `journal`: a campaign's journal (a file, a `postgresql://` URL, or an open
+      `bulk.delivery.DeliveryStore`): every status callback is written into its delivery tables
+      (`sinks.JournalSink`, in batches) before it is acknowledged, so `clickatell-sms report`
+      can show what became of each message. A receiver with a journal needs no `on_status`.
+    * `sinks`: other places (`sinks.CallbackSink`), each for the kinds it names.
+
+    A callback a sink cannot keep (its database is down or far behind) is answered 503 with
+    `Retry-After`, and Clickatell sends it again; your handler is not called for it. `close()`
+    (or `with`) writes what is waiting and closes the journal it opened.
+
     Responses:
 
     * 403 from outside `allowed_sources`; 401 without the right secret (the handler is not
       called and the body is not read); refusals are logged as warnings, throttled.
-    * 200: parsed and handled. Also 200 when the event's kind has no handler (logged as a
-      warning), so a misrouted callback is not retried forever.
+    * 200: parsed, kept by the sinks and handled. Also 200 when the event's kind has neither a
+      sink nor a handler (logged as a warning), so a misrouted callback is not retried forever.
+    * 503 with Retry-After: a sink could not keep it (see above).
     * 400 with a one-line plain-text reason: the request is not a readable callback.
     * 405 for other methods, 413 for a body over `max_body_bytes`.
     * A handler that raises is logged with its traceback on "clickatell_sms.callbacks", and
@@ -78,9 +95,11 @@ class CallbackReceiver:
         allowed_sources: Iterable[str] | None = None,
         handler_error_status: int = 200,
         max_body_bytes: int = 64 * 1024,
+        journal: str | Path | DeliveryStore | None = None,
+        sinks: Sequence[CallbackSink] = (),
     ) -> None:
-        if on_status is None and on_reply is None:
-            raise ValueError("CallbackReceiver needs on_status, on_reply or both")
+        if on_status is None and on_reply is None and journal is None and not sinks:
+            raise ValueError("CallbackReceiver needs on_status, on_reply, a journal or sinks")
         if secret is None and not allow_unauthenticated:
             raise ValidationError(
                 "secret",
@@ -104,6 +123,25 @@ class CallbackReceiver:
                 "CallbackReceiver made with allow_unauthenticated=True: it trusts anyone who can"
                 " reach it, and forged callbacks will reach your handlers"
             )
+        self.sinks: list[CallbackSink] = list(sinks)
+        self._opened: list[CallbackSink] = []
+        if journal is not None:  # last: nothing above may fail with the journal open
+            from .sinks import JournalSink
+
+            self._opened.append(JournalSink(journal))
+            self.sinks.append(self._opened[-1])
+
+    def close(self) -> None:
+        """Write what the sinks hold and close those the receiver opened (its `journal`)."""
+        opened, self._opened = self._opened, []
+        for sink in opened:
+            sink.close()
+
+    def __enter__(self) -> CallbackReceiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         guard = "unauthenticated" if self._secret is None else "secret"
@@ -139,24 +177,46 @@ class CallbackReceiver:
         except ValidationError as error:
             logger.warning("refused a callback: %s", error)
             return _respond(start_response, 400, f"bad callback: {error}")
+        if not self._keep(event):
+            return _respond(start_response, 503, "busy: send it again", [("Retry-After", "1")])
         return _respond(start_response, self._dispatch(event), "OK")
 
+    def _handles(self, kind: CallbackKind) -> bool:
+        handler = self.on_status if kind == "status" else self.on_reply
+        return handler is not None or any(kind in sink.kinds for sink in self.sinks)
+
     def _only_kind(self) -> CallbackKind | None:
-        if self.on_reply is None:
+        status, reply = self._handles("status"), self._handles("reply")
+        if status and not reply:
             return "status"
-        if self.on_status is None:
+        if reply and not status:
             return "reply"
         return None
+
+    def _keep(self, event: StatusCallback | ReplyCallback) -> bool:
+        """Hand the event to every sink that keeps its kind; False if one could not."""
+        from .sinks import SinkError
+
+        kind: CallbackKind = "status" if isinstance(event, StatusCallback) else "reply"
+        for sink in self.sinks:
+            if kind not in sink.kinds:
+                continue
+            try:
+                sink.take(event)
+            except SinkError:
+                self._refusals.refused("answered 503 to callbacks a sink could not keep")
+                return False
+        return True
 
     def _dispatch(self, event: StatusCallback | ReplyCallback) -> int:
         try:
             if isinstance(event, StatusCallback):
                 if self.on_status is None:
-                    return _unhandled("status", event.api_message_id)
+                    return 200 if self._handles("status") else _unhandled("status", event)
                 self.on_status(event)
             else:
                 if self.on_reply is None:
-                    return _unhandled("reply", event.api_message_id)
+                    return 200 if self._handles("reply") else _unhandled("reply", event)
                 self.on_reply(event)
         except Exception:
             logger.exception(
@@ -168,8 +228,10 @@ class CallbackReceiver:
         return 200
 
 
-def _unhandled(kind: str, message_id: str) -> int:
-    logger.warning("a %s callback (messageId=%s) arrived with no handler for it", kind, message_id)
+def _unhandled(kind: str, event: StatusCallback | ReplyCallback) -> int:
+    logger.warning(
+        "a %s callback (messageId=%s) arrived with no handler for it", kind, event.api_message_id
+    )
     return 200
 
 

@@ -5,7 +5,9 @@
     clickatell-sms balance
     clickatell-sms status 5eaefd67a0dc4f3981591e742f8ff7de
     clickatell-sms listen --port 8081                        # prints callbacks as they arrive
-    clickatell-sms bulk --csv people.csv --text "Hello"
+    clickatell-sms bulk --csv people.csv --text "Hello" --journal run.sqlite
+    clickatell-sms listen --port 8081 --journal run.sqlite   # callbacks into the journal
+    clickatell-sms report run.sqlite --html report.html      # what became of the campaign
     clickatell-sms sandbox --port 8080
     clickatell-sms conformance --live --json report.json  # free probes of the real API
 
@@ -14,10 +16,10 @@ Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base UR
 command of the README works on a fresh machine without an account. Exit statuses are in
 `common`.
 
-One module per command family (`send`, `account`, `listen`, `bulk`, `sandbox`, `conformance`),
-each with an `add_parser(commands)` that declares its options and points at its runner; `common`
-holds what they share: the connection options, the embedded sandbox, exit statuses, failure
-reports; `wording` names a facade error's field by its flag. One thing has one flag on every
+One module per command family (`send`, `account`, `listen`, `bulk`, `report`, `sandbox`,
+`conformance`), each with an `add_parser(commands)` that declares its options and points at its
+runner; `common` holds what they share: the connection options, the embedded sandbox, exit
+statuses, failure reports; `wording` names a facade error's field by its flag. One thing has one flag on every
 command (`--text`, `--region`), and `-v` works before or after the command.
 """
 
@@ -32,7 +34,7 @@ from typing import Final
 
 from .._version import __version__
 from ..errors import ClickatellError, ValidationError
-from . import account, bulk, conformance, listen, sandbox, send
+from . import account, bulk, conformance, listen, report, sandbox, send
 from .common import (
     EXIT_API,
     EXIT_OK,
@@ -47,7 +49,7 @@ __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE
 
 Runner = Callable[[argparse.Namespace], int]
 
-FAMILIES: Final = (send, account, listen, bulk, sandbox, conformance)
+FAMILIES: Final = (send, account, listen, bulk, report, sandbox, conformance)
 """The command modules, in --help order; each may say which of the spec's operations its
 commands carry (`OPERATIONS`), which a test holds to the spec."""
 
