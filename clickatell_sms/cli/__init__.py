@@ -19,8 +19,8 @@ command of the README works on a fresh machine without an account. Exit statuses
 One module per command family (`send`, `account`, `listen`, `bulk`, `report`, `sandbox`,
 `conformance`), each with an `add_parser(commands)` that declares its options and points at its
 runner; `common` holds what they share: the connection options, the embedded sandbox, exit
-statuses, failure reports; `wording` names a facade error's field by its flag. One thing has one flag on every
-command (`--text`, `--region`), and `-v` works before or after the command.
+statuses, failure reports; `wording` names a facade error's field by its flag. One thing has
+one flag on every command (`--text`, `--region`), and `-v` works before or after the command.
 """
 
 from __future__ import annotations

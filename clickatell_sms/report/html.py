@@ -143,7 +143,7 @@ def _histogram(report: CampaignReport) -> list[str]:
     if histogram is None:
         return head
     rows = [
-        (f"{seconds(histogram.width * i)} to {seconds(histogram.width * (i + 1))}", f"{n:,}")
+        (" to ".join(seconds(edge) for edge in histogram.edges(i)), f"{n:,}")
         for i, n in enumerate(histogram.counts)
         if n
     ]

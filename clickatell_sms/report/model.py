@@ -141,10 +141,16 @@ class Delays:
 
 @dataclass(frozen=True, slots=True)
 class Histogram:
-    """Received rows by delivery time: `counts[i]` took [i * width, (i + 1) * width) seconds."""
+    """Received rows by delivery time: `counts[i]` took from `start + i * width` seconds to
+    `width` more (`start` is the fastest delivery, rounded down to a multiple of `width`)."""
 
+    start: float
     width: float
     counts: list[int]
+
+    def edges(self, index: int) -> tuple[float, float]:
+        low = self.start + index * self.width
+        return low, low + self.width
 
 
 @dataclass(frozen=True, slots=True)

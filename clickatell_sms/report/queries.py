@@ -166,19 +166,23 @@ def _delays(store: DeliveryStore, rows: str) -> Delays:
 
 
 def _histogram(store: DeliveryStore, rows: str) -> Histogram | None:
-    found = store.query(f"SELECT MAX({_DELAY}) FROM {rows} WHERE {_RECEIVED}")
-    longest = float(found[0][0]) if found and found[0][0] is not None else None
-    if longest is None:
+    """Bins of a round width from the fastest delivery (rounded down) to the slowest; a delay
+    below zero (clocks that disagree) counts as zero."""
+    found = store.query(f"SELECT MIN({_DELAY}), MAX({_DELAY}) FROM {rows} WHERE {_RECEIVED}")
+    if not found or found[0][1] is None:
         return None
-    width = _nice_width(max(longest, 0.0) / _HISTOGRAM_BINS)
-    bins = math.floor(max(longest, 0.0) / width) + 1
+    shortest, longest = max(float(found[0][0]), 0.0), max(float(found[0][1]), 0.0)
+    width = _nice_width((longest - shortest) / _HISTOGRAM_BINS)
+    start = math.floor(shortest / width) * width
+    bins = math.floor((longest - start) / width) + 1
     counts = [0] * bins
-    bucket = store.floor(f"(CASE WHEN {_DELAY} > 0 THEN {_DELAY} ELSE 0 END) / ?")
+    bucket = store.floor(f"((CASE WHEN {_DELAY} > 0 THEN {_DELAY} ELSE 0 END) - ?) / ?")
     for index, n in store.query(
-        f"SELECT {bucket} AS b, COUNT(*) FROM {rows} WHERE {_RECEIVED} GROUP BY b", (width,)
+        f"SELECT {bucket} AS b, COUNT(*) FROM {rows} WHERE {_RECEIVED} GROUP BY b",
+        (start, width),
     ):
-        counts[min(int(index), bins - 1)] += int(n)
-    return Histogram(width, counts)
+        counts[min(max(int(index), 0), bins - 1)] += int(n)
+    return Histogram(start, width, counts)
 
 
 def _nice_width(raw: float) -> float:

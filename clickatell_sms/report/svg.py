@@ -169,7 +169,7 @@ def histogram_chart(histogram: Histogram, width: int = 900, height: int = 280) -
     slot = plot_w / max(bins, 1)
     for index, count in enumerate(histogram.counts):
         bar = plot_h * count / most
-        start, end = histogram.width * index, histogram.width * (index + 1)
+        start, end = histogram.edges(index)
         label = f"{_axis_seconds(start)} to {_axis_seconds(end)}: {count:,}"
         parts.append(
             f'<rect x="{left + index * slot + 1:.1f}" y="{top + plot_h - bar:.1f}"'
@@ -179,6 +179,7 @@ def histogram_chart(histogram: Histogram, width: int = 900, height: int = 280) -
     every = max(1, math.ceil(bins / 6))
     for index in range(0, bins + 1, every):
         x = left + index * slot
-        parts.append(_text(x, top + plot_h + 18, _axis_seconds(histogram.width * index), "middle"))
+        low, _ = histogram.edges(index)
+        parts.append(_text(x, top + plot_h + 18, _axis_seconds(low), "middle"))
     parts.append("</svg>")
     return "\n".join(parts)
