@@ -6,7 +6,8 @@ journal against the sandbox's record of what it took.
 Costs on the 2-core machine (measured in a full scripts/test run, each with about 2.5 s of
 stopping its workers): 200,000 recipients over 3 workers 7 s, a SIGKILLed worker 10 s, the shared
 rate limit 10 s, a PostgreSQL restart 7 s, the rate limit's Redis killed 14 s, the command line
-9 s; about 75 s for the module.
+9 s, delivery callbacks into the campaign's journal and its report 20 s; about 95 s for the
+module.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -535,3 +537,104 @@ def test_queued_tasks_carry_no_key_no_password_and_no_message(
         text = raw.decode() + base64.b64decode(message["body"]).decode()
         assert password not in text
         assert "secret text 7Q" not in text and "27830000000" not in text
+
+
+# -- delivery: callbacks into the campaign's PostgreSQL journal, and its report ---------------------
+
+
+def _listen_into(journal: str, secret: str) -> tuple[subprocess.Popen[str], int]:
+    """`clickatell-sms listen --journal postgresql://...` in its own process; its port."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clickatell_sms.cli", "listen", "--port", "0", "--quiet",
+         "--secret", secret, "--journal", journal],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    port = None
+    for line in proc.stderr:
+        found = re.search(r"listening for callbacks on http://127\.0\.0\.1:(\d+)/", line)
+        port = int(found.group(1)) if found else port
+        if line.startswith("waiting for callbacks"):
+            break
+    assert port is not None, "listen did not start"
+    return proc, port
+
+
+def _report(campaign: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    assert POSTGRES
+    done = subprocess.run(
+        [sys.executable, "-m", "clickatell_sms.cli", "report", "--campaign", campaign,
+         "--journal", POSTGRES, "--json", *extra],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+@pytest.mark.timeout(240)
+def test_callbacks_of_a_campaign_on_workers_land_in_its_postgresql_journal_and_report(
+    tmp_path: Path,
+) -> None:
+    """The sandbox posts to `listen --journal postgresql://...` (8% of messages fail, 10% of
+    callbacks are lost) while 3 workers send; `report --campaign ID` counts every row once, as
+    the sandbox's record says, and `--refresh` brings what was lost back."""
+    from clickatell_sms.sandbox.timeline import unit_draw
+
+    assert POSTGRES and REDIS
+    redis_py.Redis.from_url(REDIS).flushdb()
+    secret = "scale-out-callback-secret-01"
+    listener, port = _listen_into(POSTGRES, secret)
+    rows = numbers(6000, start=500_000)
+    seed, loss = 6, 0.1
+    try:
+        with Sandbox(
+            api_keys=("key",),
+            balance=10**9,
+            callback_url=f"http://127.0.0.1:{port}/?token={secret}",
+            status_delays=(0.05, 0.05),
+            failure_rate=0.08,
+            callback_loss=loss,
+            seed=seed,
+        ) as sb:
+            cluster = Cluster(sb, f"q-{uuid.uuid4().hex[:8]}")
+            try:
+                cluster.start(3)
+                summary = cluster.run([*rows, "not a number"], shards=6, concurrency=2)
+            finally:
+                cluster.stop()
+            assert summary.accepted == len(rows) and summary.campaign is not None
+            time.sleep(0.2)
+            assert sb.wait_for_callbacks(120)
+            truth = {m.api_message_id: sb.status(m.api_message_id) for m in sb.messages()}
+            report = _report(summary.campaign)
+            env = {**os.environ, "CLICKATELL_API_KEY": "key", "CLICKATELL_BASE_URL": sb.base_url}
+            after = _report(summary.campaign, "--refresh", "--older-than", "0",
+                            "--rate-limit", "2000", env=env)  # fmt: skip
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        said = listener.communicate(timeout=30)[1]
+    assert "status callbacks written" in said
+
+    lost = {
+        message_id
+        for message_id, status in truth.items()
+        if unit_draw(seed, f"{message_id}:{status.code}", "callback-loss") < loss
+    }
+    funnel, states = report["funnel"], report["states"]
+    assert sum(states.values()) == funnel["rows"] == len(rows) + 1  # every row once
+    assert states["not_sent"] == 1 and funnel["accepted"] == len(rows)
+    assert funnel["pending"] == len(lost)  # exactly the messages whose final callback was lost
+    heard = Counter(status.kind for mid, status in truth.items() if mid not in lost)
+    assert states["received"] == heard["received"]
+    assert funnel["failed"] == heard["failed"] + heard["cancelled"]
+    assert funnel["expired"] == heard["expired"]
+    assert report["callbacks"]["unknown_messages"] == 0
+
+    assert after["refresh"]["looked_up"] == len(lost) and after["funnel"]["pending"] == 0
+    every = Counter(status.kind for status in truth.values())  # the sandbox's whole record
+    assert after["states"]["received"] == every["received"]
+    assert after["funnel"]["failed"] == every["failed"] + every["cancelled"]
+    assert after["funnel"]["expired"] == every["expired"]
