@@ -102,7 +102,8 @@ def test_the_report_counts_every_row_once_in_the_terminal_and_as_json(campaign: 
     ]
     delays = report["time_to_delivery"]
     assert delays["count"] == funnel["received"]
-    assert 0.05 <= delays["p50_s"] <= delays["p90_s"] <= delays["p99_s"] <= delays["max_s"]
+    # from the journal's record of the answer (which a loaded machine writes late) to receipt
+    assert delays["p50_s"] <= delays["p90_s"] <= delays["p99_s"] <= delays["max_s"] < 10
 
 
 def test_the_csv_has_one_row_per_recipient_with_its_final_status(

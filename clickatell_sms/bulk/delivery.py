@@ -336,13 +336,16 @@ class DeliveryStore(ABC):
 
     # -- the message index -----------------------------------------------------------------
 
-    def sync(self) -> int:
+    def sync(self, stop: threading.Event | None = None) -> int:
         """Bring `delivery_messages` up to date with the journal's batches; returns how many
-        batches and loose chunks were read. A campaign not journalled yet syncs nothing."""
+        batches and loose chunks were read. A campaign not journalled yet syncs nothing. `stop`
+        set ends it between two transactions (the next sync goes on from there)."""
         if not self._has_journal():
             return 0
         changed = self._changed_batches()
         for start in range(0, len(changed), _SYNC_CHUNK):
+            if stop is not None and stop.is_set():
+                return start
             with self._lock, self._guard("write"), self._transaction():
                 self._hold_campaign()
                 for batch in changed[start : start + _SYNC_CHUNK]:

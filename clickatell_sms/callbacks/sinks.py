@@ -13,6 +13,10 @@ writes all of them in one transaction. So a callback is acknowledged only once i
 one connection pays for one short transaction per callback and no thread switch, and a busy
 listener writes hundreds per commit. From asyncio code, `await asyncio.to_thread(sink.take,
 event)`.
+
+Meanwhile a thread of the sink keeps the journal's index of the campaign's rows current
+(`DeliveryStore.sync`, every `index_every` seconds), so that a report on a large campaign does
+not have to unpack its whole journal first.
 """
 
 from __future__ import annotations
@@ -71,7 +75,8 @@ class JournalSink:
 
     `take()` returns once the callback is written (`timeout` seconds at most). At most
     `max_waiting` callbacks wait for a write: beyond that (a store that cannot keep up, or is
-    down) they are refused with `SinkError`, as is one that waited `timeout` seconds.
+    down) they are refused with `SinkError`, as is one that waited `timeout` seconds. The
+    campaign's rows are indexed every `index_every` seconds (None: never; a report does it).
     """
 
     kinds: Final[frozenset[CallbackKind]] = frozenset({"status"})
@@ -82,6 +87,7 @@ class JournalSink:
         *,
         max_waiting: int = 10_000,
         timeout: float = 10.0,
+        index_every: float | None = 5.0,
     ) -> None:
         self._owns_store = not isinstance(journal, DeliveryStore)
         self.store = open_delivery(journal) if not isinstance(journal, DeliveryStore) else journal
@@ -96,6 +102,16 @@ class JournalSink:
         self._writing = False
         self._closed = False
         self._failures = RefusalLog(logger)
+        self._stop_indexing = threading.Event()
+        self._indexer: threading.Thread | None = None
+        if index_every is not None:
+            self._indexer = threading.Thread(
+                target=self._index,
+                args=(index_every,),
+                name="clickatell-journal-index",
+                daemon=True,
+            )
+            self._indexer.start()
 
     def __repr__(self) -> str:
         return f"JournalSink({self.store.location!r}, written={self.written})"
@@ -146,9 +162,19 @@ class JournalSink:
                 self.commits += 1
             self._cond.notify_all()
 
+    def _index(self, every: float) -> None:
+        while not self._stop_indexing.wait(every):
+            try:
+                self.store.sync(self._stop_indexing)
+            except Exception as exc:  # the report indexes what this could not
+                self._failures.refused(f"could not index the journal's rows: {exc}")
+
     def close(self) -> None:
         """Refuse further callbacks, wait for the write under way, and close the store if this
         sink opened it. (Callbacks are written before `take` returns: nothing else waits.)"""
+        self._stop_indexing.set()
+        if self._indexer is not None:
+            self._indexer.join()
         with self._cond:
             self._closed = True
             while self._writing or self._queue:
