@@ -55,6 +55,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only bulk on 1, 2 and 4 Celery workers, journal on PostgreSQL (benchmarks/scale.py)",
     )
+    p.add_argument(
+        "--delivery",
+        action="store_true",
+        help="only the listener writing a journal, and the report on 1M rows (benchmarks/delivery)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
         from .scale import main as scale
 
         return scale(given[1:])
+    if given[:1] == ["--delivery"]:  # the listener's journal and the report: benchmarks/delivery.py
+        from .delivery import main as delivery
+
+        return delivery(given[1:])
     args = _args(argv)
     quick = args.quick
     rounds = args.rounds or 7

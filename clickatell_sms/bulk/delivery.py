@@ -496,6 +496,13 @@ class DeliveryStore(ABC):
         (One pass over the statuses, and only when there are such rows: the status table has
         no index but its key, which keeps each callback's write to one B-tree.)"""
         messages, statuses = self.table("delivery_messages"), self.table("delivery_status")
+        (unknown,) = self._execute(
+            f"SELECT COUNT(*) FROM {self.table('delivery_sources')}"
+            " WHERE campaign_id = ? AND state = 'unknown'",
+            (self.scope,),
+        ).fetchone()
+        if not unknown:  # the usual case: no request of unknown outcome, nothing to scan
+            return
         references = [
             str(cmid)
             for (cmid,) in self._execute(
