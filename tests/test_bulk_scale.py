@@ -16,7 +16,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import shlex
 import shutil
 import signal
@@ -542,26 +541,6 @@ def test_queued_tasks_carry_no_key_no_password_and_no_message(
 # -- delivery: callbacks into the campaign's PostgreSQL journal, and its report ---------------------
 
 
-def _listen_into(journal: str, secret: str) -> tuple[subprocess.Popen[str], int]:
-    """`clickatell-sms listen --journal postgresql://...` in its own process; its port."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "clickatell_sms.cli", "listen", "--port", "0", "--quiet",
-         "--secret", secret, "--journal", journal],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    assert proc.stderr is not None
-    port = None
-    for line in proc.stderr:
-        found = re.search(r"listening for callbacks on http://127\.0\.0\.1:(\d+)/", line)
-        port = int(found.group(1)) if found else port
-        if line.startswith("waiting for callbacks"):
-            break
-    assert port is not None, "listen did not start"
-    return proc, port
-
-
 def _report(campaign: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     assert POSTGRES
     done = subprocess.run(
@@ -583,10 +562,12 @@ def test_callbacks_of_a_campaign_on_workers_land_in_its_postgresql_journal_and_r
     the sandbox's record says, and `--refresh` brings what was lost back."""
     from clickatell_sms.sandbox.timeline import unit_draw
 
+    from .test_delivery_end_to_end import start_listen
+
     assert POSTGRES and REDIS
     redis_py.Redis.from_url(REDIS).flushdb()
     secret = "scale-out-callback-secret-01"
-    listener, port = _listen_into(POSTGRES, secret)
+    listener, port = start_listen(POSTGRES, secret)
     rows = numbers(6000, start=500_000)
     seed, loss = 6, 0.1
     try:

@@ -55,6 +55,26 @@ def numbers(count: int) -> list[str]:
     return [f"2783{i:06d}0" for i in range(count)]
 
 
+def start_listen(journal: str, secret: str = SECRET) -> tuple[subprocess.Popen[str], int]:
+    """`clickatell-sms listen --journal JOURNAL` in its own process, and its port."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "clickatell_sms.cli", "listen", "--port", "0", "--quiet",
+         "--secret", secret, "--journal", journal],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    port = None
+    for line in proc.stderr:
+        found = re.search(r"listening for callbacks on http://127\.0\.0\.1:(\d+)/", line)
+        port = int(found.group(1)) if found else port
+        if line.startswith("waiting for callbacks"):
+            break
+    assert port is not None, "listen did not start"
+    return proc, port
+
+
 class Processes:
     """The long-running commands a test started; stopped (SIGTERM, then SIGKILL) after it."""
 
@@ -62,17 +82,8 @@ class Processes:
         self.running: list[subprocess.Popen[str]] = []
 
     def listen(self, journal: Path) -> tuple[subprocess.Popen[str], int]:
-        proc = self._start(
-            "listen", "--port", "0", "--secret", SECRET, "--journal", str(journal), "--quiet"
-        )
-        assert proc.stderr is not None
-        port = None
-        for line in proc.stderr:
-            found = re.search(r"listening for callbacks on http://127\.0\.0\.1:(\d+)/", line)
-            port = int(found.group(1)) if found else port
-            if line.startswith("waiting for callbacks"):
-                break
-        assert port is not None, "listen did not start"
+        proc, port = start_listen(str(journal))
+        self.running.append(proc)
         return proc, port
 
     def sandbox(self, *args: str) -> str:

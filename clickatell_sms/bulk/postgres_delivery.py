@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import psycopg
 
-from .delivery import DeliveryStore
+from ._delivery_base import DeliveryStore
 from .journal import JournalError, JournalUnavailableError
 from .postgres_journal import _DDL as JOURNAL_DDL
 from .postgres_journal import SCHEMA, _advisory_key, _connect, _pg, public_dsn

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from .delivery import DeliveryStore
+from ._delivery_base import DeliveryStore
 from .journal import JournalError
 
 __all__ = ["DDL", "SQLiteDelivery"]

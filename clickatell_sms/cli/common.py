@@ -64,8 +64,11 @@ EXIT_INTERRUPTED: Final = 130
 SANDBOX_KEY: Final = "sandbox-key"
 
 
-def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> None:
-    """The options every command that talks to the API shares, resolved by `connect`."""
+def add_connection_options(
+    cmd: argparse.ArgumentParser | argparse._ArgumentGroup, sandbox_help: str | None
+) -> None:
+    """The options every command that talks to the API shares, resolved by `connect`; without
+    `--sandbox` when `sandbox_help` is None (an embedded sandbox has nothing to look up)."""
     cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
     cmd.add_argument(
         "--api-key",
@@ -73,7 +76,8 @@ def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> N
         help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
-    cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+    if sandbox_help is not None:
+        cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
 
 
 def add_region_option(cmd: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:

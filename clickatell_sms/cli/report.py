@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..config import API_KEY_ENV, BASE_URL_ENV
-from .common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, error
+from .common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_connection_options, error
 
 if TYPE_CHECKING:
     from ..bulk.delivery import DeliveryStore
@@ -82,13 +82,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     look.add_argument(
         "--concurrency", type=int, default=4, help="look-ups in parallel (default: 4)"
     )
-    look.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
-    look.add_argument(
-        "--api-key",
-        metavar="KEY",
-        help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
-    )
-    look.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
+    add_connection_options(look, None)
     parser.set_defaults(run=run)
     return parser
 
