@@ -195,6 +195,8 @@ class CallbackReceiver:
 
     def _keep(self, event: StatusCallback | ReplyCallback) -> bool:
         """Hand the event to every sink that keeps its kind; False if one could not."""
+        if not self.sinks:
+            return True
         from .sinks import SinkError
 
         kind: CallbackKind = "status" if isinstance(event, StatusCallback) else "reply"
