@@ -332,7 +332,9 @@ class DeliveryStore(ABC):
     def _has_journal(self) -> bool:
         """Whether the journal's own tables exist (and hold the campaign)."""
 
-    def _changed_batches(self) -> list[tuple[int, int, str, float, str]]:
+    def _changed_batches(self) -> list[tuple[int, int, str, float, str, bool]]:
+        """The batches to (re)index: (shard, id, state, updated at, clientMessageId, whether
+        an earlier sync indexed it)."""
         where, values = self._journal_scope()
         with self._lock, self._guard("read"):
             batches = self._execute(
@@ -350,31 +352,36 @@ class DeliveryStore(ABC):
                 ).fetchall()
             }
         return [
-            (int(shard), int(batch_id), str(state), float(updated), str(cmid))
+            (int(shard), int(batch_id), str(state), float(updated), str(cmid), key in seen)
             for shard, batch_id, state, updated, cmid in batches
-            if seen.get(f"b{shard}.{batch_id}") != (state, float(updated))
+            if seen.get(key := f"b{shard}.{batch_id}") != (state, float(updated))
         ]
 
     def _index_batch(
-        self, shard: int, batch_id: int, state: str, updated_at: float, cmid: str
+        self, shard: int, batch_id: int, state: str, updated_at: float, cmid: str, indexed: bool
     ) -> None:
-        """Replace the batch's rows in the index (inside the caller's transaction)."""
+        """Replace the batch's rows in the index (inside the caller's transaction). The rows an
+        earlier sync indexed are found by their positions (a batch's results never change once
+        written), so the index needs no second key."""
         source = f"b{shard}.{batch_id}"
-        self._execute(
-            f"DELETE FROM {self.table('delivery_messages')} WHERE campaign_id = ? AND source = ?",
-            (self.scope, source),
-        )
-        if state in _SETTLED:
-            where, values = self._journal_scope()
-            found = self._execute(
-                f"SELECT results, results_crc FROM {self.table('batches')}"
-                f" WHERE {where} AND {self._shard} = ? AND id = ?",
-                (*values, shard, batch_id),
-            ).fetchone()
-            if found is not None and found[0] is not None:
-                rows = _unpack(self.location, bytes(found[0]), found[1], f"batch {cmid}")
-                sent_at = updated_at if state in ("answered", "unknown") else None
-                self._insert_messages(shard, source, rows, cmid, sent_at, updated_at)
+        where, values = self._journal_scope()
+        found = self._execute(
+            f"SELECT results, results_crc FROM {self.table('batches')}"
+            f" WHERE {where} AND {self._shard} = ? AND id = ?",
+            (*values, shard, batch_id),
+        ).fetchone()
+        rows: list[Row] = []
+        if found is not None and found[0] is not None:
+            rows = _unpack(self.location, bytes(found[0]), found[1], f"batch {cmid}")
+        if indexed and rows:
+            self._execute_many(
+                f"DELETE FROM {self.table('delivery_messages')} WHERE campaign_id = ?"
+                " AND shard = ? AND position = ? AND source = ?",
+                [(self.scope, shard, row.position, source) for row in rows],
+            )
+        if state in _SETTLED and rows:
+            sent_at = updated_at if state in ("answered", "unknown") else None
+            self._insert_messages(shard, source, rows, cmid, sent_at, updated_at)
         self._execute(
             f"INSERT INTO {self.table('delivery_sources')} (campaign_id, source, state,"
             " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, source) DO UPDATE"

@@ -64,8 +64,6 @@ CREATE INDEX IF NOT EXISTS delivery_messages_api
     ON {SCHEMA}.delivery_messages (campaign_id, api_message_id);
 CREATE INDEX IF NOT EXISTS delivery_messages_any_api
     ON {SCHEMA}.delivery_messages (api_message_id);
-CREATE INDEX IF NOT EXISTS delivery_messages_source
-    ON {SCHEMA}.delivery_messages (campaign_id, source);
 CREATE TABLE IF NOT EXISTS {SCHEMA}.delivery_sources (
     campaign_id text NOT NULL,
     source text NOT NULL,

@@ -57,7 +57,6 @@ CREATE TABLE IF NOT EXISTS delivery_messages (
 );
 CREATE INDEX IF NOT EXISTS delivery_messages_api
     ON delivery_messages (campaign_id, api_message_id);
-CREATE INDEX IF NOT EXISTS delivery_messages_source ON delivery_messages (campaign_id, source);
 CREATE TABLE IF NOT EXISTS delivery_sources (
     campaign_id TEXT NOT NULL,
     source TEXT NOT NULL,
