@@ -303,43 +303,55 @@ def test_no_answer_at_all_stops_the_run() -> None:
     assert done.stdout.count("\n[") == 1
 
 
-class _AcceptsEverything(BaseHTTPRequestHandler):
-    """A server that claims to have sent every message it is given."""
+class _AnswersEveryRequest(BaseHTTPRequestHandler):
+    """A stand-in for the live API that answers every request with `answer()`, as JSON."""
 
     protocol_version = "HTTP/1.1"
 
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        body = json.dumps(
-            {
-                "messages": [
-                    {"apiMessageId": "f" * 32, "accepted": True, "to": INVALID, "errorCode": None}
-                ],
-                "errorCode": None,
-            }
-        ).encode()
-        self.send_response(202)
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        raise NotImplementedError
+
+    def _respond(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, document, headers = self.answer()
+        body = json.dumps(document).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = _respond
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-def test_an_accepted_recipient_stops_the_run_at_once(tmp_path: Path) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AcceptsEverything)
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on a loopback port for the block; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        status, out, report = _conformance(url, tmp_path)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _AcceptsEverything(_AnswersEveryRequest):
+    """A server that claims to have sent every message it is given."""
+
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        entry = {"apiMessageId": "f" * 32, "accepted": True, "to": INVALID, "errorCode": None}
+        return 202, {"messages": [entry], "errorCode": None}, {}
+
+
+def test_an_accepted_recipient_stops_the_run_at_once(tmp_path: Path) -> None:
+    with _serving(_AcceptsEverything) as url:
+        status, out, report = _conformance(url, tmp_path)
     assert status == 3
     assert len(report["probes"]) == 1 and report["probes"][0]["verdict"] == "unexpected"
     assert report["notRun"] == [probe.name for probe in CATALOGUE[1:]]
@@ -438,34 +450,19 @@ def test_a_short_key_changes_no_verdict() -> None:
     assert all("***" not in r.live.body for r in outcome.results)
 
 
-class _EchoesTheKey(BaseHTTPRequestHandler):
+class _EchoesTheKey(_AnswersEveryRequest):
     """A server that refuses every request and quotes its key and request line back, in the
     body and in a header a report keeps."""
 
-    protocol_version = "HTTP/1.1"
-
-    def _answer(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
         key = self.headers.get("Authorization")
-        body = json.dumps(
-            {
-                "messages": [],
-                "errorCode": 108,
-                "error": "Invalid or missing integration API Key.",
-                "errorDescription": f"Key {key!r} is not known ({self.requestline})",
-            }
-        ).encode()
-        self.send_response(401)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("X-RateLimit-Key", str(key))
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    do_GET = do_POST = _answer
-
-    def log_message(self, *args: object) -> None:
-        pass
+        document = {
+            "messages": [],
+            "errorCode": 108,
+            "error": "Invalid or missing integration API Key.",
+            "errorDescription": f"Key {key!r} is not known ({self.requestline})",
+        }
+        return 401, document, {"X-RateLimit-Key": str(key)}
 
 
 @pytest.mark.parametrize("key", ["K", "an-Echoed/key+with=signs=="])
@@ -474,14 +471,9 @@ def test_a_key_the_server_echoes_is_masked_where_it_stands(key: str) -> None:
 
     from clickatell_sms.conformance import to_markdown
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _EchoesTheKey)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
-    try:
-        out = StringIO()
-        outcome = run(f"http://127.0.0.1:{server.server_address[1]}", key, out, timeout=10)
-    finally:
-        server.shutdown()
-        server.server_close()
+    out = StringIO()
+    with _serving(_EchoesTheKey) as url:
+        outcome = run(url, key, out, timeout=10)
     texts = (out.getvalue(), json.dumps(to_json(outcome)), to_markdown(outcome))
     echoed = [r.live for r in outcome.results if r.probe.key in ("header", "bearer")]
     shown = ("Key '***'", "Key 'Bearer ***'")
