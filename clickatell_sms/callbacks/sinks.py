@@ -152,6 +152,9 @@ class JournalSink:
         except Exception as exc:  # the store failed: every callback of the batch is refused
             self._failures.refused(f"could not write callbacks to the journal: {exc}")
             failure = SinkError(f"the journal could not be written: {exc}")
+        except BaseException:  # interrupted: not written, as far as anyone may assume
+            failure = SinkError("the journal's write was interrupted")
+            raise
         finally:
             self._cond.acquire()
             self._writing = False
