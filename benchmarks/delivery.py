@@ -7,7 +7,10 @@ Two measurements, printed as Markdown:
 * callbacks/s that `clickatell-sms listen --journal run.sqlite` answers on one keep-alive
   connection (each answered only once written), beside the same command without a journal, in
   the same run: signed GET status callbacks of distinct messages, from this process over
-  loopback; the median of the rounds, the journal's rounds and the plain ones interleaved;
+  loopback; the median of the rounds, the journal's rounds and the plain ones interleaved. With
+  it, the listener process's CPU time per callback (user + system, from /proc), which a busy
+  machine stretches far less than the wall time: one core's worth of it is the rate the
+  listener can hold when it has a core to itself;
 * `clickatell-sms report JOURNAL --json` on a journal of `--rows` rows (1,000,000 by default)
   with a status for most of them, in a process of its own: wall time and peak RSS (VmHWM),
   first on a journal whose rows were never indexed (the report unpacks the journal's batches
@@ -61,8 +64,15 @@ class Listen:
             if line.startswith("waiting for callbacks"):
                 break
 
-    def rate(self, count: int, tag: str) -> float:
+    def cpu(self) -> float:
+        """Seconds of CPU the listener process has used (user + system)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rate(self, count: int, tag: str) -> tuple[float, float]:
+        """(callbacks/s, CPU seconds per callback) of one round."""
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        used = self.cpu()
         started = time.perf_counter()
         for n in range(count):
             connection.request("GET", _QUERY.format(id=f"{tag}-{n}"))
@@ -72,7 +82,7 @@ class Listen:
                 raise RuntimeError(f"callback answered {answer.status}")
         took = time.perf_counter() - started
         connection.close()
-        return count / took
+        return count / took, (self.cpu() - used) / count
 
     def close(self) -> str:
         self.proc.terminate()
@@ -84,21 +94,27 @@ def measure_listener(rounds: int, each: int, folder: Path) -> list[str]:
     journal = folder / "listen.sqlite"
     plain, journalled = Listen(), Listen("--journal", str(journal))
     rates: dict[str, list[float]] = {"plain": [], "journal": []}
+    cpu: dict[str, list[float]] = {"plain": [], "journal": []}
     try:
         for round_ in range(rounds):
-            rates["journal"].append(journalled.rate(each, f"r{round_}"))
-            rates["plain"].append(plain.rate(each, f"r{round_}"))
+            for key, listener in (("journal", journalled), ("plain", plain)):
+                rate, seconds = listener.rate(each, f"r{round_}")
+                rates[key].append(rate)
+                cpu[key].append(seconds)
     finally:
         plain.close()
         said = journalled.close()
     written = re.search(r"journal: (\d+) status callbacks written in (\d+) transactions", said)
     median = {key: statistics.median(values) for key, values in rates.items()}
+    per = {key: statistics.median(values) for key, values in cpu.items()}
     return [
-        "| one keep-alive connection | callbacks/s (median) | rounds (min to max) |",
-        "|---|---:|---|",
+        "| one keep-alive connection | callbacks/s (median) | rounds (min to max) |"
+        " listener CPU per callback | callbacks/s per core of CPU |",
+        "|---|---:|---|---:|---:|",
         *(
             f"| `listen{' --journal' if key == 'journal' else ''}` | {median[key]:,.0f} |"
-            f" {min(rates[key]):,.0f} to {max(rates[key]):,.0f} |"
+            f" {min(rates[key]):,.0f} to {max(rates[key]):,.0f} | {per[key] * 1e6:,.0f} µs |"
+            f" {1 / per[key]:,.0f} |"
             for key in ("journal", "plain")
         ),
         "",

@@ -304,6 +304,10 @@ class DeliveryStore(ABC):
         if not updates:
             return
         rows = [_status_row(update) for update in updates]
+        if len(rows) == 1:  # one statement commits on its own: no BEGIN, no COMMIT to send
+            with self._lock, self._guard("write"):
+                self._execute(self._insert_status, rows[0])
+            return
         with self._lock, self._guard("write"), self._transaction():
             self._execute_many(self._insert_status, rows)
 
