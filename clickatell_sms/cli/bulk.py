@@ -46,7 +46,7 @@ from .common import (
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
-from .wording import describe
+from .wording import describe, shell_words
 
 if TYPE_CHECKING:
     from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
@@ -407,7 +407,7 @@ class _BadRows:
             return
         self.count += 1
         if self.count <= _BAD_ROWS_SHOWN:
-            line = f"{self._name}: line {result.row}: {result.description}"
+            line = f"{self._name}: line {result.row}: {shell_words(result.description or '')}"
             if self.progress is not None:
                 self.progress.write(line)
             else:

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 1f41a2b4f17965de283cbaf9d7d5bda2919492b2238f45a0a60ac3e415279a4e, do not edit
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
@@ -105,7 +105,7 @@ class SendMessageRequest(Struct):
         Annotated[
             str,
             Meta(
-                description="When to deliver, with its UTC offset written without a colon\n(`2017-02-27T14:30:00+0200`).\n",
+                description="When to deliver. The API reads a local time whose UTC offset is written without\na colon (`2017-02-27T14:30:00+0200`).\n",
                 pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
             ),
         ]

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 1f41a2b4f17965de283cbaf9d7d5bda2919492b2238f45a0a60ac3e415279a4e, do not edit
 """What Clickatell Platform messaging API 1.0.0 says, as data for the layers written by hand.
 
 * `SEND_FIELDS`: every field of `SendMessageRequest`, with all its names (Python keyword, JSON
@@ -207,7 +207,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
-        description="When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`).",
+        description="When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`).",
     ),
     Field(
         name="user_data_header",
@@ -299,7 +299,7 @@ class SendOptions(TypedDict, total=False):
     client_message_id: str
     """The caller's own reference for the message, echoed back in status callbacks. No spaces (older API versions refused them); the length limit is not published."""
     scheduled_delivery_time: datetime
-    """When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
+    """When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
     user_data_header: bytes | str
     """The user data header as hex octets; its first octet is the length of the rest (for example `0605040B8423F0` addresses the WAP push port). Pass bytes, or the octets as a hex string."""
     validity_period: timedelta | int

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 1f41a2b4f17965de283cbaf9d7d5bda2919492b2238f45a0a60ac3e415279a4e, do not edit
 """HTTP transport for Clickatell Platform messaging API: one attempt per call, within a deadline.
 
 `Transport.send(request, timeout=..., deadline=...)` makes exactly one attempt. Retries and the
