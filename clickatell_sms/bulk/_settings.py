@@ -16,7 +16,13 @@ from clickatell_wire.tables import SEND_OPTIONS, SendOptions
 
 from ..config import Integration, TimeoutArg, check_integration
 from ..errors import ValidationError
-from ..options import MAX_RECIPIENTS, check_extra_headers, check_options, timeout_pair
+from ..options import (
+    MAX_RECIPIENTS,
+    check_extra_headers,
+    check_options,
+    timeout_pair,
+    unexpected_keywords,
+)
 from ..retry import RetryPolicy
 from ._progress import ProgressSink
 from ._rate_limit import Limiter, RateLimiter
@@ -145,9 +151,7 @@ class RunSettings:
         `default_concurrency` is the engine's: threads or tasks."""
         unknown = options.keys() - _KEYWORDS
         if unknown:
-            raise TypeError(
-                f"send_many() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
-            )
+            raise TypeError(unexpected_keywords("send_many()", sorted(unknown)))
         concurrency = options.get("concurrency", default_concurrency)
         batch_size = options.get("batch_size", MAX_BATCH)
         stop_after = options.get("stop_after", 3)
