@@ -398,6 +398,11 @@ class Client(BaseClient):
             integration=integration,
             options=options,
         )
+        return self._send_each(collector, requests)
+
+    def _send_each(
+        self, collector: ResultCollector, requests: list[SendRequest]
+    ) -> results.SendResult:
         out = None
         try:
             for request in requests:

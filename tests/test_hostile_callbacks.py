@@ -169,29 +169,40 @@ def _callback(
     return int(answer.split(b" ", 2)[1]) if answer else 0, took
 
 
-def _wait_until_all_closed(socks: list[socket.socket], limit: float) -> tuple[int, float]:
-    """Read every socket until the server closes it, for at most `limit` seconds: how many are
-    still open, and the `time.monotonic()` at which the last one closed."""
-    started = time.monotonic()
+def _watch(socks: list[socket.socket]) -> selectors.BaseSelector:
     selector = selectors.DefaultSelector()
     for sock in socks:
         sock.setblocking(False)
         selector.register(sock, selectors.EVENT_READ)
-    remaining, last = len(socks), 0.0
-    while remaining and time.monotonic() - started < limit:
+    return selector
+
+
+def _reads(selector: selectors.BaseSelector, limit: float) -> Iterator[tuple[socket.socket, bytes]]:
+    """Each read from the watched sockets as it comes (b"" when one is closed or reset), until
+    none is watched (the caller unregisters them) or `limit` seconds have passed."""
+    deadline = time.monotonic() + limit
+    while selector.get_map() and time.monotonic() < deadline:
         for key, _ in selector.select(0.2):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             try:
-                data = sock.recv(65536)
+                yield sock, sock.recv(65536)
             except ConnectionResetError:
-                data = b""
-            if data:
-                continue  # a 408 answer; its end of stream follows
-            selector.unregister(sock)
-            remaining -= 1
-            last = time.monotonic()
+                yield sock, b""
     selector.close()
+
+
+def _wait_until_all_closed(socks: list[socket.socket], limit: float) -> tuple[int, float]:
+    """Read every socket until the server closes it, for at most `limit` seconds: how many are
+    still open, and the `time.monotonic()` at which the last one closed."""
+    selector = _watch(socks)
+    remaining, last = len(socks), 0.0
+    for sock, data in _reads(selector, limit):
+        if data:
+            continue  # a 408 answer; its end of stream follows
+        selector.unregister(sock)
+        remaining -= 1
+        last = time.monotonic()
     return remaining, last
 
 
@@ -640,25 +651,13 @@ def _answers_to_heads(
             sock.sendall(head + body_part)
         sent[sock] = time.monotonic()
         socks.append(sock)
-    selector = selectors.DefaultSelector()
-    for sock in socks:
-        sock.setblocking(False)
-        selector.register(sock, selectors.EVENT_READ)
+    selector = _watch(socks)
     firsts: list[bytes] = []
     longest = 0.0
-    deadline = time.monotonic() + 60
-    while len(firsts) < count and time.monotonic() < deadline:
-        for key, _ in selector.select(0.2):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
-            try:
-                data = sock.recv(4096)
-            except ConnectionResetError:
-                data = b""
-            firsts.append(data.split(b"\r\n", 1)[0])
-            longest = max(longest, time.monotonic() - sent[sock])
-            selector.unregister(sock)
-    selector.close()
+    for sock, data in _reads(selector, 60):
+        firsts.append(data.split(b"\r\n", 1)[0])
+        longest = max(longest, time.monotonic() - sent[sock])
+        selector.unregister(sock)
     return firsts, longest, socks
 
 
