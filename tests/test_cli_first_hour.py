@@ -492,3 +492,9 @@ def test_json_failures_are_one_document_on_stdout(tmp_path: Path) -> None:
     assert field["error"]["field"] == "--to (number 1)"
     usage = json.loads(cli("send", "--text", "hi", "--json").stdout)
     assert "the following arguments are required: --to" in usage["error"]["description"]
+    too_long = cli("estimate", "--text", "y" * 6000, "--json")
+    refused = json.loads(too_long.stdout)  # the size and the refusal, in one document
+    assert too_long.returncode == 2 and refused["error"]["field"] == "--text"
+    assert refused["estimate"]["parts"] == 40
+    # conformance's --json names a file: its usage errors stay on stderr
+    assert cli("conformance", "--json").stdout == ""

@@ -69,11 +69,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             _log_to_stderr()
         return sandbox.run(args_list[leading + 1 :])  # its own parser, options untouched
     parser = build_parser()
+    _UsageParser.last_error = None
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # a usage error (argparse printed it), --help or --version
         status = exc.code if isinstance(exc.code, int) else EXIT_USAGE
-        if status != EXIT_OK and "--json" in args_list:
+        if status != EXIT_OK and _json_switch_given(parser, args_list):
             print_failure(failure_document(status, usage=_UsageParser.last_error))
         return status
     if args.verbose:
@@ -101,6 +102,19 @@ def _run(args: argparse.Namespace) -> int:
     if as_json:
         print_failure(failure_document(status, failure))
     return status
+
+
+def _json_switch_given(parser: argparse.ArgumentParser, args_list: list[str]) -> bool:
+    """Whether the command line gives `--json` to a command where it is a switch (for
+    `conformance` it names a file)."""
+    if "--json" not in args_list:
+        return False
+    commands = next(
+        (a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {}
+    )
+    named = next((commands[word] for word in args_list if word in commands), None)
+    switch = None if named is None else named._option_string_actions.get("--json")
+    return switch is not None and switch.nargs == 0
 
 
 class _UsageParser(argparse.ArgumentParser):

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ValidationError
 from ..loopback import is_loopback
-from .common import EXIT_OK, EXIT_USAGE, error, iso
+from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
 
 if TYPE_CHECKING:
     from ..callbacks import ReplyCallback, StatusCallback
@@ -136,7 +136,10 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
     try:
         server.start()
     except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
-        error(f"cannot listen on {args.host}:{args.port}: {exc}")
+        problem = f"cannot listen on {args.host}:{args.port}: {exc}"
+        error(problem)
+        if args.json:
+            print_failure(failure_document(EXIT_USAGE, usage=problem))
         return EXIT_USAGE
     stop = threading.Event()
     with _stop_on_signals(stop):

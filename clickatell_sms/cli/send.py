@@ -18,6 +18,8 @@ from .common import (
     add_region_option,
     connect,
     error,
+    failure_document,
+    print_failure,
     print_results,
     read_text,
     report_failure,
@@ -25,7 +27,7 @@ from .common import (
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
-from .wording import describe
+from .wording import in_shell_words
 
 if TYPE_CHECKING:
     from ..encoding import Estimate
@@ -166,30 +168,39 @@ def _run_estimate(args: argparse.Namespace) -> int:
     if not text:  # as `send` refuses it (the API answers 107 Empty message), in its words
         raise ValidationError("content", "is empty; the API needs some text", text)
     estimate = _size(text, options_from_args(args))
-    if args.json:
-        document = {
-            "encoding": estimate.encoding,
-            "characters": estimate.characters,
-            "units": estimate.units,
-            "parts": estimate.parts,
-            "unitsPerPart": estimate.units_per_part,
-            "remainingInLastPart": estimate.remaining_in_last_part,
-        }
-        print(json.dumps(document, indent=2))
-    else:
-        unit = _UNIT_NAMES[estimate.encoding]
-        parts = "part" if estimate.parts == 1 else "parts"
-        print(
-            f"{estimate.encoding}: {estimate.parts} {parts}, {estimate.units} {unit}"
-            f" ({estimate.units_per_part} per part, {estimate.remaining_in_last_part} left"
-            " in the last)"
-        )
-    try:  # too many parts: shown above, and refused here as `send` would refuse it
+    document = {
+        "encoding": estimate.encoding,
+        "characters": estimate.characters,
+        "units": estimate.units,
+        "parts": estimate.parts,
+        "unitsPerPart": estimate.units_per_part,
+        "remainingInLastPart": estimate.remaining_in_last_part,
+    }
+    refusal = None
+    try:  # too many parts: the size is shown, then refused as `send` would refuse it
         check_parts(text, binary=args.binary is True, user_data_header=_udh(args))
     except ValidationError as exc:
-        error(describe(exc))
+        refusal = in_shell_words(exc)
+    if not args.json:
+        _print_estimate(estimate)
+    elif refusal is None:
+        print(json.dumps(document, indent=2))
+    else:
+        print_failure({**failure_document(EXIT_USAGE, refusal), "estimate": document})
+    if refusal is not None:
+        error(str(refusal))
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _print_estimate(estimate: Estimate) -> None:
+    unit = _UNIT_NAMES[estimate.encoding]
+    parts = "part" if estimate.parts == 1 else "parts"
+    print(
+        f"{estimate.encoding}: {estimate.parts} {parts}, {estimate.units} {unit}"
+        f" ({estimate.units_per_part} per part, {estimate.remaining_in_last_part} left"
+        " in the last)"
+    )
 
 
 def _udh(args: argparse.Namespace) -> bytes | None:
