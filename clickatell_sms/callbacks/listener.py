@@ -424,7 +424,7 @@ class _Connection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         if self.discarding >= 0:
-            self.abort()  # the client has read the refusal and is done
+            self._shutdown()  # the client is done sending: close once the refusal is out
         elif not self.closed:
             self.h11.receive_data(b"")
             self._read_events()
