@@ -191,7 +191,7 @@ def report_failure(
     if as_json:
         document = failure_document(status, exc, sandbox=sandbox)
         if partial is not None:
-            document["partial"] = results_document(partial, sandbox=sandbox)
+            document["partial"] = _results_document(partial, sandbox=sandbox)
         print_failure(document)
     return status
 
@@ -275,7 +275,7 @@ def print_results(
     stream = out or sys.stdout
     if as_json:
         json.dump(
-            results_document(result, sandbox=sandbox, size=size),
+            _results_document(result, sandbox=sandbox, size=size),
             stream,
             indent=2,
             ensure_ascii=False,
@@ -301,7 +301,7 @@ def print_results(
     stream.write(f"{summary} ({len(result.raw_responses)} request(s))\n")
 
 
-def results_document(
+def _results_document(
     result: SendResult, *, sandbox: bool, size: Estimate | None = None
 ) -> dict[str, Any]:
     """A send's results as `--json` prints them."""
