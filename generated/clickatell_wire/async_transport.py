@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 1f41a2b4f17965de283cbaf9d7d5bda2919492b2238f45a0a60ac3e415279a4e, do not edit
+# generated from spec/openapi.yaml sha256 fd56a304581ebaa79dec1f2f016c5995721f04ca85924356ad4375563fcd45bf, do not edit
 """HTTP transport for Clickatell Platform messaging API over aiohttp: one attempt per call, within a deadline.
 
 The asyncio twin of `transport`: the same `send(request, timeout=..., deadline=...)`, the same

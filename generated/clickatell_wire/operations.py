@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 1f41a2b4f17965de283cbaf9d7d5bda2919492b2238f45a0a60ac3e415279a4e, do not edit
+# generated from spec/openapi.yaml sha256 fd56a304581ebaa79dec1f2f016c5995721f04ca85924356ad4375563fcd45bf, do not edit
 """The operations of Clickatell Platform messaging API 1.0.0: a builder, a decoder and two callers each.
 
 `build_op(...)` makes the `Request` the spec describes (no key, no I/O), which either transport
