@@ -106,7 +106,15 @@ def open_outputs(
             stack.callback(journal.close)
         writer = None
         if settings.output is not None:
-            writer = ResultWriter(settings.output, settings.output_format)
+            try:
+                writer = ResultWriter(settings.output, settings.output_format)
+            except BaseException:
+                # Nothing was sent: a journal made for this run would only stand in the way
+                # of the corrected command ("exists already").
+                if isinstance(journal, SQLiteJournal) and not settings.resume:
+                    stack.pop_all()
+                    journal.discard()
+                raise
         sink: ProgressSink | None = None
         if settings.progress is True:
             sink = Progress(settings.total)

@@ -226,12 +226,22 @@ class SQLiteJournal(PackedJournal):
             os.close(self._lock_fd)  # after the database's own descriptors: see _lock
         self._close_scratch()
         if self.temporary:
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{self._location}{suffix}")
+            self._delete_files()
             if self._path is not None:
                 with contextlib.suppress(OSError):
                     self._path.parent.rmdir()  # the private folder it was made in
+
+    def discard(self) -> None:
+        """Close and delete a journal this run created and sent nothing with (the run stopped
+        before its first request: a results file that cannot be opened, say)."""
+        self.close()
+        if not self.temporary:  # (a temporary one is gone already)
+            self._delete_files()
+
+    def _delete_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._location}{suffix}")
 
     # -- PackedJournal's hooks --------------------------------------------------------------
 

@@ -212,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
     from ..bulk import send_many
+    from ..bulk._result_writer import results_format
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
     from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
 
@@ -255,6 +256,13 @@ def run(args: argparse.Namespace) -> int:
         args.delimiter = "\t"
     if len(args.delimiter) != 1:
         return _usage("--delimiter must be one character (or 'tab')")
+    if on_workers and args.output is not None:
+        # A local run checks it with its other settings (RunSettings.check); on workers the
+        # results file is written at the end, so it is checked here, before the campaign exists.
+        try:
+            results_format(args.output)
+        except ValidationError as exc:
+            return _usage(describe(exc))
 
     path = None if args.csv == "-" else Path(args.csv)
     identity = {
