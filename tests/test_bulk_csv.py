@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -395,3 +397,62 @@ def test_send_many_checks_every_output_before_it_creates_one(tmp_path: Path) -> 
                 send_many(client, ["27820000001"], "hi", journal=journal, **options)  # type: ignore[arg-type]
             assert not list(tmp_path.iterdir()), options
         assert not sb.messages()
+
+
+# -- sending a campaign again on purpose, and what a resume needs -----------------------------
+
+
+def test_new_campaign_sends_again_in_a_new_journal_and_keeps_the_earlier_one(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = write(tmp_path / "p.csv", "to\n27820000001\n27820000002\n")
+    argv = ["--csv", str(people), "--text", "hello", "--progress", "none"]
+    assert run(*argv) == 0
+    journal = tmp_path / "p.csv.journal"
+    kept = journal.stat().st_mtime_ns
+    capsys.readouterr()
+    assert run(*argv) == 2
+    assert "continue that run with --resume" in (err := capsys.readouterr().err)
+    assert "send it all again on purpose with --new-campaign" in err
+    assert run(*argv, "--new-campaign") == 0
+    assert "this new campaign is journalled in" in capsys.readouterr().err
+    assert run(*argv, "--new-campaign") == 0
+    assert (tmp_path / "p.csv.2.journal").exists() and (tmp_path / "p.csv.3.journal").exists()
+    assert journal.stat().st_mtime_ns == kept  # the earlier campaign's record, untouched
+    assert sorted(m.to for m in sandbox.messages()) == ["27820000001"] * 3 + ["27820000002"] * 3
+    assert run(*argv, "--new-campaign", "--resume", str(journal)) == 2
+    assert "--new-campaign starts a campaign, --resume continues one" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--text", "hi"], "--csv FILE is required (only --resume CAMPAIGN_ID with --celery"),
+        (["--csv", "p.csv"], "one of --text, --text-column or --template is required"),
+        (["--resume", "p.csv.journal", "--text", "hi"], "--csv FILE is required"),
+    ],
+)
+def test_what_only_a_campaign_on_workers_can_do_without(
+    argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A journal file does not hold its rows (the CSV is read again on resume); a campaign in
+    PostgreSQL does, so only `--resume ID --celery` goes without --csv and the message."""
+    assert run(*argv) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_the_resume_command_in_the_docs_is_one_the_command_takes() -> None:
+    """docs/scale-out.md shows the command bulk prints; it parses, and needs no CSV."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "scale-out.md").read_text()
+    shown = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith("clickatell-sms bulk --resume")
+    ]
+    assert shown, "docs/scale-out.md shows no resume command"
+    parser = argparse.ArgumentParser()
+    cli_bulk.add_arguments(parser)
+    for line in shown:
+        args = parser.parse_args(shlex.split(line)[2:])
+        assert args.csv is None and args.content is None
+        assert args.resume and args.journal.startswith("postgresql://") and args.celery

@@ -18,6 +18,7 @@ from ..config import Integration, TimeoutArg, check_integration
 from ..errors import ValidationError
 from ..options import MAX_RECIPIENTS, check_extra_headers, check_options, timeout_pair
 from ..retry import RetryPolicy
+from ._account import AccountKey
 from ._progress import ProgressSink
 from ._rate_limit import Limiter, RateLimiter
 from ._records import BulkResult
@@ -131,6 +132,7 @@ class RunSettings:
     journal_sync: Literal["normal", "full"]
     extra_identity: Mapping[str, str] | None
     total: int | None
+    account: AccountKey | None = None
 
     @classmethod
     def check(
@@ -215,6 +217,7 @@ class RunSettings:
             journal_sync=options.get("journal_sync", "normal"),
             extra_identity=options.get("identity"),
             total=options.get("total"),
+            account=AccountKey.of(client.config),
         )
 
     def identity(self) -> dict[str, str]:

@@ -13,14 +13,13 @@ lock around every operation.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import shutil
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +28,8 @@ from typing import Any, Final, Literal, Protocol
 
 import msgspec
 from clickatell_wire.tables import SEND_OPTIONS, Field
+
+from .._sqlite import transaction
 
 __all__ = [
     "MemoryStore",
@@ -209,7 +210,7 @@ class SQLiteStore:
         rows = [_row(record) for record in records]
         if not rows:
             return
-        with self._lock, _transaction(self._db):
+        with self._lock, transaction(self._db):
             self._db.executemany(_INSERT, rows)
 
     def all(self) -> list[RecordedMessage]:
@@ -231,18 +232,6 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN ... COMMIT on a connection in autocommit mode, rolled back if the body raises."""
-    db.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _row(record: RecordedMessage) -> tuple[object, ...]:
@@ -344,7 +333,7 @@ class TemporaryStore:
             return
         rows = [(*_request_fields(first), _pack_recipients(pairs)) for first, pairs in groups]
         with self._lock:
-            with _transaction(self._db):
+            with transaction(self._db):
                 self._db.executemany(
                     f"INSERT INTO requests ({_REQUEST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rows,
@@ -405,7 +394,7 @@ class TemporaryStore:
                 for seq, packed in page
                 for message_id, _ in _unpack_recipients(packed)
             )
-            with _transaction(self._db):
+            with transaction(self._db):
                 self._db.executemany("INSERT OR IGNORE INTO message_ids VALUES (?, ?)", keys)
             self._indexed = page[-1][0]
 
