@@ -122,8 +122,11 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.loose (
     created_at double precision NOT NULL
 );
 CREATE INDEX IF NOT EXISTS loose_shard ON {SCHEMA}.loose (campaign_id, shard, id);
--- What a campaign sends to whom (a hash of its rows, text and options) and from which account
--- (a keyed fingerprint of the key: `_account`), so that a repeated submission is recognised.
+"""
+# What a campaign sends to whom (a hash of its rows, text and options) and from which account (a
+# keyed fingerprint of the key, see `_account`), so that a repeated submission is recognised;
+# added to databases made before, too.
+_IDENTITY_DDL: Final = f"""
 ALTER TABLE {SCHEMA}.campaigns ADD COLUMN IF NOT EXISTS sends text;
 ALTER TABLE {SCHEMA}.campaigns ADD COLUMN IF NOT EXISTS account text;
 CREATE INDEX IF NOT EXISTS campaigns_sends ON {SCHEMA}.campaigns (sends);
@@ -342,6 +345,7 @@ class CampaignStore:
         with self._guard("cannot create the journal's tables"), self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -1),))
             self._db.execute(_DDL.encode())
+            self._db.execute(_IDENTITY_DDL.encode())
             self._db.execute(
                 f"INSERT INTO {SCHEMA}.salts (name, value) VALUES ('account', %s)"
                 " ON CONFLICT (name) DO NOTHING",
