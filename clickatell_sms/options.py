@@ -136,7 +136,8 @@ def check_options(
 
 
 def check_value(field: Field, value: object) -> Any:
-    """`value` checked against the field's schema: type, enum, bounds, lengths, pattern.
+    """`value` checked against the field's schema: type, enum, bounds, lengths, pattern, and
+    the spec's `x-client-pattern` (a rule the client keeps though the server does not).
 
     Enum values match case-insensitively and come back as the spec writes them.
     """
@@ -170,6 +171,9 @@ def check_value(field: Field, value: object) -> Any:
             )
         if field.pattern is not None and _pattern(field.pattern).search(value) is None:
             raise ValidationError(name, f"does not match the API's pattern {field.pattern}", value)
+        rule = field.client_pattern
+        if rule is not None and _pattern(rule).search(value) is None:
+            raise ValidationError(name, f"does not match the contract's rule {rule}", value)
     return value
 
 

@@ -65,6 +65,7 @@ class FieldRow:
     min_length: int | None
     max_length: int | None
     pattern: str | None
+    client_pattern: str | None
     min_items: int | None
     max_items: int | None
     carried_by: tuple[str, ...]
@@ -156,6 +157,7 @@ def _send_fields(doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]) -> tu
                 min_length=field.min_length if item is None else item.min_length,
                 max_length=field.max_length if item is None else item.max_length,
                 pattern=field.pattern if item is None else item.pattern,
+                client_pattern=field.client_pattern if item is None else item.client_pattern,
                 min_items=field.min_items,
                 max_items=field.max_items,
                 carried_by=tuple(sorted([*sends, *carriers.get(field.json_name, [])])),

@@ -315,8 +315,10 @@ def test_the_conformance_probe_completes_against_prism_and_classifies_every_prob
 ) -> None:
     """An independent server of the spec: no crash, no stop, a verdict for every probe.
 
-    Prism refuses most probes, rightly (their recipients break the spec's PhoneNumber pattern),
-    and does not answer an unterminated JSON body at all: a verdict still, `unexpected`.
+    Prism answers each probe from the spec alone: 4xx to what breaks a schema, and its lowest
+    2xx (the request-level error example) to the rest, a recipient without a digit among them
+    (the spec's `to` takes any string). It does not answer an unterminated JSON body at all: a
+    verdict still, `unexpected`.
     """
     from io import StringIO
 

@@ -258,6 +258,33 @@ def test_answer_follows_accept_else_the_request_format(
         assert xsd_valid(response.data)
 
 
+def test_the_default_sandbox_answers_clickatells_example_requests_as_documented(
+    seeds: Path,
+) -> None:
+    """Clickatell's example requests carry a `from` and are answered 202: a sandbox told
+    nothing about the integration's numbers takes them, in JSON and in XML, and records the
+    `from`."""
+    with Sandbox() as sb:
+        taken = call(sb, "POST", "/messages", seed_text(seeds, "send-request.json"))
+        taken_xml = call(
+            sb,
+            "POST",
+            "/messages",
+            seed_text(seeds, "send-request.xml"),
+            content_type="application/xml",
+        )
+        for response in (taken, taken_xml):
+            assert response.status == 202, response.data
+            assert_conforms(response, "POST", "/messages")
+            assert "X-Sandbox-Warning" not in response.headers
+        assert all(m["accepted"] for m in body_json(taken)["messages"])
+        assert xsd_valid(taken_xml.data)
+        records = sb.messages()
+        assert [r.to for r in records] == ["380976543211", "380976543212", "380685555555"]
+        assert [r.from_ for r in records] == [SEED_FROM] * 3
+        assert sb.refusals() == {} and sb.warnings() == {}
+
+
 def test_a_one_way_sandbox_takes_the_seeds_without_from_and_refuses_them_with_it(
     seeds: Path,
 ) -> None:
@@ -265,7 +292,7 @@ def test_a_one_way_sandbox_takes_the_seeds_without_from_and_refuses_them_with_it
     xml_seed = seed_text(seeds, "send-request.xml")
     xml_without_from = xml_seed.replace(f"<From>{SEED_FROM}</From>".encode(), b"")
     assert xml_without_from != xml_seed
-    with Sandbox() as sb:
+    with Sandbox(one_way=True) as sb:
         refused = send_json(sb, json_seed)
         refused_xml = call(sb, "POST", "/messages", xml_seed, content_type="application/xml")
         for response in (refused, refused_xml):

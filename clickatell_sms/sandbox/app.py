@@ -12,7 +12,8 @@ so (`X-Sandbox-Warning`, and a note on its records). The order of checks for `PO
 the order a client meets them: path and method (404/161, 405/160), key (401/108), Accept
 (400/166), Content-Type (400/167), the document (100, 101, 102, 107, 120), parts (113), the `from`
 rule (607, 106, with status 200 as observed), and then each recipient (inside the 202: 105, 114,
-121, 122, 301).
+121, 122, 301). The `from` rule is about the integration, not the document, so it comes after
+every rule of the document: a request that is wrong in itself gets the document's error first.
 """
 
 from __future__ import annotations
@@ -146,9 +147,13 @@ class SandboxApp:
         profile: Profile | None = None,
         callbacks: CallbackPoster | None = None,
         clock: Callable[[], float] = time.time,
+        one_way: bool = False,
     ) -> None:
+        if one_way and two_way_numbers:
+            raise ValueError("an integration is one-way or owns two-way numbers, not both")
         self.api_keys = frozenset(api_keys)
         self.two_way_numbers = frozenset(number.removeprefix("+") for number in two_way_numbers)
+        self.one_way = one_way
         self.account = account
         self.store = store
         self.delays = delays
@@ -308,8 +313,8 @@ class SandboxApp:
         """Check the message as a whole, then accept or refuse each recipient; record and charge."""
         document = check_document(fields, findings)
         parts = _parts(document, findings)
-        self._sender(document, findings)
         recipients = _distinct(document.to, findings)
+        self._sender(document, findings)  # last: the integration's rule, once the document holds
         given = ((f.json_name, _given(getattr(document, f.model_attr))) for f in SEND_OPTIONS)
         options = MappingProxyType({name: value for name, value in given if value is not None})
         request_id = uuid.uuid4().hex
@@ -352,16 +357,19 @@ class SandboxApp:
                     poster.schedule(record, timeline(record, self.delays))
         return outcomes, request_id
 
-    def _sender(self, document: models.SendMessageRequest, findings: Findings) -> str | None:
-        """The `from` rule: one-way integrations refuse it (607), two-way ones require theirs."""
+    def _sender(self, document: models.SendMessageRequest, findings: Findings) -> None:
+        """The `from` rule, as the integration the sandbox plays: a one-way one refuses any
+        `from` (607), a two-way one requires one of its own (106), and one whose numbers the
+        sandbox was not told (the default) takes the `from` it is given, as the documented
+        example request is taken."""
         sender = _given(document.from_)
-        if not self.two_way_numbers:
+        if self.one_way:
             if sender is not None:
                 findings.broken("from-one-way")
-            return None
-        if sender is None or sender.removeprefix("+") not in self.two_way_numbers:
+            return
+        owned = self.two_way_numbers
+        if owned and (sender is None or sender.removeprefix("+") not in owned):
             findings.broken("from-two-way")
-        return sender
 
     # ----------------------------------------------------------------------------------------
     # GET /public-client/balance and /public-client/message/status

@@ -34,15 +34,17 @@ import msgspec
 import urllib3
 from clickatell_wire import models
 
-from ..redact import guard_urllib3_logs
+from ..errors import ValidationError
+from ..redact import guard_urllib3_logs, scrub
 from .store import RecordedMessage
 from .timeline import StatusEvent
 
-__all__ = ["CallbackDelivery", "CallbackPoster"]
+__all__ = ["CallbackDelivery", "CallbackPoster", "check_callback_url"]
 
 logger = logging.getLogger("clickatell_sms.sandbox.callbacks")
 
 _TOKEN_VALUE: Final = re.compile(r"(?i)([?&]token=)[^&#]*")
+_USER_INFO: Final = re.compile(r"(?<=//)[^/?#@]*@")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,7 @@ class CallbackPoster:
     ) -> None:
         if method not in ("POST", "GET"):
             raise ValueError("callback method must be POST or GET")
+        check_callback_url(url)
         self.url, self._auth_headers = _split_credentials(url)
         if _TOKEN_VALUE.search(self.url):
             guard_urllib3_logs()  # urllib3 logs each request line, token and all, at DEBUG
@@ -242,3 +245,31 @@ def _split_credentials(url: str) -> tuple[str, dict[str, str]]:
     user, _, password = parsed.auth.partition(":")
     header = urllib3.util.make_headers(basic_auth=f"{unquote(user)}:{unquote(password)}")
     return parsed._replace(auth=None).url, {"Authorization": header["authorization"]}
+
+
+def check_callback_url(url: str) -> None:
+    """ValidationError (field `callback_url`) unless `url` is an http(s) URL with a host.
+
+    Anything else (`file:///etc/passwd`, `notaurl`, `http://`) would only fail later, on the
+    worker thread, one callback at a time: refused here, at start-up. The message shows the URL
+    with its credentials and token masked.
+    """
+    problem = None
+    if not isinstance(url, str) or not url:
+        problem = "is empty"
+    elif any(char.isspace() or not char.isprintable() for char in url):
+        problem = "contains spaces or control characters"
+    else:
+        try:
+            parsed = urllib3.util.parse_url(url)
+        except urllib3.exceptions.LocationParseError:
+            problem = "cannot be read as a URL"
+        else:
+            if (parsed.scheme or "").lower() not in ("http", "https"):
+                problem = "is not an http:// or https:// URL"
+            elif not parsed.host:
+                problem = "has no host"
+    if problem is not None:
+        # Not urllib's parse: the URL may not parse at all, and still holds a password.
+        shown = scrub(_USER_INFO.sub("***@", url)) if isinstance(url, str) else url
+        raise ValidationError("callback_url", f"{shown!r} {problem}", shown)

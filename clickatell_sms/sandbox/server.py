@@ -51,9 +51,12 @@ class Sandbox:
     ...     client.send(to=["27821234567"], content="hi")
     ...     assert sb.messages()[0].to == "27821234567"
 
-    `api_keys` are the integration's valid keys (`api_key` is the first). `two_way_numbers`
-    makes it a two-way integration that owns those numbers: then `from` is required and must be
-    one of them; without them, any `from` is refused (607). `store` is None (in memory), a path
+    `api_keys` are the integration's valid keys (`api_key` is the first). Which integration it
+    plays decides what it does with `from`: by default one whose numbers it was not told, which
+    takes any `from` (Clickatell's own example request has one, answered 202); `two_way_numbers`
+    makes it a two-way integration that owns those numbers, so `from` is required and must be
+    one of them (106); `one_way=True` imitates a one-way integration, which refuses any `from`
+    (607, as a live answer was seen to). `store` is None (in memory), a path
     (an SQLite file) or a `MessageStore`. `status_delays` are the seconds from queued to
     delivered-to-gateway and from there to received (a `StatusDelays` or a pair). `seed` makes
     fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise. `limits` bounds
@@ -73,6 +76,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         two_way_numbers: Iterable[str] = (),
+        one_way: bool = False,
         balance: Decimal | int | str = DEFAULT_BALANCE,
         currency: str = "ZAR",
         price_per_part: Decimal | int | str = DEFAULT_PRICE_PER_PART,
@@ -114,6 +118,7 @@ class Sandbox:
         self._app = SandboxApp(
             api_keys=keys,
             two_way_numbers=tuple(two_way_numbers),
+            one_way=one_way,
             account=self._account,
             store=self._store,
             delays=delays,

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 d036e260eb35d7a9ad5b486e9e28c5cfdff7e9c84158100eed1e68b59f417e2c, do not edit
 """Wire-level code for Clickatell Platform messaging API 1.0.0, emitted by `python -m codegen`.
 
 Applications should import `clickatell_sms`, not this package: its names follow the spec and

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 d036e260eb35d7a9ad5b486e9e28c5cfdff7e9c84158100eed1e68b59f417e2c, do not edit
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
@@ -8,9 +8,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 PhoneNumber: TypeAlias = Annotated[
     str,
     Meta(
-        description="A handset number in international format: country code first, digits only, no leading\n0 or 00 (Clickatell's legacy list, error 105). A leading `+` is allowed (Clickatell's\nown example mixes both); responses echo the number without it. The 6 to 19 digits are\nthis contract's bound (the shortest and longest numbers any country plan has), not a\npublished one. A number outside this pattern does not fail the request: the API refuses\nit in its own entry of the answer (105), and the other recipients are still sent.\n",
+        description="A handset number in international format: country code first, digits only, no leading\n0 or 00 (Clickatell's legacy list, error 105). A leading `+` is allowed (Clickatell's\nown example mixes both); responses echo the number without it. The API takes any string\nhere: a number it cannot use does not fail the request, it is refused in its own entry\nof the answer (105) and the other recipients are still sent. So the schema has no\npattern; `x-client-pattern` is the rule a client applies before sending, whose 6 to 19\ndigits are this contract's bound (the shortest and longest numbers any country plan\nhas), not a published one.\n",
         examples=["27821234567"],
-        pattern="^\\+?[1-9][0-9]{5,18}$",
     ),
 ]
 

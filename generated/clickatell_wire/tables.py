@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 833aea7d1fba5505f4a281b3e3edc3f6d5e7124145b30c4f2f9841c22fed7f84, do not edit
+# generated from spec/openapi.yaml sha256 d036e260eb35d7a9ad5b486e9e28c5cfdff7e9c84158100eed1e68b59f417e2c, do not edit
 """What Clickatell Platform messaging API 1.0.0 says, as data for the layers written by hand.
 
 * `SEND_FIELDS`: every field of `SendMessageRequest`, with all its names (Python keyword, JSON
@@ -51,7 +51,11 @@ class Field:
     `value` says what the value means beyond its JSON type, where the spec says so with
     `x-value` (`datetime`, `minutes`, `octets`, `phone-number`); `carried_by` names the
     operations that can send it (the POST body, and any operation with a query parameter of the
-    same name). Constraints are the schema's; None means none.
+    same name). Constraints are the schema's; None means none. `client_pattern` is the spec's
+    `x-client-pattern`: a rule the client applies before sending that the server does not (it
+    answers such a value in its own way, as it answers a bad recipient in the recipient's
+    entry), so the request schema cannot carry it as a `pattern`. For `to` the constraints are
+    its items'.
     """
 
     name: str
@@ -70,6 +74,7 @@ class Field:
     min_length: int | None
     max_length: int | None
     pattern: str | None
+    client_pattern: str | None
     min_items: int | None
     max_items: int | None
     carried_by: tuple[str, ...]
@@ -94,6 +99,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -115,7 +121,8 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         maximum=None,
         min_length=None,
         max_length=None,
-        pattern="^\\+?[1-9][0-9]{5,18}$",
+        pattern=None,
+        client_pattern="^\\+?[1-9][0-9]{5,18}$",
         min_items=1,
         max_items=200,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -138,6 +145,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern="^\\+?[0-9]{1,20}$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -160,6 +168,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -182,6 +191,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=255,
         pattern="^\\S+$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -204,6 +214,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -226,6 +237,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=280,
         pattern="^([0-9A-Fa-f]{2})+$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -248,6 +260,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -270,6 +283,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),

@@ -1,4 +1,4 @@
-# generated from spec/messages.xsd sha256 e0865968265c82749f86f3c8413d0913a7b3764060cfe3a6e822b3c71c21b8bc, do not edit
+# generated from spec/messages.xsd sha256 68d95ef8c8d39c6413973b0cc76ac502efac99981eb413b4a048108773c30190, do not edit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -102,7 +102,6 @@ class SendMessageRequest:
             "namespace": "",
             "min_occurs": 1,
             "max_occurs": 200,
-            "pattern": r"\+?[1-9][0-9]{5,18}",
         },
     )
     from_value: str | None = field(
