@@ -162,11 +162,16 @@ def maybe_sandbox(wanted: bool, from_: str | None) -> Iterator[str | None]:
     if not wanted:
         yield None
         return
-    from ..sandbox import Sandbox
+    from ..sandbox import Sandbox, TemporaryStore
 
     # A sender only works on a two-way integration: make the sandbox one that owns it.
     two_way = (from_.lstrip("+"),) if from_ else ()
-    with Sandbox(api_keys=(SANDBOX_KEY,), two_way_numbers=two_way) as sandbox:
+    # Its record goes to a temporary file, not memory: a `bulk` of a million rows would
+    # otherwise hold a million records in this process until it ends.
+    with (
+        TemporaryStore() as store,
+        Sandbox(api_keys=(SANDBOX_KEY,), two_way_numbers=two_way, store=store) as sandbox,
+    ):
         yield sandbox.base_url
 
 

@@ -42,6 +42,8 @@ FLAGS: Final[Mapping[str, str]] = MappingProxyType(
         "rate_limit": "--rate-limit",
         "stop_after": "--stop-after",
         "output": "--output",
+        "journal": "--journal",
+        "shards": "--shards",
         "resume": "--resume",
         "recipients": "--csv",
         "api_message_id": "the message ID",
