@@ -25,7 +25,18 @@ from .redact import mask_number
 if TYPE_CHECKING:
     from phonenumbers import PhoneNumber
 
-__all__ = ["all_bare_international", "find_duplicates", "normalize_many", "normalize_number"]
+__all__ = [
+    "REGION_ADVICE",
+    "all_bare_international",
+    "find_duplicates",
+    "normalize_many",
+    "normalize_number",
+]
+
+REGION_ADVICE: Final = "or set a default region for national numbers"
+"""How a number without its country code is made readable, in words that fit every interface
+(a keyword in Python, a flag on the command line, a bad row's reason in a results file): each
+interface may name its own setting in their place."""
 
 # Bounds over every country in phonenumbers' metadata (country code + national number);
 # tests/test_numbers.py recomputes them so a metadata update that moves them fails loudly.
@@ -249,7 +260,7 @@ def _normalize(raw: str, region: str | None, field: str) -> str:
         if region is None:
             problem = (
                 f"has no country code ({mask_number(digits)}); give it in international format"
-                " (+ and the country code) or set default_region"
+                f" (+ and the country code) {REGION_ADVICE}"
             )
             raise ValidationError(field, problem, raw)
     else:

@@ -49,6 +49,7 @@ __all__ = [
     "get_url_batch_size",
     "timeout_pair",
     "udh_bytes",
+    "unexpected_keywords",
 ]
 
 GET_SEND: Final = "sendMessageHttp"
@@ -322,7 +323,23 @@ _CONVERTERS: Final[Mapping[str, Callable[[Field, object, ClientConfig], object]]
 def _refuse_unknown(options: Mapping[str, object]) -> None:
     unknown = sorted(name for name in options if name not in _OPTIONS)
     if unknown:
-        raise TypeError(f"send() got unexpected keyword arguments: {', '.join(unknown)}")
+        raise TypeError(unexpected_keywords("send()", unknown))
+
+
+def unexpected_keywords(call: str, names: list[str]) -> str:
+    """The TypeError's message for keywords `call` does not take; a client setting given there
+    (`format="xml"`) is named as one, with where it goes instead."""
+    from .config import ClientSettings
+
+    settings = [name for name in names if name in ClientSettings.__annotations__]
+    message = f"{call} got unexpected keyword arguments: {', '.join(names)}"
+    if settings:
+        given = ", ".join(f"{name}=..." for name in settings)
+        message += (
+            f"; {', '.join(settings)} {'is a setting' if len(settings) == 1 else 'are settings'}"
+            f" of the client, not of a send: Client({given}) or AsyncClient({given})"
+        )
+    return message
 
 
 def _wire_options(

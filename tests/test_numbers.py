@@ -106,7 +106,7 @@ def _refusal(raw: object, region: str | None = None) -> ValidationError:
         (
             "082 123 4567",
             "has no country code (08*****567); give it in international format"
-            " (+ and the country code) or set default_region",
+            " (+ and the country code) or set a default region for national numbers",
         ),
     ],
 )

@@ -36,7 +36,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -202,26 +202,19 @@ def _violations(raw: RawResponse) -> list[dict[str, Any]]:
     return [] if header is None else list(json.loads(header))
 
 
-NUMBERS = [f"2782{i:07d}" for i in range(200)]
-
-
 @dataclass(frozen=True)
-class _Later:
-    """A delivery time this long after the moment the test sends (not after collection, which
-    a loaded machine may have left minutes behind)."""
+class FromNow:
+    """A scheduled time read from the clock when the test runs, never when the module is
+    collected: on a loaded machine a suite takes minutes to reach a test."""
 
-    after: timedelta
-    zone: timezone = UTC
+    delay: timedelta
+    zone: tzinfo = UTC
 
-    def moment(self) -> datetime:
-        return datetime.now(self.zone) + self.after
-
-
-def _case(name: str) -> tuple[list[str], str, dict[str, Any]]:
-    to, content, options = CASES[name]
-    return to, content, {k: v.moment() if isinstance(v, _Later) else v for k, v in options.items()}
+    def when(self) -> datetime:
+        return datetime.now(self.zone) + self.delay
 
 
+NUMBERS = [f"2782{i:07d}" for i in range(200)]
 CASES: dict[str, tuple[list[str], str, dict[str, Any]]] = {
     "minimal": (["+27 82 123 4567"], "Hello", {}),
     "every option": (
@@ -230,7 +223,7 @@ CASES: dict[str, tuple[list[str], str, dict[str, Any]]] = {
         {
             "from_": "+380671234567",
             "client_message_id": "order-42",
-            "scheduled_delivery_time": _Later(timedelta(days=1), timezone(timedelta(hours=2))),
+            "scheduled_delivery_time": FromNow(timedelta(days=1), timezone(timedelta(hours=2))),
             "user_data_header": "0605040B8423F0",
             "validity_period": timedelta(hours=2),
             "charset": "UCS2-BE",
@@ -245,9 +238,18 @@ CASES: dict[str, tuple[list[str], str, dict[str, Any]]] = {
     "200 recipients": (
         NUMBERS,
         "bulk",
-        {"scheduled_delivery_time": _Later(timedelta(minutes=5))},
+        {"scheduled_delivery_time": FromNow(timedelta(minutes=5))},
     ),
 }
+
+
+def _case(name: str) -> tuple[list[str], str, dict[str, Any]]:
+    """A case's recipients, text and options, its times read from the clock now."""
+    to, content, options = CASES[name]
+    now = {
+        key: value.when() if isinstance(value, FromNow) else value for key, value in options.items()
+    }
+    return to, content, now
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ValidationError
 from .access import RefusalLog, SecretCheck, SourceAllowList, take_token
@@ -25,13 +25,22 @@ if TYPE_CHECKING:
     from ..bulk.delivery import DeliveryStore
     from .sinks import CallbackSink
 
-__all__ = ["CallbackReceiver"]
+__all__ = ["CallbackReceiver", "Refusal"]
 
 # One logger for the package, so logging set up for "clickatell_sms.callbacks" sees refused
 # callbacks and failing handlers as well as parsing problems.
 logger = logging.getLogger("clickatell_sms.callbacks")
 
 _CHALLENGE = ("WWW-Authenticate", 'Basic realm="clickatell callbacks", charset="UTF-8"')
+
+
+class Refusal(NamedTuple):
+    """An answer given to a request without reading its body: status, one line of text for its
+    body, and headers (a 401's challenge, a 405's Allow)."""
+
+    status: int
+    text: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class CallbackReceiver:
@@ -148,28 +157,16 @@ class CallbackReceiver:
         return f"CallbackReceiver({guard}, sources={self._sources!r})"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        source = environ.get("REMOTE_ADDR")
-        if self._sources is not None and not self._sources.allows(source):
-            self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
-            return _respond(start_response, 403, "callbacks are not accepted from this address")
-        token, query = take_token(_wsgi_query(environ))
-        if self._secret is not None and not self._secret.matches(environ, token):
-            self._refusals.refused("refused callbacks without the right secret (401)", source)
-            return _respond(start_response, 401, "missing or wrong callback secret", [_CHALLENGE])
+        refusal = self.refuse_early(environ)
+        if refusal is not None:
+            return _respond(start_response, *refusal)
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        if method not in {"GET", "POST"}:
-            return _respond(start_response, 405, "use GET or POST", [("Allow", "GET, POST")])
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _respond(start_response, 400, "bad callback: unreadable Content-Length")
-        if length > self.max_body_bytes:
-            return _respond(start_response, 413, "callback body too large")
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # refuse_early has read it
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
             event = parse_callback_request(
                 method,
-                query,
+                take_token(_wsgi_query(environ))[1],
                 body,
                 environ.get("CONTENT_TYPE"),
                 default_kind=self._only_kind(),
@@ -180,6 +177,31 @@ class CallbackReceiver:
         if not self._keep(event):
             return _respond(start_response, 503, "busy: send it again", [("Retry-After", "1")])
         return _respond(start_response, self._dispatch(event), "OK")
+
+    def refuse_early(self, environ: WSGIEnvironment) -> Refusal | None:
+        """The answer a request gets from its head alone, before its body is read: 403 from
+        outside `allowed_sources`, 401 without the secret, 405 for another method, 400 or 413
+        for a Content-Length that is unreadable or too large; None when the body is worth
+        reading. The receiver asks it first itself; `listener.CallbackServer` asks it as soon as
+        a head arrives, so a forged request is answered without its body ever being read."""
+        source = environ.get("REMOTE_ADDR")
+        if self._sources is not None and not self._sources.allows(source):
+            self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
+            return Refusal(403, "callbacks are not accepted from this address")
+        token, _ = take_token(_wsgi_query(environ))
+        if self._secret is not None and not self._secret.matches(environ, token):
+            self._refusals.refused("refused callbacks without the right secret (401)", source)
+            return Refusal(401, "missing or wrong callback secret", (_CHALLENGE,))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        if method not in {"GET", "POST"}:
+            return Refusal(405, "use GET or POST", (("Allow", "GET, POST"),))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return Refusal(400, "bad callback: unreadable Content-Length")
+        if length > self.max_body_bytes:
+            return Refusal(413, "callback body too large")
+        return None
 
     def _handles(self, kind: CallbackKind) -> bool:
         handler = self.on_status if kind == "status" else self.on_reply

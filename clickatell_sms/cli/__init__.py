@@ -30,20 +30,23 @@ import logging
 import platform
 import sys
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 from .._version import __version__
 from ..errors import ClickatellError, ValidationError
 from . import account, bulk, conformance, listen, report, sandbox, send
 from .common import (
     EXIT_API,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_TRANSPORT,
     EXIT_USAGE,
     error,
+    failure_document,
+    print_failure,
 )
-from .wording import describe
+from .wording import in_shell_words
 
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
 
@@ -68,25 +71,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             _log_to_stderr()
         return sandbox.run(args_list[leading + 1 :])  # its own parser, options untouched
     parser = build_parser()
+    _UsageParser.last_error = None
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # a usage error (argparse printed it), --help or --version
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        status = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if status != EXIT_OK and _json_switch_given(parser, args_list):
+            print_failure(failure_document(status, usage=_UsageParser.last_error))
+        return status
     if args.verbose:
         _log_to_stderr()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # commands that have more to say about it catch it themselves
+        error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     run: Runner = args.run
+    as_json = getattr(args, "json", False) is True
     try:
         return run(args)
     except ValidationError as exc:
-        error(describe(exc))
-        return EXIT_USAGE
+        worded = in_shell_words(exc)
+        error(str(worded))
+        status = EXIT_USAGE
+        failure: ClickatellError = worded
     except ClickatellError as exc:  # raised outside a send (setting up, the sandbox...)
         error(str(exc))
-        return EXIT_API
+        status, failure = EXIT_API, exc
+    if as_json:
+        print_failure(failure_document(status, failure))
+    return status
+
+
+def _json_switch_given(parser: argparse.ArgumentParser, args_list: list[str]) -> bool:
+    """Whether the command line gives `--json` to a command where it is a switch (for
+    `conformance` it names a file)."""
+    if "--json" not in args_list:
+        return False
+    commands = next(
+        (a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {}
+    )
+    named = next((commands[word] for word in args_list if word in commands), None)
+    switch = None if named is None else named._option_string_actions.get("--json")
+    return switch is not None and switch.nargs == 0
+
+
+class _UsageParser(argparse.ArgumentParser):
+    """argparse's parser, remembering its last usage error for `--json`'s failure document."""
+
+    last_error: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        _UsageParser.last_error = f"{self.prog}: {message}"
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _UsageParser(
         prog="clickatell-sms",
         description="Send SMS through Clickatell's Platform API (or a local sandbox).",
     )

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ValidationError
 from ..loopback import is_loopback
-from .common import EXIT_OK, EXIT_USAGE, error, iso
+from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
 
 if TYPE_CHECKING:
     from ..callbacks import CallbackReceiver, ReplyCallback, StatusCallback
@@ -146,11 +146,10 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
             journal=args.journal,
         )
     except JournalError as exc:
-        error(f"--journal: {exc.cli_message}")
-        return EXIT_USAGE
+        return _usage_failure(args, f"--journal: {exc.cli_message}")
     except ImportError as exc:  # psycopg, for a postgresql:// journal
-        error(f"--journal: a PostgreSQL journal needs the 'postgresql' extra ({exc})")
-        return EXIT_USAGE
+        problem = f"--journal: a PostgreSQL journal needs the 'postgresql' extra ({exc})"
+        return _usage_failure(args, problem)
     with receiver:
         server = CallbackServer(
             receiver, host=args.host, port=args.port, limits=limits, allowed_sources=args.allow
@@ -158,12 +157,18 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
         try:
             server.start()
         except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
-            error(f"cannot listen on {args.host}:{args.port}: {exc}")
-            return EXIT_USAGE
+            return _usage_failure(args, f"cannot listen on {args.host}:{args.port}: {exc}")
         _run_until_stopped(server, receiver, args, secret, generated=generated)
     _print_journal(receiver)
     print("stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _usage_failure(args: argparse.Namespace, problem: str) -> int:
+    error(problem)
+    if args.json:
+        print_failure(failure_document(EXIT_USAGE, usage=problem))
+    return EXIT_USAGE
 
 
 def _run_until_stopped(

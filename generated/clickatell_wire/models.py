@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 1637537d14d3e80cae0a8c36ad3553ba7dd7a3322109b57d76574cdac2ee7c81, do not edit
+# generated from spec/openapi.yaml sha256 4ef00f7142349f23112e6030d87ee061204ee554c5c5b1dc6d0b30f0a9cd7cb8, do not edit
 from __future__ import annotations
 
 from typing import Annotated, Literal, TypeAlias
@@ -104,7 +104,7 @@ class SendMessageRequest(Struct):
         Annotated[
             str,
             Meta(
-                description="When to deliver, with its UTC offset written without a colon\n(`2017-02-27T14:30:00+0200`).\n",
+                description="When to deliver. The API reads a local time whose UTC offset is written without\na colon (`2017-02-27T14:30:00+0200`).\n",
                 pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
             ),
         ]

@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 1637537d14d3e80cae0a8c36ad3553ba7dd7a3322109b57d76574cdac2ee7c81, do not edit
+# generated from spec/openapi.yaml sha256 4ef00f7142349f23112e6030d87ee061204ee554c5c5b1dc6d0b30f0a9cd7cb8, do not edit
 """What Clickatell Platform messaging API 1.0.0 says, as data for the layers written by hand.
 
 * `SEND_FIELDS`: every field of `SendMessageRequest`, with all its names (Python keyword, JSON
@@ -224,7 +224,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
-        description="When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`).",
+        description="When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`).",
     ),
     Field(
         name="user_data_header",
@@ -319,7 +319,7 @@ class SendOptions(TypedDict, total=False):
     client_message_id: str
     """The caller's own reference for the message, echoed back in status callbacks. No spaces (older API versions refused them); the length limit is not published."""
     scheduled_delivery_time: datetime
-    """When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
+    """When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
     user_data_header: bytes | str
     """The user data header as hex octets; its first octet is the length of the rest (for example `0605040B8423F0` addresses the WAP push port). Pass bytes, or the octets as a hex string."""
     validity_period: timedelta | int

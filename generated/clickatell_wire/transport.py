@@ -1,4 +1,4 @@
-# generated from spec/openapi.yaml sha256 1637537d14d3e80cae0a8c36ad3553ba7dd7a3322109b57d76574cdac2ee7c81, do not edit
+# generated from spec/openapi.yaml sha256 4ef00f7142349f23112e6030d87ee061204ee554c5c5b1dc6d0b30f0a9cd7cb8, do not edit
 """HTTP transport for Clickatell Platform messaging API: one attempt per call, within a deadline.
 
 `Transport.send(request, timeout=..., deadline=...)` makes exactly one attempt. Retries and the
