@@ -4,10 +4,10 @@ current names, and every example that needs nothing beyond this machine prints w
 Examples are read from README.md and docs/: the `$ ` lines of code blocks, their output (the
 lines up to the next `$ ` line), and `clickatell-sms COMMAND ...` anywhere in code. An example
 is run when it can only be answered here: no API key in its command, nor exported earlier in its
-block (those show a real account's answers), no `$(...)`, no file it would read, and not a
-server (`listen`, `sandbox`). With no key and no base URL the CLI answers from its embedded
-sandbox, so these outputs are the program's own: standard output and standard error as written
-(`2>/dev/null` shows standard output alone). Message IDs (32 hex digits) differ per run and match
+block (those show a real account's answers), no `$(...)`, no file it would read (a CSV, a
+journal), and not a server (`listen`, `sandbox`). With no key and no base URL the CLI answers
+from its embedded sandbox, so these outputs are the program's own: standard output and standard
+error as written (`2>/dev/null` shows standard output alone). Message IDs (32 hex digits) differ per run and match
 any other; a `...` line stands for any number of lines.
 """
 
@@ -156,7 +156,7 @@ def runnable(example: Example) -> bool:
         and not NEEDS_AN_ACCOUNT.search(example.after_exports + example.command)
         and "$(" not in example.command
         and invocation.group(1) not in SERVERS
-        and not any(word.endswith((".csv", ".txt", ".json")) for word in words)
+        and not any(word.endswith((".csv", ".txt", ".json", ".sqlite")) for word in words)
     )
 
 
