@@ -22,6 +22,8 @@ import sys
 from pathlib import Path
 
 from .bulk import run_bulk, run_latency_bulk
+from .bulk_scale import ROWS as BULK_SCALE_ROWS
+from .bulk_scale import measure as measure_bulk_scale
 from .clients import CLIENTS
 from .extras import machine, measure_codegen, measure_imports, measure_ready
 from .measure import run_rounds, workloads
@@ -61,6 +63,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only bulk on 1, 2 and 4 Celery workers, journal on PostgreSQL (benchmarks/scale.py)",
     )
+    p.add_argument(
+        "--delivery",
+        action="store_true",
+        help="only the listener writing a journal, and the report on 1M rows (benchmarks/delivery)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -70,6 +77,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-bulk", action="store_true", help="skip bulk")
     p.add_argument("--no-codegen", action="store_true", help="skip the codegen timing")
     p.add_argument("--no-scale", action="store_true", help="skip bulk on Celery workers")
+    p.add_argument(
+        "--bulk-scale",
+        action="store_true",
+        help="only the bulk command on its embedded sandbox at 10k, 100k, 1M rows"
+        " (benchmarks/bulk_scale.py)",
+    )
+    p.add_argument(
+        "--no-bulk-scale", action="store_true", help="skip the bulk command at 10k, 100k, 1M rows"
+    )
     p.add_argument("--bulk-small", type=int, default=100_000)
     p.add_argument("--bulk-large", type=int, default=1_000_000)
     p.add_argument("--latency-recipients", type=int, default=40_000)
@@ -83,6 +99,14 @@ def main(argv: list[str] | None = None) -> int:
         from .scale import main as scale
 
         return scale(given[1:])
+    if given[:1] == ["--bulk-scale"]:  # the bulk command on its embedded sandbox
+        from .bulk_scale import main as bulk_scale
+
+        return bulk_scale(given[1:])
+    if given[:1] == ["--delivery"]:  # the listener's journal and the report: benchmarks/delivery.py
+        from .delivery import main as delivery
+
+        return delivery(given[1:])
     args = _args(argv)
     quick = args.quick
     rounds = args.rounds or 7
@@ -126,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     if not quick and not args.no_bulk:
         _log("bulk at 100 ms of latency, threads and asyncio ...")
         res.latency_bulk = run_latency_bulk(args.latency_recipients, 0.1, (4, 16, 64), _log)
+    if not quick and not args.no_bulk_scale:
+        _log("the bulk command on its embedded sandbox, 10k to 1M rows ...")
+        res.bulk_scale = measure_bulk_scale(BULK_SCALE_ROWS, 3, _log)
     if not quick and not args.no_scale:
         _log("bulk on Celery workers ...")
         try:

@@ -7,6 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .bulk import BulkResult, LatencyRun
+from .bulk_scale import ScaleCase as BulkScaleCase
+from .bulk_scale import table as bulk_scale_table
+from .bulk_scale import verdict as bulk_scale_verdict
 from .clients import CLIENTS
 from .extras import CodegenTime, ImportTime, ReadyTime
 from .measure import Cell, Workload, median, quartiles
@@ -45,6 +48,7 @@ class Results:
     latency: float = 0.1
     openapi: Generated | None = None
     scale: list[ScaleRow] | None = None
+    bulk_scale: list[BulkScaleCase] | None = None
     scale_note: str | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -273,6 +277,23 @@ def _latency_bulk(runs: list[LatencyRun], latency: float) -> list[str]:
     return [*out, ""]
 
 
+def _bulk_scale(cases: list[BulkScaleCase]) -> list[str]:
+    return [
+        "## The bulk command on its embedded sandbox",
+        "",
+        "`clickatell-sms bulk --csv FILE --text hello` with no key and no base URL, so the "
+        "command starts its own sandbox (one process: the client and the sandbox's thread). "
+        "Each run in a fresh child; peak RSS is its VmHWM; recipients/s is the summary's (the "
+        "run, without the CSV's pre-scan and the sandbox's start). Medians of 3 interleaved "
+        "rounds (`scripts/bench --bulk-scale`).",
+        "",
+        *bulk_scale_table(cases),
+        "",
+        *bulk_scale_verdict(cases),
+        "",
+    ]
+
+
 def _scale(res: Results) -> list[str]:
     out = ["## Bulk on Celery workers (journal on PostgreSQL)", ""]
     if res.scale is None:
@@ -327,6 +348,8 @@ def render(res: Results) -> str:
         lines += _bulk(res.bulk)
     if res.latency_bulk:
         lines += _latency_bulk(res.latency_bulk, res.latency)
+    if res.bulk_scale is not None:
+        lines += _bulk_scale(res.bulk_scale)
 
     if res.scale is not None or res.scale_note is not None:
         lines += _scale(res)

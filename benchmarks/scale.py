@@ -96,6 +96,7 @@ def run(workers: int, recipients: int, redis: str, postgres: str) -> tuple[float
                 "hello",
                 journal=postgres,
                 broker=redis,
+                new_campaign=True,  # each round sends the same campaign again, on purpose
                 queue=queue,
                 shards=16,
                 concurrency=4,

@@ -372,7 +372,9 @@ class Client(BaseClient):
         request as a whole (`RedirectError` for a redirect); `ConnectionError`/`TimeoutError`
         when it provably never reached the API; `OutcomeUnknownError` when it may have (never
         resent automatically). When a send needed several requests and a later one fails, the
-        error's `partial` holds the results of the earlier ones.
+        error's `partial` holds the results of the earlier ones. A `KeyboardInterrupt` once
+        requests go out carries `outcome_unknown`: an `OutcomeUnknownError` with the recipients
+        of the request that was out (none between requests) and the results known so far.
         """
         collector, requests = self._plan_send(
             to,
@@ -384,14 +386,28 @@ class Client(BaseClient):
             integration=integration,
             options=options,
         )
+        return self._send_each(collector, requests)
+
+    def _send_each(
+        self, collector: ResultCollector, requests: list[SendRequest]
+    ) -> results.SendResult:
         exchange = self._exchange or self._exchanging()
-        for request in requests:
-            try:
-                raw, entries = exchange.send(request)
-                collector.place(request, raw, entries)
-            except ClickatellError as exc:
-                exc.partial = collector.partial()
-                raise
+        out = None
+        try:
+            for request in requests:
+                out = request
+                try:
+                    raw, entries = exchange.send(request)
+                    collector.place(request, raw, entries)
+                except ClickatellError as exc:
+                    exc.partial = collector.partial()
+                    raise
+                out = None
+        except KeyboardInterrupt as stop:
+            # Ctrl-C does not undo a request that reached the API: keep what it left for the
+            # caller (the CLI's notice), as an OutcomeUnknownError would carry it.
+            stop.outcome_unknown = collector.interrupted(out)  # type: ignore[attr-defined]
+            raise
         return collector.result()
 
     def send_many(

@@ -183,6 +183,28 @@ class ResultCollector:
                 raw=raw,
             )
 
+    def interrupted(self, request: SendRequest | None) -> OutcomeUnknownError:
+        """What a send stopped by Ctrl-C leaves: `request` (the one that was out, if any) may
+        have reached the API, so its unanswered recipients' outcome is unknown; the results
+        known so far are the error's `partial`."""
+        unknown = [] if request is None else self._unanswered(request)
+        if unknown:
+            assert request is not None
+            position = request.position
+            message = (
+                f"interrupted while request {position[0]} of {position[1]} was out; its"
+                f" {len(unknown)} recipients may have been sent; not resent"
+            )
+        else:
+            message = "interrupted while no request was out; nothing else was sent"
+        error = OutcomeUnknownError(message, recipients=unknown, client_message_id=self.reference)
+        error.partial = self.partial()
+        return error
+
+    def _unanswered(self, request: SendRequest) -> list[str]:
+        results, numbers = self._results, self.numbers
+        return [numbers[index] for index in request.indexes if results[index] is None]
+
     def result(self) -> SendResult:
         """Every input's result (all requests answered)."""
         if self.duplicates:

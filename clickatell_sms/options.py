@@ -50,6 +50,7 @@ __all__ = [
     "get_url_batch_size",
     "timeout_pair",
     "udh_bytes",
+    "unexpected_keywords",
 ]
 
 GET_SEND: Final = "sendMessageHttp"
@@ -158,7 +159,8 @@ def check_options(
 
 
 def check_value(field: Field, value: object) -> Any:
-    """`value` checked against the field's schema: type, enum, bounds, lengths, pattern.
+    """`value` checked against the field's schema: type, enum, bounds, lengths, pattern, and
+    the spec's `x-client-pattern` (a rule the client keeps though the server does not).
 
     Enum values match case-insensitively and come back as the spec writes them.
     """
@@ -192,6 +194,9 @@ def check_value(field: Field, value: object) -> Any:
             )
         if field.pattern is not None and _pattern(field.pattern).search(value) is None:
             raise ValidationError(name, f"does not match the API's pattern {field.pattern}", value)
+        rule = field.client_pattern
+        if rule is not None and _pattern(rule).search(value) is None:
+            raise ValidationError(name, f"does not match the contract's rule {rule}", value)
     return value
 
 
@@ -340,7 +345,23 @@ _CONVERTERS: Final[Mapping[str, Callable[[Field, object, ClientConfig], object]]
 def _refuse_unknown(options: Mapping[str, object]) -> None:
     unknown = sorted(name for name in options if name not in _OPTIONS)
     if unknown:
-        raise TypeError(f"send() got unexpected keyword arguments: {', '.join(unknown)}")
+        raise TypeError(unexpected_keywords("send()", unknown))
+
+
+def unexpected_keywords(call: str, names: list[str]) -> str:
+    """The TypeError's message for keywords `call` does not take; a client setting given there
+    (`format="xml"`) is named as one, with where it goes instead."""
+    from .config import ClientSettings
+
+    settings = [name for name in names if name in ClientSettings.__annotations__]
+    message = f"{call} got unexpected keyword arguments: {', '.join(names)}"
+    if settings:
+        given = ", ".join(f"{name}=..." for name in settings)
+        message += (
+            f"; {', '.join(settings)} {'is a setting' if len(settings) == 1 else 'are settings'}"
+            f" of the client, not of a send: Client({given}) or AsyncClient({given})"
+        )
+    return message
 
 
 def _wire_options(

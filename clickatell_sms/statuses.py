@@ -1,9 +1,11 @@
-"""The vocabulary of message states: one table shared by callbacks, status queries and the sandbox.
+"""The vocabulary of message states: one table shared by callbacks, status queries, the campaign
+report and the sandbox.
 
 Clickatell reports a message's progress as a numeric code (1-14) and, on the Platform, an
-UPPER_SNAKE name. Only two of those names are confirmed, and the API may grow new states, so this
-module never rejects what it does not know: an unknown code or name comes through unchanged and is
-simply classified as "not final".
+UPPER_SNAKE name. The table is the spec's `x-message-statuses` (`clickatell_wire.tables`). Only
+two of those names are confirmed, and the API may grow new states, so this module never rejects
+what it does not know: an unknown code or name comes through unchanged and is simply classified
+as "not final".
 """
 
 from __future__ import annotations
@@ -13,11 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["KNOWN_STATUSES", "STATUS_BY_NAME", "MessageStatus", "status_from"]
+from clickatell_wire.tables import MESSAGE_STATUSES, StatusKind
 
-_SUCCESS_CODES = frozenset({4})
-# Codes after which nothing more will happen to the message.
-_FINAL_CODES = frozenset({4, 5, 6, 7, 9, 10, 12, 13, 14})
+__all__ = ["KNOWN_STATUSES", "STATUS_BY_NAME", "MessageStatus", "StatusKind", "status_from"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +35,29 @@ class MessageStatus:
     description: str
 
     @property
+    def kind(self) -> StatusKind:
+        """What the code means: unknown, queued, scheduled, gateway, received, failed, expired
+        or cancelled ("unknown" for a code the table does not have)."""
+        entry = MESSAGE_STATUSES.get(self.code) if self.code is not None else None
+        return "unknown" if entry is None else entry.kind
+
+    @property
+    def reached_gateway(self) -> bool:
+        """The status says the message got as far as the upstream gateway (delivered to it,
+        received by the handset, or failed at the handset)."""
+        entry = MESSAGE_STATUSES.get(self.code) if self.code is not None else None
+        return entry is not None and entry.reached_gateway
+
+    @property
     def is_final(self) -> bool:
-        """No further status will follow (delivered, failed or cancelled)."""
-        return self.code in _FINAL_CODES
+        """No further status will follow (received, failed, expired or cancelled)."""
+        entry = MESSAGE_STATUSES.get(self.code) if self.code is not None else None
+        return entry is not None and entry.final
 
     @property
     def is_success(self) -> bool:
         """The handset confirmed receipt."""
-        return self.code in _SUCCESS_CODES
+        return self.kind == "received"
 
     @property
     def is_failure(self) -> bool:
@@ -53,32 +68,14 @@ class MessageStatus:
         return self.name or f"status {self.code}"
 
 
-def _entry(code: int, name: str, description: str) -> tuple[int, MessageStatus]:
-    return code, MessageStatus(code, name, description)
-
-
 # Names for codes 3 and 4 are the only ones Clickatell has been seen to send. The others are
-# UNCONFIRMED: derived by us from the legacy descriptions, in the same style, so that a status
-# query or the sandbox can print something readable. Never match on them for behaviour.
+# UNCONFIRMED: the spec's, derived from the legacy descriptions in the same style, so that a
+# status query or the sandbox can print something readable. Never match on them for behaviour.
 KNOWN_STATUSES: Mapping[int, MessageStatus] = MappingProxyType(
-    dict(
-        [
-            _entry(1, "MESSAGE_UNKNOWN", "The message ID is unknown, or its report is delayed."),
-            _entry(2, "MESSAGE_QUEUED", "Not delivered yet; waiting to be tried again."),
-            _entry(3, "DELIVERED_TO_GATEWAY", "Handed over to the upstream gateway or network."),
-            _entry(4, "RECEIVED_BY_RECIPIENT", "The handset confirmed receipt."),
-            _entry(5, "ERROR_WITH_MESSAGE", "The message failed, probably because of its content."),
-            _entry(6, "USER_CANCELLED", "Delivery was stopped by the user."),
-            _entry(7, "ERROR_DELIVERING", "The message could not be delivered to the handset."),
-            _entry(8, "RECEIVED_BY_GATEWAY", "Accepted by Clickatell's gateway."),
-            _entry(9, "ROUTING_ERROR", "No route could be found for the message."),
-            _entry(10, "MESSAGE_EXPIRED", "Expired before reaching the upstream gateway."),
-            _entry(11, "SCHEDULED", "Held for delivery at a later time."),
-            _entry(12, "OUT_OF_CREDIT", "The account did not have enough credit."),
-            _entry(13, "CLICKATELL_CANCELLED", "Delivery was stopped by Clickatell."),
-            _entry(14, "MAX_MT_EXCEEDED", "The allowed amount of outbound messaging was used up."),
-        ]
-    )
+    {
+        code: MessageStatus(code, entry.name, entry.description)
+        for code, entry in MESSAGE_STATUSES.items()
+    }
 )
 
 STATUS_BY_NAME: Mapping[str, MessageStatus] = MappingProxyType(

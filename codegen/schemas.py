@@ -8,6 +8,7 @@ project's contract does not use is refused with the place named, not guessed at.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,7 @@ class FieldSpec:
     min_length: int | None = None
     max_length: int | None = None
     pattern: str | None = None
+    client_pattern: str | None = None  # x-client-pattern: a client's rule the server does not apply
     min_items: int | None = None
     max_items: int | None = None
     xml_wrapped: bool = False
@@ -87,6 +89,23 @@ def _kind(schema: dict[str, Any], where: str) -> tuple[str, bool]:
     return str(kind), nullable
 
 
+def _client_pattern(schema: dict[str, Any], where: str) -> str | None:
+    """`x-client-pattern`: what a client refuses before sending, which the server takes (and
+    answers in its own way), so it cannot be the schema's `pattern`."""
+    value = schema.get("x-client-pattern")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise SpecError(f"{where}: x-client-pattern must be a regular expression (a string)")
+    if "pattern" in schema:
+        raise SpecError(f"{where}: a pattern and an x-client-pattern; a value has one rule")
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise SpecError(f"{where}: x-client-pattern is not a regular expression: {exc}") from None
+    return value
+
+
 def _field(doc: dict[str, Any], name: str, node: Any, required: bool, where: str) -> FieldSpec:
     schema, ref = resolve(doc, node, where)
     kind, nullable = _kind(schema, where)
@@ -109,6 +128,7 @@ def _field(doc: dict[str, Any], name: str, node: Any, required: bool, where: str
         min_length=schema.get("minLength"),
         max_length=schema.get("maxLength"),
         pattern=schema.get("pattern"),
+        client_pattern=_client_pattern(schema, where),
         min_items=schema.get("minItems"),
         max_items=schema.get("maxItems"),
         xml_wrapped=bool(xml.get("wrapped", False)),

@@ -1,5 +1,5 @@
 """The facts the hand-written layers read as data, gathered from the spec for `tables.py.jinja`:
-the send request's fields, the operations, and the API's error codes.
+the send request's fields, the operations, the API's error codes and a message's statuses.
 
 Each field carries every name it has (Python keyword, JSON key, XML element, the JSON model's and
 the XML class's attribute), its kind and constraints and its description, so the facade, the
@@ -18,7 +18,7 @@ from typing import Any
 from .schemas import FieldSpec, object_fields
 from .spec_reader import Spec, SpecError, snake
 
-__all__ = ["ErrorCodeRow", "FieldRow", "OperationRow", "Tables", "build"]
+__all__ = ["ErrorCodeRow", "FieldRow", "MessageStatusRow", "OperationRow", "Tables", "build"]
 
 SEND_SCHEMA = "SendMessageRequest"
 
@@ -45,6 +45,17 @@ _KIND_TYPES: Mapping[str, str] = {
 _ERROR_KEYS = ("code", "error", "description", "status", "scope", "kind", "evidence", "source")
 _SCOPES = ("request", "recipient")
 _EVIDENCE = ("documented", "observed", "legacy", "inferred")
+_STATUS_KEYS = ("code", "name", "description", "kind", "reached_gateway", "evidence", "source")
+_STATUS_KINDS = (
+    "unknown",
+    "queued",
+    "scheduled",
+    "gateway",
+    "received",
+    "failed",
+    "expired",
+    "cancelled",
+)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,7 @@ class FieldRow:
     min_length: int | None
     max_length: int | None
     pattern: str | None
+    client_pattern: str | None
     min_items: int | None
     max_items: int | None
     carried_by: tuple[str, ...]
@@ -98,11 +110,24 @@ class ErrorCodeRow:
 
 
 @dataclass(frozen=True)
+class MessageStatusRow:
+    code: int
+    name: str
+    description: str
+    kind: str
+    reached_gateway: bool
+    evidence: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Tables:
     send_fields: tuple[FieldRow, ...]
     operations: tuple[OperationRow, ...]
     error_codes: tuple[ErrorCodeRow, ...]
     error_kinds: tuple[str, ...]
+    message_statuses: tuple[MessageStatusRow, ...]
+    status_kinds: tuple[str, ...] = _STATUS_KINDS
 
 
 def _annotation(spec: FieldSpec) -> str:
@@ -156,6 +181,7 @@ def _send_fields(doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]) -> tu
                 min_length=field.min_length if item is None else item.min_length,
                 max_length=field.max_length if item is None else item.max_length,
                 pattern=field.pattern if item is None else item.pattern,
+                client_pattern=field.client_pattern if item is None else item.client_pattern,
                 min_items=field.min_items,
                 max_items=field.max_items,
                 carried_by=tuple(sorted([*sends, *carriers.get(field.json_name, [])])),
@@ -221,6 +247,41 @@ def _error_codes(doc: dict[str, Any]) -> tuple[tuple[ErrorCodeRow, ...], tuple[s
     return tuple(rows), tuple(sorted({row.kind for row in rows}))
 
 
+def _message_statuses(doc: dict[str, Any]) -> tuple[MessageStatusRow, ...]:
+    raw = doc.get("x-message-statuses")
+    if not isinstance(raw, list) or not raw:
+        raise SpecError("x-message-statuses: the spec must list a message's statuses")
+    rows: list[MessageStatusRow] = []
+    seen: set[int] = set()
+    for index, entry in enumerate(raw):
+        where = f"x-message-statuses[{index}]"
+        if not isinstance(entry, dict) or set(entry) != set(_STATUS_KEYS):
+            raise SpecError(f"{where}: needs exactly the keys {', '.join(_STATUS_KEYS)}")
+        code = entry["code"]
+        if not isinstance(code, int) or isinstance(code, bool) or code in seen:
+            raise SpecError(f"{where}: code must be an integer listed once, not {code!r}")
+        seen.add(code)
+        if entry["kind"] not in _STATUS_KINDS:
+            raise SpecError(f"{where}: kind must be one of {', '.join(_STATUS_KINDS)}")
+        if not isinstance(entry["reached_gateway"], bool):
+            raise SpecError(f"{where}: reached_gateway must be true or false")
+        if entry["evidence"] not in _EVIDENCE:
+            raise SpecError(f"{where}: evidence must be one of {', '.join(_EVIDENCE)}")
+        rows.append(
+            MessageStatusRow(
+                code=code,
+                name=str(entry["name"]),
+                description=" ".join(str(entry["description"]).split()),
+                kind=str(entry["kind"]),
+                reached_gateway=entry["reached_gateway"],
+                evidence=str(entry["evidence"]),
+                source=" ".join(str(entry["source"]).split()),
+            )
+        )
+    rows.sort(key=lambda row: row.code)
+    return tuple(rows)
+
+
 def build(doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]) -> Tables:
     """Everything `tables.py.jinja` renders."""
     codes, kinds = _error_codes(doc)
@@ -229,4 +290,5 @@ def build(doc: dict[str, Any], spec: Spec, view: Mapping[str, Any]) -> Tables:
         operations=_operations(spec),
         error_codes=codes,
         error_kinds=kinds,
+        message_statuses=_message_statuses(doc),
     )

@@ -71,3 +71,22 @@ def test_cli_help() -> None:
         [sys.executable, "-m", "benchmarks", "--help"], cwd=ROOT, capture_output=True, text=True
     )
     assert proc.returncode == 0 and "--quick" in proc.stdout
+
+
+def test_bulk_scale_runs_the_bulk_command_on_its_embedded_sandbox() -> None:
+    """`scripts/bench --bulk-scale` on tiny counts: a table row per count and the RSS verdict."""
+    cmd = [
+        sys.executable,
+        "-m",
+        "benchmarks",
+        "--bulk-scale",
+        "--rows",
+        "300,1000",
+        "--rounds",
+        "1",
+    ]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = [line for line in proc.stdout.splitlines() if line.startswith(("| 300 |", "| 1,000 |"))]
+    assert len(rows) == 2, proc.stdout
+    assert "peak RSS at 1,000 rows:" in proc.stdout

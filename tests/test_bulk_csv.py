@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -292,3 +295,164 @@ def test_bad_rows_are_written_above_the_progress_bar(
     assert len(shown) == 2
     for line in shown:  # the bar is cleared (carriage return) first, not glued to the message
         assert line.split("\r")[-1].startswith(f"{people}: line "), repr(line)
+
+
+# -- a usage error creates nothing ------------------------------------------------------------
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file and folder under `folder`, with its size and modification time."""
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+USAGE_ERRORS = {
+    "an output file of no known format": (["--output", "x.txt"], "--output: must end in .csv"),
+    "an output file in a missing folder": (["--output", "no/x.csv"], "folder no does not exist"),
+    "a journal in a missing folder": (["--journal", "no/u.journal"], "folder no does not exist"),
+    # passes every check, then cannot be opened: the journal made just before is taken back
+    "an output file the system refuses": (["--output", "x" * 300 + ".csv"], "File name too long"),
+    "a send option out of range": (["--validity-period", "0"], "--validity-period: is 0"),
+    "a request ID prefix with a space": (["--client-message-id", "a b"], "--client-message-id"),
+    "a stop after no errors": (["--stop-after", "0"], "--stop-after"),
+    "a negative rate limit": (["--rate-limit", "-1"], "--rate-limit"),
+    "no concurrency": (["--concurrency", "0"], "--concurrency"),
+    "a region that is not one": (["--region", "XYZ"], "--region"),
+    "a template naming a missing column": (["--template", "{nope}"], "nope"),
+    "resend without resume": (["--resend-unknown"], "--resend-unknown needs --resume"),
+    "a PostgreSQL journal without workers": (
+        ["--journal", "postgresql://u@127.0.0.1:1/db"],
+        "add --celery",
+    ),
+    "workers and a results file of no known format": (
+        [
+            *("--journal", "postgresql://u@127.0.0.1:1/db", "--celery", "redis://127.0.0.1:1/0"),
+            *("--output", "x.txt"),
+        ],
+        "--output: must end in .csv",
+    ),
+}
+
+
+@pytest.mark.parametrize("where", ["embedded sandbox", "the API"])
+@pytest.mark.parametrize("case", USAGE_ERRORS)
+def test_a_bulk_usage_error_creates_nothing(
+    case: str,
+    where: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every option is checked before a journal, a results file, a lock or the embedded
+    sandbox's record exists: the corrected command must not then be refused as "exists
+    already", and nothing is left to clean up."""
+    flags, said = USAGE_ERRORS[case]
+    folder = tmp_path / "work"
+    folder.mkdir()
+    scratch = tmp_path / "tmp"  # the temporary folders of the run (its sandbox's record)
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    monkeypatch.chdir(folder)
+    write(folder / "n.csv", "to,name\n27820000001,Ann\n27820000002,Bob\n")
+    with contextlib.ExitStack() as stack:
+        if where == "the API":
+            sb = stack.enter_context(Sandbox(api_keys=("key",)))
+            monkeypatch.setenv("CLICKATELL_API_KEY", "key")
+            monkeypatch.setenv("CLICKATELL_BASE_URL", sb.base_url)
+        else:
+            monkeypatch.delenv("CLICKATELL_API_KEY", raising=False)
+            monkeypatch.delenv("CLICKATELL_BASE_URL", raising=False)
+        before = snapshot(folder)
+        argv = ["--csv", "n.csv", "--progress", "none"]
+        if "--template" not in flags:
+            argv += ["--text", "hi"]
+        if not any(flag in flags for flag in ("--journal", "--resend-unknown")):
+            argv += ["--journal", "u.journal"]  # the issue's own command names one
+        assert run(*argv, *flags) == 2, case
+        err = capsys.readouterr().err
+        assert said in err, err
+        assert snapshot(folder) == before, case
+        assert not list(scratch.iterdir()), case
+        if where == "the API":
+            assert not sb.messages()
+
+
+def test_send_many_checks_every_output_before_it_creates_one(tmp_path: Path) -> None:
+    from clickatell_sms import Client
+    from clickatell_sms.bulk import send_many
+    from clickatell_sms.errors import ValidationError
+
+    journal = tmp_path / "u.journal"
+    with Sandbox(api_keys=("key",)) as sb, Client("key", base_url=sb.base_url) as client:
+        bad: list[dict[str, object]] = [
+            {"output": tmp_path / "x.txt"},
+            {"output": tmp_path / "no" / "x.csv"},
+            {"output": tmp_path / "x.csv", "output_format": "xml"},
+            {"journal_sync": "sometimes"},
+        ]
+        for options in bad:
+            with pytest.raises(ValidationError):
+                send_many(client, ["27820000001"], "hi", journal=journal, **options)  # type: ignore[arg-type]
+            assert not list(tmp_path.iterdir()), options
+        assert not sb.messages()
+
+
+# -- sending a campaign again on purpose, and what a resume needs -----------------------------
+
+
+def test_new_campaign_sends_again_in_a_new_journal_and_keeps_the_earlier_one(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    people = write(tmp_path / "p.csv", "to\n27820000001\n27820000002\n")
+    argv = ["--csv", str(people), "--text", "hello", "--progress", "none"]
+    assert run(*argv) == 0
+    journal = tmp_path / "p.csv.journal"
+    kept = journal.stat().st_mtime_ns
+    capsys.readouterr()
+    assert run(*argv) == 2
+    assert "continue that run with --resume" in (err := capsys.readouterr().err)
+    assert "send it all again on purpose with --new-campaign" in err
+    assert run(*argv, "--new-campaign") == 0
+    assert "this new campaign is journalled in" in capsys.readouterr().err
+    assert run(*argv, "--new-campaign") == 0
+    assert (tmp_path / "p.csv.2.journal").exists() and (tmp_path / "p.csv.3.journal").exists()
+    assert journal.stat().st_mtime_ns == kept  # the earlier campaign's record, untouched
+    assert sorted(m.to for m in sandbox.messages()) == ["27820000001"] * 3 + ["27820000002"] * 3
+    assert run(*argv, "--new-campaign", "--resume", str(journal)) == 2
+    assert "--new-campaign starts a campaign, --resume continues one" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--text", "hi"], "--csv FILE is required (only --resume CAMPAIGN_ID with --celery"),
+        (["--csv", "p.csv"], "one of --text, --text-column or --template is required"),
+        (["--resume", "p.csv.journal", "--text", "hi"], "--csv FILE is required"),
+    ],
+)
+def test_what_only_a_campaign_on_workers_can_do_without(
+    argv: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A journal file does not hold its rows (the CSV is read again on resume); a campaign in
+    PostgreSQL does, so only `--resume ID --celery` goes without --csv and the message."""
+    assert run(*argv) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_the_resume_command_in_the_docs_is_one_the_command_takes() -> None:
+    """docs/scale-out.md shows the command bulk prints; it parses, and needs no CSV."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "scale-out.md").read_text()
+    shown = [
+        line.strip()
+        for line in text.splitlines()
+        if line.strip().startswith("clickatell-sms bulk --resume")
+    ]
+    assert shown, "docs/scale-out.md shows no resume command"
+    parser = argparse.ArgumentParser()
+    cli_bulk.add_arguments(parser)
+    for line in shown:
+        args = parser.parse_args(shlex.split(line)[2:])
+        assert args.csv is None and args.content is None
+        assert args.resume and args.journal.startswith("postgresql://") and args.celery

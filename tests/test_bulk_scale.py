@@ -6,13 +6,17 @@ journal against the sandbox's record of what it took.
 Costs on the 2-core machine (measured in a full scripts/test run, each with about 2.5 s of
 stopping its workers): 200,000 recipients over 3 workers 7 s, a SIGKILLed worker 10 s, the shared
 rate limit 10 s, a PostgreSQL restart 7 s, the rate limit's Redis killed 14 s, the command line
-9 s; about 75 s for the module.
+9 s; about 75 s for the module. Then, measured alone: the same command twice 8 s, repeats by
+account 3 s, two submissions at once 1 s, the printed command watching a campaign 8 s (about
+30 s with their workers' stops), delivery callbacks into the campaign's journal and its report
+20 s.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import json
 import os
 import shlex
@@ -110,11 +114,13 @@ class Cluster:
                 proc.wait()
 
     def run(self, recipients: list[str] | None, **kwargs: Any) -> BulkSummary:
+        """A campaign of this cluster's own: its text names its queue, so a test that sends
+        the same numbers as another (into the same database) is not refused as its repeat."""
         assert POSTGRES and REDIS
         kwargs.setdefault("timeout", 240)
         return run_campaign(
             recipients,
-            kwargs.pop("content", "hello"),
+            kwargs.pop("content", f"hello from {self.queue}"),
             journal=POSTGRES,
             broker=REDIS,
             queue=self.queue,
@@ -522,7 +528,7 @@ def test_queued_tasks_carry_no_key_no_password_and_no_message(
     cluster = cluster_factory(None)
     password = str(psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password"))
     with pytest.raises(TimeoutError, match="still running"):
-        cluster.run(numbers(50), content="secret text 7Q", shards=3, timeout=1)
+        cluster.run(numbers(50), content=f"secret text 7Q {cluster.queue}", shards=3, timeout=1)
     queued = redis_py.Redis.from_url(REDIS).lrange(cluster.queue, 0, -1)
     assert len(queued) == 3  # one task per shard
     for raw in queued:
@@ -535,3 +541,290 @@ def test_queued_tasks_carry_no_key_no_password_and_no_message(
         text = raw.decode() + base64.b64decode(message["body"]).decode()
         assert password not in text
         assert "secret text 7Q" not in text and "27830000000" not in text
+
+
+# -- a campaign submitted twice, and one watched again by its ID ---------------------------------
+
+CLI = str(Path(sys.executable).with_name("clickatell-sms"))
+
+
+def campaign_rows() -> tuple[int, int]:
+    """(campaigns, their rows) in the database."""
+    assert POSTGRES
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        found = db.execute(
+            "SELECT (SELECT COUNT(*) FROM clickatell_sms.campaigns),"
+            " (SELECT COUNT(*) FROM clickatell_sms.campaign_rows)"
+        ).fetchone()
+    assert found is not None
+    return int(found[0]), int(found[1])
+
+
+def bulk_command(
+    cluster: Cluster, csv: Path, rows: list[str], text: str, *flags: str
+) -> tuple[list[str], dict[str, str]]:
+    """`clickatell-sms bulk` of `rows` (written to `csv`) on the cluster, 4 shards, and the
+    environment to run it in."""
+    assert POSTGRES and REDIS
+    csv.write_text("to\n" + "".join(f"{n}\n" for n in rows))
+    env = {**cluster.env, "CLICKATELL_CELERY_QUEUE": cluster.queue}
+    command = [CLI, "bulk", "--csv", str(csv), "--text", text, "--journal", POSTGRES]
+    return [*command, "--celery", REDIS, "--shards", "4", "--progress", "none", *flags], env
+
+
+def printed_command(stderr: str) -> list[str]:
+    """The command that bulk prints to watch or continue a campaign, as argv."""
+    lines = [line.strip() for line in stderr.splitlines() if line.startswith("  clickatell-sms ")]
+    assert len(lines) == 1, stderr
+    argv = shlex.split(lines[0])
+    assert argv[:3] == ["clickatell-sms", "bulk", "--resume"], lines[0]
+    return argv
+
+
+@pytest.mark.timeout(180)
+def test_a_repeated_campaign_on_postgresql_is_refused_and_sent_again_only_with_new_campaign(
+    cluster_factory: Callable[[Faults | None], Cluster], tmp_path: Path
+) -> None:
+    """The same command twice: the second is refused, naming the campaign and a resume command
+    that works; --new-campaign sends it all again, on purpose."""
+    assert POSTGRES and REDIS
+    cluster = cluster_factory(None)
+    cluster.start(2)
+    rows = numbers(500, start=700_000)
+    command, env = bulk_command(cluster, tmp_path / "r.csv", rows, "T", "--json")
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=100)
+
+    first = run(command)
+    assert first.returncode == 0, first.stderr
+    campaign = json.loads(first.stdout.splitlines()[-1])["campaign"]
+    stored = campaign_rows()
+
+    second = run(command)
+    assert second.returncode == 2, second.stderr
+    assert f"campaign {campaign} (started " in second.stderr
+    assert "500 rows) sends the same message to the same recipients" in second.stderr
+    assert "--new-campaign" in second.stderr
+    assert campaign_rows() == stored  # nothing stored for the refused run
+    assert len(cluster.sandbox.messages()) == 500  # and nothing sent
+
+    resume = printed_command(second.stderr)  # exactly what it said, run as it said it
+    assert resume[3] == campaign and "--csv" not in resume
+    resumed = run([CLI, *resume[1:]])
+    assert resumed.returncode == 0, resumed.stderr
+    assert "500 rows: 500 accepted" in resumed.stdout
+    assert "0 requests (0 recipients)" in resumed.stdout
+    assert len(cluster.sandbox.messages()) == 500
+
+    again = run([*command, "--new-campaign"])
+    assert again.returncode == 0, again.stderr
+    second_campaign = json.loads(again.stdout.splitlines()[-1])["campaign"]
+    assert second_campaign != campaign
+    assert Counter(m.to for m in cluster.sandbox.messages()) == {n: 2 for n in rows}
+
+    third = run(command)  # refused again, naming the latest
+    assert third.returncode == 2 and f"campaign {second_campaign} (started " in third.stderr
+
+
+@pytest.mark.timeout(180)
+def test_run_campaign_refuses_a_repeat_from_the_same_account_and_keeps_no_key(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    """What makes a repeat: the same rows, text and options from the same account (an unknown
+    account matches any); not the shards or how fast it is sent. The account is stored as a
+    keyed fingerprint: neither the key nor its plain hash is in the database."""
+    from clickatell_sms.bulk import CampaignExistsError
+
+    assert POSTGRES
+    cluster = cluster_factory(None)
+    cluster.start(1)
+    rows = numbers(300, start=800_000)
+    first = cluster.run(rows, shards=2, account_key="key-of-account-A")
+    assert first.accepted == 300
+    stored = campaign_rows()
+    repeats: list[dict[str, Any]] = [
+        {"account_key": "key-of-account-A"},
+        {},  # this host has no key: it may be the same account
+        {"account_key": "key-of-account-A", "shards": 3, "concurrency": 8},
+    ]
+    for how in repeats:
+        with pytest.raises(CampaignExistsError) as refused:
+            cluster.run(list(rows), **{"shards": 2, **how})
+        assert refused.value.campaign == first.campaign, how
+        assert "new_campaign=True" in str(refused.value)
+    assert campaign_rows() == stored
+    assert len(cluster.sandbox.messages()) == 300
+
+    other_account = cluster.run(rows, shards=2, account_key="key-of-account-B")
+    other_rows = cluster.run(rows[:-1], shards=2, account_key="key-of-account-A")
+    on_purpose = cluster.run(rows, shards=2, account_key="key-of-account-A", new_campaign=True)
+    assert other_account.accepted == on_purpose.accepted == 300 and other_rows.accepted == 299
+    assert len(cluster.sandbox.messages()) == 4 * 300 - 1
+
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        accounts = db.execute(
+            "SELECT id, account FROM clickatell_sms.campaigns WHERE id = ANY(%s)",
+            ([first.campaign, other_account.campaign, on_purpose.campaign],),
+        ).fetchall()
+        everything = db.execute(
+            "SELECT string_agg(c::text, ' ') FROM clickatell_sms.campaigns c"
+        ).fetchone()
+    fingerprint = {cid: account for cid, account in accounts}
+    assert fingerprint[first.campaign] == fingerprint[on_purpose.campaign]
+    assert fingerprint[first.campaign] != fingerprint[other_account.campaign]
+    text = str(everything)
+    for key in ("key-of-account-A", "key-of-account-B"):
+        assert key not in text
+        assert hashlib.sha256(key.encode()).hexdigest()[:32] not in text
+
+
+@pytest.mark.timeout(120)
+def test_two_submissions_of_one_campaign_at_once_send_it_once(
+    cluster_factory: Callable[[Faults | None], Cluster],
+) -> None:
+    """Both load their rows at the same time; the one that stores its campaign second finds
+    the first (no worker runs: the winner's tasks stay queued)."""
+    cluster = cluster_factory(None)
+    rows = numbers(20_000, start=900_000)
+    start = threading.Barrier(2)
+    outcomes: list[BaseException] = []
+
+    def submit() -> None:
+        start.wait()
+        try:
+            cluster.run(rows, shards=2, timeout=1)
+        except BaseException as exc:  # kept, to be counted
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = sorted(type(exc).__name__ for exc in outcomes)
+    assert kinds == ["CampaignExistsError", "TimeoutError"], outcomes
+
+
+@pytest.mark.timeout(180)
+def test_the_printed_resume_command_watches_and_continues_a_campaign_by_id(
+    cluster_factory: Callable[[Faults | None], Cluster], tmp_path: Path
+) -> None:
+    """The command bulk prints when it queues a campaign runs as printed, with no CSV: after
+    the first command is stopped mid-run, it watches the campaign to its end (the workers went
+    on), and run again afterwards it sends nothing."""
+    assert POSTGRES and REDIS
+    cluster = cluster_factory(Faults(latency=0.3))
+    cluster.start(2)
+    rows = numbers(4000, start=600_000)
+    command, env = bulk_command(cluster, tmp_path / "w.csv", rows, "watch me", "--concurrency", "1")
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert first.stderr is not None
+    said = ""
+    while "  clickatell-sms bulk --resume" not in said:
+        line = first.stderr.readline().decode()
+        assert line, f"the command ended without printing its resume command: {said}"
+        said += line
+    resume = printed_command(said)
+    wait_until_answered(resume[3], 2)
+    first.send_signal(signal.SIGINT)  # stop watching: the workers go on
+    _, rest = first.communicate(timeout=30)
+    assert first.returncode == 130, rest.decode()
+    assert "stopped watching; the workers go on" in rest.decode()
+    assert len(cluster.sandbox.messages()) < len(rows)  # still running when it is resumed
+
+    assert "--csv" not in resume and "--text" not in resume
+    watched = subprocess.run([CLI, *resume[1:]], env=env, capture_output=True, text=True)
+    assert watched.returncode == 0, watched.stderr
+    assert "4000 rows: 4000 accepted" in watched.stdout
+    recorded = Counter(m.to for m in cluster.sandbox.messages())
+    assert len(recorded) == len(rows) and max(recorded.values()) == 1
+
+    again = subprocess.run([CLI, *resume[1:]], env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "4000 rows: 4000 accepted" in again.stdout
+    assert "0 requests (0 recipients)" in again.stdout
+    assert len(cluster.sandbox.messages()) == len(rows)
+
+
+# -- delivery: callbacks into the campaign's PostgreSQL journal, and its report ---------------------
+
+
+def _report(campaign: str, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    assert POSTGRES
+    done = subprocess.run(
+        [sys.executable, "-m", "clickatell_sms.cli", "report", "--campaign", campaign,
+         "--journal", POSTGRES, "--json", *extra],
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report: dict[str, Any] = json.loads(done.stdout)
+    return report
+
+
+@pytest.mark.timeout(240)
+def test_callbacks_of_a_campaign_on_workers_land_in_its_postgresql_journal_and_report(
+    tmp_path: Path,
+) -> None:
+    """The sandbox posts to `listen --journal postgresql://...` (8% of messages fail, 10% of
+    callbacks are lost) while 3 workers send; `report --campaign ID` counts every row once, as
+    the sandbox's record says, and `--refresh` brings what was lost back."""
+    from clickatell_sms.sandbox.timeline import unit_draw
+
+    from .test_delivery_end_to_end import start_listen
+
+    assert POSTGRES and REDIS
+    redis_py.Redis.from_url(REDIS).flushdb()
+    secret = "scale-out-callback-secret-01"
+    listener, port = start_listen(POSTGRES, secret)
+    rows = numbers(6000, start=500_000)
+    seed, loss = 6, 0.1
+    try:
+        with Sandbox(
+            api_keys=("key",),
+            balance=10**9,
+            callback_url=f"http://127.0.0.1:{port}/?token={secret}",
+            status_delays=(0.05, 0.05),
+            failure_rate=0.08,
+            callback_loss=loss,
+            seed=seed,
+        ) as sb:
+            cluster = Cluster(sb, f"q-{uuid.uuid4().hex[:8]}")
+            try:
+                cluster.start(3)
+                summary = cluster.run([*rows, "not a number"], shards=6, concurrency=2)
+            finally:
+                cluster.stop()
+            assert summary.accepted == len(rows) and summary.campaign is not None
+            time.sleep(0.2)
+            assert sb.wait_for_callbacks(120)
+            truth = {m.api_message_id: sb.status(m.api_message_id) for m in sb.messages()}
+            report = _report(summary.campaign)
+            env = {**os.environ, "CLICKATELL_API_KEY": "key", "CLICKATELL_BASE_URL": sb.base_url}
+            after = _report(summary.campaign, "--refresh", "--older-than", "0",
+                            "--rate-limit", "2000", env=env)  # fmt: skip
+    finally:
+        listener.send_signal(signal.SIGTERM)
+        said = listener.communicate(timeout=30)[1]
+    assert "status callbacks written" in said
+
+    lost = {
+        message_id
+        for message_id, status in truth.items()
+        if unit_draw(seed, f"{message_id}:{status.code}", "callback-loss") < loss
+    }
+    funnel, states = report["funnel"], report["states"]
+    assert sum(states.values()) == funnel["rows"] == len(rows) + 1  # every row once
+    assert states["not_sent"] == 1 and funnel["accepted"] == len(rows)
+    assert funnel["pending"] == len(lost)  # exactly the messages whose final callback was lost
+    heard = Counter(status.kind for mid, status in truth.items() if mid not in lost)
+    assert states["received"] == heard["received"]
+    assert funnel["failed"] == heard["failed"] + heard["cancelled"]
+    assert funnel["expired"] == heard["expired"]
+    assert report["callbacks"]["unknown_messages"] == 0
+
+    assert after["refresh"]["looked_up"] == len(lost) and after["funnel"]["pending"] == 0
+    every = Counter(status.kind for status in truth.values())  # the sandbox's whole record
+    assert after["states"]["received"] == every["received"]
+    assert after["funnel"]["failed"] == every["failed"] + every["cancelled"]
+    assert after["funnel"]["expired"] == every["expired"]

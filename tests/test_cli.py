@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Iterator
 
@@ -220,3 +222,60 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--help"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in ("send", "estimate", "sandbox"))
+
+
+# -- Ctrl-C during a send ---------------------------------------------------------------------
+
+
+def _send_then_interrupt(
+    sandbox: Sandbox, numbers: list[str], *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """`clickatell-sms send` in a child process, sent a real SIGINT once the sandbox has taken
+    every recipient (its answer held back by the latency fault): the request is out."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
+    env.update(CLICKATELL_API_KEY=KEY, CLICKATELL_BASE_URL=sandbox.base_url)
+    script = os.path.join(os.path.dirname(sys.executable), "clickatell-sms")
+    argv = [script, "send", "--to", ",".join(numbers), "--text", "hi", *extra]
+    child = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    deadline = time.monotonic() + 30
+    while len(sandbox.messages()) < len(numbers) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(sandbox.messages()) == len(numbers), "the send never reached the sandbox"
+    assert child.poll() is None, "answered before the interrupt: the latency fault is too short"
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=30)
+    return subprocess.CompletedProcess(argv, child.returncode, out, err)
+
+
+def test_ctrl_c_during_send_says_which_recipients_may_have_been_sent_and_exits_130(
+    sandbox: Sandbox,
+) -> None:
+    """250 numbers: the first request's 200 are answered, Ctrl-C comes while the second is out."""
+    sandbox.set_faults(Faults(latency=2.0))
+    numbers = [f"2782{i:07d}" for i in range(250)]
+    done = _send_then_interrupt(sandbox, numbers, "--client-message-id", "ref-ctrl-c")
+    assert done.returncode == 130, done.stderr
+    assert "Traceback" not in done.stderr and "KeyboardInterrupt" not in done.stderr
+    assert "interrupted while request 2 of 2 was out" in done.stderr
+    notice = (
+        f"outcome unknown for 50 recipient(s): {', '.join(numbers[200:])}; client message ID"
+        " ref-ctrl-c. Do not resend before checking delivery."
+    )
+    assert f"error: {notice}" in done.stderr.splitlines()
+    answered = [line for line in done.stdout.splitlines() if " accepted " in f"{line} "]
+    assert len(answered) == 200  # the first request's results, shown before the notice
+    assert "Results of the requests that completed before the failure:" in done.stderr
+
+
+def test_ctrl_c_during_send_with_json_prints_one_document(sandbox: Sandbox) -> None:
+    sandbox.set_faults(Faults(latency=2.0))
+    done = _send_then_interrupt(sandbox, ["27821234567", "27831234567"], "--json")
+    assert done.returncode == 130 and "Traceback" not in done.stderr
+    document = json.loads(done.stdout)  # one object, nothing else on stdout
+    assert document["ok"] is False and document["exitStatus"] == 130
+    error = document["error"]
+    assert error["type"] == "OutcomeUnknownError"
+    assert error["recipients"] == ["27821234567", "27831234567"]
+    assert error["clientMessageId"] is None and "partial" not in document

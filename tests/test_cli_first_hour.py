@@ -26,7 +26,9 @@ SCRIPT = Path(sys.executable).with_name("clickatell-sms")
 
 # What a shell user should never be shown: Python keyword arguments, Python-only names,
 # Python constants and objects.
-PYTHON_WORDS = re.compile(r"\b[a-z_]+=|\bfrom_\b|\bNone\b|\bTrue\b|\btzinfo\b|\bdatetime\.")
+PYTHON_WORDS = re.compile(
+    r"\b[a-z_]+=|\bfrom_\b|\bNone\b|\bTrue\b|\btzinfo\b|\bdatetime\.|\b[a-z]+(?:_[a-z]+)+\b"
+)
 
 
 def cli(
@@ -266,6 +268,12 @@ TO = ["--to", "27821234567", "--text", "hi"]
         ),
         (["send", *TO, "--timeout", "0"], {}, "error: --timeout: must be a number of seconds > 0"),
         (
+            ["send", "--to", "0821234567", "--text", "hi"],
+            {},
+            "error: --to (number 1): has no country code (08*****567); give it in international"
+            " format (+ and the country code) or add --region CC",
+        ),
+        (
             ["send", *TO, "--client-message-id", "has space"],
             {},
             "error: --client-message-id: does not match the API's pattern",
@@ -339,3 +347,179 @@ def test_the_wording_of_python_hints() -> None:
     assert said("content", "pass tzinfo=UTC") == "--text: pass tzinfo=UTC"
     # worded errors pass through unchanged
     assert said("--timeout", "must be > 0") == "--timeout: must be > 0"
+
+
+def test_bulk_s_bad_rows_name_the_region_flag_and_their_results_no_python(
+    tmp_path: Path,
+) -> None:
+    csv = people(tmp_path, "0821234567", "27821234567")
+    done = cli("bulk", "--csv", str(csv), "--text", "hi", "--output", "out.csv", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert (
+        f"{csv}: line 2: has no country code (08*****567); give it in international format"
+        " (+ and the country code) or add --region CC" in done.stderr
+    )
+    assert not PYTHON_WORDS.search(done.stderr), done.stderr
+    results = (tmp_path / "out.csv").read_text()
+    reason = next(line for line in results.splitlines() if line.startswith("2,"))
+    assert "has no country code" in reason and "default_region" not in reason
+
+
+# -- standard input, help, python -m -----------------------------------------------------------
+
+
+def test_text_from_stdin_drops_the_newline_that_ends_it() -> None:
+    """`echo hi | clickatell-sms send --text -` sends "hi", as `--text "$(echo hi)"` would;
+    one newline goes, the writer's blank lines stay."""
+    from clickatell_sms.sandbox import Sandbox
+
+    env = {"CLICKATELL_API_KEY": "stdin-test-key-0123"}
+    with Sandbox(api_keys=(env["CLICKATELL_API_KEY"],)) as sandbox:
+        env["CLICKATELL_BASE_URL"] = sandbox.base_url
+        for typed, sent in [("hi\n", "hi"), ("hi\r\n", "hi"), ("hi", "hi"), ("a\n\n", "a\n")]:
+            done = subprocess.run(
+                [str(SCRIPT), "send", "--to", "27821234567", "--text", "-"],
+                input=typed.encode(),  # bytes: the "\r\n" reaches the command as typed
+                capture_output=True,
+                env={**_no_settings(), **env},
+                timeout=60,
+            )
+            assert done.returncode == 0, done.stderr.decode()
+            assert sandbox.messages()[-1].content == sent, typed
+    estimated = subprocess.run(
+        [str(SCRIPT), "estimate", "--text", "-"],
+        input="x" * 160 + "\n",
+        capture_output=True,
+        text=True,
+        env=_no_settings(),
+        timeout=60,
+    )
+    assert estimated.stdout.startswith("GSM-7: 1 part, 160 septets"), estimated.stdout
+
+
+def _no_settings() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("CLICKATELL_")}
+
+
+def test_the_scheduled_time_help_gives_one_format_the_flag_reads() -> None:
+    """The help comes from the spec's description; the wire's colon-less offset is the SDK's
+    business, so the help shows only what the flag takes, and its examples are taken."""
+    parser = build_parser()
+    send = parser._subparsers._group_actions[0].choices["send"]  # type: ignore[union-attr]
+    action = next(a for a in send._actions if "--scheduled-delivery-time" in a.option_strings)
+    text = " ".join(str(action.help).split())
+    assert "without a colon" not in text and "+0200" not in text
+    examples = re.findall(r"\d{4}-\d\d-\d\dT[\d:]+(?:[+-]\d\d:?\d\d|Z)", text)
+    assert examples, text
+    assert action.type is not None
+    for example in examples:
+        assert action.type(example).tzinfo is not None  # type: ignore[operator, attr-defined]
+    shown = " ".join(cli("send", "--help").stdout.split())
+    assert "When to deliver (ISO 8601 with a UTC offset, e.g. 2030-02-27T14:30:00+02:00" in shown
+
+
+def test_python_dash_m_clickatell_sms_is_the_command() -> None:
+    module = [sys.executable, "-m", "clickatell_sms"]
+    env = _no_settings()
+    version = subprocess.run([*module, "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0 and version.stdout == cli("--version").stdout
+    helped = subprocess.run([*module, "--help"], capture_output=True, text=True, env=env)
+    assert helped.stdout.startswith("usage: clickatell-sms ")
+    sent = subprocess.run(
+        [*module, "send", "--to", "27821234567", "--text", "hi"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert sent.returncode == 0, sent.stderr
+    assert "27821234567  accepted" in sent.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["estimate", "--text", "hi", "--json"], ["send", "--to", "27821234567", "--text", "hi"]],
+    ids=["estimate --json", "send"],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(command: list[str]) -> None:
+    """`clickatell-sms ... | head -1`: when stdout's reader has gone, the command ends with the
+    status a SIGPIPE would give, and no traceback on stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the command writes a byte: its first write fails with EPIPE
+    try:
+        ended = subprocess.run(
+            [sys.executable, "-m", "clickatell_sms", *command],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_no_settings(),
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert ended.returncode == 141, ended.stderr
+    assert "Traceback" not in ended.stderr and "BrokenPipeError" not in ended.stderr
+
+
+# -- --json when a command fails ---------------------------------------------------------------
+
+
+def test_json_failures_are_one_document_on_stdout(tmp_path: Path) -> None:
+    """A script that reads stdout learns why a command failed: one JSON object with the exit
+    status, the error's type, the API's code and description (or the bad field)."""
+    from clickatell_sms.sandbox import Sandbox
+
+    with Sandbox(api_keys=("the-right-key-0123",)) as sandbox:
+        wrong_key = {
+            "CLICKATELL_API_KEY": "a-wrong-key-0123",
+            "CLICKATELL_BASE_URL": sandbox.base_url,
+        }
+        cases = [
+            (["status", "0123456789abcdef", "--json"], {}, 3, "APIError", 103),
+            (["send", *TO, "--json"], wrong_key, 3, "AuthenticationError", None),
+            (["balance", "--json"], wrong_key, 3, "AuthenticationError", None),
+            (
+                [
+                    "balance",
+                    "--json",
+                    "--api-key",
+                    "some-key-0123",
+                    "--base-url",
+                    "http://127.0.0.1:9",
+                ],
+                {},
+                4,
+                "ConnectionError",
+                None,
+            ),
+            (
+                ["send", "--to", "0821234567", "--text", "hi", "--json"],
+                {},
+                2,
+                "ValidationError",
+                None,
+            ),
+            (["send", "--text", "hi", "--json"], {}, 2, "UsageError", None),
+        ]
+        for argv, env, status, kind, code in cases:
+            done = cli(*argv, env=env)
+            assert done.returncode == status, (argv, done.stderr)
+            document = json.loads(done.stdout)  # one object and nothing else
+            assert document["ok"] is False and document["exitStatus"] == status, argv
+            error = document["error"]
+            assert error["type"] == kind, (argv, error)
+            assert {"code", "description"} <= error.keys()
+            assert error["description"], (argv, error)
+            if code is not None:
+                assert error["code"] == code
+            assert "a-wrong-key-0123" not in done.stdout + done.stderr
+    field = json.loads(cli("send", "--to", "0821234567", "--text", "hi", "--json").stdout)
+    assert field["error"]["field"] == "--to (number 1)"
+    usage = json.loads(cli("send", "--text", "hi", "--json").stdout)
+    assert "the following arguments are required: --to" in usage["error"]["description"]
+    too_long = cli("estimate", "--text", "y" * 6000, "--json")
+    refused = json.loads(too_long.stdout)  # the size and the refusal, in one document
+    assert too_long.returncode == 2 and refused["error"]["field"] == "--text"
+    assert refused["estimate"]["parts"] == 40
+    # conformance's --json names a file: its usage errors stay on stderr
+    assert cli("conformance", "--json").stdout == ""

@@ -255,6 +255,24 @@ def test_config_object_and_settings_are_exclusive() -> None:
         Client(config=config, format="xml")
 
 
+def test_a_client_setting_given_to_send_names_where_it_belongs() -> None:
+    """`send(..., format="xml")` is a common slip: the error says it is `Client(format=...)`."""
+    with Client(KEY) as client:
+        with pytest.raises(TypeError) as caught:
+            client.send("27821234567", "hi", format="xml")  # type: ignore[call-arg]
+        assert str(caught.value) == (
+            "send() got unexpected keyword arguments: format; format is a setting of the client,"
+            " not of a send: Client(format=...) or AsyncClient(format=...)"
+        )
+        with pytest.raises(TypeError) as caught:
+            client.send_many(["27821234567"], "hi", default_region="ZA")  # type: ignore[call-arg]
+        assert "default_region is a setting of the client" in str(caught.value)
+        assert "Client(default_region=...)" in str(caught.value)
+        with pytest.raises(TypeError) as caught:
+            client.send("27821234567", "hi", colour="red")  # type: ignore[call-arg]
+        assert str(caught.value) == "send() got unexpected keyword arguments: colour"
+
+
 def test_config_is_frozen_and_copies_headers() -> None:
     headers = {"X-Team": "a"}
     config = ClientConfig(api_key=KEY, headers=headers)

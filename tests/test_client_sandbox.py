@@ -42,6 +42,12 @@ def sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture
+def one_way() -> Iterator[Sandbox]:
+    with Sandbox(api_keys=(KEY,), one_way=True) as sb:
+        yield sb
+
+
+@pytest.fixture
 def two_way() -> Iterator[Sandbox]:
     with Sandbox(api_keys=(KEY,), two_way_numbers=(TWO_WAY,)) as sb:
         yield sb
@@ -251,20 +257,20 @@ def _seed_failing_second() -> int:
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_request_level_error_with_http_200_raises(sandbox: Sandbox, fmt: Format) -> None:
-    sandbox.set_quirks(Quirks(errors_with_200=True))
-    with make(sandbox, fmt) as client, pytest.raises(APIError) as caught:
+def test_a_request_level_error_with_http_200_raises(one_way: Sandbox, fmt: Format) -> None:
+    one_way.set_quirks(Quirks(errors_with_200=True))
+    with make(one_way, fmt) as client, pytest.raises(APIError) as caught:
         client.send("27821234567", "hi", from_="27831234567")  # not a two-way integration
     error = caught.value
     assert error.status == 200 and error.error_code == 607
     assert error.raw is not None and error.raw.status == 200
-    assert sandbox.messages() == []
+    assert one_way.messages() == []
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_legacy_string_errors_are_recognised(sandbox: Sandbox, fmt: Format) -> None:
-    sandbox.set_quirks(Quirks(errors_with_200=True, legacy_string_errors=True))
-    with make(sandbox, fmt) as client, pytest.raises(APIError) as caught:
+def test_legacy_string_errors_are_recognised(one_way: Sandbox, fmt: Format) -> None:
+    one_way.set_quirks(Quirks(errors_with_200=True, legacy_string_errors=True))
+    with make(one_way, fmt) as client, pytest.raises(APIError) as caught:
         client.send("27821234567", "hi", from_="27831234567")
     assert caught.value.error_code is None and caught.value.error
 
@@ -283,6 +289,18 @@ def test_extra_fields_and_missing_keys_do_not_break_parsing(sandbox: Sandbox, fm
 def test_a_schedule_in_the_past_sends_nothing(sandbox: Sandbox) -> None:
     with make(sandbox) as client, pytest.raises(ValidationError):
         client.send("27821234567", "hi", scheduled_delivery_time=datetime.now(UTC))
+    assert sandbox.requests_seen == 0
+
+
+@pytest.mark.parametrize("number", ["12345", "0821234567", "+0821234567", "1" * 20, "abc"])
+def test_a_number_outside_the_client_rule_is_refused_before_anything_is_sent(
+    sandbox: Sandbox, number: str
+) -> None:
+    """The server would take it (202, and 105 in its entry): the client's own rule, the spec's
+    `x-client-pattern`, refuses it first."""
+    with make(sandbox) as client, pytest.raises(ValidationError) as caught:
+        client.send(["27821234567", number], "hi")
+    assert caught.value.field == "to[1]"
     assert sandbox.requests_seen == 0
 
 

@@ -7,6 +7,7 @@ copies of the project, so they never touch the checked-in generated/.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import subprocess
@@ -254,6 +255,59 @@ def test_no_transport_of_the_sdk_uses_the_standard_librarys_http_client() -> Non
                     names = [f"{node.value.id}.{node.attr}"]
                 used = [n for n in names if n == "http.client" or n.startswith("http.client.")]
                 assert not used, f"{path}:{getattr(node, 'lineno', '?')}: {used}"
+
+
+def test_a_client_pattern_reaches_the_tables_and_the_client_and_no_schema(tmp_path: Path) -> None:
+    """`x-client-pattern` is a client's rule, not the server's: codegen puts it in the tables,
+    where the client reads it, and in no schema; beside a `pattern` it is refused."""
+    project = _copy_project(tmp_path)
+    tighter = "^\\+?27[0-9]{9}$"  # South African numbers only
+
+    def tighten(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["components"]["schemas"]["PhoneNumber"]["x-client-pattern"] = tighter
+
+    _edit_spec(project, tighten)
+    assert _codegen(project).returncode == 0
+    generated = project / "generated" / "clickatell_wire"
+    assert "27[0-9]{9}" not in (generated / "models.py").read_text()
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from clickatell_wire.tables import send_field\n"
+            "print(send_field('to').client_pattern, send_field('to').pattern)\n"
+            "from clickatell_sms.errors import ValidationError\n"
+            "from clickatell_sms.numbers import normalize_number\n"
+            "from clickatell_sms.numbers import normalize_many\n"
+            "print(normalize_number('+27 82 123 4567'))\n"
+            "for numbers in (['+44 7700 900123'], ['447700900123'], ['27821234567'] * 20 + ['447700900123']):\n"
+            "    try:\n"
+            "        normalize_many(numbers)\n"
+            "    except ValidationError as exc:\n"
+            "        print(exc)\n",
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": f"{generated.parent}{os.pathsep}{ROOT}"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stderr
+    table, taken, *refused = check.stdout.splitlines()
+    assert table == f"{tighter} None"
+    assert taken == "27821234567"
+    # Written with spaces, bare, and among numbers the fast path would have taken whole.
+    assert [line.split(":")[0] for line in refused] == ["to[0]", "to[0]", "to[20]"]
+    assert all("does not match the contract's rule for numbers ^" in line for line in refused)
+
+    def both(doc: dict) -> None:  # type: ignore[type-arg]
+        doc["components"]["schemas"]["PhoneNumber"]["pattern"] = "^[0-9]+$"
+
+    _edit_spec(project, both)
+    refused_spec = _codegen(project)
+    assert refused_spec.returncode != 0
+    assert "PhoneNumber" in refused_spec.stderr or "to[]" in refused_spec.stderr
+    assert "x-client-pattern" in refused_spec.stderr
 
 
 def test_generated_code_passes_ruff_and_mypy_strict() -> None:

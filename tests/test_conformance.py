@@ -21,7 +21,9 @@ from io import StringIO
 from pathlib import Path
 from typing import Any
 
-from clickatell_sms.conformance import CATALOGUE, run
+import pytest
+
+from clickatell_sms.conformance import CATALOGUE, run, to_json
 from clickatell_sms.conformance.probes import INVALID
 from clickatell_sms.sandbox import Profile, Sandbox
 from clickatell_sms.sandbox.billing import DEFAULT_BALANCE
@@ -184,17 +186,40 @@ def test_a_strict_sandbox_differs_on_each_inferred_rule_by_name(tmp_path: Path) 
             assert any(line.startswith("status:") for line in probe["differences"])
 
 
-def test_a_quirky_sandbox_differs_where_the_quirk_acts(tmp_path: Path) -> None:
-    with sandbox_process("--quirk", "from-errors-with-400") as url:
-        status, _, report = _conformance(url, tmp_path)
-    assert status == 1
+@pytest.mark.parametrize("status", [200, 400], ids=["one-way", "one-way-with-400"])
+def test_a_one_way_sandbox_differs_only_where_a_from_is_sent(tmp_path: Path, status: int) -> None:
+    """The embedded sandbox plays an integration whose numbers it was not told, which takes a
+    `from`; a one-way target refuses it (607, with 200 or the quirk's 400), and nothing else
+    differs: with an empty content too, the document's error comes first on both."""
+    quirk = ("--quirk", "from-errors-with-400") if status == 400 else ()
+    with sandbox_process("--one-way", *quirk) as url:
+        exit_status, _, report = _conformance(url, tmp_path)
+    assert exit_status == 1
     different = {name for name, verdict in _verdicts(report).items() if verdict != "same"}
     assert different == {"from-number"}
     (probe,) = (p for p in report["probes"] if p["name"] == "from-number")
-    assert probe["differences"] == ["status: live 400, sandbox 200"]
+    assert f"status: live {status}, sandbox 202" in probe["differences"]
+    assert "error code: live 607, sandbox None" in probe["differences"]
+    (first,) = (p for p in report["probes"] if p["name"] == "from-and-empty-content")
+    assert first["live"]["errorCode"] == first["sandbox"]["errorCode"] == 107
 
 
 # -- the report teaches the sandbox -----------------------------------------------------------
+
+
+def _as_if_live(report: Path) -> None:
+    """Make `report` what a run against the live API would have written with the same answers:
+    the API's host, and none of the sandbox's own headers. (Tests cannot reach the live API,
+    and the sandbox rightly refuses a report of a sandbox on loopback as evidence.)"""
+    document = json.loads(report.read_text())
+    local, document["host"] = document["host"], "platform.clickatell.com"
+    for seen in document["observations"]:
+        seen["source"] = seen["source"].replace(local, document["host"])
+    for probe in document["probes"]:
+        headers = probe["live"]["headers"]
+        for name in [n for n in headers if n == "server" or n.startswith("x-sandbox-")]:
+            del headers[name]
+    report.write_text(json.dumps(document))
 
 
 def test_a_report_that_unknown_fields_are_refused_makes_the_sandbox_refuse_them(
@@ -203,6 +228,7 @@ def test_a_report_that_unknown_fields_are_refused_makes_the_sandbox_refuse_them(
     with sandbox_process("--strict") as url:
         _conformance(url, tmp_path)
     report = tmp_path / "report.json"
+    _as_if_live(report)
     observed = {o["rule"]: o for o in json.loads(report.read_text())["observations"]}
     assert observed["unknown-field"]["taken"] is False
     assert observed["unknown-field"]["errorCode"] == 101
@@ -215,7 +241,8 @@ def test_a_report_that_unknown_fields_are_refused_makes_the_sandbox_refuse_them(
     assert answer.headers["X-Sandbox-Rule"] == "unknown-field"
     listed = _cli("sandbox", "--rules", "--observed", str(report)).stdout
     (line,) = [row for row in listed.splitlines() if row.startswith("| `unknown-field` |")]
-    assert "| observed: conformance report, 127.0.0.1:" in line and "| refused |" in line
+    assert "| observed: conformance report, platform.clickatell.com," in line
+    assert "| refused |" in line
 
     # From Python (and so from the pytest fixture's marker, which passes it on).
     with Sandbox(observed=report) as sb:
@@ -276,43 +303,55 @@ def test_no_answer_at_all_stops_the_run() -> None:
     assert done.stdout.count("\n[") == 1
 
 
-class _AcceptsEverything(BaseHTTPRequestHandler):
-    """A server that claims to have sent every message it is given."""
+class _AnswersEveryRequest(BaseHTTPRequestHandler):
+    """A stand-in for the live API that answers every request with `answer()`, as JSON."""
 
     protocol_version = "HTTP/1.1"
 
-    def _answer(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self.rfile.read(length)
-        body = json.dumps(
-            {
-                "messages": [
-                    {"apiMessageId": "f" * 32, "accepted": True, "to": INVALID, "errorCode": None}
-                ],
-                "errorCode": None,
-            }
-        ).encode()
-        self.send_response(202)
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        raise NotImplementedError
+
+    def _respond(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, document, headers = self.answer()
+        body = json.dumps(document).encode()
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    do_GET = do_POST = _answer
+    do_GET = do_POST = _respond
 
     def log_message(self, *args: object) -> None:
         pass
 
 
-def test_an_accepted_recipient_stops_the_run_at_once(tmp_path: Path) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _AcceptsEverything)
+@contextmanager
+def _serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """`handler` on a loopback port for the block; yields its base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}).start()
     try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        status, out, report = _conformance(url, tmp_path)
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _AcceptsEverything(_AnswersEveryRequest):
+    """A server that claims to have sent every message it is given."""
+
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        entry = {"apiMessageId": "f" * 32, "accepted": True, "to": INVALID, "errorCode": None}
+        return 202, {"messages": [entry], "errorCode": None}, {}
+
+
+def test_an_accepted_recipient_stops_the_run_at_once(tmp_path: Path) -> None:
+    with _serving(_AcceptsEverything) as url:
+        status, out, report = _conformance(url, tmp_path)
     assert status == 3
     assert len(report["probes"]) == 1 and report["probes"][0]["verdict"] == "unexpected"
     assert report["notRun"] == [probe.name for probe in CATALOGUE[1:]]
@@ -339,3 +378,111 @@ def test_the_docs_list_every_probe_and_why_it_is_free() -> None:
     text = (Path(__file__).resolve().parent.parent / "docs" / "conformance.md").read_text()
     for probe in CATALOGUE:
         assert f"| `{probe.name}` | {probe.question} | {probe.why_free} |" in text, probe.name
+
+
+# -- only the live API is evidence ----------------------------------------------------------
+
+
+def _report_of_a_strict_sandbox(path: Path) -> dict[str, Any]:
+    with Sandbox(api_keys=(KEY,), strict=True) as target:
+        outcome = run(target.base_url, KEY, StringIO(), timeout=10)
+    document = to_json(outcome)
+    assert document["observations"]
+    path.write_text(json.dumps(document))
+    return document
+
+
+def _refused_as_evidence(report: Path, words: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(words)):
+        Profile.from_report(report)
+    with pytest.raises(ValueError, match=re.escape(words)):
+        Sandbox(observed=report)
+
+
+def test_a_report_of_this_machine_is_refused_as_evidence(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    document = _report_of_a_strict_sandbox(report)
+    assert document["host"].startswith("127.0.0.1:")
+    for rules in ((), ("--rules",)):
+        done = _cli("sandbox", *rules, "--observed", str(report))
+        assert done.returncode == 2 and done.stdout == "", done.stdout
+        assert "Traceback" not in done.stderr
+        assert f"the report was made against {document['host']}, this machine" in done.stderr
+    _refused_as_evidence(report, "this machine")
+    for host in ("localhost:8080", "[::1]:80", "0.0.0.0:9", "127.1.2.3", "LOCALHOST"):
+        report.write_text(json.dumps({**document, "host": host}))
+        _refused_as_evidence(report, f"the report was made against {host}, this machine")
+
+
+def test_a_report_whose_answers_came_from_a_sandbox_is_refused_as_evidence(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "report.json"
+    document = _report_of_a_strict_sandbox(report)
+    # A sandbox reached under another name (or beyond loopback) still says what it is.
+    sandbox_heard = {**document, "host": "sms-test.example.com"}
+    report.write_text(json.dumps(sandbox_heard))
+    done = _cli("sandbox", "--observed", str(report))
+    assert done.returncode == 2 and "came from a clickatell-sms sandbox" in done.stderr
+    _refused_as_evidence(report, "came from a clickatell-sms sandbox")
+    for probe in sandbox_heard["probes"]:  # X-Sandbox-* headers alone say so too
+        probe["live"]["headers"].pop("server", None)
+    report.write_text(json.dumps(sandbox_heard))
+    _refused_as_evidence(report, "came from a clickatell-sms sandbox")
+    # What the live API would have answered the same way, from its own host, is adopted.
+    _as_if_live(report)
+    assert Profile.from_report(report).observed
+
+
+# -- the key in the report ----------------------------------------------------------------
+
+
+def test_a_short_key_changes_no_verdict() -> None:
+    """The key "K" is in "API Key": masking every K of the answers would make them differ."""
+    with Sandbox(api_keys=("K",)) as target:
+        outcome = run(target.base_url, "K", StringIO(), timeout=10)
+    assert outcome.stopped is None
+    assert {r.probe.name: r.verdict for r in outcome.results if r.verdict != "same"} == {}
+    refused = [r for r in outcome.results if r.live.error_code == 108]
+    assert refused and all(
+        r.live.error == "Invalid or missing integration API Key." for r in refused
+    )
+    assert all("***" not in r.live.body for r in outcome.results)
+
+
+class _EchoesTheKey(_AnswersEveryRequest):
+    """A server that refuses every request and quotes its key and request line back, in the
+    body and in a header a report keeps."""
+
+    def answer(self) -> tuple[int, dict[str, Any], dict[str, str]]:
+        key = self.headers.get("Authorization")
+        document = {
+            "messages": [],
+            "errorCode": 108,
+            "error": "Invalid or missing integration API Key.",
+            "errorDescription": f"Key {key!r} is not known ({self.requestline})",
+        }
+        return 401, document, {"X-RateLimit-Key": str(key)}
+
+
+@pytest.mark.parametrize("key", ["K", "an-Echoed/key+with=signs=="])
+def test_a_key_the_server_echoes_is_masked_where_it_stands(key: str) -> None:
+    from urllib.parse import quote
+
+    from clickatell_sms.conformance import to_markdown
+
+    out = StringIO()
+    with _serving(_EchoesTheKey) as url:
+        outcome = run(url, key, out, timeout=10)
+    texts = (out.getvalue(), json.dumps(to_json(outcome)), to_markdown(outcome))
+    echoed = [r.live for r in outcome.results if r.probe.key in ("header", "bearer")]
+    shown = ("Key '***'", "Key 'Bearer ***'")
+    assert echoed and all(a.description and a.description.startswith(shown) for a in echoed)
+    assert all(a.headers["x-ratelimit-key"] in ("***", "Bearer ***") for a in echoed)
+    in_query = [r.live for r in outcome.results if r.probe.key == "query"]
+    assert in_query and all("apiKey=***" in (a.description or "") for a in in_query)
+    for text in texts:
+        assert f"'{key}'" not in text and f"={quote(key, safe='')}" not in text
+        assert "API Key." in text  # the key's letters elsewhere are left alone
+        if len(key) > 1:
+            assert key not in text and quote(key, safe="") not in text

@@ -102,6 +102,28 @@ def test_xsd_refuses_what_the_contract_forbids(schema: xmlschema.XMLSchema) -> N
         assert not schema.is_valid(doc), doc
 
 
+def test_recipients_are_any_string_and_the_client_rule_is_an_extension(
+    spec: dict[str, object], schema: xmlschema.XMLSchema
+) -> None:
+    """The API answers any string in `to` with 202, refusing a bad number in its own entry
+    (105): the request schemas say so, and the client's rule is `x-client-pattern`, which
+    codegen puts in the tables."""
+    from clickatell_wire.tables import send_field
+
+    phone = spec["components"]["schemas"]["PhoneNumber"]  # type: ignore[index]
+    assert "pattern" not in phone
+    rule = phone["x-client-pattern"]
+    assert (send_field("to").pattern, send_field("to").client_pattern) == (None, rule)
+    odd = ["not-a-number", "0821234567", "", "+"]
+    document = {"content": "x", "to": odd}
+    decoded = msgspec.json.decode(json.dumps(document), type=models.SendMessageRequest)
+    assert decoded.to == odd
+    recipients = "".join(f"<To>{number}</To>" for number in odd)
+    assert schema.is_valid(
+        f"<SendMessageRequest><Content>x</Content>{recipients}</SendMessageRequest>"
+    )
+
+
 # --- round trips through the generated code -----------------------------------------------------
 
 

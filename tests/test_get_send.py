@@ -164,7 +164,7 @@ def test_a_503_is_retried_and_a_429_becomes_a_rate_limit_error(sandbox: Sandbox)
 
 def test_a_refused_request_is_a_typed_error_with_its_code() -> None:
     with (
-        Sandbox(api_keys=(KEY,)) as sb,
+        Sandbox(api_keys=(KEY,), one_way=True) as sb,
         make(sb.base_url) as client,
         pytest.raises(APIError) as caught,
     ):

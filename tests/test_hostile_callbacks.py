@@ -9,6 +9,7 @@ threads and memory that do not grow with the attackers.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import queue
 import resource
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+import urllib3
 
 from clickatell_sms.callbacks import CallbackReceiver, StatusCallback
 from clickatell_sms.callbacks.listener import CallbackServer, ListenerLimits
@@ -167,29 +169,40 @@ def _callback(
     return int(answer.split(b" ", 2)[1]) if answer else 0, took
 
 
-def _wait_until_all_closed(socks: list[socket.socket], limit: float) -> tuple[int, float]:
-    """Read every socket until the server closes it, for at most `limit` seconds: how many are
-    still open, and the `time.monotonic()` at which the last one closed."""
-    started = time.monotonic()
+def _watch(socks: list[socket.socket]) -> selectors.BaseSelector:
     selector = selectors.DefaultSelector()
     for sock in socks:
         sock.setblocking(False)
         selector.register(sock, selectors.EVENT_READ)
-    remaining, last = len(socks), 0.0
-    while remaining and time.monotonic() - started < limit:
+    return selector
+
+
+def _reads(selector: selectors.BaseSelector, limit: float) -> Iterator[tuple[socket.socket, bytes]]:
+    """Each read from the watched sockets as it comes (b"" when one is closed or reset), until
+    none is watched (the caller unregisters them) or `limit` seconds have passed."""
+    deadline = time.monotonic() + limit
+    while selector.get_map() and time.monotonic() < deadline:
         for key, _ in selector.select(0.2):
             sock = key.fileobj
             assert isinstance(sock, socket.socket)
             try:
-                data = sock.recv(65536)
+                yield sock, sock.recv(65536)
             except ConnectionResetError:
-                data = b""
-            if data:
-                continue  # a 408 answer; its end of stream follows
-            selector.unregister(sock)
-            remaining -= 1
-            last = time.monotonic()
+                yield sock, b""
     selector.close()
+
+
+def _wait_until_all_closed(socks: list[socket.socket], limit: float) -> tuple[int, float]:
+    """Read every socket until the server closes it, for at most `limit` seconds: how many are
+    still open, and the `time.monotonic()` at which the last one closed."""
+    selector = _watch(socks)
+    remaining, last = len(socks), 0.0
+    for sock, data in _reads(selector, limit):
+        if data:
+            continue  # a 408 answer; its end of stream follows
+        selector.unregister(sock)
+        remaining -= 1
+        last = time.monotonic()
     return remaining, last
 
 
@@ -620,3 +633,142 @@ def test_a_client_that_never_reads_its_answers_is_disconnected() -> None:
             sock.close()
     assert stats.open_connections == 0
     assert stats.answered < 200  # it stopped answering long before the 2,000 it was sent
+
+
+# -- answered from the head: a forger's body is never read -------------------------------------
+
+
+def _answers_to_heads(
+    address: tuple[str, int], head: bytes, count: int, body_part: bytes = b""
+) -> tuple[list[bytes], float, list[socket.socket]]:
+    """`count` connections each sending `head` (and `body_part`), then waiting: the first
+    line each gets, and the longest wait for one. The sockets stay open (the caller closes)."""
+    socks: list[socket.socket] = []
+    sent: dict[socket.socket, float] = {}
+    for _ in range(count):
+        sock = socket.create_connection(address, timeout=5)
+        with contextlib.suppress(OSError):
+            sock.sendall(head + body_part)
+        sent[sock] = time.monotonic()
+        socks.append(sock)
+    selector = _watch(socks)
+    firsts: list[bytes] = []
+    longest = 0.0
+    for sock, data in _reads(selector, 60):
+        firsts.append(data.split(b"\r\n", 1)[0])
+        longest = max(longest, time.monotonic() - sent[sock])
+        selector.unregister(sock)
+    return firsts, longest, socks
+
+
+@pytest.mark.parametrize("body_sent", [0, 30000], ids=["no-body", "half-a-body"])
+def test_listen_answers_401_from_the_head_without_reading_the_declared_body(
+    listen: type[ListenProcess], body_sent: int
+) -> None:
+    """800 POSTs without the secret, each declaring 60,000 bytes and sending none (or half):
+    all get 401 at once, long before the body could time out, and the bodies never pile up."""
+    _raise_descriptor_limit(4096)
+    listener = listen("--body-timeout", "60")  # a 408 could not come in time
+    before_kb = listener.status("VmRSS")
+    head = b"POST /cb HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head += b"Content-Length: 60000\r\n\r\n"
+    firsts, longest, socks = _answers_to_heads(listener.address, head, 800, b"[" * body_sent)
+    try:
+        time.sleep(0.3)  # the listener lets go of what it read
+        grown_kb = listener.status("VmRSS") - before_kb
+        status, took = _callback(listener.address, "after-the-flood")
+    finally:
+        _close_all(socks)
+    assert firsts == [b"HTTP/1.1 401 Unauthorized"] * 800
+    assert longest < 10.0  # without reading the body; 60 s had it waited for one
+    assert grown_kb < 12_000, f"RSS grew {grown_kb} kB"  # 800 x 30 kB held would be 24 MB
+    assert status == 200 and took < 1.0
+    errors = listener.stop()
+    assert "Traceback" not in errors and "without the right secret" in errors
+
+
+def test_a_client_still_sending_its_body_reads_the_401_not_a_reset(
+    server: tuple[CallbackServer, list[StatusCallback]],
+) -> None:
+    """The server stops writing and drains after an early 401: a client that sends its whole
+    body before reading (urllib3 does) gets the answer."""
+    running, seen = server
+    http = urllib3.PoolManager(retries=False)
+    body = b'{"messageId":"forged","status":4,"pad":"' + b"a" * 60000 + b'"}'
+    for _ in range(20):
+        answer = http.request("POST", running.url + "cb", body=body)
+        assert answer.status == 401
+    signed = http.request("POST", running.url + f"cb?token={SECRET}", body=body)
+    assert signed.status == 200 and [event.api_message_id for event in seen] == ["forged"]
+    assert running.stats().refused_early == 20
+
+
+def test_a_screen_that_fails_is_a_500_and_the_server_goes_on() -> None:
+    def broken(environ: Any) -> None:
+        raise RuntimeError("bug in the screen")
+
+    receiver = CallbackReceiver(on_status=lambda event: None, secret=SECRET)
+    with CallbackServer(receiver, screen=broken) as running:
+        answer = _raw(running, b"GET /cb HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 500 ")
+        assert running.stats().refused_early == 0
+
+
+# -- a body nested too deeply --------------------------------------------------------------------
+
+NESTED = b"[" * 30000 + b"]" * 30000  # 60,000 bytes: under the 64 KiB body limit
+
+
+def test_a_deeply_nested_body_is_a_validation_error_for_the_parser_and_the_receiver() -> None:
+    from wsgiref.util import setup_testing_defaults
+
+    from clickatell_sms.callbacks import parse_callback_request, parse_status_callback
+    from clickatell_sms.errors import ValidationError
+
+    for content_type in ("application/json", None):
+        with pytest.raises(ValidationError, match="nested too deeply"):
+            parse_callback_request("POST", b"", NESTED, content_type)
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        parse_status_callback(NESTED)
+    deep: list[Any] = []
+    for _ in range(5000):  # as a framework might hand over a parsed document
+        deep = [deep]
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        parse_status_callback({"messageId": "m", "statusCode": 4, "pad": deep})
+
+    receiver = CallbackReceiver(on_status=lambda event: None, secret=SECRET)
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "QUERY_STRING": f"token={SECRET}",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(NESTED)),
+        "wsgi.input": io.BytesIO(NESTED),
+    }
+    setup_testing_defaults(environ)
+    started: list[str] = []
+    body = b"".join(receiver(environ, lambda status, headers: started.append(status)))
+    assert started == ["400 Bad Request"] and body.startswith(b"bad callback: body: ")
+
+
+def test_a_deeply_nested_body_is_a_400_from_the_server_and_from_listen(
+    server: tuple[CallbackServer, list[StatusCallback]], listen: type[ListenProcess]
+) -> None:
+    head = f"POST /cb?token={SECRET} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    request = f"{head}Content-Length: {len(NESTED)}\r\nConnection: close\r\n\r\n".encode()
+    running, seen = server
+    assert _raw(running, request + NESTED).startswith(b"HTTP/1.1 400 ") and seen == []
+    listener = listen()
+    answer = _raw_to(listener.address, request + NESTED)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
+    assert b"nested too deeply" in answer
+    errors = listener.stop()
+    assert "Traceback" not in errors and "RecursionError" not in errors
+
+
+def _raw_to(address: tuple[str, int], data: bytes) -> bytes:
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(data)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer

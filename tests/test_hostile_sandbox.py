@@ -553,3 +553,61 @@ def test_a_body_in_thousands_of_tiny_chunks_is_read_in_linear_time() -> None:
     print(f"\nsandbox CPU for a body of 80,000 one-byte chunks: {cpu:.2f} s")
     assert answer.startswith(b"HTTP/1.1 202 Accepted\r\n")
     assert cpu < 0.6  # about 0.1 s; re-reading the chunks at every packet took 1.6 s
+
+
+_ENTITY_BOMB = (
+    b'<?xml version="1.0" encoding="UTF-8"?>'
+    b"<!DOCTYPE SendMessageRequest ["
+    b'<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+    b'<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">'
+    b'<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;'
+    b'&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">]>'
+    b"<SendMessageRequest><Content>&e;</Content><To>27821234567</To></SendMessageRequest>"
+)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(_ENTITY_BOMB, id="entity-expansion"),
+        pytest.param(
+            _ENTITY_BOMB.decode().replace("UTF-8", "UTF-16").encode("utf-16"), id="utf-16"
+        ),
+        pytest.param(
+            b'<!DOCTYPE SendMessageRequest [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b"<SendMessageRequest><Content>&x;</Content><To>27821234567</To></SendMessageRequest>",
+            id="external-entity",
+        ),
+        pytest.param(
+            # Its internal subset is not even well-formed: refused as a DOCTYPE all the same,
+            # so the refusal came where the declaration began, before anything in it was read.
+            b"<!DOCTYPE SendMessageRequest [<!ENTITY a 'x'> <!BROKEN ]>"
+            b"<SendMessageRequest><Content>&a;</Content><To>27821234567</To></SendMessageRequest>",
+            id="broken-subset",
+        ),
+        pytest.param(
+            b"<!DOCTYPE SendMessageRequest>"
+            b"<SendMessageRequest><Content>hi</Content><To>27821234567</To></SendMessageRequest>",
+            id="bare-doctype",
+        ),
+    ],
+)
+def test_an_xml_doctype_is_refused_with_100_before_any_entity_is_expanded(body: bytes) -> None:
+    from clickatell_wire.xml import codec
+
+    from tests.test_sandbox import call
+
+    assert len(body) < 1100  # the bomb would be 300,000 characters of content once expanded
+    with Sandbox() as sb:
+        response = call(sb, "POST", "/messages", body, content_type="application/xml")
+        assert response.status == 400, response.data
+        assert response.headers["X-Sandbox-Rule"] == "xml-doctype"
+        answer = codec.decode_send_messages_response(response.data)
+        assert answer.error_code == 100 and answer.error == "Data malformed"
+        assert answer.error_description is not None
+        assert "DOCTYPE" in answer.error_description and "aaa" not in answer.error_description
+        assert len(response.data) < 1000
+        assert sb.messages() == [] and sb.refusals() == {"xml-doctype": 1}
+        assert _timed_send(sb.port) < 1.0

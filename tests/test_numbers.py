@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import phonenumbers
 import pytest
+from clickatell_wire.tables import send_field
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata, region_code_for_country_code
@@ -104,7 +106,7 @@ def _refusal(raw: object, region: str | None = None) -> ValidationError:
         (
             "082 123 4567",
             "has no country code (08*****567); give it in international format"
-            " (+ and the country code) or set default_region",
+            " (+ and the country code) or set a default region for national numbers",
         ),
     ],
 )
@@ -153,6 +155,18 @@ def test_global_digit_bounds_match_the_metadata() -> None:
         lengths = metadata.general_desc.possible_length
         totals += [len(str(code)) + min(lengths), len(str(code)) + max(lengths)]
     assert (min(totals), max(totals)) == (numbers._MIN_DIGITS, numbers._MAX_DIGITS)
+
+
+def test_the_fast_paths_serve_the_specs_client_rule_and_its_bounds_are_this_modules() -> None:
+    """The spec's `x-client-pattern` for recipients is the rule the fast paths were written
+    for (else they step aside), and its digit bounds are the metadata's."""
+    rule = re.compile(send_field("to").client_pattern or "")
+    assert numbers._FAST_PATHS and rule.pattern == numbers._KNOWN_RULE
+    low, high = numbers._MIN_DIGITS, numbers._MAX_DIGITS
+    for digits in ("1" * low, "9" * high, "+" + "1" * low):
+        assert rule.search(digits), digits
+    for digits in ("1" * (low - 1), "1" * (high + 1), "0" + "1" * low, "++" + "1" * low):
+        assert not rule.search(digits), digits
 
 
 # --- the fast path for bare digits must give the full parse's verdicts --------------------------

@@ -11,9 +11,12 @@ import contextlib
 import json
 import socket
 import time
+import tracemalloc
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
@@ -28,11 +31,13 @@ from jsonschema import Draft202012Validator
 from clickatell_sms.sandbox import (
     FAILS_DELIVERY_NUMBER,
     STAYS_AT_GATEWAY_NUMBER,
+    MemoryStore,
     Quirks,
     RecordedMessage,
     Sandbox,
     SQLiteStore,
     StatusDelays,
+    TemporaryStore,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -253,6 +258,33 @@ def test_answer_follows_accept_else_the_request_format(
         assert xsd_valid(response.data)
 
 
+def test_the_default_sandbox_answers_clickatells_example_requests_as_documented(
+    seeds: Path,
+) -> None:
+    """Clickatell's example requests carry a `from` and are answered 202: a sandbox told
+    nothing about the integration's numbers takes them, in JSON and in XML, and records the
+    `from`."""
+    with Sandbox() as sb:
+        taken = call(sb, "POST", "/messages", seed_text(seeds, "send-request.json"))
+        taken_xml = call(
+            sb,
+            "POST",
+            "/messages",
+            seed_text(seeds, "send-request.xml"),
+            content_type="application/xml",
+        )
+        for response in (taken, taken_xml):
+            assert response.status == 202, response.data
+            assert_conforms(response, "POST", "/messages")
+            assert "X-Sandbox-Warning" not in response.headers
+        assert all(m["accepted"] for m in body_json(taken)["messages"])
+        assert xsd_valid(taken_xml.data)
+        records = sb.messages()
+        assert [r.to for r in records] == ["380976543211", "380976543212", "380685555555"]
+        assert [r.from_ for r in records] == [SEED_FROM] * 3
+        assert sb.refusals() == {} and sb.warnings() == {}
+
+
 def test_a_one_way_sandbox_takes_the_seeds_without_from_and_refuses_them_with_it(
     seeds: Path,
 ) -> None:
@@ -260,7 +292,7 @@ def test_a_one_way_sandbox_takes_the_seeds_without_from_and_refuses_them_with_it
     xml_seed = seed_text(seeds, "send-request.xml")
     xml_without_from = xml_seed.replace(f"<From>{SEED_FROM}</From>".encode(), b"")
     assert xml_without_from != xml_seed
-    with Sandbox() as sb:
+    with Sandbox(one_way=True) as sb:
         refused = send_json(sb, json_seed)
         refused_xml = call(sb, "POST", "/messages", xml_seed, content_type="application/xml")
         for response in (refused, refused_xml):
@@ -457,6 +489,102 @@ def test_sqlite_store_keeps_records_in_a_file_after_the_sandbox_stops(tmp_path: 
         assert live[0].received_at.tzinfo is not None
     finally:
         reopened.close()
+
+
+def recorded(request: int, count: int, **fields: Any) -> list[RecordedMessage]:
+    """`count` records of one request, sharing its fields as the sandbox's records do."""
+    shared: dict[str, Any] = {
+        "content": f"text {request}",
+        "options": MappingProxyType({"clientMessageId": f"ref-{request}"}),
+        "parts": 1,
+        "format": "json",
+        "request_id": f"request-{request}",
+        "received_at": datetime(2024, 5, 1, 12, 0, request % 60, tzinfo=UTC),
+        **fields,
+    }
+    return [
+        RecordedMessage(
+            api_message_id=f"{request:06d}{index:04d}{'a' * 22}",
+            to=f"2782{request:03d}{index:04d}",
+            **shared,
+        )
+        for index in range(count)
+    ]
+
+
+def test_the_temporary_store_keeps_what_the_memory_store_keeps() -> None:
+    batches = [
+        recorded(1, 3),
+        recorded(2, 1, format="xml", unknown=MappingProxyType({"extra": [1, "two"]})),
+        recorded(3, 2, notes=("bearer-prefix: Bearer before the key",)) + recorded(4, 2),
+        [],
+    ]
+    memory = MemoryStore()
+    with TemporaryStore() as temporary:
+        folder = temporary.folder
+        assert temporary.path.parent == folder and folder.is_dir()
+        for batch in batches:
+            memory.add(batch)
+            temporary.add(batch)
+        assert temporary.all() == memory.all()
+        assert (temporary.count, temporary.requests) == (8, 4)
+        for record in memory.all():
+            assert temporary.get(record.api_message_id) == record
+        temporary.add(recorded(5, 1))  # after the index was built: it catches up
+        assert temporary.get(recorded(5, 1)[0].api_message_id) == recorded(5, 1)[0]
+        assert temporary.get("never-sent") is None
+        temporary.clear()
+        assert (
+            temporary.all(),
+            temporary.count,
+            temporary.get(recorded(1, 1)[0].api_message_id),
+        ) == (
+            [],
+            0,
+            None,
+        )
+        temporary.add(recorded(6, 2))
+        assert [r.to for r in temporary.all()] == [r.to for r in recorded(6, 2)]
+        assert temporary.get(recorded(6, 2)[1].api_message_id) == recorded(6, 2)[1]
+    assert not folder.exists()  # closing deletes its folder
+
+
+def test_the_temporary_store_holds_no_record_in_memory() -> None:
+    """What a million-row `bulk` on the embedded sandbox relies on: Python memory after 40,000
+    records is what it was after 2,000 (a memory store holds about 10 MB more)."""
+    with TemporaryStore() as store:
+        for request in range(10):
+            store.add(recorded(request, 200))
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for request in range(10, 200):
+                store.add(recorded(request, 200))
+            grown = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        assert store.count == 40_000
+        assert grown < 256 * 1024, f"{grown / 1024:.0f} KiB more after 38,000 records"
+        assert store.get(recorded(150, 200)[199].api_message_id) == recorded(150, 200)[199]
+
+
+def test_the_embedded_sandbox_records_into_a_temporary_folder_that_goes_with_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clickatell_sms import Client
+    from clickatell_sms.cli.common import SANDBOX_KEY, maybe_sandbox
+
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    with maybe_sandbox(True, None) as base_url:
+        assert base_url is not None
+        with Client(SANDBOX_KEY, base_url=base_url) as client:
+            sent = client.send(to=["27821234567", "27821234568"], content="hello")
+            status = client.message_status(sent[0].api_message_id or "")
+        (folder,) = tmp_path.iterdir()
+        assert folder.name.startswith("clickatell-sandbox-")
+        assert (folder / "records.sqlite").stat().st_size > 0
+    assert status.status is not None
+    assert not list(tmp_path.iterdir())
 
 
 # ------------------------------------------------------------------------------------------------

@@ -182,3 +182,61 @@ def test_sandbox_help_describes_every_option() -> None:
     }.items():
         assert words in text, (option, words)
     assert f"(default: {parser.get_default('balance')})" in text  # defaults are shown
+
+
+def test_one_way_imitates_a_one_way_integration_and_the_default_takes_a_from() -> None:
+    document = {"content": "hi", "to": ["27821234567"], "from": "380671234567"}
+    one_way, one_way_url = _start("--one-way")
+    default, default_url = _start()
+    try:
+        refused = _post(one_way_url, "sandbox-key", document)
+        taken = _post(default_url, "sandbox-key", document)
+    finally:
+        for process in (one_way, default):
+            process.send_signal(signal.SIGTERM)
+            process.communicate(timeout=10)
+    assert (refused[0], refused[1]["errorCode"]) == (200, 607)
+    assert taken[0] == 202
+    both = _cli("sandbox", "--one-way", "--two-way", "27830000001")
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr
+    assert "--one-way" in " ".join(_cli("sandbox", "--help").stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("file:///etc/passwd", "'file:///etc/passwd' is not an http:// or https:// URL"),
+        ("notaurl", "'notaurl' is not an http:// or https:// URL"),
+        ("ftp://example.com/cb", "'ftp://example.com/cb' is not an http:// or https:// URL"),
+        ("http://", "'http://' has no host"),
+        ("https://:8080/cb", "'https://:8080/cb' has no host"),
+        ("http://example.com:99999/", "'http://example.com:99999/' cannot be read as a URL"),
+        ("http://example.com/a b", "'http://example.com/a b' contains spaces or control"),
+        ("", "'' is empty"),
+    ],
+)
+def test_a_callback_url_that_is_not_http_with_a_host_exits_2_at_start_up(
+    url: str, problem: str
+) -> None:
+    done = _cli("sandbox", "--callback-url", url)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert f"argument --callback-url: {problem}" in done.stderr
+
+
+def test_a_refused_callback_url_keeps_its_secrets_out_of_the_message() -> None:
+    from clickatell_sms.errors import ValidationError
+    from clickatell_sms.sandbox import Sandbox
+
+    url = "ftp://user:pa55word@example.com:99999/cb?token=s3cret-token"
+    done = _cli("sandbox", "--callback-url", url)
+    assert done.returncode == 2
+    with pytest.raises(ValidationError) as caught:
+        Sandbox(callback_url=url)
+    error = caught.value
+    assert error.field == "callback_url" and "cannot be read as a URL" in error.problem
+    for text in (done.stderr, str(error), repr(error.value)):
+        assert "pa55word" not in text and "s3cret-token" not in text
+        assert "example.com" in text
+    for good in ("http://127.0.0.1:8081/cb?token=x", "HTTPS://user:pw@example.com/"):
+        Sandbox(callback_url=good)  # not started: no thread, nothing sent

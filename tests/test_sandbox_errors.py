@@ -44,7 +44,7 @@ VALID = {"content": "Hello", "to": ["27821234567"]}
 
 @pytest.fixture
 def one_way() -> Iterator[Sandbox]:
-    with Sandbox(balance=Decimal("100")) as sb:
+    with Sandbox(balance=Decimal("100"), one_way=True) as sb:
         yield sb
 
 
@@ -265,13 +265,19 @@ TEXTS = {
 }
 
 
+@pytest.mark.parametrize("sender", [None, TWO_WAY], ids=["no-from", "one-way-from"])
 @pytest.mark.parametrize(("document", "code", "hint"), INVALID_FIELDS)
 def test_what_clickatell_refuses_is_refused_by_default(
-    one_way: Sandbox, document: dict[str, Any], code: int, hint: str
+    one_way: Sandbox, document: dict[str, Any], code: int, hint: str, sender: str | None
 ) -> None:
+    """With a `from` too: on a one-way integration the `from` rule (607) is the integration's,
+    so it comes after every rule of the document."""
+    if sender is not None:
+        document = {**document, "from": sender}
     response = send_json(one_way, document)
     answer = assert_refused(one_way, response, 400, code, TEXTS[code])
     assert hint in answer["errorDescription"]
+    assert one_way.refusals()["from-one-way"] == 0
 
 
 def test_a_space_in_client_message_id_is_120_as_the_legacy_rest_list_says(
@@ -607,12 +613,81 @@ def test_a_two_way_integration_needs_its_own_from_else_106_with_200(
 
 
 def test_the_legacy_status_for_from_errors_is_one_quirk_away(two_way: Sandbox) -> None:
-    with Sandbox(quirks=Quirks(from_errors_with_400=True), balance=Decimal("100")) as sb:
+    with Sandbox(quirks=Quirks(from_errors_with_400=True), one_way=True, balance=100) as sb:
         assert_refused(
             sb, send_json(sb, {**VALID, "from": TWO_WAY}), 400, 607, "Invalid FROM number."
         )
     answer = send_json(two_way, VALID, headers={"X-Sandbox-Quirks": "from-errors-with-400"})
     assert_refused(two_way, answer, 400, 106, "Invalid FROM number.")
+
+
+def test_the_default_integration_takes_any_from_and_records_it() -> None:
+    with Sandbox(balance=Decimal("100")) as sb:
+        for sender in (TWO_WAY, f"+{TWO_WAY}", "380671234567"):
+            response = send_json(sb, {**VALID, "from": sender})
+            assert response.status == 202, response.data
+            assert "X-Sandbox-Warning" not in response.headers
+        assert send_json(sb, VALID).status == 202  # and needs none
+        assert [r.from_ for r in sb.messages()] == [TWO_WAY, f"+{TWO_WAY}", "380671234567", None]
+        assert sb.refusals() == {}
+
+
+def test_an_integration_is_one_way_or_owns_two_way_numbers_not_both() -> None:
+    with pytest.raises(ValueError, match="one-way or owns two-way numbers"):
+        Sandbox(one_way=True, two_way_numbers=[TWO_WAY])
+
+
+@pytest.mark.clickatell_sandbox(one_way=True)
+def test_the_fixture_marker_makes_a_one_way_integration(clickatell_sandbox: Sandbox) -> None:
+    response = send_json(clickatell_sandbox, {**VALID, "from": TWO_WAY})
+    assert (response.status, body_json(response)["errorCode"]) == (200, 607)
+
+
+def _with_from(param: Any, sender: str) -> Any:
+    """One of the parametrised documents, with a `from` (left out of those that set their own)."""
+    document, *rest = param.values
+    return pytest.param({**document, "from": sender}, *rest, id=param.id)
+
+
+@pytest.mark.parametrize(
+    ("document", "rule"), [_with_from(p, "27830000009") for p in INFERRED if p.id != "null-from"]
+)
+@pytest.mark.parametrize("integration", ["one-way", "two-way"])
+def test_when_strict_the_from_rules_come_after_every_inferred_rule_too(
+    document: dict[str, Any], rule: str, integration: str
+) -> None:
+    """Strict refuses the inferred rules; they are rules of the document too, so they come
+    before 607 (any `from` on a one-way integration) and 106 (a number it does not own)."""
+    setting: dict[str, Any] = (
+        {"one_way": True} if integration == "one-way" else {"two_way_numbers": [TWO_WAY]}
+    )
+    with Sandbox(strict=True, balance=Decimal("100"), **setting) as sb:
+        refused = send_json(sb, document)
+        assert_refused(sb, refused, 400, 101, "Invalid or missing parameters", rule=rule)
+
+
+def test_the_get_send_checks_its_document_before_the_one_way_from_rule(one_way: Sandbox) -> None:
+    query = f"/messages/http/send?to=27821234567&content=&from={TWO_WAY}&apiKey={KEY}"
+    response = call(one_way, "GET", query, key=None, content_type=None)
+    path = "/messages/http/send"
+    assert_refused(one_way, response, 400, 107, "Empty message", method="GET", path=path)
+
+
+def test_a_null_field_refused_when_strict_is_not_said_to_be_read_as_absent(
+    one_way: Sandbox, strict: Sandbox
+) -> None:
+    document = {**VALID, "from": None}
+    refused = send_json(strict, document)
+    answer = assert_refused(
+        strict, refused, 400, 101, "Invalid or missing parameters", rule="null-field"
+    )
+    assert "from is null" in answer["errorDescription"]
+    assert "absent" not in answer["errorDescription"]
+    # Where the request is taken, it was read as absent, and the warning says so.
+    taken = send_json(one_way, document)
+    assert taken.status == 202
+    warning = taken.headers["X-Sandbox-Warning"]
+    assert warning == "null-field (inferred): from is null; read as absent."
 
 
 # ------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ VALID = {"content": "Hello", "to": ["27821234567", "bad"]}
 
 
 def test_errors_with_200_turns_request_level_errors_into_200() -> None:
-    with Sandbox(quirks=Quirks(errors_with_200=True)) as sb:
+    with Sandbox(quirks=Quirks(errors_with_200=True), one_way=True) as sb:
         response = send_json(sb, {**VALID, "from": "27830000001"})
         assert response.status == 200
         assert_conforms(response, "POST", "/messages")  # the spec's RequestFailedWithOk

@@ -5,7 +5,11 @@ Other suites check logs, reprs and errors; this one reads back every file a run 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import hmac
 import logging
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -49,3 +53,39 @@ def test_no_file_a_run_writes_contains_the_key(
     for path in written:
         assert KEY.encode() not in path.read_bytes(), path
     assert KEY not in caplog.text
+
+
+def _meta(journal: Path) -> dict[str, str]:
+    with contextlib.closing(sqlite3.connect(journal)) as db:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+
+
+def test_a_journal_records_its_account_only_as_a_keyed_fingerprint(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Which account sent a campaign is recorded, so that the account is part of what makes a
+    campaign the same; as HMAC(the journal's own salt, key): the same key in two journals gives
+    two fingerprints, and neither is the key or its plain hash. A resume with another key (a
+    key replaced after a run stopped on it) is logged, not refused."""
+    with Sandbox(api_keys=(KEY, "another-key")) as sb:
+        for name in ("one.journal", "two.journal"):
+            with Client(KEY, base_url=sb.base_url) as client:
+                send_many(client, ["27820000001"], "hi", journal=tmp_path / name)
+        one, two = _meta(tmp_path / "one.journal"), _meta(tmp_path / "two.journal")
+        assert one["account"] != two["account"]  # a salt each
+        for meta in (one, two):
+            salt = bytes.fromhex(meta["account_salt"])
+            expected = hmac.new(salt, f"{sb.base_url}\n{KEY}".encode(), hashlib.sha256)
+            assert meta["account"] == expected.hexdigest()[:32]
+            assert hashlib.sha256(KEY.encode()).hexdigest()[:32] != meta["account"]
+        caplog.set_level(logging.WARNING, logger="clickatell_sms.bulk")
+        with Client(KEY, base_url=sb.base_url) as client:
+            send_many(client, ["27820000001"], "hi", journal=tmp_path / "one.journal", resume=True)
+        assert "another API key" not in caplog.text
+        with Client("another-key", base_url=sb.base_url) as client:
+            summary = send_many(
+                client, ["27820000001"], "hi", journal=tmp_path / "two.journal", resume=True
+            )
+        assert summary.earlier == 1
+        assert "two.journal was started with another API key" in caplog.text
+        assert len(sb.messages()) == 2

@@ -61,6 +61,7 @@ from ._sender import ACCOUNT_ERROR_CODES
 from ._settings import MAX_BATCH, BulkOptions
 from .journal import (
     BulkStorageError,
+    CampaignExistsError,
     JournalBusyError,
     JournalDamagedError,
     JournalError,
@@ -77,6 +78,7 @@ __all__ = [
     "BulkResult",
     "BulkStorageError",
     "BulkSummary",
+    "CampaignExistsError",
     "JournalBusyError",
     "JournalDamagedError",
     "JournalError",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, Literal, Unpack
+from typing import TYPE_CHECKING, Final, Unpack
 
 from ..errors import ValidationError
 from ..numbers import normalize_number
@@ -100,13 +100,19 @@ def open_outputs(
     with contextlib.ExitStack() as stack:
         journal = settings.journal
         if isinstance(journal, str | Path | None):
-            journal = _open_journal(
-                journal, settings.resume, settings.identity(), settings.journal_sync
-            )
+            journal = _open_journal(journal, settings)
             stack.callback(journal.close)
         writer = None
         if settings.output is not None:
-            writer = ResultWriter(settings.output, settings.output_format)
+            try:
+                writer = ResultWriter(settings.output, settings.output_format)
+            except BaseException:
+                # Nothing was sent: a journal made for this run would only stand in the way
+                # of the corrected command ("exists already").
+                if isinstance(journal, SQLiteJournal) and not settings.resume:
+                    stack.pop_all()
+                    journal.discard()
+                raise
         sink: ProgressSink | None = None
         if settings.progress is True:
             sink = Progress(settings.total)
@@ -145,18 +151,15 @@ def interrupts_deferred() -> Iterator[None]:
 _DEFERRED_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
 
-def _open_journal(
-    path: str | Path | None,
-    resume: bool,
-    identity: dict[str, str],
-    sync: Literal["normal", "full"],
-) -> JournalStore:
+def _open_journal(path: str | Path | None, settings: RunSettings) -> JournalStore:
+    resume, sync, account = settings.resume, settings.journal_sync, settings.account
+    identity = settings.identity()
     if path is None:
         if resume:
             raise ValidationError("resume", "needs the journal file of the run to continue")
         folder = Path(tempfile.mkdtemp(prefix="clickatell-bulk-"))
         location = folder / "journal.sqlite"
-        return SQLiteJournal.create(location, identity, sync=sync, temporary=True)
+        return SQLiteJournal.create(location, identity, sync=sync, temporary=True, account=account)
     if is_postgres_url(path):
         raise JournalError(
             "a PostgreSQL journal holds a campaign spread over workers: run it with"
@@ -164,8 +167,8 @@ def _open_journal(
             cli="a PostgreSQL journal needs --celery BROKER_URL (the campaign runs on workers)",
         )
     if resume:
-        return SQLiteJournal.resume(path, identity, sync=sync)
-    return SQLiteJournal.create(path, identity, sync=sync)
+        return SQLiteJournal.resume(path, identity, sync=sync, account=account)
+    return SQLiteJournal.create(path, identity, sync=sync, account=account)
 
 
 class _Run:

@@ -14,7 +14,7 @@ from ..errors import ValidationError
 from ._records import BulkResult
 from .journal import BulkStorageError
 
-__all__ = ["ResultWriter", "ResultsWriteError"]
+__all__ = ["ResultWriter", "ResultsWriteError", "results_format"]
 
 _CSV_COLUMNS: Final = (
     "row",
@@ -29,6 +29,33 @@ _CSV_COLUMNS: Final = (
     "duplicate_of",
     "earlier",
 )
+
+
+def results_format(
+    target: str | Path, fmt: Literal["csv", "jsonl"] | None = None
+) -> Literal["csv", "jsonl"]:
+    """The format a results file will be written in, checked with its folder before anything
+    of a run is created: a bad `output` must not leave a journal behind. `ValidationError`
+    names the problem."""
+    name = str(target)
+    if fmt is not None:
+        if fmt not in ("csv", "jsonl"):
+            raise ValidationError("output_format", "must be 'csv' or 'jsonl'", fmt)
+    else:
+        suffix = Path(name).suffix.lower()
+        if name == "-" or suffix in (".jsonl", ".ndjson", ".json"):
+            fmt = "jsonl"
+        elif suffix == ".csv":
+            fmt = "csv"
+        else:
+            raise ValidationError("output", "must end in .csv or .jsonl (or give the format)", name)
+    if name != "-":
+        folder = Path(name).parent
+        if Path(name).is_dir():
+            raise ValidationError("output", "is a folder, not a file", name)
+        if not folder.is_dir():
+            raise ValidationError("output", f"its folder {folder} does not exist", name)
+    return fmt
 
 
 class ResultsWriteError(BulkStorageError):
@@ -46,16 +73,7 @@ class ResultWriter:
     def __init__(self, target: str | Path, fmt: Literal["csv", "jsonl"] | None = None) -> None:
         name = str(target)
         self._name = "standard output" if name == "-" else name
-        if fmt is None:
-            suffix = Path(name).suffix.lower()
-            if name == "-" or suffix in (".jsonl", ".ndjson", ".json"):
-                fmt = "jsonl"
-            elif suffix == ".csv":
-                fmt = "csv"
-            else:
-                raise ValidationError(
-                    "output", "must end in .csv or .jsonl (or give the format)", name
-                )
+        fmt = results_format(target, fmt)
         self.format = fmt
         self.path = None if name == "-" else Path(name)
         self._file: IO[str] = (

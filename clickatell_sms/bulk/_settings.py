@@ -16,12 +16,20 @@ from clickatell_wire.tables import SEND_OPTIONS, SendOptions
 
 from ..config import Integration, TimeoutArg, check_integration
 from ..errors import ValidationError
-from ..options import MAX_RECIPIENTS, check_extra_headers, check_options, timeout_pair
+from ..options import (
+    MAX_RECIPIENTS,
+    check_extra_headers,
+    check_options,
+    timeout_pair,
+    unexpected_keywords,
+)
 from ..retry import RetryPolicy
+from ._account import AccountKey
 from ._progress import ProgressSink
 from ._rate_limit import Limiter, RateLimiter
 from ._records import BulkResult
-from .journal import JournalStore
+from ._result_writer import results_format
+from .journal import JournalStore, is_postgres_url
 
 if TYPE_CHECKING:
     from ..config import ClientConfig
@@ -130,6 +138,7 @@ class RunSettings:
     journal_sync: Literal["normal", "full"]
     extra_identity: Mapping[str, str] | None
     total: int | None
+    account: AccountKey | None = None
 
     @classmethod
     def check(
@@ -145,15 +154,14 @@ class RunSettings:
         `default_concurrency` is the engine's: threads or tasks."""
         unknown = options.keys() - _KEYWORDS
         if unknown:
-            raise TypeError(
-                f"send_many() got unexpected keyword arguments: {', '.join(sorted(unknown))}"
-            )
+            raise TypeError(unexpected_keywords("send_many()", sorted(unknown)))
         concurrency = options.get("concurrency", default_concurrency)
         batch_size = options.get("batch_size", MAX_BATCH)
         stop_after = options.get("stop_after", 3)
         rate_limit = options.get("rate_limit")
         if content is not None and (not isinstance(content, str) or not content):
             raise ValidationError("content", "must be a non-empty string (or None)", content)
+        output_format = _check_outputs(options)
         if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
             raise ValidationError("concurrency", "must be an int >= 1", concurrency)
         if isinstance(batch_size, bool) or not isinstance(batch_size, int):
@@ -209,10 +217,11 @@ class RunSettings:
             on_result=options.get("on_result"),
             progress=options.get("progress", False),
             output=options.get("output"),
-            output_format=options.get("output_format"),
+            output_format=output_format,
             journal_sync=options.get("journal_sync", "normal"),
             extra_identity=options.get("identity"),
             total=options.get("total"),
+            account=AccountKey.of(client.config),
         )
 
     def identity(self) -> dict[str, str]:
@@ -229,6 +238,28 @@ class RunSettings:
         }
         facts.update(self.extra_identity or {})
         return facts
+
+
+def _check_outputs(options: Mapping[str, Any]) -> Literal["csv", "jsonl"] | None:
+    """What the run will create or open (journal, results file), checked before any of it is:
+    a usage error must leave nothing behind. Returns the results file's format."""
+    journal = options.get("journal")
+    resume = options.get("resume", False)
+    sync = options.get("journal_sync", "normal")
+    if not isinstance(resume, bool):
+        raise ValidationError("resume", "must be True or False", resume)
+    if sync not in ("normal", "full"):
+        raise ValidationError("journal_sync", "must be 'normal' or 'full'", sync)
+    if resume and journal is None:
+        raise ValidationError("resume", "needs the journal file of the run to continue")
+    if isinstance(journal, str | Path) and not is_postgres_url(journal):
+        folder = Path(journal).parent
+        if not folder.is_dir():
+            raise ValidationError("journal", f"its folder {folder} does not exist", str(journal))
+    output = options.get("output")
+    if output is None:
+        return None
+    return results_format(output, options.get("output_format"))
 
 
 def _check_send_options(config: ClientConfig, options: Mapping[str, Any]) -> None:

@@ -40,12 +40,21 @@ from typing import TYPE_CHECKING, Any, Final
 import msgspec
 from clickatell_wire.tables import SEND_OPTIONS
 
+from ..config import ClientConfig
 from ..errors import ValidationError
 from ..numbers import normalize_number
+from ._account import AccountKey
 from ._records import BadRow, BulkResult, BulkSummary, Recipient
-from ._settings import MAX_BATCH
+from ._settings import MAX_BATCH, RunSettings
 from .journal import JournalBusyError, JournalError, JournalUnavailableError, UnknownBatch
-from .postgres_journal import CampaignInfo, CampaignStore, PostgresJournal, StoredRow, public_dsn
+from .postgres_journal import (
+    CampaignInfo,
+    CampaignStore,
+    NewCampaign,
+    PostgresJournal,
+    StoredRow,
+    public_dsn,
+)
 
 if TYPE_CHECKING:
     from ._progress import ProgressSink
@@ -141,6 +150,8 @@ def run_campaign(
     broker: str,
     resume: str | None = None,
     resend_unknown: bool | Iterable[str] = False,
+    new_campaign: bool = False,
+    account_key: str | None = None,
     shards: int = DEFAULT_SHARDS,
     concurrency: int = 4,
     rate_limit: float | None = None,
@@ -160,46 +171,49 @@ def run_campaign(
     `journal` is a PostgreSQL URL, `broker` the Celery broker (Redis). A new campaign reads
     `recipients` (numbers, `Recipient`s, `BadRow`s) into the journal first; `resume=CAMPAIGN_ID`
     runs a campaign again instead (recipients None, or the same input: `identity` is checked),
-    sending what was not sent, and the unknown requests named by `resend_unknown`. `shards`,
-    `concurrency` (per shard), `unique`, `stop_after`, `batch_size` and `options` (send
-    options) are `send_many`'s; `rate_limit` is messages per second for the whole account, on
-    all workers together. `on_submitted` gets the campaign ID as soon as the tasks are queued
-    (the CLI prints it). `timeout` stops waiting (the campaign goes on: resume it to watch).
+    sending what was not sent, and the unknown requests named by `resend_unknown`; it also
+    watches a campaign still running. `shards`, `concurrency` (per shard), `unique`,
+    `stop_after`, `batch_size` and `options` (send options) are `send_many`'s, and checked as
+    it checks them before anything is stored; `rate_limit` is messages per second for the whole
+    account, on all workers together. `on_submitted` gets the campaign ID as soon as the tasks
+    are queued (the CLI prints it). `timeout` stops waiting (the campaign goes on: resume it to
+    watch).
+
+    A new campaign that sends what an existing one sends (the same rows, text and options) from
+    the same account is refused with `CampaignExistsError`, which names it: running the same
+    submission twice must not send it twice. `new_campaign=True` sends it again on purpose. The
+    account is `account_key` (the API key the workers send with), by default this
+    environment's CLICKATELL_API_KEY; only a keyed fingerprint of it is stored, and with no key
+    here the account matches any.
     """
     started = time.perf_counter()
-    if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 4096:
-        raise ValidationError("shards", "must be an int from 1 to 4096", shards)
+    _check_campaign(recipients, resume, new_campaign, shards)
+    spec = CampaignSpec(
+        content,
+        dict(options),
+        unique,
+        stop_after,
+        concurrency,
+        batch_size,
+        rate_limit,
+        default_region,
+    )
+    _check_settings(spec)
+    facts = dict(identity or {})  # what makes it this campaign, checked on resume
+    if content is not None or resume is None:
+        facts["content"] = _sha256(content or "")
+    if options or resume is None:
+        facts["options"] = msgspec.json.encode(spec.to_json()["options"]).decode()
     with CampaignStore(journal) as store:
         store.ensure_schema()
-        spec = CampaignSpec(
-            content,
-            dict(options),
-            unique,
-            stop_after,
-            concurrency,
-            batch_size,
-            rate_limit,
-            default_region,
-        )
-        facts = dict(identity or {})  # what makes it this campaign, checked on resume
-        if content is not None or resume is None:
-            facts["content"] = _sha256(content or "")
-        if options or resume is None:
-            facts["options"] = msgspec.json.encode(spec.to_json()["options"]).decode()
-        if resume is None:
-            if recipients is None:
-                raise ValidationError("recipients", "a new campaign needs its recipients")
-            campaign_id = store.create(facts, spec.to_json(), shards)
-            store.load(campaign_id, _stored_rows(recipients, content, shards, default_region))
-            info = store.info(campaign_id)
+        if resume is not None:
+            info = _resumed(store, resume, facts)
         else:
-            info = store.info(resume)
-            _check_identity(info, facts, resume)
-            info = store.new_generation(resume)
-        if not info.loaded:
-            raise JournalError(
-                f"campaign {info.id} never finished loading its rows: start it again"
-            )
+            assert recipients is not None  # (checked above)
+            rows = _stored_rows(recipients, content, shards, default_region)
+            campaign = NewCampaign(facts, spec.to_json(), shards, _sends(spec, facts))
+            account = AccountKey.from_env(account_key)
+            info = store.info(store.create(campaign, rows, account=account, again=new_campaign))
         _submit(info, journal, broker, queue, resend_unknown)
         if on_submitted is not None:
             on_submitted(info.id)
@@ -209,6 +223,67 @@ def run_campaign(
     if progress is not None:
         progress.finish(summary)
     return summary
+
+
+def _check_campaign(
+    recipients: object, resume: str | None, new_campaign: bool, shards: int
+) -> None:
+    """What `run_campaign` is asked to do, checked before the database is touched."""
+    if isinstance(shards, bool) or not isinstance(shards, int) or not 1 <= shards <= 4096:
+        raise ValidationError("shards", "must be an int from 1 to 4096", shards)
+    if resume is not None and new_campaign:
+        raise ValidationError("new_campaign", "starts a campaign, resume continues one: give one")
+    if resume is None and recipients is None:
+        raise ValidationError("recipients", "a new campaign needs its recipients")
+
+
+def _check_settings(spec: CampaignSpec) -> None:
+    """The settings every shard's `send_many` will check, checked once here, the same way, so
+    that a bad option never becomes a campaign whose every shard refuses it. (A worker still
+    checks them with its own settings: its integration may refuse an option.)"""
+    concurrency = spec.concurrency
+    pool = concurrency if isinstance(concurrency, int) and concurrency >= 1 else 1
+    config = ClientConfig(
+        "checking-settings", default_region=spec.default_region, max_connections=pool
+    )
+    checks: dict[str, Any] = {
+        "concurrency": spec.concurrency,
+        "batch_size": spec.batch_size,
+        "stop_after": spec.stop_after,
+        "rate_limit": spec.rate_limit,
+        "unique": spec.unique,
+        **spec.options,
+    }
+    RunSettings.check(_Settings(config), spec.content, checks)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """A client's settings, for `RunSettings.check` (which sends nothing)."""
+
+    config: ClientConfig
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("only checks settings")
+
+
+def _sends(spec: CampaignSpec, facts: Mapping[str, str]) -> dict[str, Any]:
+    """What a campaign sends, rows aside: a new one that sends the same is a repeat."""
+    return {
+        "content": facts["content"],
+        "options": facts["options"],
+        "unique": spec.unique,
+        "default_region": spec.default_region,
+    }
+
+
+def _resumed(store: CampaignStore, campaign_id: str, facts: Mapping[str, str]) -> CampaignInfo:
+    info = store.info(campaign_id)
+    _check_identity(info, facts, campaign_id)
+    info = store.new_generation(campaign_id)
+    if not info.loaded:
+        raise JournalError(f"campaign {info.id} never finished loading its rows: start it again")
+    return info
 
 
 def _sha256(text: str) -> str:

@@ -40,6 +40,7 @@ from typing import Literal, NamedTuple, Protocol
 __all__ = [
     "BatchState",
     "BulkStorageError",
+    "CampaignExistsError",
     "JournalBusyError",
     "JournalDamagedError",
     "JournalError",
@@ -72,6 +73,19 @@ class JournalError(Exception):
     def __init__(self, message: str, *, cli: str | None = None) -> None:
         super().__init__(message)
         self.cli_message = message if cli is None else cli
+
+
+class CampaignExistsError(JournalError):
+    """A new campaign would send what an existing one sends: the same recipients, message and
+    options, from the same account. Running a command twice must not send a campaign twice, so
+    it is refused, naming the existing campaign (`campaign`): continue or watch that one, or
+    ask for a new campaign on purpose (`new_campaign=True`, `--new-campaign`)."""
+
+    def __init__(self, existing: str, *, campaign: str, python: str, cli: str) -> None:
+        super().__init__(f"{existing}: {python}", cli=f"{existing}: {cli}")
+        self.campaign = campaign
+        self.existing = existing
+        """Which campaign it repeats, and when it started."""
 
 
 class JournalBusyError(JournalError):

@@ -33,17 +33,25 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+import msgspec
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from ._account import AccountKey, new_salt
 from ._journal_base import PackedJournal
 from ._records import BadRow, Recipient
-from .journal import JournalBusyError, JournalError, JournalUnavailableError
+from .journal import (
+    CampaignExistsError,
+    JournalBusyError,
+    JournalError,
+    JournalUnavailableError,
+)
 
 __all__ = [
     "SCHEMA",
     "CampaignInfo",
     "CampaignStore",
+    "NewCampaign",
     "PostgresJournal",
     "StoredRow",
     "public_dsn",
@@ -114,6 +122,18 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.loose (
     created_at double precision NOT NULL
 );
 CREATE INDEX IF NOT EXISTS loose_shard ON {SCHEMA}.loose (campaign_id, shard, id);
+"""
+# What a campaign sends to whom (a hash of its rows, text and options) and from which account (a
+# keyed fingerprint of the key, see `_account`), so that a repeated submission is recognised;
+# added to databases made before, too.
+_IDENTITY_DDL: Final = f"""
+ALTER TABLE {SCHEMA}.campaigns ADD COLUMN IF NOT EXISTS sends text;
+ALTER TABLE {SCHEMA}.campaigns ADD COLUMN IF NOT EXISTS account text;
+CREATE INDEX IF NOT EXISTS campaigns_sends ON {SCHEMA}.campaigns (sends);
+CREATE TABLE IF NOT EXISTS {SCHEMA}.salts (
+    name text PRIMARY KEY,
+    value bytea NOT NULL
+);
 """
 _ROWS_PAGE: Final = 5000
 
@@ -234,6 +254,13 @@ class PostgresJournal(PackedJournal):
         )
 
 
+def _sha256_json(value: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(dict(value), sort_keys=True).encode()).hexdigest()
+
+
+_pack_row = msgspec.msgpack.Encoder().encode
+
+
 def _pg(sql: str) -> str:
     """The portable statement with psycopg's placeholders."""
     return sql.replace("?", "%s")
@@ -254,6 +281,18 @@ class CampaignInfo:
     loaded: bool
     generation: int
     generation_started_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewCampaign:
+    """A campaign to store: the facts checked on resume (`identity`), how the workers send it
+    (`settings`), its shards, and what it sends (`sends`: its text and options; the rows are
+    added as they are stored), which a repeated submission is recognised by."""
+
+    identity: Mapping[str, str]
+    settings: Mapping[str, Any]
+    shards: int
+    sends: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,54 +345,117 @@ class CampaignStore:
         with self._guard("cannot create the journal's tables"), self._db.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -1),))
             self._db.execute(_DDL.encode())
+            self._db.execute(_IDENTITY_DDL.encode())
+            self._db.execute(
+                f"INSERT INTO {SCHEMA}.salts (name, value) VALUES ('account', %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (new_salt(),),
+            )
 
     # -- making a campaign ------------------------------------------------------------------
 
-    def create(self, identity: Mapping[str, str], settings: Mapping[str, Any], shards: int) -> str:
+    def create(
+        self,
+        campaign: NewCampaign,
+        rows: Iterable[StoredRow],
+        *,
+        account: AccountKey | None,
+        again: bool = False,
+    ) -> str:
+        """Store a new campaign and its rows (COPY), all in one transaction; its ID.
+
+        Refused with `CampaignExistsError` (and nothing stored) when a campaign that sends the
+        same rows, text and options from the same account exists already, unless `again`. An
+        account that is not known (None now, or NULL for the earlier campaign) matches any: a
+        repeat that is refused costs a flag, one that is sent costs every message twice.
+        """
         campaign_id = uuid.uuid4().hex[:12]
-        now = time.time()
         with self._guard("cannot create the campaign"), self._db.transaction():
+            fingerprint = None if account is None else account.fingerprint(self._salt())
+            self._insert(campaign_id, campaign)
+            count, rows_sha256 = self._copy_rows(campaign_id, rows)
+            sends = _sha256_json({**campaign.sends, "rows": rows_sha256})
+            # Two submissions of one campaign at once: the second waits here for the first to
+            # commit, then finds it.
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(sends, -2),))
+            if not again:
+                self._refuse_repeat(sends, fingerprint, campaign_id)
             self._db.execute(
-                f"INSERT INTO {SCHEMA}.campaigns (id, schema_version, identity, settings, shards,"
-                " generation_started_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (
-                    campaign_id,
-                    _SCHEMA_VERSION,
-                    json.dumps(dict(identity), sort_keys=True),
-                    json.dumps(dict(settings), sort_keys=True),
-                    shards,
-                    now,
-                    now,
-                ),
+                f"UPDATE {SCHEMA}.campaigns SET rows = %s, loaded = true, sends = %s,"
+                " account = %s WHERE id = %s",
+                (count, sends, fingerprint, campaign_id),
             )
-            with self._db.cursor() as cursor:
-                cursor.executemany(
-                    f"INSERT INTO {SCHEMA}.shards (campaign_id, shard) VALUES (%s, %s)",
-                    [(campaign_id, shard) for shard in range(shards)],
-                )
         return campaign_id
 
-    def load(self, campaign_id: str, rows: Iterable[StoredRow]) -> int:
-        """Store the campaign's rows (COPY, in one transaction) and mark it loaded."""
-        count = 0
-        with self._guard("cannot store the campaign's rows"), self._db.transaction():
-            with (
-                self._db.cursor() as cursor,
-                cursor.copy(
-                    f"COPY {SCHEMA}.campaign_rows (campaign_id, shard, position, row, to_input,"
-                    " content, bad) FROM STDIN"
-                ) as copy,
-            ):
-                for r in rows:
-                    copy.write_row(
-                        (campaign_id, r.shard, r.position, r.row, r.to_input, r.content, r.bad)
-                    )
-                    count += 1
-            self._db.execute(
-                f"UPDATE {SCHEMA}.campaigns SET rows = %s, loaded = true WHERE id = %s",
-                (count, campaign_id),
+    def _insert(self, campaign_id: str, campaign: NewCampaign) -> None:
+        now = time.time()
+        self._db.execute(
+            f"INSERT INTO {SCHEMA}.campaigns (id, schema_version, identity, settings, shards,"
+            " generation_started_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                campaign_id,
+                _SCHEMA_VERSION,
+                json.dumps(dict(campaign.identity), sort_keys=True),
+                json.dumps(dict(campaign.settings), sort_keys=True),
+                campaign.shards,
+                now,
+                now,
+            ),
+        )
+        with self._db.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {SCHEMA}.shards (campaign_id, shard) VALUES (%s, %s)",
+                [(campaign_id, shard) for shard in range(campaign.shards)],
             )
-        return count
+
+    def _copy_rows(self, campaign_id: str, rows: Iterable[StoredRow]) -> tuple[int, str]:
+        """COPY the rows in; (how many, a SHA-256 of what they say, shards aside)."""
+        count = 0
+        digest = hashlib.sha256()
+        with (
+            self._db.cursor() as cursor,
+            cursor.copy(
+                f"COPY {SCHEMA}.campaign_rows (campaign_id, shard, position, row, to_input,"
+                " content, bad) FROM STDIN"
+            ) as copy,
+        ):
+            for r in rows:
+                copy.write_row(
+                    (campaign_id, r.shard, r.position, r.row, r.to_input, r.content, r.bad)
+                )
+                digest.update(_pack_row((r.position, r.row, r.to_input, r.content, r.bad)))
+                count += 1
+        return count, digest.hexdigest()
+
+    def _refuse_repeat(self, sends: str, account: str | None, campaign_id: str) -> None:
+        found = self._db.execute(
+            f"SELECT id, created_at, rows FROM {SCHEMA}.campaigns"
+            " WHERE sends = %s AND id <> %s AND loaded"
+            " AND (account IS NULL OR %s::text IS NULL OR account = %s)"
+            " ORDER BY created_at DESC LIMIT 1",
+            (sends, campaign_id, account, account),
+        ).fetchone()
+        if found is None:
+            return
+        earlier, created, rows = found
+        started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(float(created)))
+        raise CampaignExistsError(
+            f"campaign {earlier} (started {started}, {int(rows)} rows) sends the same message"
+            " to the same recipients, with the same options, from the same account",
+            campaign=str(earlier),
+            python=f"watch or continue it with run_campaign(None, ..., resume={earlier!r}),"
+            " or send it all again on purpose with new_campaign=True",
+            cli=f"watch or continue it with --resume {earlier}, or send it all again on"
+            " purpose with --new-campaign",
+        )
+
+    def _salt(self) -> bytes:
+        (salt,) = self._db.execute(
+            f"SELECT value FROM {SCHEMA}.salts WHERE name = 'account'"
+        ).fetchone() or (None,)
+        if salt is None:
+            raise JournalError(f"{self.public}: the journal's tables have no salt: run it again")
+        return bytes(salt)
 
     def info(self, campaign_id: str) -> CampaignInfo:
         with self._guard("cannot read the campaign"):

@@ -34,6 +34,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from .._sqlite import transaction
+from ._account import AccountKey, new_salt
 from ._journal_base import DAMAGED_ADVICE, PackedJournal
 from .journal import JournalBusyError, JournalDamagedError, JournalError
 
@@ -105,30 +107,39 @@ class SQLiteJournal(PackedJournal):
         *,
         sync: Literal["normal", "full"] = "normal",
         temporary: bool = False,
+        account: AccountKey | None = None,
     ) -> SQLiteJournal:
-        """A new journal at `path` for the campaign described by `identity`."""
+        """A new journal at `path` for the campaign described by `identity`, sent from
+        `account` (recorded as a fingerprint with the journal's own salt).
+
+        A file that holds only delivery tables (`listen --journal` started before the campaign)
+        is taken: the campaign joins the callbacks already recorded there.
+        """
         file = Path(path)
-        if file.exists() and file.stat().st_size > 0:
+        if file.exists() and file.stat().st_size > 0 and not _awaits_campaign(file):
             raise JournalError(
                 f"{file} exists already: continue that campaign with"
                 f" send_many(..., journal={str(file)!r}, resume=True), or choose another"
                 " journal file",
                 cli=f"{file} exists already: continue that run with --resume {file},"
-                " or name another journal with --journal FILE",
+                " or send it all again on purpose with --new-campaign",
             )
         lock_fd = _lock(file)
         try:
             db = _connect(file, sync)
             campaign_id = uuid.uuid4().hex[:12]
             db.executescript(_SCHEMA)
+            salt = new_salt()
             meta = {
                 "schema": SCHEMA_VERSION,
                 "campaign_id": campaign_id,
                 "identity": json.dumps(dict(identity), sort_keys=True),
                 "created_at": str(time.time()),
                 "state": "open",
+                "account_salt": salt.hex(),
+                "account": "" if account is None else account.fingerprint(salt),
             }
-            with _transaction(db):
+            with transaction(db):
                 db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
             _checkpoint(db)  # the file itself now says "open"
         except BaseException:
@@ -143,18 +154,36 @@ class SQLiteJournal(PackedJournal):
         identity: Mapping[str, str] | None,
         *,
         sync: Literal["normal", "full"] = "normal",
+        account: AccountKey | None = None,
     ) -> SQLiteJournal:
         """The existing journal at `path`, checked to belong to the campaign `identity` names
-        (None: not checked, to read a journal)."""
+        (None: not checked, to read a journal). A resume from another `account` than the one
+        that started it is logged, not refused: a key replaced after the run stopped on
+        authentication errors is what a resume is for."""
         file = Path(path)
         if not file.is_file():
             raise JournalError(f"{file}: no such journal to resume")
         lock_fd = _lock(file)
         try:
-            return cls._open_locked(file, lock_fd, identity, sync)
+            journal = cls._open_locked(file, lock_fd, identity, sync)
         except BaseException:
             os.close(lock_fd)
             raise
+        journal._note_account(account)
+        return journal
+
+    def _note_account(self, account: AccountKey | None) -> None:
+        with self._lock:
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        recorded, salt = meta.get("account"), meta.get("account_salt")
+        if account is None or not recorded or not salt:
+            return  # (journals written before accounts were recorded have neither)
+        if account.fingerprint(bytes.fromhex(salt)) != recorded:
+            logger.warning(
+                "%s was started with another API key (or base URL) than this run's: what it"
+                " sent so far went to that account, the rest goes to this one",
+                self._location,
+            )
 
     @classmethod
     def _open_locked(
@@ -193,7 +222,7 @@ class SQLiteJournal(PackedJournal):
                         f"{file} records another campaign: {', '.join(differs)} differ(s) from"
                         " the journalled run; resume with the same input, message and options"
                     )
-            with _transaction(db):
+            with transaction(db):
                 db.execute("UPDATE meta SET value = 'open' WHERE key = 'state'")
             _checkpoint(db)
         except BaseException:
@@ -211,7 +240,7 @@ class SQLiteJournal(PackedJournal):
             marked = False
             try:
                 _checkpoint(self._db)  # first: an emptied log has room for the mark
-                with _transaction(self._db):
+                with transaction(self._db):
                     self._db.execute("UPDATE meta SET value = 'closed' WHERE key = 'state'")
                 _checkpoint(self._db)
                 marked = True
@@ -226,12 +255,22 @@ class SQLiteJournal(PackedJournal):
             os.close(self._lock_fd)  # after the database's own descriptors: see _lock
         self._close_scratch()
         if self.temporary:
-            for suffix in ("", "-wal", "-shm"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(f"{self._location}{suffix}")
+            self._delete_files()
             if self._path is not None:
                 with contextlib.suppress(OSError):
                     self._path.parent.rmdir()  # the private folder it was made in
+
+    def discard(self) -> None:
+        """Close and delete a journal this run created and sent nothing with (the run stopped
+        before its first request: a results file that cannot be opened, say)."""
+        self.close()
+        if not self.temporary:  # (a temporary one is gone already)
+            self._delete_files()
+
+    def _delete_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._location}{suffix}")
 
     # -- PackedJournal's hooks --------------------------------------------------------------
 
@@ -242,7 +281,7 @@ class SQLiteJournal(PackedJournal):
         self._db.executemany(sql, rows)
 
     def _transaction(self) -> contextlib.AbstractContextManager[None]:
-        return _transaction(self._db)
+        return transaction(self._db)
 
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         yield from self._db.cursor().execute(sql, params)
@@ -280,6 +319,19 @@ def _read_meta(file: Path, db: sqlite3.Connection) -> dict[str, str]:
     return meta
 
 
+def _awaits_campaign(file: Path) -> bool:
+    """Whether the file is an SQLite database with the delivery tables and no campaign yet."""
+    try:
+        db = sqlite3.connect(str(file), timeout=10)
+        try:
+            names = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return False
+    return "delivery_status" in names and "meta" not in names
+
+
 def _damaged(file: Path, what: str) -> JournalDamagedError:
     return JournalDamagedError(f"{file} is damaged: {what}; {DAMAGED_ADVICE}")
 
@@ -304,19 +356,6 @@ def _lock(file: Path) -> int:
             " then resume."
         ) from None
     return fd
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN ... COMMIT on a connection in autocommit mode, rolled back if the body raises."""
-    db.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 def _checkpoint(db: sqlite3.Connection) -> None:

@@ -20,6 +20,11 @@ and tie a thread to each connection they read. Here:
   closes, and new connections wait in the kernel's queue (`backlog` long);
 * heads over `max_head_bytes` get 431, bodies over `max_body_bytes` 413, both before the rest
   is read; a client that does not read its answers is disconnected;
+* the app may judge a request by its head (`screen`; a `CallbackReceiver` does, with its
+  `refuse_early`): a request without the secret gets its 401 as soon as its head is in, and
+  its body is never read. The server then stops writing and discards what still comes for
+  `_LINGER` seconds at most, so that a client still sending reads the answer rather than a
+  reset;
 * refusals and running out of descriptors are logged as throttled one-line warnings.
 
 `limits` (a `ListenerLimits`) holds every bound; `allowed_sources` closes connections from
@@ -38,7 +43,7 @@ import logging
 import socket
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final
@@ -52,6 +57,8 @@ if TYPE_CHECKING:
     from types import TracebackType
     from wsgiref.types import WSGIApplication, WSGIEnvironment
 
+    from .receiver import Refusal
+
 __all__ = ["CallbackServer", "ListenerLimits", "ListenerStats"]
 
 logger = logging.getLogger("clickatell_sms.callbacks")
@@ -64,6 +71,13 @@ _HOP_BY_HOP: Final = frozenset(
     {b"connection", b"keep-alive", b"transfer-encoding", b"content-length", b"upgrade"}
 )
 _OUT_OF_DESCRIPTORS: Final = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# Seconds a connection refused from its head is kept, discarding what the client still sends,
+# before it is closed (or sooner when the client closes, or sends more than a body may hold).
+_LINGER: Final = 2.0
+
+Screen = Callable[["WSGIEnvironment"], "Refusal | None"]
+"""Judges a request from its head (the environ has no body yet): a `Refusal` to answer at once,
+or None to read the body and run the app."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +136,8 @@ class ListenerStats:
     """Connections from outside `allowed_sources`."""
     rejected: int = 0
     """Requests answered 400, 413, 431 or 503 by the server itself."""
+    refused_early: int = 0
+    """Requests the app's `screen` refused from their head (401, 403...): bodies never read."""
 
 
 def descriptor_budget(wanted: int) -> int:
@@ -146,6 +162,8 @@ class CallbackServer:
     `port=0` picks a free port; `url` says which. Binding happens in `start()` (or `with`), so an
     address in use raises `OSError` there. `limits` sets every bound (see `ListenerLimits`);
     `allowed_sources` (CIDR networks) closes connections from anywhere else at accept.
+    `screen` judges each request from its head before its body is read (see `Screen`); by
+    default it is the app's own `refuse_early` when it has one, as `CallbackReceiver` does.
     """
 
     def __init__(
@@ -156,8 +174,10 @@ class CallbackServer:
         port: int = 0,
         limits: ListenerLimits | None = None,
         allowed_sources: Iterable[str] | None = None,
+        screen: Screen | None = None,
     ) -> None:
         self._app = app
+        self._screen: Screen | None = screen or getattr(app, "refuse_early", None)
         self._host = host
         self._port = port
         self.limits = limits or ListenerLimits()
@@ -189,7 +209,7 @@ class CallbackServer:
         )
         sock.setblocking(False)
         loop = asyncio.SelectorEventLoop()  # add_reader: also on Windows, whose default lacks it
-        core = _Core(loop, sock, self._app, self.limits, self._sources)
+        core = _Core(loop, sock, self._app, self.limits, self._sources, self._screen)
         core.start_accepting()
 
         def run() -> None:
@@ -249,10 +269,12 @@ class _Core:
         app: WSGIApplication,
         limits: ListenerLimits,
         sources: SourceAllowList | None,
+        screen: Screen | None = None,
     ) -> None:
         self.loop = loop
         self.sock = sock
         self.app = app
+        self.screen = screen
         self.limits = limits
         self.sources = sources
         address = sock.getsockname()
@@ -377,6 +399,7 @@ class _Connection(asyncio.Protocol):
         self.request: h11.Request | None = None
         self.body = bytearray()
         self.closed = False
+        self.discarding = -1  # refused early: bytes discarded since (-1: not refused)
 
     # asyncio callbacks
 
@@ -391,13 +414,18 @@ class _Connection(asyncio.Protocol):
         self._wait_for_request()
 
     def data_received(self, data: bytes) -> None:
+        if self.discarding >= 0:
+            self._discard(len(data))
+            return
         if self.closed:
             return
         self.h11.receive_data(data)
         self._read_events()
 
     def eof_received(self) -> bool:
-        if not self.closed:
+        if self.discarding >= 0:
+            self._shutdown()  # the client is done sending: close once the refusal is out
+        elif not self.closed:
             self.h11.receive_data(b"")
             self._read_events()
         return False  # close our side too
@@ -434,6 +462,8 @@ class _Connection(asyncio.Protocol):
                     self.core.stats.rejected += 1
                     self._close_with(413, "request body too large")
                     return
+                if self.core.screen is not None and self._screened_out(event):
+                    return
                 self.request = event
                 self._set_deadline(limits.body_timeout)
                 if self.h11.they_are_waiting_for_100_continue:
@@ -453,6 +483,43 @@ class _Connection(asyncio.Protocol):
             elif isinstance(event, h11.ConnectionClosed):
                 self.abort()
                 return
+
+    def _screened_out(self, request: h11.Request) -> bool:
+        """Ask the screen about a request whose head is in; if it refuses, answer now (the
+        body unread) and linger. A screen that fails is the app failing: 500."""
+        core = self.core
+        assert core.screen is not None
+        try:
+            refusal = core.screen(_environ(core, self.peer, request, None))
+        except Exception:
+            logger.exception("the callback server's screen failed")
+            self._close_with(500, "internal error")
+            return True
+        if refusal is None:
+            return False
+        core.stats.refused_early += 1
+        self._write(_plain_answer(refusal.status, refusal.text, refusal.headers))
+        self._linger()
+        return True
+
+    def _linger(self) -> None:
+        """Stop writing and discard what the client still sends, until it closes, sends more
+        than a body may hold, or `_LINGER` seconds pass: closing with its bytes unread would
+        reset the connection, and the client could lose the answer before reading it."""
+        transport = self.transport
+        assert transport is not None
+        self.discarding = 0
+        # h11 holds what came after the head (a body it will never be asked for): let it go
+        self.h11 = h11.Connection(h11.SERVER)
+        self._set_deadline(min(_LINGER, self.core.limits.head_timeout))
+        self.core.waiting[self] = None  # first to go when room is needed
+        if transport.can_write_eof():
+            transport.write_eof()
+
+    def _discard(self, size: int) -> None:
+        self.discarding += size
+        if self.discarding > self.core.limits.max_body_bytes:
+            self.abort()
 
     def _run_app(self) -> None:
         request, body = self.request, bytes(self.body)
@@ -519,6 +586,9 @@ class _Connection(asyncio.Protocol):
 
     def _expired(self) -> None:
         self.deadline = None
+        if self.discarding >= 0:  # the end of a refused request's linger: not a time-out
+            self.abort()
+            return
         self.core.stats.timed_out += 1
         if self.h11.their_state is h11.IDLE and not self.h11.trailing_data[0]:
             self._shutdown()  # an idle keep-alive connection: nothing to say
@@ -582,9 +652,17 @@ def _content_length(request: h11.Request) -> int | None:
     return None
 
 
+def _declared_length(request: h11.Request) -> int:
+    """Content-Length, or 0 for a chunked body (the screen cannot know its size yet)."""
+    length = _content_length(request)
+    return 0 if length is None else length
+
+
 def _environ(
-    core: _Core, peer: tuple[str, int], request: h11.Request, body: bytes
+    core: _Core, peer: tuple[str, int], request: h11.Request, body: bytes | None
 ) -> WSGIEnvironment:
+    """The WSGI environ of a request; `body` None for its head alone (for the screen: an
+    empty input, CONTENT_LENGTH as the head declares it)."""
     target = bytes(request.target)
     if not target.startswith(b"/"):  # absolute form: http://host/path?query
         after_scheme = target.partition(b"://")[2]
@@ -596,7 +674,7 @@ def _environ(
         "SCRIPT_NAME": "",
         "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
         "QUERY_STRING": query.decode("latin-1"),
-        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_LENGTH": str(_declared_length(request) if body is None else len(body)),
         "SERVER_NAME": core.server_name,
         "SERVER_PORT": str(core.server_port),
         "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("ascii"),
@@ -604,7 +682,7 @@ def _environ(
         "REMOTE_PORT": str(peer[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": io.BytesIO(body or b""),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,

@@ -219,6 +219,8 @@ def _from_json(data: bytes) -> _Input:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValidationError("body", "is not valid UTF-8 JSON") from None
+    except RecursionError:  # `[` x 30,000 fits in a body; json recurses once per level
+        raise ValidationError("body", "is JSON nested too deeply to be a callback") from None
     if not isinstance(document, dict):
         raise ValidationError("body", "JSON callback must be an object")
     return _from_mapping(document)
@@ -253,7 +255,10 @@ def _as_text(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # 4.0 is status 4, not "4.0"
     if isinstance(value, bool | dict | list | float):
-        return json.dumps(value)
+        try:
+            return json.dumps(value)
+        except RecursionError:  # a framework's mapping may nest as deep as the stack allows
+            raise ValidationError("callback", "has a field nested too deeply") from None
     return str(value)
 
 

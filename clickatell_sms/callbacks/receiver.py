@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import ValidationError
 from .access import RefusalLog, SecretCheck, SourceAllowList, take_token
@@ -21,13 +22,25 @@ from .parsing import CallbackKind, ReplyCallback, StatusCallback, parse_callback
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
-__all__ = ["CallbackReceiver"]
+    from ..bulk.delivery import DeliveryStore
+    from .sinks import CallbackSink
+
+__all__ = ["CallbackReceiver", "Refusal"]
 
 # One logger for the package, so logging set up for "clickatell_sms.callbacks" sees refused
 # callbacks and failing handlers as well as parsing problems.
 logger = logging.getLogger("clickatell_sms.callbacks")
 
 _CHALLENGE = ("WWW-Authenticate", 'Basic realm="clickatell callbacks", charset="UTF-8"')
+
+
+class Refusal(NamedTuple):
+    """An answer given to a request without reading its body: status, one line of text for its
+    body, and headers (a 401's challenge, a 405's Allow)."""
+
+    status: int
+    text: str
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class CallbackReceiver:
@@ -48,12 +61,25 @@ class CallbackReceiver:
     * `allowed_sources`: optionally, CIDR networks (or addresses) the request must come from,
       read from `REMOTE_ADDR`. Behind a proxy that is the proxy's address, so filter there.
 
+    Where callbacks are kept, before your handlers see them:
+
+    * `journal`: a campaign's journal (a file, a `postgresql://` URL, or an open
+      `bulk.delivery.DeliveryStore`): every status callback is written into its delivery tables
+      (`sinks.JournalSink`, in batches) before it is acknowledged, so `clickatell-sms report`
+      can show what became of each message. A receiver with a journal needs no `on_status`.
+    * `sinks`: other places (`sinks.CallbackSink`), each for the kinds it names.
+
+    A callback a sink cannot keep (its database is down or far behind) is answered 503 with
+    `Retry-After`, and Clickatell sends it again; your handler is not called for it. `close()`
+    (or `with`) writes what is waiting and closes the journal it opened.
+
     Responses:
 
     * 403 from outside `allowed_sources`; 401 without the right secret (the handler is not
       called and the body is not read); refusals are logged as warnings, throttled.
-    * 200: parsed and handled. Also 200 when the event's kind has no handler (logged as a
-      warning), so a misrouted callback is not retried forever.
+    * 200: parsed, kept by the sinks and handled. Also 200 when the event's kind has neither a
+      sink nor a handler (logged as a warning), so a misrouted callback is not retried forever.
+    * 503 with Retry-After: a sink could not keep it (see above).
     * 400 with a one-line plain-text reason: the request is not a readable callback.
     * 405 for other methods, 413 for a body over `max_body_bytes`.
     * A handler that raises is logged with its traceback on "clickatell_sms.callbacks", and
@@ -78,9 +104,11 @@ class CallbackReceiver:
         allowed_sources: Iterable[str] | None = None,
         handler_error_status: int = 200,
         max_body_bytes: int = 64 * 1024,
+        journal: str | Path | DeliveryStore | None = None,
+        sinks: Sequence[CallbackSink] = (),
     ) -> None:
-        if on_status is None and on_reply is None:
-            raise ValueError("CallbackReceiver needs on_status, on_reply or both")
+        if on_status is None and on_reply is None and journal is None and not sinks:
+            raise ValueError("CallbackReceiver needs on_status, on_reply, a journal or sinks")
         if secret is None and not allow_unauthenticated:
             raise ValidationError(
                 "secret",
@@ -104,34 +132,41 @@ class CallbackReceiver:
                 "CallbackReceiver made with allow_unauthenticated=True: it trusts anyone who can"
                 " reach it, and forged callbacks will reach your handlers"
             )
+        self.sinks: list[CallbackSink] = list(sinks)
+        self._opened: list[CallbackSink] = []
+        if journal is not None:  # last: nothing above may fail with the journal open
+            from .sinks import JournalSink
+
+            self._opened.append(JournalSink(journal))
+            self.sinks.append(self._opened[-1])
+
+    def close(self) -> None:
+        """Write what the sinks hold and close those the receiver opened (its `journal`)."""
+        opened, self._opened = self._opened, []
+        for sink in opened:
+            sink.close()
+
+    def __enter__(self) -> CallbackReceiver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         guard = "unauthenticated" if self._secret is None else "secret"
         return f"CallbackReceiver({guard}, sources={self._sources!r})"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        source = environ.get("REMOTE_ADDR")
-        if self._sources is not None and not self._sources.allows(source):
-            self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
-            return _respond(start_response, 403, "callbacks are not accepted from this address")
-        token, query = take_token(_wsgi_query(environ))
-        if self._secret is not None and not self._secret.matches(environ, token):
-            self._refusals.refused("refused callbacks without the right secret (401)", source)
-            return _respond(start_response, 401, "missing or wrong callback secret", [_CHALLENGE])
+        refusal = self.refuse_early(environ)
+        if refusal is not None:
+            return _respond(start_response, *refusal)
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        if method not in {"GET", "POST"}:
-            return _respond(start_response, 405, "use GET or POST", [("Allow", "GET, POST")])
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _respond(start_response, 400, "bad callback: unreadable Content-Length")
-        if length > self.max_body_bytes:
-            return _respond(start_response, 413, "callback body too large")
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # refuse_early has read it
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
             event = parse_callback_request(
                 method,
-                query,
+                take_token(_wsgi_query(environ))[1],
                 body,
                 environ.get("CONTENT_TYPE"),
                 default_kind=self._only_kind(),
@@ -139,24 +174,73 @@ class CallbackReceiver:
         except ValidationError as error:
             logger.warning("refused a callback: %s", error)
             return _respond(start_response, 400, f"bad callback: {error}")
+        if not self._keep(event):
+            return _respond(start_response, 503, "busy: send it again", [("Retry-After", "1")])
         return _respond(start_response, self._dispatch(event), "OK")
 
+    def refuse_early(self, environ: WSGIEnvironment) -> Refusal | None:
+        """The answer a request gets from its head alone, before its body is read: 403 from
+        outside `allowed_sources`, 401 without the secret, 405 for another method, 400 or 413
+        for a Content-Length that is unreadable or too large; None when the body is worth
+        reading. The receiver asks it first itself; `listener.CallbackServer` asks it as soon as
+        a head arrives, so a forged request is answered without its body ever being read."""
+        source = environ.get("REMOTE_ADDR")
+        if self._sources is not None and not self._sources.allows(source):
+            self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
+            return Refusal(403, "callbacks are not accepted from this address")
+        token, _ = take_token(_wsgi_query(environ))
+        if self._secret is not None and not self._secret.matches(environ, token):
+            self._refusals.refused("refused callbacks without the right secret (401)", source)
+            return Refusal(401, "missing or wrong callback secret", (_CHALLENGE,))
+        method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        if method not in {"GET", "POST"}:
+            return Refusal(405, "use GET or POST", (("Allow", "GET, POST"),))
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return Refusal(400, "bad callback: unreadable Content-Length")
+        if length > self.max_body_bytes:
+            return Refusal(413, "callback body too large")
+        return None
+
+    def _handles(self, kind: CallbackKind) -> bool:
+        handler = self.on_status if kind == "status" else self.on_reply
+        return handler is not None or any(kind in sink.kinds for sink in self.sinks)
+
     def _only_kind(self) -> CallbackKind | None:
-        if self.on_reply is None:
+        status, reply = self._handles("status"), self._handles("reply")
+        if status and not reply:
             return "status"
-        if self.on_status is None:
+        if reply and not status:
             return "reply"
         return None
+
+    def _keep(self, event: StatusCallback | ReplyCallback) -> bool:
+        """Hand the event to every sink that keeps its kind; False if one could not."""
+        if not self.sinks:
+            return True
+        from .sinks import SinkError
+
+        kind: CallbackKind = "status" if isinstance(event, StatusCallback) else "reply"
+        for sink in self.sinks:
+            if kind not in sink.kinds:
+                continue
+            try:
+                sink.take(event)
+            except SinkError:
+                self._refusals.refused("answered 503 to callbacks a sink could not keep")
+                return False
+        return True
 
     def _dispatch(self, event: StatusCallback | ReplyCallback) -> int:
         try:
             if isinstance(event, StatusCallback):
                 if self.on_status is None:
-                    return _unhandled("status", event.api_message_id)
+                    return 200 if self._handles("status") else _unhandled("status", event)
                 self.on_status(event)
             else:
                 if self.on_reply is None:
-                    return _unhandled("reply", event.api_message_id)
+                    return 200 if self._handles("reply") else _unhandled("reply", event)
                 self.on_reply(event)
         except Exception:
             logger.exception(
@@ -168,8 +252,10 @@ class CallbackReceiver:
         return 200
 
 
-def _unhandled(kind: str, message_id: str) -> int:
-    logger.warning("a %s callback (messageId=%s) arrived with no handler for it", kind, message_id)
+def _unhandled(kind: str, event: StatusCallback | ReplyCallback) -> int:
+    logger.warning(
+        "a %s callback (messageId=%s) arrived with no handler for it", kind, event.api_message_id
+    )
     return 200
 
 

@@ -5,7 +5,9 @@
     clickatell-sms balance
     clickatell-sms status 5eaefd67a0dc4f3981591e742f8ff7de
     clickatell-sms listen --port 8081                        # prints callbacks as they arrive
-    clickatell-sms bulk --csv people.csv --text "Hello"
+    clickatell-sms bulk --csv people.csv --text "Hello" --journal run.sqlite
+    clickatell-sms listen --port 8081 --journal run.sqlite   # callbacks into the journal
+    clickatell-sms report run.sqlite --html report.html      # what became of the campaign
     clickatell-sms sandbox --port 8080
     clickatell-sms conformance --live --json report.json  # free probes of the real API
 
@@ -14,42 +16,49 @@ Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base UR
 command of the README works on a fresh machine without an account. Exit statuses are in
 `common`.
 
-One module per command family (`send`, `account`, `listen`, `bulk`, `sandbox`, `conformance`),
-each with an `add_parser(commands)` that declares its options and points at its runner; `common`
-holds what they share: the connection options, the embedded sandbox, exit statuses, failure
-reports; `wording` names a facade error's field by its flag. One thing has one flag on every
-command (`--text`, `--region`), and `-v` works before or after the command.
+One module per command family (`send`, `account`, `listen`, `bulk`, `report`, `sandbox`,
+`conformance`), each with an `add_parser(commands)` that declares its options and points at its
+runner; `common` holds what they share: the connection options, the embedded sandbox, exit
+statuses, failure reports; `wording` names a facade error's field by its flag. One thing has
+one flag on every command (`--text`, `--region`), and `-v` works before or after the command.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import sys
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, NoReturn
 
 from .._version import __version__
 from ..errors import ClickatellError, ValidationError
-from . import account, bulk, conformance, listen, sandbox, send
+from . import account, bulk, conformance, listen, report, sandbox, send
 from .common import (
     EXIT_API,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_REJECTED,
     EXIT_TRANSPORT,
     EXIT_USAGE,
     error,
+    failure_document,
+    print_failure,
 )
-from .wording import describe
+from .wording import in_shell_words
 
 __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE", "main"]
 
 Runner = Callable[[argparse.Namespace], int]
 
-FAMILIES: Final = (send, account, listen, bulk, sandbox, conformance)
+FAMILIES: Final = (send, account, listen, bulk, report, sandbox, conformance)
 """The command modules, in --help order; each may say which of the spec's operations its
 commands carry (`OPERATIONS`), which a test holds to the spec."""
+
+EXIT_BROKEN_PIPE: Final = 128 + 13
+"""The status of a program that SIGPIPE ended, which is what a shell expects of `... | head`."""
 
 _VERBOSE: Final = ("-v", "--verbose")
 _VERBOSE_HELP: Final = "log requests and retry decisions on stderr"
@@ -57,6 +66,17 @@ _VERBOSE_HELP: Final = "log requests and retry decisions on stderr"
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader of stdout went away (`clickatell-sms send --json | head -1`): end quietly,
+        # as a program killed by SIGPIPE would, and keep the interpreter's final flush of the
+        # dead pipe from printing a second error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     leading = 0
     while args_list[leading : leading + 1] and args_list[leading] in _VERBOSE:
@@ -66,25 +86,66 @@ def main(argv: Sequence[str] | None = None) -> int:
             _log_to_stderr()
         return sandbox.run(args_list[leading + 1 :])  # its own parser, options untouched
     parser = build_parser()
+    _UsageParser.last_error = None
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # a usage error (argparse printed it), --help or --version
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        status = exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        if status != EXIT_OK and _json_switch_given(parser, args_list):
+            print_failure(failure_document(status, usage=_UsageParser.last_error))
+        return status
     if args.verbose:
         _log_to_stderr()
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # commands that have more to say about it catch it themselves
+        error("interrupted")
+        return EXIT_INTERRUPTED
+
+
+def _run(args: argparse.Namespace) -> int:
     run: Runner = args.run
+    as_json = getattr(args, "json", False) is True
     try:
         return run(args)
     except ValidationError as exc:
-        error(describe(exc))
-        return EXIT_USAGE
+        worded = in_shell_words(exc)
+        error(str(worded))
+        status = EXIT_USAGE
+        failure: ClickatellError = worded
     except ClickatellError as exc:  # raised outside a send (setting up, the sandbox...)
         error(str(exc))
-        return EXIT_API
+        status, failure = EXIT_API, exc
+    if as_json:
+        print_failure(failure_document(status, failure))
+    return status
+
+
+def _json_switch_given(parser: argparse.ArgumentParser, args_list: list[str]) -> bool:
+    """Whether the command line gives `--json` to a command where it is a switch (for
+    `conformance` it names a file)."""
+    if "--json" not in args_list:
+        return False
+    commands = next(
+        (a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction)), {}
+    )
+    named = next((commands[word] for word in args_list if word in commands), None)
+    switch = None if named is None else named._option_string_actions.get("--json")
+    return switch is not None and switch.nargs == 0
+
+
+class _UsageParser(argparse.ArgumentParser):
+    """argparse's parser, remembering its last usage error for `--json`'s failure document."""
+
+    last_error: str | None = None
+
+    def error(self, message: str) -> NoReturn:
+        _UsageParser.last_error = f"{self.prog}: {message}"
+        super().error(message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _UsageParser(
         prog="clickatell-sms",
         description="Send SMS through Clickatell's Platform API (or a local sandbox).",
     )

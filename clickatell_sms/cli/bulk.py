@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import sys
@@ -31,6 +32,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
 
 from ..errors import ClickatellError, ValidationError
 from .common import (
@@ -46,7 +48,7 @@ from .common import (
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
-from .wording import describe
+from .wording import describe, shell_words
 
 if TYPE_CHECKING:
     from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
@@ -93,14 +95,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `bulk` (also used by `main` here)."""
     source = parser.add_argument_group("input")
     source.add_argument(
-        "--csv", required=True, metavar="FILE", help="CSV with a header row ('-': stdin)"
+        "--csv",
+        metavar="FILE",
+        help="CSV with a header row ('-': stdin); required, except to --resume a campaign on"
+        " workers (it holds its rows)",
     )
     source.add_argument("--column", default="to", help="the column with the numbers (default: to)")
     source.add_argument("--encoding", default="utf-8", help="the file's encoding (default: utf-8)")
     source.add_argument(
         "--delimiter", default=",", help="the field separator: one character or 'tab' (default: ,)"
     )
-    text = source.add_mutually_exclusive_group(required=True)
+    # One of them is required, except to --resume a campaign on workers (checked in `run`).
+    text = source.add_mutually_exclusive_group()
     # --text and --text-column as on `send`; --content and --content-column are the old names.
     text.add_argument(
         "--text",
@@ -167,6 +173,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue the run this journal records (with --celery: a campaign ID)",
     )
     state.add_argument(
+        "--new-campaign",
+        action="store_true",
+        help="send it all again on purpose: a run of the same campaign is otherwise refused"
+        " (a journal file that exists; on workers, a campaign with the same rows, message,"
+        " options and account). A journal file that exists is kept: the new campaign gets"
+        " the next free name (FILE.2.journal, ...)",
+    )
+    state.add_argument(
         "--resend-unknown",
         nargs="?",
         const="all",
@@ -212,6 +226,7 @@ def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
     from ..bulk import send_many
+    from ..bulk._result_writer import results_format
     from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
     from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
 
@@ -247,6 +262,16 @@ def run(args: argparse.Namespace) -> int:
             )
     if postgres and not on_workers:
         return _usage("a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL")
+    by_id = on_workers and args.resume is not None  # the campaign holds its rows and message
+    if args.csv is None and not by_id:
+        return _usage(
+            "--csv FILE is required (only --resume CAMPAIGN_ID with --celery needs none: the"
+            " campaign holds its rows)"
+        )
+    if not by_id and (args.content, args.content_column, args.template) == (None, None, None):
+        return _usage("one of --text, --text-column or --template is required")
+    if args.new_campaign and args.resume is not None:
+        return _usage("--new-campaign starts a campaign, --resume continues one: give one")
     if args.journal is not None and args.resume is not None and not postgres:
         return _usage("--journal FILE starts a run, --resume FILE continues one: give one")
     if args.concurrency < 1:
@@ -255,7 +280,16 @@ def run(args: argparse.Namespace) -> int:
         args.delimiter = "\t"
     if len(args.delimiter) != 1:
         return _usage("--delimiter must be one character (or 'tab')")
+    if on_workers and args.output is not None:
+        # A local run checks it with its other settings (RunSettings.check); on workers the
+        # results file is written at the end, so it is checked here, before the campaign exists.
+        try:
+            results_format(args.output)
+        except ValidationError as exc:
+            return _usage(describe(exc))
 
+    if args.csv is None:  # watch or continue a campaign on workers by its ID
+        return _run_on_workers(args, None, {}, None, options_from_args(args))
     path = None if args.csv == "-" else Path(args.csv)
     identity = {
         "column": args.column,
@@ -328,6 +362,8 @@ def run(args: argparse.Namespace) -> int:
                 identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
                     journal = None  # a temporary one: nothing to resume against the real API
+            if args.new_campaign and journal is not None:
+                journal = _new_journal(journal)
             progress = _progress(args, total)
             reporter.progress = progress
             summary = send_many(
@@ -407,7 +443,7 @@ class _BadRows:
             return
         self.count += 1
         if self.count <= _BAD_ROWS_SHOWN:
-            line = f"{self._name}: line {result.row}: {result.description}"
+            line = f"{self._name}: line {result.row}: {shell_words(result.description or '')}"
             if self.progress is not None:
                 self.progress.write(line)
             else:
@@ -424,13 +460,14 @@ class _BadRows:
 
 def _run_on_workers(
     args: argparse.Namespace,
-    source: Iterable[Recipient | BadRow],
+    source: Iterable[Recipient | BadRow] | None,
     identity: dict[str, str],
     total: int | None,
     options: dict[str, Any],
 ) -> int:
-    """`bulk --celery`: submit the campaign to workers, watch it, print the same summary."""
-    from ..bulk.journal import BulkStorageError, JournalError
+    """`bulk --celery`: submit the campaign to workers (or `--resume` it: watch it, and send
+    what was not sent), watch it, print the same summary."""
+    from ..bulk.journal import BulkStorageError, CampaignExistsError, JournalError
 
     try:
         from ..bulk.cluster import campaign_results, run_campaign
@@ -443,12 +480,17 @@ def _run_on_workers(
     journal = str(args.journal)
     resend = _resend_choice(args)
     progress = _progress(args, total)
-    hint = f"{{}} --journal {public_dsn(journal)} --celery BROKER_URL"
+    broker, hidden = _public_broker(args.celery)
+    place = f"--journal {shlex.quote(public_dsn(journal))} --celery {shlex.quote(broker)}"
+    caveat = " (put the broker's password back in)" if hidden else ""
+
+    def resume_command(campaign: str) -> str:
+        return f"clickatell-sms bulk --resume {shlex.quote(campaign)} {place}"
 
     def submitted(campaign: str) -> None:
         print(
             f"clickatell-sms bulk: campaign {campaign} queued; if this command stops, the"
-            f" workers go on: watch or continue it with --resume {hint.format(campaign)}",
+            f" workers go on. Watch or continue it with{caveat}:\n  {resume_command(campaign)}",
             file=err,
             flush=True,
         )
@@ -461,6 +503,7 @@ def _run_on_workers(
             journal=journal,
             broker=args.celery,
             resume=args.resume,
+            new_campaign=args.new_campaign,
             resend_unknown=resend,
             shards=args.shards,
             concurrency=args.concurrency,
@@ -473,6 +516,12 @@ def _run_on_workers(
             progress=progress,
             on_submitted=submitted,
             **options,
+        )
+    except CampaignExistsError as exc:
+        return _usage(
+            f"{exc.existing}. Watch or continue it"
+            f" with{caveat}:\n  {resume_command(exc.campaign)}\nor send it all again on"
+            " purpose: the same command with --new-campaign"
         )
     except JournalError as exc:
         return _usage(exc.cli_message)
@@ -492,7 +541,7 @@ def _run_on_workers(
         except (BulkStorageError, JournalError) as exc:
             print(f"clickatell-sms bulk: the campaign ended, but: {exc}", file=err)
             status = EXIT_STORAGE
-    _print_summary(summary, args, hint.format(summary.campaign))
+    _print_summary(summary, args, f"{summary.campaign} {place}")
     if status is not None:
         return status
     if summary.stopped is not None:
@@ -551,6 +600,35 @@ def _write_results(output: str, results: Iterable[BulkResult]) -> None:
             writer.write(result)
     finally:
         writer.close()
+
+
+def _public_broker(url: str) -> tuple[str, bool]:
+    """The broker URL to print, and whether a password was taken out of it."""
+    from ..redact import redact_url
+
+    try:
+        hidden = urlsplit(url).password is not None
+    except ValueError:
+        hidden = False
+    return (redact_url(url) if hidden else url), hidden
+
+
+def _new_journal(journal: str) -> str:
+    """`--new-campaign` on one host: the journal named, or the first free name after it
+    (`people.csv.journal`, `people.csv.2.journal`, ...). A journal that exists is never
+    replaced: it is the record of what the earlier campaign sent."""
+    path = Path(journal)
+    candidate, number = path, 1
+    while candidate.exists() and candidate.stat().st_size > 0:
+        number += 1
+        candidate = path.with_name(f"{path.stem}.{number}{path.suffix}")
+    if candidate != path:
+        print(
+            f"clickatell-sms bulk: {path} is an earlier campaign's journal; this new campaign"
+            f" is journalled in {candidate}",
+            file=sys.stderr,
+        )
+    return str(candidate)
 
 
 def _resend_choice(args: argparse.Namespace) -> bool | list[str]:

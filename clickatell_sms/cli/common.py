@@ -7,7 +7,11 @@ accepted); 2 usage or validation error, nothing sent (`listen`: an address it ca
 3 the API refused the request (authentication, rate limit, unknown message ID, other API error;
 `bulk`: stopped after repeated account errors); 4 the request did not get through or its outcome
 is unknown; 5 `bulk` stopped because its journal or results file could not be written (some rows
-may have been sent: its summary says which); 130 interrupted (`bulk`).
+may have been sent: its summary says which); 130 interrupted (Ctrl-C; `send` first says which
+recipients' outcome is unknown).
+
+With `--json`, a command that fails still writes one JSON object on standard output
+(`failure_document`): the exit status and the error, for scripts that read only stdout.
 """
 
 from __future__ import annotations
@@ -22,7 +26,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from ..config import API_KEY_ENV, BASE_URL_ENV, INTEGRATION_ENV
-from ..errors import ClickatellError, OutcomeUnknownError, TransportError, ValidationError
+from ..errors import (
+    APIError,
+    ClickatellError,
+    OutcomeUnknownError,
+    TransportError,
+    ValidationError,
+)
 from .wording import in_shell_words
 
 if TYPE_CHECKING:
@@ -45,9 +55,13 @@ __all__ = [
     "add_region_option",
     "connect",
     "error",
+    "failure_document",
     "iso",
+    "print_failure",
     "print_results",
+    "read_text",
     "report_failure",
+    "report_interrupted",
     "sandbox_note",
 ]
 
@@ -64,8 +78,11 @@ EXIT_INTERRUPTED: Final = 130
 SANDBOX_KEY: Final = "sandbox-key"
 
 
-def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> None:
-    """The options every command that talks to the API shares, resolved by `connect`."""
+def add_connection_options(
+    cmd: argparse.ArgumentParser | argparse._ArgumentGroup, sandbox_help: str | None
+) -> None:
+    """The options every command that talks to the API shares, resolved by `connect`; without
+    `--sandbox` when `sandbox_help` is None (an embedded sandbox has nothing to look up)."""
     cmd.add_argument("--timeout", type=float, metavar="SECONDS", help="connect and read timeout")
     cmd.add_argument(
         "--api-key",
@@ -73,7 +90,20 @@ def add_connection_options(cmd: argparse.ArgumentParser, sandbox_help: str) -> N
         help=f"the integration's API key (prefer the {API_KEY_ENV} variable: shell history)",
     )
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
-    cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+    if sandbox_help is not None:
+        cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+
+
+def read_text(value: str) -> str:
+    """`--text`'s value; `-` reads standard input, less the newline that ends its last line
+    (`echo hi |` gives "hi\n", and the text meant is "hi", as `$(...)` in a shell reads it).
+    Only one newline goes: blank lines the writer put at the end are part of the text."""
+    if value != "-":
+        return value
+    text = sys.stdin.read()
+    if text.endswith("\n"):
+        text = text[:-2] if text.endswith("\r\n") else text[:-1]
+    return text
 
 
 def add_region_option(cmd: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -136,29 +166,109 @@ def maybe_sandbox(wanted: bool, from_: str | None) -> Iterator[str | None]:
     if not wanted:
         yield None
         return
-    from ..sandbox import Sandbox
+    from ..sandbox import Sandbox, TemporaryStore
 
     # A sender only works on a two-way integration: make the sandbox one that owns it.
     two_way = (from_.lstrip("+"),) if from_ else ()
-    with Sandbox(api_keys=(SANDBOX_KEY,), two_way_numbers=two_way) as sandbox:
+    # Its record goes to a temporary file, not memory: a `bulk` of a million rows would
+    # otherwise hold a million records in this process until it ends.
+    with (
+        TemporaryStore() as store,
+        Sandbox(api_keys=(SANDBOX_KEY,), two_way_numbers=two_way, store=store) as sandbox,
+    ):
         yield sandbox.base_url
 
 
-def report_failure(exc: ClickatellError, as_json: bool, sandbox: bool) -> int:
-    if exc.partial is not None and len(exc.partial):
+def report_failure(
+    exc: ClickatellError, as_json: bool, sandbox: bool, *, status: int | None = None
+) -> int:
+    """Say why a send or look-up failed (and what was sent before it), on stderr and, with
+    `--json`, as one document on stdout; returns the exit status (`status`, else the error's)."""
+    if status is None:
+        status = _failure_status(exc)
+    partial = exc.partial if exc.partial is not None and len(exc.partial) else None
+    if partial is not None and not as_json:
         print("Results of the requests that completed before the failure:", file=sys.stderr)
-        print_results(exc.partial, as_json=as_json, sandbox=sandbox)
+        print_results(partial, as_json=False, sandbox=sandbox)
     error(str(exc))
-    if isinstance(exc, OutcomeUnknownError):
+    if isinstance(exc, OutcomeUnknownError) and exc.recipients:
         reference = exc.client_message_id or "(none)"
         error(
             f"outcome unknown for {len(exc.recipients)} recipient(s): {', '.join(exc.recipients)};"
             f" client message ID {reference}. Do not resend before checking delivery."
         )
+    if as_json:
+        document = failure_document(status, exc, sandbox=sandbox)
+        if partial is not None:
+            document["partial"] = _results_document(partial, sandbox=sandbox)
+        print_failure(document)
+    return status
+
+
+def report_interrupted(stop: KeyboardInterrupt, as_json: bool, sandbox: bool) -> int:
+    """Ctrl-C during a send: what was answered, and the recipients whose request was out (it
+    may have been sent), so that nobody resends blindly; exit status 130."""
+    unknown = getattr(stop, "outcome_unknown", None)
+    if not isinstance(unknown, OutcomeUnknownError):  # stopped before any request went out
+        error("interrupted before anything was sent")
+        if as_json:
+            document = failure_document(EXIT_INTERRUPTED, sandbox=sandbox)
+            document["error"] = {"type": "KeyboardInterrupt", "description": "nothing was sent"}
+            print_failure(document)
+        return EXIT_INTERRUPTED
+    return report_failure(unknown, as_json, sandbox, status=EXIT_INTERRUPTED)
+
+
+def _failure_status(exc: ClickatellError) -> int:
+    if isinstance(exc, OutcomeUnknownError | TransportError):
         return EXIT_TRANSPORT
-    if isinstance(exc, TransportError):
-        return EXIT_TRANSPORT
+    if isinstance(exc, ValidationError):
+        return EXIT_USAGE
     return EXIT_API  # APIError and its kinds: authentication, rate limit, response
+
+
+def failure_document(
+    status: int,
+    exc: ClickatellError | None = None,
+    *,
+    usage: str | None = None,
+    sandbox: bool | None = None,
+) -> dict[str, Any]:
+    """What `--json` prints when a command fails: `ok` false, the exit status, and the error
+    with the API's code and description when it answered (`code` is its error code, `status`
+    its HTTP status), the field for a bad input, the recipients when the outcome is unknown;
+    `usage` is argparse's complaint when the command line itself was wrong."""
+    if exc is not None:
+        described = _error_json(exc)
+    else:
+        described = {"type": "UsageError", "message": usage, "code": None, "description": usage}
+    document: dict[str, Any] = {"ok": False, "exitStatus": status, "error": described}
+    if sandbox is not None:
+        document["sandbox"] = sandbox
+    return document
+
+
+def _error_json(exc: ClickatellError) -> dict[str, Any]:
+    described: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+    if isinstance(exc, ValidationError):
+        described.update(field=exc.field, code=None, description=exc.problem)
+    elif isinstance(exc, APIError):
+        described.update(
+            status=exc.status,
+            code=exc.error_code,
+            error=exc.error,
+            description=exc.description or str(exc),
+        )
+    else:
+        described.update(code=None, description=str(exc))
+    if isinstance(exc, OutcomeUnknownError):
+        described.update(recipients=exc.recipients, clientMessageId=exc.client_message_id)
+    return described
+
+
+def print_failure(document: dict[str, Any]) -> None:
+    """One failure document, on one line of stdout."""
+    print(json.dumps(document, ensure_ascii=False), flush=True)
 
 
 def print_results(
@@ -173,21 +283,12 @@ def print_results(
     into the JSON document when given."""
     stream = out or sys.stdout
     if as_json:
-        document: dict[str, Any] = {
-            "sandbox": sandbox,
-            "accepted": len(result.accepted),
-            "rejected": len(result.rejected),
-            "requests": len(result.raw_responses),
-        }
-        if size is not None:
-            document["message"] = {
-                "encoding": size.encoding,
-                "characters": size.characters,
-                "units": size.units,
-                "parts": size.parts,
-            }
-        document["results"] = [_result_json(item) for item in result]
-        json.dump(document, stream, indent=2, ensure_ascii=False)
+        json.dump(
+            _results_document(result, sandbox=sandbox, size=size),
+            stream,
+            indent=2,
+            ensure_ascii=False,
+        )
         stream.write("\n")
         return
     rows = [("#", "TO", "NUMBER", "STATUS", "MESSAGE ID / ERROR")]
@@ -207,6 +308,27 @@ def print_results(
         stream.write("  ".join([*cells, row[4]]).rstrip() + "\n")
     summary = f"{len(result.accepted)} accepted, {len(result.rejected)} rejected"
     stream.write(f"{summary} ({len(result.raw_responses)} request(s))\n")
+
+
+def _results_document(
+    result: SendResult, *, sandbox: bool, size: Estimate | None = None
+) -> dict[str, Any]:
+    """A send's results as `--json` prints them."""
+    document: dict[str, Any] = {
+        "sandbox": sandbox,
+        "accepted": len(result.accepted),
+        "rejected": len(result.rejected),
+        "requests": len(result.raw_responses),
+    }
+    if size is not None:
+        document["message"] = {
+            "encoding": size.encoding,
+            "characters": size.characters,
+            "units": size.units,
+            "parts": size.parts,
+        }
+    document["results"] = [_result_json(item) for item in result]
+    return document
 
 
 def _why(item: MessageResult) -> str:

@@ -29,6 +29,11 @@ _METAVARS: Final[Mapping[str, str]] = {
     "octets": "HEX",
     "phone-number": "NUMBER",
 }
+_VALUE_HELP: Final[Mapping[str, str]] = {
+    "datetime": (
+        "ISO 8601 with a UTC offset, e.g. 2030-02-27T14:30:00+02:00 or 2030-02-27T12:30:00Z"
+    ),
+}
 _KIND_TYPES: Final[Mapping[str, Callable[[str], object]]] = {
     "string": str,
     "integer": int,
@@ -76,6 +81,8 @@ def options_from_args(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _help(field: Field) -> str:
+    """The description's first sentence (what the field means; later ones may describe the
+    wire's form, which the flag does not take), and what the flag's value must be."""
     first = field.description.split(". ")[0].rstrip(".")
     limits = []
     if field.minimum is not None or field.maximum is not None:
@@ -84,8 +91,9 @@ def _help(field: Field) -> str:
         limits.append(f"{low}-{high}")
     if field.max_length is not None:
         limits.append(f"at most {field.max_length} characters")
-    if field.value == "datetime":
-        limits.append("e.g. 2030-02-27T14:30:00+02:00")
+    value_help = _VALUE_HELP.get(field.value or "")
+    if value_help is not None:  # what the flag reads, not the wire's form (converted)
+        limits.append(value_help)
     return first + (f" ({'; '.join(limits)})" if limits else "")
 
 

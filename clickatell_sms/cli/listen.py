@@ -5,7 +5,8 @@ callback that does not carry its secret (401) and prints the URL, secret include
 the integration's settings in the portal. The secret comes from `--secret`, else from
 `CLICKATELL_CALLBACK_SECRET`, else a new one is made for the run. `--no-secret` is the explicit
 way to accept anyone. The server behind it is `listener.CallbackServer`, with its timeouts and
-bounds (a few are options here).
+bounds (a few are options here). `--journal` writes every status callback into a campaign's
+journal (`callbacks.sinks.JournalSink`) before acknowledging it, for `clickatell-sms report`.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from urllib.parse import urlsplit
 
 from ..errors import ValidationError
 from ..loopback import is_loopback
-from .common import EXIT_OK, EXIT_USAGE, error, iso
+from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
 
 if TYPE_CHECKING:
-    from ..callbacks import ReplyCallback, StatusCallback
+    from ..callbacks import CallbackReceiver, ReplyCallback, StatusCallback
     from ..callbacks.listener import CallbackServer, ListenerLimits
+    from ..callbacks.sinks import JournalSink
 
 __all__ = ["add_parser"]
 
@@ -58,6 +60,15 @@ def _add_listen(commands: Any) -> None:
     cmd.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
     cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     cmd.add_argument("--json", action="store_true", help="print one JSON object per line")
+    cmd.add_argument(
+        "--journal",
+        metavar="JOURNAL",
+        help="write every status callback into this campaign journal (the file `bulk --journal`"
+        " writes, made if it does not exist yet, or a postgresql:// URL), for `report`",
+    )
+    cmd.add_argument(
+        "--quiet", action="store_true", help="print no line per callback (with --journal)"
+    )
     guard = cmd.add_mutually_exclusive_group()
     guard.add_argument(
         "--secret",
@@ -120,29 +131,61 @@ def _run_listen(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> int:
+    from ..bulk.journal import JournalError
     from ..callbacks import CallbackReceiver
     from ..callbacks.listener import CallbackServer
 
-    printer = _EventPrinter(sys.stdout, as_json=args.json)
-    receiver = CallbackReceiver(
-        on_status=printer.status,
-        on_reply=printer.reply,
-        secret=secret,
-        allow_unauthenticated=secret is None,
-    )
-    server = CallbackServer(
-        receiver, host=args.host, port=args.port, limits=_limits(args), allowed_sources=args.allow
-    )
+    printer = _EventPrinter(sys.stdout, as_json=args.json, quiet=args.quiet)
+    limits = _limits(args)
     try:
-        server.start()
-    except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
-        error(f"cannot listen on {args.host}:{args.port}: {exc}")
-        return EXIT_USAGE
+        receiver = CallbackReceiver(
+            on_status=printer.status,
+            on_reply=printer.reply,
+            secret=secret,
+            allow_unauthenticated=secret is None,
+            journal=args.journal,
+        )
+    except JournalError as exc:
+        return _usage_failure(args, f"--journal: {exc.cli_message}")
+    except ImportError as exc:  # psycopg, for a postgresql:// journal
+        problem = f"--journal: a PostgreSQL journal needs the 'postgresql' extra ({exc})"
+        return _usage_failure(args, problem)
+    with receiver:
+        server = CallbackServer(
+            receiver, host=args.host, port=args.port, limits=limits, allowed_sources=args.allow
+        )
+        try:
+            server.start()
+        except (OSError, OverflowError) as exc:  # in use, not ours, or not a port number
+            return _usage_failure(args, f"cannot listen on {args.host}:{args.port}: {exc}")
+        _run_until_stopped(server, receiver, args, secret, generated=generated)
+    _print_journal(receiver)
+    print("stopped", file=sys.stderr, flush=True)
+    return EXIT_OK
+
+
+def _usage_failure(args: argparse.Namespace, problem: str) -> int:
+    error(problem)
+    if args.json:
+        print_failure(failure_document(EXIT_USAGE, usage=problem))
+    return EXIT_USAGE
+
+
+def _run_until_stopped(
+    server: CallbackServer,
+    receiver: CallbackReceiver,
+    args: argparse.Namespace,
+    secret: str | None,
+    *,
+    generated: bool,
+) -> None:
     stop = threading.Event()
     with _stop_on_signals(stop):
         try:
             print(f"listening for callbacks on {server.url}", file=sys.stderr)
             print(_bounds(server), file=sys.stderr)
+            for location in _journal_locations(receiver):
+                print(f"journal: status callbacks are written into {location}", file=sys.stderr)
             _print_callback_url(args.public_url or server.url, secret, generated=generated)
             print("waiting for callbacks (Ctrl-C or SIGTERM stops)", file=sys.stderr, flush=True)
             while not stop.wait(0.5):
@@ -151,8 +194,26 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
             pass
         finally:
             server.stop()
-    print("stopped", file=sys.stderr, flush=True)
-    return EXIT_OK
+
+
+def _journals(receiver: CallbackReceiver) -> list[JournalSink]:
+    from ..callbacks.sinks import JournalSink
+
+    return [sink for sink in receiver.sinks if isinstance(sink, JournalSink)]
+
+
+def _journal_locations(receiver: CallbackReceiver) -> list[str]:
+    """Where the receiver's journals are (a database URL without its password)."""
+    return [sink.store.location for sink in _journals(receiver)]
+
+
+def _print_journal(receiver: CallbackReceiver) -> None:
+    for sink in _journals(receiver):
+        print(
+            f"journal: {sink.written} status callbacks written in {sink.commits}"
+            f" transactions into {sink.store.location}",
+            file=sys.stderr,
+        )
 
 
 def _bounds(server: CallbackServer) -> str:
@@ -250,12 +311,15 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 class _EventPrinter:
     """One line per callback, written whole under a lock: the server runs a thread per request."""
 
-    def __init__(self, out: TextIO, *, as_json: bool) -> None:
+    def __init__(self, out: TextIO, *, as_json: bool, quiet: bool = False) -> None:
         self._out = out
         self._json = as_json
+        self._quiet = quiet
         self._lock = threading.Lock()
 
     def status(self, event: StatusCallback) -> None:
+        if self._quiet:
+            return
         status = event.status
         if self._json:
             self._write_json(
@@ -291,6 +355,8 @@ class _EventPrinter:
         self._write("  ".join(parts))
 
     def reply(self, event: ReplyCallback) -> None:
+        if self._quiet:
+            return
         if self._json:
             self._write_json(
                 {

@@ -18,17 +18,23 @@ from .common import (
     add_region_option,
     connect,
     error,
+    failure_document,
+    print_failure,
     print_results,
+    read_text,
     report_failure,
+    report_interrupted,
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
-from .wording import describe
+from .wording import in_shell_words
 
 if TYPE_CHECKING:
     from ..encoding import Estimate
 
 __all__ = ["OPERATIONS", "add_parser"]
+
+_TEXT_HELP: Final = "the message text ('-' reads stdin, less its final newline)"
 
 OPERATIONS: Final = MappingProxyType({"sendMessage": "send", "sendMessageHttp": "send"})
 """The spec's operations these commands carry, and the command of each."""
@@ -58,7 +64,7 @@ def _add_send(commands: Any) -> None:
         metavar="NUMBER",
         help="recipient in international format (repeatable; commas separate several)",
     )
-    cmd.add_argument("--text", required=True, help="the message text ('-' reads stdin)")
+    cmd.add_argument("--text", required=True, help=_TEXT_HELP)
     cmd.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
     add_region_option(cmd)
     add_option_flags(cmd.add_argument_group("message options (the API's fields)"))
@@ -74,7 +80,7 @@ def _add_send(commands: Any) -> None:
 
 
 def _run_send(args: argparse.Namespace) -> int:
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = read_text(args.text)
     recipients = [part.strip() for item in args.to for part in item.split(",") if part.strip()]
     options = options_from_args(args)
     settings: dict[str, Any] = {"format": args.format, "default_region": args.default_region}
@@ -88,6 +94,9 @@ def _run_send(args: argparse.Namespace) -> int:
         except ClickatellError as exc:
             sandbox_note(sandbox_url)
             return report_failure(exc, args.json, sandbox_url is not None)
+        except KeyboardInterrupt as stop:  # a request may be out: say which, never a traceback
+            sandbox_note(sandbox_url)
+            return report_interrupted(stop, args.json, sandbox_url is not None)
     size = _size(text, options)
     print_results(result, as_json=args.json, sandbox=sandbox_url is not None, size=size)
     if size.parts > 1 and not args.json:
@@ -146,7 +155,7 @@ def _add_estimate(commands: Any) -> None:
         help="show a text's encoding and number of parts (nothing is sent)",
         description="Show how a text will be encoded and how many parts (charged) it takes.",
     )
-    cmd.add_argument("--text", required=True, help="the message text ('-' reads stdin)")
+    cmd.add_argument("--text", required=True, help=_TEXT_HELP)
     add_option_flags(cmd, names=("binary", "user_data_header"))
     cmd.add_argument("--json", action="store_true", help="print as JSON")
     cmd.set_defaults(run=_run_estimate)
@@ -155,34 +164,43 @@ def _add_estimate(commands: Any) -> None:
 def _run_estimate(args: argparse.Namespace) -> int:
     from ..encoding import check_parts
 
-    text = sys.stdin.read() if args.text == "-" else args.text
+    text = read_text(args.text)
     if not text:  # as `send` refuses it (the API answers 107 Empty message), in its words
         raise ValidationError("content", "is empty; the API needs some text", text)
     estimate = _size(text, options_from_args(args))
-    if args.json:
-        document = {
-            "encoding": estimate.encoding,
-            "characters": estimate.characters,
-            "units": estimate.units,
-            "parts": estimate.parts,
-            "unitsPerPart": estimate.units_per_part,
-            "remainingInLastPart": estimate.remaining_in_last_part,
-        }
-        print(json.dumps(document, indent=2))
-    else:
-        unit = _UNIT_NAMES[estimate.encoding]
-        parts = "part" if estimate.parts == 1 else "parts"
-        print(
-            f"{estimate.encoding}: {estimate.parts} {parts}, {estimate.units} {unit}"
-            f" ({estimate.units_per_part} per part, {estimate.remaining_in_last_part} left"
-            " in the last)"
-        )
-    try:  # too many parts: shown above, and refused here as `send` would refuse it
+    document = {
+        "encoding": estimate.encoding,
+        "characters": estimate.characters,
+        "units": estimate.units,
+        "parts": estimate.parts,
+        "unitsPerPart": estimate.units_per_part,
+        "remainingInLastPart": estimate.remaining_in_last_part,
+    }
+    refusal = None
+    try:  # too many parts: the size is shown, then refused as `send` would refuse it
         check_parts(text, binary=args.binary is True, user_data_header=_udh(args))
     except ValidationError as exc:
-        error(describe(exc))
+        refusal = in_shell_words(exc)
+    if not args.json:
+        _print_estimate(estimate)
+    elif refusal is None:
+        print(json.dumps(document, indent=2))
+    else:
+        print_failure({**failure_document(EXIT_USAGE, refusal), "estimate": document})
+    if refusal is not None:
+        error(str(refusal))
         return EXIT_USAGE
     return EXIT_OK
+
+
+def _print_estimate(estimate: Estimate) -> None:
+    unit = _UNIT_NAMES[estimate.encoding]
+    parts = "part" if estimate.parts == 1 else "parts"
+    print(
+        f"{estimate.encoding}: {estimate.parts} {parts}, {estimate.units} {unit}"
+        f" ({estimate.units_per_part} per part, {estimate.remaining_in_last_part} left"
+        " in the last)"
+    )
 
 
 def _udh(args: argparse.Namespace) -> bytes | None:

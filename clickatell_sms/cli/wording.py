@@ -17,9 +17,10 @@ from typing import Final
 from clickatell_wire.tables import SEND_OPTIONS
 
 from ..errors import ValidationError
+from ..numbers import REGION_ADVICE
 from .fields import flag_of
 
-__all__ = ["FLAGS", "describe", "in_shell_words", "subject_of"]
+__all__ = ["FLAGS", "describe", "in_shell_words", "shell_words", "subject_of"]
 
 FLAGS: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -41,6 +42,8 @@ FLAGS: Final[Mapping[str, str]] = MappingProxyType(
         "rate_limit": "--rate-limit",
         "stop_after": "--stop-after",
         "output": "--output",
+        "journal": "--journal",
+        "shards": "--shards",
         "resume": "--resume",
         "recipients": "--csv",
         "api_message_id": "the message ID",
@@ -53,6 +56,7 @@ _PHRASES: Final = (
     (", or None", ""),
     (" (or None)", ""),
     ("an int", "a whole number"),
+    (REGION_ADVICE, "or add --region CC (the country of national numbers)"),
 )
 _INDEXED: Final = re.compile(r"^(\w+)\[(\d+)\]$")
 # A Python keyword argument in a hint: `integration='rest'`, `api_key=`, `resume=True`.
@@ -61,9 +65,10 @@ _KEYWORD: Final = re.compile(r"\b([a-z][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[\w.]+)?"
 _NAME: Final = "|".join(sorted(map(re.escape, FLAGS), key=len, reverse=True))
 _ONE_NAME: Final = re.compile(rf"\b(?:{_NAME})(?!\w)")
 _NAME_LIST: Final = re.compile(rf"\b(?:{_NAME})(?:, (?:{_NAME}))* and (?:{_NAME})(?!\w)")
-# Python spellings that only a keyword argument has (`from_`).
+# Python spellings no English word has, named bare in a hint: `from_`, `default_region`.
 _PYTHON_ONLY: Final = re.compile(
-    "|".join(rf"\b{re.escape(n)}(?!\w)" for n in FLAGS if n.endswith("_")) or "(?!)"
+    "|".join(rf"\b{re.escape(n)}(?!\w)" for n in sorted(FLAGS, key=len, reverse=True) if "_" in n)
+    or "(?!)"
 )
 
 
@@ -87,7 +92,7 @@ def in_shell_words(
     `{"base_url": "CLICKATELL_BASE_URL"}`). Worded errors pass through unchanged.
     """
     subject = subject_of(exc.field, sources)
-    problem = _shell_words(exc.problem)
+    problem = shell_words(exc.problem)
     problem = problem.replace(f" (from {subject})", "")  # already said by the subject
     return ValidationError(subject, problem, exc.value)
 
@@ -102,7 +107,9 @@ def _one_subject(name: str, sources: Mapping[str, str]) -> str:
     return FLAGS.get(name, name)
 
 
-def _shell_words(problem: str) -> str:
+def shell_words(problem: str) -> str:
+    """A problem (or a bad row's reason) with Python's words replaced by the command line's."""
+
     def keyword(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
         flag = FLAGS.get(name)

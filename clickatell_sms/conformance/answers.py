@@ -20,6 +20,7 @@ BodyKind = Literal["send", "error", "balance", "status", "unreadable", "none"]
 
 _MAX_BODY: Final = 4000  # characters kept in a report, per answer
 _INTERESTING: Final = (
+    "server",  # tells a sandbox's answers apart (`sandbox --observed` refuses them as evidence)
     "content-type",
     "retry-after",
     "allow",

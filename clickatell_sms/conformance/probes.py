@@ -312,6 +312,14 @@ CATALOGUE: Final[tuple[Probe, ...]] = (
         _send_json(**{"from": INVALID}),
         rule=None,
     ),
+    _post(
+        "from-and-empty-content",
+        "With a `from` and an empty content, which does the API refuse first: the document"
+        " (107) or the integration's `from` rule (607 or 106)?",
+        _json({"content": "", "to": [INVALID], "from": INVALID}),
+        rule=None,
+        why_free="the content is empty and its only recipient has no digit",
+    ),
     # -- each request-level error: its status and envelope -------------------------------------
     _post(
         "missing-key",

@@ -28,7 +28,7 @@ from .recipients import (
 )
 from .rules import RULES, Rule
 from .server import Sandbox
-from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
+from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore, TemporaryStore
 from .timeline import StatusDelays
 
 __all__ = [
@@ -51,4 +51,5 @@ __all__ = [
     "Sandbox",
     "ServerLimits",
     "StatusDelays",
+    "TemporaryStore",
 ]

@@ -12,7 +12,8 @@ so (`X-Sandbox-Warning`, and a note on its records). The order of checks for `PO
 the order a client meets them: path and method (404/161, 405/160), key (401/108), Accept
 (400/166), Content-Type (400/167), the document (100, 101, 102, 107, 120), parts (113), the `from`
 rule (607, 106, with status 200 as observed), and then each recipient (inside the 202: 105, 114,
-121, 122, 301).
+121, 122, 301). The `from` rule is about the integration, not the document, so it comes after
+every rule of the document: a request that is wrong in itself gets the document's error first.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from .profile import Findings, Profile, Refusal, RuleLog, header_safe
 from .quirks import Quirks
 from .recipients import check_recipient, normalised
 from .store import MessageStore, RecordedMessage, RecordFormat
-from .timeline import StatusDelays, status_at, timeline
+from .timeline import NO_FAILURES, Failures, StatusDelays, status_at, timeline
 from .validation import check_document
 
 __all__ = ["Plan", "Request", "Response", "SandboxApp"]
@@ -146,12 +147,18 @@ class SandboxApp:
         profile: Profile | None = None,
         callbacks: CallbackPoster | None = None,
         clock: Callable[[], float] = time.time,
+        one_way: bool = False,
+        failures: Failures = NO_FAILURES,
     ) -> None:
+        if one_way and two_way_numbers:
+            raise ValueError("an integration is one-way or owns two-way numbers, not both")
         self.api_keys = frozenset(api_keys)
         self.two_way_numbers = frozenset(number.removeprefix("+") for number in two_way_numbers)
+        self.one_way = one_way
         self.account = account
         self.store = store
         self.delays = delays
+        self.failures = failures
         self.quirks = quirks
         self.profile = profile or Profile()
         self.rule_log = RuleLog()
@@ -308,8 +315,8 @@ class SandboxApp:
         """Check the message as a whole, then accept or refuse each recipient; record and charge."""
         document = check_document(fields, findings)
         parts = _parts(document, findings)
-        self._sender(document, findings)
         recipients = _distinct(document.to, findings)
+        self._sender(document, findings)  # last: the integration's rule, once the document holds
         given = ((f.json_name, _given(getattr(document, f.model_attr))) for f in SEND_OPTIONS)
         options = MappingProxyType({name: value for name, value in given if value is not None})
         request_id = uuid.uuid4().hex
@@ -349,19 +356,22 @@ class SandboxApp:
             poster = self.callbacks
             if poster is not None:
                 for record in records:
-                    poster.schedule(record, timeline(record, self.delays))
+                    poster.schedule(record, timeline(record, self.delays, self.failures))
         return outcomes, request_id
 
-    def _sender(self, document: models.SendMessageRequest, findings: Findings) -> str | None:
-        """The `from` rule: one-way integrations refuse it (607), two-way ones require theirs."""
+    def _sender(self, document: models.SendMessageRequest, findings: Findings) -> None:
+        """The `from` rule, as the integration the sandbox plays: a one-way one refuses any
+        `from` (607), a two-way one requires one of its own (106), and one whose numbers the
+        sandbox was not told (the default) takes the `from` it is given, as the documented
+        example request is taken."""
         sender = _given(document.from_)
-        if not self.two_way_numbers:
+        if self.one_way:
             if sender is not None:
                 findings.broken("from-one-way")
-            return None
-        if sender is None or sender.removeprefix("+") not in self.two_way_numbers:
+            return
+        owned = self.two_way_numbers
+        if owned and (sender is None or sender.removeprefix("+") not in owned):
             findings.broken("from-two-way")
-        return sender
 
     # ----------------------------------------------------------------------------------------
     # GET /public-client/balance and /public-client/message/status
@@ -395,7 +405,7 @@ class SandboxApp:
                 findings.fatal("message-id-unknown")
         except Refusal as refusal:
             return self._refused(refusal, "json", plan, findings, envelope=False)
-        event = status_at(record, self.delays, self.clock())
+        event = status_at(record, self.delays, self.clock(), self.failures)
         document = models.MessageStatusResponse(
             message_id=record.api_message_id,
             status=event.status.name,
@@ -424,7 +434,7 @@ class SandboxApp:
             if wanted_ref and record.client_message_id not in wanted_ref:
                 continue
             item = record.to_json()
-            event = status_at(record, self.delays, now)
+            event = status_at(record, self.delays, now, self.failures)
             item["statusCode"] = event.status.code
             item["status"] = event.status.name
             listing.append(item)

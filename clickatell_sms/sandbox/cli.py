@@ -17,7 +17,9 @@ from decimal import Decimal, InvalidOperation
 from types import FrameType
 from typing import TypeVar
 
+from ..errors import ValidationError
 from .billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART
+from .callbacks import check_callback_url
 from .faults import Faults
 from .limits import ServerLimits
 from .profile import Profile
@@ -37,6 +39,14 @@ def _decimal(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _callback_url(text: str) -> str:
+    try:
+        check_callback_url(text)
+    except ValidationError as exc:
+        raise argparse.ArgumentTypeError(exc.problem) from None
+    return text
 
 
 def _checked(kind: Callable[[str], _N], ok: Callable[[_N], bool], rule: str) -> Callable[[str], _N]:
@@ -115,14 +125,22 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         metavar="KEY",
         help="an API key the sandbox accepts (repeatable; default: sandbox-key)",
     )
-    parser.add_argument(
+    integration = parser.add_mutually_exclusive_group()
+    integration.add_argument(
         "--two-way",
         action="append",
         dest="two_way",
         default=[],
         metavar="NUMBER",
-        help="make it a two-way integration owning NUMBER, so `from` must be one of them"
-        " (repeatable; default: one-way, `from` refused)",
+        help="make it a two-way integration owning NUMBER, so `from` is required and must be"
+        " one of them, else 106 (repeatable; default: any `from` is taken, as in Clickatell's"
+        " example request)",
+    )
+    integration.add_argument(
+        "--one-way",
+        action="store_true",
+        help="imitate a one-way integration: any `from` is refused with 607, as a live answer"
+        " was seen to",
     )
     parser.add_argument(
         "--balance",
@@ -153,8 +171,9 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--callback-url",
+        type=_callback_url,
         metavar="URL",
-        help="post a status callback here for every status each message takes",
+        help="post a status callback here for every status each message takes (http or https)",
     )
     parser.add_argument(
         "--callback-method",
@@ -170,6 +189,23 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         default=(0.05, 0.05),
         help="seconds from queued to delivered-to-gateway, and from there to received"
         " (default: 0.05 0.05)",
+    )
+    parser.add_argument(
+        "--callback-loss",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="drop this share of the status callbacks, each on its own (0 to 1, seeded by"
+        " --seed), as a receiver that was down would miss them; the status look-up still"
+        " answers (default: 0)",
+    )
+    parser.add_argument(
+        "--failure-rate",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="make this share of the accepted messages end in a failure status drawn from the"
+        " spec's list (0 to 1, seeded by --seed) instead of RECEIVED_BY_RECIPIENT (default: 0)",
     )
     faults = parser.add_argument_group(
         "faults",
@@ -238,8 +274,8 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         "--seed",
         type=int,
         default=0,
-        help="seed of the fault stream: the same seed and requests give the same faults"
-        " (default: %(default)s)",
+        help="seed of the fault stream (and of --callback-loss and --failure-rate): the same"
+        " seed and requests give the same faults (default: %(default)s)",
     )
     parser.add_argument(
         "--quirk",
@@ -322,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             two_way_numbers=args.two_way,
+            one_way=args.one_way,
             balance=args.balance,
             currency=args.currency,
             price_per_part=args.price_per_part,
@@ -331,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
             callback_url=args.callback_url,
             callback_method=args.callback_method,
             status_delays=StatusDelays(*args.status_delays),
+            callback_loss=args.callback_loss,
+            failure_rate=args.failure_rate,
             seed=args.seed,
             strict=args.strict,
             observed=args.observed,

@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
-from xml.etree.ElementTree import Element, ParseError, fromstring
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder, XMLParser
 
 import msgspec
 from clickatell_wire import models
@@ -82,7 +82,12 @@ def read_xml_request(body: bytes, findings: Findings) -> dict[str, Any]:
     field.
     """
     try:
-        root = fromstring(body)
+        root = _parse_xml(body)
+    except _DoctypeFound as found:
+        findings.fatal(
+            "xml-doctype",
+            f"The XML document declares a DOCTYPE ({found}); documents must not have one.",
+        )
     except ParseError as exc:
         findings.fatal("malformed", f"The XML data submitted is invalid: {exc}.")
     if root.tag != _ROOT:
@@ -107,6 +112,25 @@ def read_xml_request(body: bytes, findings: Findings) -> dict[str, Any]:
         names = ", ".join(sorted(unknown))
         findings.broken("unknown-element", f"Unknown element(s) in {_ROOT}: {names}.")
     return document
+
+
+class _DoctypeFound(Exception):
+    """A DOCTYPE began: the parse stops there, before its internal subset is read."""
+
+
+class _TreeWithoutDoctype(TreeBuilder):
+    def doctype(self, name: str, pubid: str | None, system: str | None) -> None:
+        # expat reports the start of the declaration, before any entity in it is declared, so
+        # raising here means no entity is ever expanded, whatever the body's encoding.
+        raise _DoctypeFound(f"<!DOCTYPE {name[:40]}")
+
+
+def _parse_xml(body: bytes) -> Element:
+    """The document's root; `_DoctypeFound` at a DOCTYPE, ParseError when not well-formed."""
+    parser = XMLParser(target=_TreeWithoutDoctype())
+    parser.feed(body)
+    root: Element = parser.close()
+    return root
 
 
 def read_query_request(query: Mapping[str, Sequence[str]], findings: Findings) -> dict[str, Any]:

@@ -192,19 +192,22 @@ class Findings:
         self.warnings: list[str] = []
         self.unknown: dict[str, Any] = {}
 
-    def broken(self, rule_id: str, detail: str | None = None) -> None:
+    def broken(
+        self, rule_id: str, detail: str | None = None, *, warning: str | None = None
+    ) -> None:
         """The request breaks this rule: raise `Refusal` if the profile enforces it, else note
         a warning (or nothing, when the live API was seen to take it).
 
         `detail` says exactly what was wrong; it replaces the error's description in a refusal
-        (None keeps the error's own).
+        (None keeps the error's own). `warning`, when given, is the warning's text instead:
+        for a rule whose accepted request is read in a way a refusal must not claim.
         """
         item = rule(rule_id)
         action = self.profile.action(item)
         if action == "refuse":
             self._refuse(item, detail)
         if action == "warn":
-            self._warn(item, detail or item.error.description)
+            self._warn(item, warning or detail or item.error.description)
 
     def fatal(self, rule_id: str, detail: str | None = None) -> NoReturn:
         """The request breaks a rule the sandbox cannot go on without (one that is never

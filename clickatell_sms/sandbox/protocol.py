@@ -37,6 +37,7 @@ from typing import Final
 from . import codes
 from .app import Plan, Request, Response, SandboxApp
 from .connections import Connections, Phase
+from .observed import SANDBOX_SERVER
 
 __all__ = ["MAX_BODY", "MAX_HEAD", "HttpConnection"]
 
@@ -46,7 +47,6 @@ MAX_HEAD: Final = 64 * 1024
 MAX_BODY: Final = 1024 * 1024
 WRITE_BUFFER_HIGH: Final = 64 * 1024
 """Unsent answer bytes above which the connection stops reading requests (backpressure)."""
-_SERVER: Final = "clickatell-sms-sandbox"
 _CONTINUE: Final = b"HTTP/1.1 100 Continue\r\n\r\n"
 _REASONS: Final = {status.value: status.phrase for status in HTTPStatus}
 _TOKEN_CHARS: Final = frozenset(
@@ -430,7 +430,7 @@ class HttpConnection(asyncio.Protocol):
         body = response.body
         lines = [
             f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}\r\n"
-            f"Server: {_SERVER}\r\nDate: {_http_date()}\r\n"
+            f"Server: {SANDBOX_SERVER}\r\nDate: {_http_date()}\r\n"
             f"Content-Type: {response.content_type}\r\nContent-Length: {len(body)}\r\n"
         ]
         for name, value in response.headers:

@@ -138,6 +138,14 @@ RULES: Final[tuple[Rule, ...]] = (
         f"{_LEGACY_LIST} (100)",
         "the body is not well-formed JSON or XML, or not a SendMessageRequest document",
     ),
+    _rule(
+        "xml-doctype",
+        codes.MALFORMED,
+        "sandbox",
+        "the sandbox's own guard: a DOCTYPE declares entities whose expansion has no bound, and"
+        " Clickatell's XML examples have none; code from the legacy list (100)",
+        "an XML body with a DOCTYPE, refused where it begins (no entity in it is expanded)",
+    ),
     # -- the document ---------------------------------------------------------------------------
     _rule(
         "content-required",
@@ -310,7 +318,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "observed",
         "a 2020 log of a live answer (anecdotal); 200 like 106, whose text it shares (quirk"
         " `from-errors-with-400` answers 400)",
-        "a one-way sandbox (no two-way numbers) gets a `from`",
+        "a sandbox imitating a one-way integration (`--one-way`, `one_way=True`) gets a"
+        " `from`; the default takes any `from`, as Clickatell's example request has one",
     ),
     _rule(
         "from-two-way",
@@ -318,7 +327,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "observed",
         "home-assistant/core issue 23305: a live 106 with HTTP 200 (quirk"
         " `from-errors-with-400` answers 400, as the legacy status table would)",
-        "a two-way sandbox gets no `from`, or one it does not own",
+        "a two-way sandbox (`--two-way NUMBER`) gets no `from`, or one it does not own",
     ),
     # -- each recipient (an entry of the 202) ---------------------------------------------------
     _rule(

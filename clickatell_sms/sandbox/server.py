@@ -34,7 +34,7 @@ from .profile import Profile
 from .protocol import HttpConnection
 from .quirks import Quirks
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
-from .timeline import StatusDelays, status_at
+from .timeline import Failures, StatusDelays, status_at
 
 __all__ = ["Sandbox"]
 
@@ -51,9 +51,12 @@ class Sandbox:
     ...     client.send(to=["27821234567"], content="hi")
     ...     assert sb.messages()[0].to == "27821234567"
 
-    `api_keys` are the integration's valid keys (`api_key` is the first). `two_way_numbers`
-    makes it a two-way integration that owns those numbers: then `from` is required and must be
-    one of them; without them, any `from` is refused (607). `store` is None (in memory), a path
+    `api_keys` are the integration's valid keys (`api_key` is the first). Which integration it
+    plays decides what it does with `from`: by default one whose numbers it was not told, which
+    takes any `from` (Clickatell's own example request has one, answered 202); `two_way_numbers`
+    makes it a two-way integration that owns those numbers, so `from` is required and must be
+    one of them (106); `one_way=True` imitates a one-way integration, which refuses any `from`
+    (607, as a live answer was seen to). `store` is None (in memory), a path
     (an SQLite file) or a `MessageStore`. `status_delays` are the seconds from queued to
     delivered-to-gateway and from there to received (a `StatusDelays` or a pair). `seed` makes
     fault injection repeatable. Binds 127.0.0.1 unless `host` says otherwise. `limits` bounds
@@ -64,6 +67,11 @@ class Sandbox:
     accepts such a request with an `X-Sandbox-Warning`); `observed` is a conformance report
     (`clickatell-sms conformance --json`) whose observations of the live API win over both. See
     docs/sandbox.md for every rule and its evidence.
+
+    `failure_rate` makes that share of the accepted messages (other than the test numbers) end
+    in a failure status drawn from the spec's list, and `callback_loss` drops that share of the
+    status callbacks (each on its own), so that a receiver has failures to count and silent
+    messages to look up; both draws are seeded by `seed`.
     """
 
     def __init__(
@@ -73,6 +81,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         port: int = 0,
         two_way_numbers: Iterable[str] = (),
+        one_way: bool = False,
         balance: Decimal | int | str = DEFAULT_BALANCE,
         currency: str = "ZAR",
         price_per_part: Decimal | int | str = DEFAULT_PRICE_PER_PART,
@@ -87,6 +96,8 @@ class Sandbox:
         limits: ServerLimits | None = None,
         strict: bool = False,
         observed: str | Path | None = None,
+        failure_rate: float = 0.0,
+        callback_loss: float = 0.0,
     ) -> None:
         keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
         if not keys or not all(keys):
@@ -106,7 +117,13 @@ class Sandbox:
             else StatusDelays(*status_delays)
         )
         self._poster = (
-            CallbackPoster(callback_url, method=callback_method, integration_name=integration_name)
+            CallbackPoster(
+                callback_url,
+                method=callback_method,
+                integration_name=integration_name,
+                loss=callback_loss,
+                seed=seed,
+            )
             if callback_url
             else None
         )
@@ -114,6 +131,7 @@ class Sandbox:
         self._app = SandboxApp(
             api_keys=keys,
             two_way_numbers=tuple(two_way_numbers),
+            one_way=one_way,
             account=self._account,
             store=self._store,
             delays=delays,
@@ -126,6 +144,7 @@ class Sandbox:
                 else Profile.from_report(observed, strict=strict)
             ),
             callbacks=self._poster,
+            failures=Failures(failure_rate, seed),
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: socket.socket | None = None
@@ -271,7 +290,7 @@ class Sandbox:
         record = self._store.get(api_message_id)
         if record is None:
             raise KeyError(api_message_id)
-        return status_at(record, self._app.delays, time.time()).status
+        return status_at(record, self._app.delays, time.time(), self._app.failures).status
 
     @property
     def requests_seen(self) -> int:
@@ -308,6 +327,11 @@ class Sandbox:
     def callbacks(self) -> list[CallbackDelivery]:
         """Every status callback attempt so far (empty without a callback URL)."""
         return [] if self._poster is None else self._poster.deliveries()
+
+    @property
+    def callbacks_lost(self) -> int:
+        """Status callbacks dropped on purpose (`callback_loss`) so far."""
+        return 0 if self._poster is None else self._poster.lost
 
     def wait_for_callbacks(self, timeout: float = 5.0) -> bool:
         """Wait until every queued status callback has been sent; False on timeout."""

@@ -11,24 +11,37 @@ sequence starts from that moment. Two sandbox test numbers (see `recipients`) pi
 
 * `447700900007`: 7 ERROR_DELIVERING instead of 4 (the handset never got it).
 * `447700900003`: stays at 3 DELIVERED_TO_GATEWAY (no handset receipt ever comes).
+
+`Failures(rate=...)` makes a share of the other messages fail: each draws, from a hash of
+the seed and its `apiMessageId` (so the draw is the same every time it is asked), whether it
+fails and which of the spec's final failure statuses (`x-message-statuses`: failed, expired,
+cancelled) it ends with. A failure decided at the handset (one that `reached_gateway`, such as 7)
+comes after 3 DELIVERED_TO_GATEWAY; the others replace it.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
+
+from clickatell_wire.tables import status_codes_of_kind
 
 from ..statuses import KNOWN_STATUSES, MessageStatus
 from .recipients import FAILS_DELIVERY_NUMBER, STAYS_AT_GATEWAY_NUMBER
 from .store import RecordedMessage
 
 __all__ = [
+    "FAILURE_STATUSES",
+    "NO_FAILURES",
+    "Failures",
     "StatusDelays",
     "StatusEvent",
     "parse_delivery_time",
     "status_at",
     "timeline",
+    "unit_draw",
 ]
 
 _DELIVERY_TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S%z"
@@ -38,6 +51,10 @@ _QUEUED = KNOWN_STATUSES[2]
 _AT_GATEWAY = KNOWN_STATUSES[3]
 _RECEIVED = KNOWN_STATUSES[4]
 _ERROR_DELIVERING = KNOWN_STATUSES[7]
+FAILURE_STATUSES: Final[tuple[MessageStatus, ...]] = tuple(
+    KNOWN_STATUSES[code] for code in sorted(status_codes_of_kind("failed", "expired", "cancelled"))
+)
+"""The statuses a drawn failure ends with: every final status of the spec but receipt."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +67,38 @@ class StatusDelays:
     def __post_init__(self) -> None:
         if self.to_gateway < 0 or self.to_handset < 0:
             raise ValueError("status delays must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Failures:
+    """How the messages that no test number decides end: a `rate` share (0 to 1) of them
+    fails, each with one of `FAILURE_STATUSES`, drawn from `seed` and its ID."""
+
+    rate: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.rate <= 1.0:
+            raise ValueError(f"a failure rate is between 0 and 1, not {self.rate}")
+
+    def failure_of(self, api_message_id: str) -> MessageStatus | None:
+        """The failure status this message ends with, or None when it is received."""
+        if self.rate <= 0.0:
+            return None
+        if unit_draw(self.seed, api_message_id, "fails") >= self.rate:
+            return None
+        pick = unit_draw(self.seed, api_message_id, "status")
+        return FAILURE_STATUSES[int(pick * len(FAILURE_STATUSES))]
+
+
+NO_FAILURES: Final = Failures()
+
+
+def unit_draw(seed: int, key: str, purpose: str) -> float:
+    """A number in [0, 1) that depends only on its arguments: the same message draws the same
+    way however often, and in whichever process, it is asked."""
+    digest = hashlib.blake2b(f"{seed}:{purpose}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +120,9 @@ def parse_delivery_time(value: str) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def timeline(record: RecordedMessage, delays: StatusDelays) -> list[StatusEvent]:
+def timeline(
+    record: RecordedMessage, delays: StatusDelays, failures: Failures = NO_FAILURES
+) -> list[StatusEvent]:
     """Every status the message will take, in order, with the moment it takes it."""
     accepted = record.received_at.timestamp()
     events: list[StatusEvent] = []
@@ -83,17 +134,24 @@ def timeline(record: RecordedMessage, delays: StatusDelays) -> list[StatusEvent]
             start = due
     at_gateway = start + delays.to_gateway
     events.append(StatusEvent(start, _QUEUED))
-    events.append(StatusEvent(at_gateway, _AT_GATEWAY))
     if record.to == STAYS_AT_GATEWAY_NUMBER:
-        return events
-    final = _ERROR_DELIVERING if record.to == FAILS_DELIVERY_NUMBER else _RECEIVED
-    events.append(StatusEvent(at_gateway + delays.to_handset, final))
+        return [*events, StatusEvent(at_gateway, _AT_GATEWAY)]
+    if record.to == FAILS_DELIVERY_NUMBER:
+        final: MessageStatus | None = _ERROR_DELIVERING
+    else:
+        final = failures.failure_of(record.api_message_id)
+    if final is not None and not final.reached_gateway:
+        return [*events, StatusEvent(at_gateway, final)]
+    events.append(StatusEvent(at_gateway, _AT_GATEWAY))
+    events.append(StatusEvent(at_gateway + delays.to_handset, final or _RECEIVED))
     return events
 
 
-def status_at(record: RecordedMessage, delays: StatusDelays, now: float) -> StatusEvent:
+def status_at(
+    record: RecordedMessage, delays: StatusDelays, now: float, failures: Failures = NO_FAILURES
+) -> StatusEvent:
     """The latest status reached at `now` (the first one if the clock reads earlier)."""
-    events = timeline(record, delays)
+    events = timeline(record, delays, failures)
     current = events[0]
     for event in events[1:]:
         if event.at > now:

@@ -85,7 +85,11 @@ def check_document(document: Mapping[str, Any], findings: Findings) -> models.Se
         if field is None:
             continue  # unknown, weighed above
         if value is None:
-            findings.broken("null-field", f"{name} is null; read as absent.")
+            findings.broken(
+                "null-field",
+                f"{name} is null; leave it out, or give it a value.",
+                warning=f"{name} is null; read as absent.",
+            )
             continue
         if type(value) is float and field.kind == "integer" and value.is_integer():
             value = int(value)  # JSON Schema's integer: 5.0 is one

@@ -8,9 +8,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType, field
 PhoneNumber: TypeAlias = Annotated[
     str,
     Meta(
-        description="A handset number in international format: country code first, digits only, no leading\n0 or 00 (Clickatell's legacy list, error 105). A leading `+` is allowed (Clickatell's\nown example mixes both); responses echo the number without it. The 6 to 19 digits are\nthis contract's bound (the shortest and longest numbers any country plan has), not a\npublished one. A number outside this pattern does not fail the request: the API refuses\nit in its own entry of the answer (105), and the other recipients are still sent.\n",
+        description="A handset number in international format: country code first, digits only, no leading\n0 or 00 (Clickatell's legacy list, error 105). A leading `+` is allowed (Clickatell's\nown example mixes both); responses echo the number without it. The API takes any string\nhere: a number it cannot use does not fail the request, it is refused in its own entry\nof the answer (105) and the other recipients are still sent. So the schema has no\npattern; `x-client-pattern` is the rule a client applies before sending, whose 6 to 19\ndigits are this contract's bound (the shortest and longest numbers any country plan\nhas), not a published one.\n",
         examples=["27821234567"],
-        pattern="^\\+?[1-9][0-9]{5,18}$",
     ),
 ]
 
@@ -105,7 +104,7 @@ class SendMessageRequest(Struct):
         Annotated[
             str,
             Meta(
-                description="When to deliver, with its UTC offset written without a colon\n(`2017-02-27T14:30:00+0200`).\n",
+                description="When to deliver. The API reads a local time whose UTC offset is written without\na colon (`2017-02-27T14:30:00+0200`).\n",
                 pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
             ),
         ]

@@ -7,6 +7,8 @@
 * `OPERATIONS`: every operation in the spec, by `operationId`.
 * `ERROR_CODES`: the API's error codes (the spec's `x-error-codes`), with the HTTP status they
   come with, whether they refuse a request or one recipient, their kind and their evidence.
+* `MESSAGE_STATUSES`: the states of a sent message (the spec's `x-message-statuses`), by code,
+  with their kind (queued, at the gateway, received, failed...) and their evidence.
 
 The facade, the CLI, the bulk engine and the sandbox read these instead of keeping copies, so a
 field or a code added to the spec reaches all of them when codegen runs.
@@ -25,16 +27,20 @@ __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
     "ERROR_CODES",
     "ERROR_KINDS",
+    "FINAL_STATUS_KINDS",
+    "MESSAGE_STATUSES",
     "OPERATIONS",
     "SEND_FIELDS",
     "SEND_OPTIONS",
     "ErrorCode",
     "Field",
+    "MessageStatusEntry",
     "Operation",
     "SendOptions",
     "error_codes_of_kind",
     "operation",
     "send_field",
+    "status_codes_of_kind",
 ]
 
 DEFAULT_BASE_URL: Final = "https://platform.clickatell.com"
@@ -57,7 +63,11 @@ class Field:
     `value` says what the value means beyond its JSON type, where the spec says so with
     `x-value` (`datetime`, `minutes`, `octets`, `phone-number`); `carried_by` names the
     operations that can send it (the POST body, and any operation with a query parameter of the
-    same name). Constraints are the schema's; None means none.
+    same name). Constraints are the schema's; None means none. `client_pattern` is the spec's
+    `x-client-pattern`: a rule the client applies before sending that the server does not (it
+    answers such a value in its own way, as it answers a bad recipient in the recipient's
+    entry), so the request schema cannot carry it as a `pattern`. For `to` the constraints are
+    its items'.
     """
 
     name: str
@@ -76,6 +86,7 @@ class Field:
     min_length: int | None
     max_length: int | None
     pattern: str | None
+    client_pattern: str | None
     min_items: int | None
     max_items: int | None
     carried_by: tuple[str, ...]
@@ -100,6 +111,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -121,7 +133,8 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         maximum=None,
         min_length=None,
         max_length=None,
-        pattern="^\\+?[1-9][0-9]{5,18}$",
+        pattern=None,
+        client_pattern="^\\+?[1-9][0-9]{5,18}$",
         min_items=1,
         max_items=200,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -144,6 +157,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern="^\\+?[0-9]{1,20}$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage", "sendMessageHttp"),
@@ -166,6 +180,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -188,6 +203,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=255,
         pattern="^\\S+$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -210,10 +226,11 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern="^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9][+\\-]([01][0-9]|2[0-3])[0-5][0-9]$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
-        description="When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`).",
+        description="When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`).",
     ),
     Field(
         name="user_data_header",
@@ -232,6 +249,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=1,
         max_length=280,
         pattern="^([0-9A-Fa-f]{2})+$",
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -254,6 +272,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -276,6 +295,7 @@ SEND_FIELDS: Final[tuple[Field, ...]] = (
         min_length=None,
         max_length=None,
         pattern=None,
+        client_pattern=None,
         min_items=None,
         max_items=None,
         carried_by=("sendMessage",),
@@ -305,7 +325,7 @@ class SendOptions(TypedDict, total=False):
     client_message_id: str
     """The caller's own reference for the message, echoed back in status callbacks. No spaces (older API versions refused them); the length limit is not published."""
     scheduled_delivery_time: datetime
-    """When to deliver, with its UTC offset written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
+    """When to deliver. The API reads a local time whose UTC offset is written without a colon (`2017-02-27T14:30:00+0200`). Pass a timezone-aware datetime; the SDK writes the API's format."""
     user_data_header: bytes | str
     """The user data header as hex octets; its first octet is the length of the rest (for example `0605040B8423F0` addresses the WAP push port). Pass bytes, or the octets as a hex string."""
     validity_period: timedelta | int
@@ -731,3 +751,168 @@ ERROR_CODES: Final[Mapping[int, ErrorCode]] = MappingProxyType(
 def error_codes_of_kind(*kinds: ErrorKind) -> frozenset[int]:
     """The codes of the given kinds, such as `error_codes_of_kind("auth")`."""
     return frozenset(code for code, entry in ERROR_CODES.items() if entry.kind in kinds)
+
+
+StatusKind = Literal[
+    "unknown", "queued", "scheduled", "gateway", "received", "failed", "expired", "cancelled"
+]
+FINAL_STATUS_KINDS: Final[frozenset[StatusKind]] = frozenset(
+    {"received", "failed", "expired", "cancelled"}
+)
+"""The kinds after which nothing more happens to a message."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStatusEntry:
+    """One state of a sent message: its code and name, what it means (`kind`), whether it says
+    the message reached the upstream gateway, and the evidence for all of that."""
+
+    code: int
+    name: str
+    description: str
+    kind: StatusKind
+    reached_gateway: bool
+    evidence: Evidence
+    source: str
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to the message."""
+        return self.kind in FINAL_STATUS_KINDS
+
+
+MESSAGE_STATUSES: Final[Mapping[int, MessageStatusEntry]] = MappingProxyType(
+    {
+        1: MessageStatusEntry(
+            code=1,
+            name="MESSAGE_UNKNOWN",
+            description="The message ID is unknown, or its report is delayed.",
+            kind="unknown",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (001); name inferred",
+        ),
+        2: MessageStatusEntry(
+            code=2,
+            name="MESSAGE_QUEUED",
+            description="Not delivered yet; waiting to be tried again.",
+            kind="queued",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (002); name inferred",
+        ),
+        3: MessageStatusEntry(
+            code=3,
+            name="DELIVERED_TO_GATEWAY",
+            description="Handed over to the upstream gateway or network.",
+            kind="gateway",
+            reached_gateway=True,
+            evidence="documented",
+            source="legacy status list (003); name in clickatell/clickatell-python README",
+        ),
+        4: MessageStatusEntry(
+            code=4,
+            name="RECEIVED_BY_RECIPIENT",
+            description="The handset confirmed receipt.",
+            kind="received",
+            reached_gateway=True,
+            evidence="documented",
+            source="legacy status list (004); name in clickatell/clickatell-python README",
+        ),
+        5: MessageStatusEntry(
+            code=5,
+            name="ERROR_WITH_MESSAGE",
+            description="The message failed, probably because of its content.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (005); name inferred",
+        ),
+        6: MessageStatusEntry(
+            code=6,
+            name="USER_CANCELLED",
+            description="Delivery was stopped by the user.",
+            kind="cancelled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (006); name inferred",
+        ),
+        7: MessageStatusEntry(
+            code=7,
+            name="ERROR_DELIVERING",
+            description="The message could not be delivered to the handset.",
+            kind="failed",
+            reached_gateway=True,
+            evidence="legacy",
+            source="legacy status list (007); name inferred",
+        ),
+        8: MessageStatusEntry(
+            code=8,
+            name="RECEIVED_BY_GATEWAY",
+            description="Accepted by Clickatell's gateway.",
+            kind="queued",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (008); name inferred",
+        ),
+        9: MessageStatusEntry(
+            code=9,
+            name="ROUTING_ERROR",
+            description="No route could be found for the message.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (009); name inferred",
+        ),
+        10: MessageStatusEntry(
+            code=10,
+            name="MESSAGE_EXPIRED",
+            description="Expired before reaching the upstream gateway.",
+            kind="expired",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (010); name inferred",
+        ),
+        11: MessageStatusEntry(
+            code=11,
+            name="SCHEDULED",
+            description="Held for delivery at a later time.",
+            kind="scheduled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (011); name inferred",
+        ),
+        12: MessageStatusEntry(
+            code=12,
+            name="OUT_OF_CREDIT",
+            description="The account did not have enough credit.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (012); name inferred",
+        ),
+        13: MessageStatusEntry(
+            code=13,
+            name="CLICKATELL_CANCELLED",
+            description="Delivery was stopped by Clickatell.",
+            kind="cancelled",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (013); name inferred",
+        ),
+        14: MessageStatusEntry(
+            code=14,
+            name="MAX_MT_EXCEEDED",
+            description="The allowed amount of outbound messaging was used up.",
+            kind="failed",
+            reached_gateway=False,
+            evidence="legacy",
+            source="legacy status list (014); name inferred",
+        ),
+    }
+)
+
+
+def status_codes_of_kind(*kinds: StatusKind) -> frozenset[int]:
+    """The status codes of the given kinds, such as `status_codes_of_kind("failed")`."""
+    return frozenset(code for code, entry in MESSAGE_STATUSES.items() if entry.kind in kinds)

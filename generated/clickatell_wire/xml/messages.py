@@ -102,7 +102,6 @@ class SendMessageRequest:
             "namespace": "",
             "min_occurs": 1,
             "max_occurs": 200,
-            "pattern": r"\+?[1-9][0-9]{5,18}",
         },
     )
     from_value: str | None = field(
