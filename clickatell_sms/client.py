@@ -209,6 +209,11 @@ class BaseClient:
         )
         order = collector.order
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
+        if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
+            request = SendRequest(
+                message, numbers, order, (1, 1), extra_headers, call_timeout, deadline, policy, http
+            )
+            return collector, [request]
         batches = -(-len(order) // size)
         requests = []
         for request_no, start in enumerate(range(0, len(order), size), 1):

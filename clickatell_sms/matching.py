@@ -166,7 +166,7 @@ class ResultCollector:
                 None,
                 raw,
             )
-        self._check_ids(request, matched, complete=matched is entries)
+        self._check_ids(request, matched, matched is entries)
         if extra:
             self._unexpected(extra, request)
         if missing:
@@ -229,7 +229,7 @@ class ResultCollector:
     # -- anomalies ----------------------------------------------------------------------------
 
     def _check_ids(
-        self, request: SendRequest, matched: list[WireEntry | None], *, complete: bool
+        self, request: SendRequest, matched: list[WireEntry | None], complete: bool
     ) -> None:
         """Flag recipients accepted without an apiMessageId, or given one already given: in
         one pass of set operations when, as usual, there is neither. `complete`: every
