@@ -194,6 +194,19 @@ class Answers:
                     envelope.error_code,
                 )
             return entries
+        self._refused(raw, request, envelope, problem)
+        return entries
+
+    def _refused(
+        self,
+        raw: RawResponse,
+        request: SendRequest,
+        envelope: wire.Envelope | None,
+        problem: str,
+    ) -> None:
+        """Raise the typed error for an answer to a send without accepted recipients, unless it
+        is a clean one (no error named, a 2xx status: every recipient's entry says why)."""
+        status, key = raw.status, self._config.api_key
         fields = _ErrorFields.of(raw, envelope)
         refused = _rate_or_auth(fields, key)
         if refused is not None:
@@ -229,7 +242,6 @@ class Answers:
             )
         if fields.failed or status >= 300:
             raise _api_error("request refused", fields, key)
-        return entries
 
     # -- look-ups ---------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ out of every log line, error and raw answer the SDK produces).
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -207,34 +208,17 @@ class BaseClient:
         collector = ResultCollector(
             inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
-        order = collector.order
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
-        if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
-            request = SendRequest(
-                message, numbers, order, (1, 1), extra_headers, call_timeout, deadline, policy, http
-            )
-            return collector, [request]
-        batches = -(-len(order) // size)
-        requests = []
-        for request_no, start in enumerate(range(0, len(order), size), 1):
-            indexes = order[start : start + size]
-            requests.append(
-                SendRequest(
-                    message,
-                    # Without repeats the indexes are a range: the numbers are a slice.
-                    numbers[start : start + size]
-                    if isinstance(order, range)
-                    else [numbers[i] for i in indexes],
-                    indexes,
-                    (request_no, batches),
-                    extra_headers,
-                    call_timeout,
-                    deadline,
-                    policy,
-                    http,
-                )
-            )
-        return collector, requests
+        made = functools.partial(
+            SendRequest,
+            message,
+            headers=extra_headers,
+            timeout=call_timeout,
+            total_timeout=deadline,
+            retry=policy,
+            http=http,
+        )
+        return collector, _batched(made, collector.order, numbers, size)
 
     def _plan_look_up(
         self,
@@ -514,6 +498,26 @@ def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatu
     if found is not None and found.code is None and not found.name:
         return envelope, None
     return envelope, found
+
+
+def _batched(
+    made: Callable[..., SendRequest], order: list[int] | range, numbers: list[str], size: int
+) -> list[SendRequest]:
+    """A send's requests of at most `size` recipients each, in input order (repeats left out)."""
+    if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
+        return [made(numbers=numbers, indexes=order, position=(1, 1))]
+    batches = -(-len(order) // size)
+    requests = []
+    for request_no, start in enumerate(range(0, len(order), size), 1):
+        indexes = order[start : start + size]
+        # Without repeats the indexes are a range, and the numbers a slice.
+        batch = (
+            numbers[start : start + size]
+            if isinstance(order, range)
+            else [numbers[i] for i in indexes]
+        )
+        requests.append(made(numbers=batch, indexes=indexes, position=(request_no, batches)))
+    return requests
 
 
 @cache
