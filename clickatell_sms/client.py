@@ -31,7 +31,6 @@ out of every log line, error and raw answer the SDK produces).
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -75,6 +74,7 @@ if TYPE_CHECKING:
     from .encoding import Estimate
     from .exchange import Exchange
     from .matching import ResultCollector, SendRequest
+    from .options import Outgoing
     from .raw import RawResponse
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
@@ -209,16 +209,14 @@ class BaseClient:
             inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
-        made = functools.partial(
-            SendRequest,
-            message,
-            headers=extra_headers,
-            timeout=call_timeout,
-            total_timeout=deadline,
-            retry=policy,
-            http=http,
-        )
-        return collector, _batched(made, collector.order, numbers, size)
+        order = collector.order
+        if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
+            request = SendRequest(
+                message, numbers, order, (1, 1), extra_headers, call_timeout, deadline, policy, http
+            )
+            return collector, [request]
+        rest = (extra_headers, call_timeout, deadline, policy, http)  # every request's own
+        return collector, _batched(SendRequest, message, rest, order, numbers, size)
 
     def _plan_look_up(
         self,
@@ -501,11 +499,15 @@ def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatu
 
 
 def _batched(
-    made: Callable[..., SendRequest], order: list[int] | range, numbers: list[str], size: int
+    made: type[SendRequest],
+    message: Outgoing,
+    rest: tuple[Any, ...],
+    order: list[int] | range,
+    numbers: list[str],
+    size: int,
 ) -> list[SendRequest]:
-    """A send's requests of at most `size` recipients each, in input order (repeats left out)."""
-    if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
-        return [made(numbers=numbers, indexes=order, position=(1, 1))]
+    """A send's requests of at most `size` recipients each, in input order (repeats left out);
+    `rest` is the fields that every request of the send shares after its position."""
     batches = -(-len(order) // size)
     requests = []
     for request_no, start in enumerate(range(0, len(order), size), 1):
@@ -516,7 +518,7 @@ def _batched(
             if isinstance(order, range)
             else [numbers[i] for i in indexes]
         )
-        requests.append(made(numbers=batch, indexes=indexes, position=(request_no, batches)))
+        requests.append(made(message, batch, indexes, (request_no, batches), *rest))
     return requests
 
 
