@@ -153,7 +153,7 @@ def write_journal(path: Path, rows: int, seed: int = 1) -> None:
             cmid = f"{journal.campaign_id}-{batch + 1}"
             journal.add((batch + 1, cmid, "hello"), members)
             journal.mark_sending(batch + 1)
-            settled = [m.settled("accepted", f"{m.position:032x}") for m in members]
+            settled = [m.settled("accepted", f"{draw.getrandbits(128):032x}") for m in members]
             journal.finish(batch + 1, "answered", settled)
             sent = time.time()  # the journal's own time of the answer
             updates = []
