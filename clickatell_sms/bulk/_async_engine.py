@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
 from ..errors import OutcomeUnknownError
 from ._batches import Batch
-from ._engine import _Run, open_outputs
+from ._engine import _Run, open_opt_outs_check, open_outputs
 from ._records import BadRow, BulkSummary, Recipient
 from ._sender import BatchOutcome, BatchSender
 from ._settings import DEFAULT_TASKS, BulkOptions, RunSettings
@@ -70,8 +70,11 @@ async def send_many_async(
     face = _ConfigFace(client.config)
     settings = RunSettings.check(face, content, options, default_concurrency=DEFAULT_TASKS)
     loop = asyncio.get_running_loop()
-    with open_outputs(settings) as (journal, writer, progress):
-        run = _LoopRun(face, settings, journal, writer=writer, progress=progress)
+    with (
+        open_opt_outs_check(settings) as opt_outs,
+        open_outputs(settings) as (journal, writer, progress),
+    ):
+        run = _LoopRun(face, settings, journal, writer=writer, progress=progress, opt_outs=opt_outs)
         sender = _AsyncBatchSender(client, run, loop)
         run.sender = sender  # type: ignore[assignment]  # the async sender takes its place
         run.loop_pool = _LoopPool(loop, sender)

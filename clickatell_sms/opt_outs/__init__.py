@@ -1,0 +1,75 @@
+"""Opt-outs, kept: a STOP reply keeps its number out of every later campaign.
+
+    clickatell-sms listen --port 8081          # replies STOP/START change the store
+    clickatell-sms bulk --csv people.csv --text "..."   # skips the numbers opted out
+    clickatell-sms opt-outs list | add NUMBER | remove NUMBER | import CSV | export CSV
+
+The store outlives campaigns: by default one SQLite file in the user's data folder
+(`CLICKATELL_OPT_OUTS` names another file, or a `postgresql://` database for campaigns on
+workers; see `config.opt_outs_location`), so the listener and every send find the same one
+without being told. The listener records replies into it (`callbacks.sinks.OptOutSink`, with
+the keywords of `Keywords`); `send_many` and `bulk` check each batch against it as the batch is
+formed, and report the numbers skipped as `opted_out`.
+
+What this does for compliance, and what it does not: it keeps the list and honours it. Consent
+to message someone in the first place, the wording your campaigns must carry ("Reply STOP to
+opt out"), keywords in other languages, and opt-outs that reach you by other ways (a call, an
+e-mail, the portal) remain the sender's to handle; `opt-outs add` and `import` take the last.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..config import opt_outs_location, user_data_folder
+from .keywords import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, Action, Keywords
+from .store import (
+    OptOut,
+    OptOutCheck,
+    OptOutStore,
+    OptOutStoreError,
+    ReplyOutcome,
+    number_key,
+)
+
+__all__ = [
+    "DEFAULT_START_WORDS",
+    "DEFAULT_STOP_WORDS",
+    "Action",
+    "Keywords",
+    "OptOut",
+    "OptOutCheck",
+    "OptOutStore",
+    "OptOutStoreError",
+    "ReplyOutcome",
+    "is_postgres_location",
+    "number_key",
+    "open_opt_outs",
+]
+
+
+def is_postgres_location(location: str | os.PathLike[str]) -> bool:
+    """Whether a store's location names a PostgreSQL database rather than a file."""
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
+def open_opt_outs(location: str | os.PathLike[str] | None = None) -> OptOutStore:
+    """The store at `location` (a file or a `postgresql://` URL), or where the settings say
+    (`config.opt_outs_location`). The default file's folder is made if missing; another file's
+    folder must exist. `OptOutStoreError` if it cannot be opened (`ImportError` for PostgreSQL
+    without the `postgresql` extra)."""
+    where = opt_outs_location(location)
+    if is_postgres_location(where):
+        from .postgres import PostgresOptOuts
+
+        return PostgresOptOuts(where)
+    from .sqlite import SQLiteOptOuts
+
+    path = Path(where).expanduser()
+    if path.parent == user_data_folder():
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OptOutStoreError(f"{path}: cannot make its folder: {exc}") from None
+    return SQLiteOptOuts(path)
