@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Unpack
+from typing import TYPE_CHECKING, Literal, Unpack, overload
 
 from clickatell_wire.tables import SendOptions
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from . import results
     from .async_exchange import AsyncExchange
-    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
+    from .bulk import BadRow, BulkOptions, BulkSummary, DryRun, Recipient
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
@@ -104,19 +104,49 @@ class AsyncClient(BaseClient):
                 raise
         return collector.result()
 
+    @overload
     async def send_many(
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
+        *,
+        dry_run: Literal[False] = False,
         **options: Unpack[BulkOptions],
-    ) -> BulkSummary:
+    ) -> BulkSummary: ...
+
+    @overload
+    async def send_many(
+        self,
+        recipients: Iterable[str | Recipient | BadRow],
+        content: str | None = None,
+        *,
+        dry_run: Literal[True],
+        **options: Unpack[BulkOptions],
+    ) -> DryRun: ...
+
+    async def send_many(
+        self,
+        recipients: Iterable[str | Recipient | BadRow],
+        content: str | None = None,
+        *,
+        dry_run: bool = False,
+        **options: Unpack[BulkOptions],
+    ) -> BulkSummary | DryRun:
         """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (16
-        unless given; no thread per request). The same journal, resume and summary;
+        unless given; no thread per request). The same journal, resume, opt-outs and summary;
         `on_result` is called in the helper thread that reads the input. Cancelling the
         awaiting task stops the run: the `CancelledError` carries the summary so far as
-        `bulk_summary`."""
-        from .bulk._async_engine import send_many_async
+        `bulk_summary`. `dry_run=True` counts the campaign in a helper thread, sending
+        nothing (`bulk.DryRun`)."""
+        from .bulk._async_engine import ConfigFace, send_many_async
 
+        if dry_run:
+            import asyncio
+
+            from .bulk.dry_run import dry_run as count
+
+            face = ConfigFace(self.config)
+            return await asyncio.to_thread(count, face, recipients, content, **options)
         return await send_many_async(self, recipients, content, **options)
 
     async def balance(

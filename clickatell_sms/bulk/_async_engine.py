@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..config import ClientConfig
     from ..results import SendResult
 
-__all__ = ["send_many_async"]
+__all__ = ["ConfigFace", "send_many_async"]
 
 _T = TypeVar("_T")
 
@@ -67,7 +67,7 @@ async def send_many_async(
 ) -> BulkSummary:
     """`bulk.send_many`'s contract (see there), with `concurrency` requests in flight at most
     on the running loop (16 unless given); `on_result` is called in the reader thread."""
-    face = _ConfigFace(client.config)
+    face = ConfigFace(client.config)
     settings = RunSettings.check(face, content, options, default_concurrency=DEFAULT_TASKS)
     loop = asyncio.get_running_loop()
     with (
@@ -82,7 +82,7 @@ async def send_many_async(
     raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
 
 
-class _ConfigFace:
+class ConfigFace:
     """What the run reads of a client (its settings): the async client's, synchronously."""
 
     def __init__(self, config: ClientConfig) -> None:

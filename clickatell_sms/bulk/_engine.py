@@ -61,33 +61,7 @@ def send_many(
     content: str | None = None,
     **options: Unpack[BulkOptions],
 ) -> BulkSummary:
-    """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
-
-    `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. The
-    keywords are `BulkOptions`, each with its default there. `journal` is the journal file: a
-    new one must not exist yet; with `resume=True` it must, and the run continues it (same
-    recipients, text and options, else `JournalError`). Without a journal a temporary one is
-    used and deleted at the end. A `JournalStore` already open (one shard of a campaign on
-    workers, say) is used as it is, and left open. `resend_unknown` sends unknown requests of
-    an earlier run again: True for all of them, or an iterable of their client message IDs.
-    `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
-    checked on resume. `on_result` is called in the calling thread for every row, `output`
-    (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
-    on stderr (`total` rows, if known). `rate_limit` is recipients per second for this run, or a
-    `Limiter` shared with other runs (`RedisRateLimiter`: a whole account's workers).
-    `timeout`, `retries`, `extra_headers`, `integration` and the spec's fields (`SendOptions`)
-    are `Client.send`'s, for every request, except that `client_message_id` becomes the prefix
-    of each request's ID (`<prefix>-<batch number>`; by default the journal's random campaign
-    ID).
-
-    Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
-    before anything is sent. If reading the input (or `on_result`) raises, or the run is
-    interrupted, the requests in flight are finished and journalled first; then the exception
-    propagates, with the summary so far as its `bulk_summary` attribute. If the journal or the
-    results file cannot be written, nothing more is sent, the requests in flight are finished,
-    and `BulkStorageError` (`JournalWriteError`, `ResultsWriteError`) is raised with the summary
-    of what was sent as `bulk_summary`.
-    """
+    """The campaign sent: `bulk.send_many` without `dry_run` (its docs say the rest)."""
     settings = RunSettings.check(client, content, options, default_concurrency=DEFAULT_THREADS)
     with (
         open_opt_outs_check(settings) as opt_outs,

@@ -238,6 +238,10 @@ class RunSettings:
             ignore_opt_outs=options.get("ignore_opt_outs", False),
         )
 
+    def spec_fields(self) -> dict[str, Any]:
+        """The spec's fields among `send_options` (what `options.check_message` checks)."""
+        return {name: value for name, value in self.send_options.items() if name in _SEND_FIELDS}
+
     def identity(self) -> dict[str, str]:
         """What makes a campaign the same campaign: checked when a journal is resumed."""
         options = {

@@ -25,6 +25,7 @@ from pathlib import Path
 from ..config import opt_outs_location, user_data_folder
 from .keywords import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, Action, Keywords
 from .store import (
+    Entry,
     OptOut,
     OptOutCheck,
     OptOutStore,
@@ -37,6 +38,7 @@ __all__ = [
     "DEFAULT_START_WORDS",
     "DEFAULT_STOP_WORDS",
     "Action",
+    "Entry",
     "Keywords",
     "OptOut",
     "OptOutCheck",

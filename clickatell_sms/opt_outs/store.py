@@ -21,7 +21,7 @@ import contextlib
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ..callbacks.parsing import ReplyCallback
 
 __all__ = [
+    "Entry",
     "OptOut",
     "OptOutCheck",
     "OptOutStore",
@@ -45,6 +46,15 @@ __all__ = [
 
 _PAGE: Final = 2000
 _MANUAL_STEP: Final = 0.001  # a manual change lands just after the latest one it overrides
+
+
+class Entry(NamedTuple):
+    """A number to opt out in bulk (an import): normalised, with its keyword and its time in
+    epoch seconds (None: now)."""
+
+    number: str
+    keyword: str | None = None
+    at: float | None = None
 
 
 class OptOutStoreError(Exception):
@@ -111,6 +121,10 @@ class OptOutStore(OptOutCheck, Protocol):
 
     def opt_in(self, number: str, *, source: str = "manual") -> bool:
         """Opt a (normalised) number back in now; False if it was not out."""
+        ...
+
+    def opt_out_many(self, entries: Iterable[Entry], *, source: str = "import") -> int:
+        """Opt many numbers out, a chunk per transaction; how many changed."""
         ...
 
     def iter_opt_outs(self) -> Iterator[OptOut]:
@@ -258,16 +272,44 @@ class SQLOptOuts(ABC):
     def opt_in(self, number: str, *, source: str = "manual") -> bool:
         return self._manual(number, False, None, source)
 
+    def opt_out_many(self, entries: Iterable[Entry], *, source: str = "import") -> int:
+        """Opt many (normalised) numbers out, a chunk per transaction: each `Entry` with its
+        keyword and time (None: now, winning as a change by hand does; a time of its own is
+        ordered with the number's other changes, as a reply's is). Returns how many changed."""
+        changed = 0
+        chunk: list[Entry] = []
+        for entry in entries:
+            chunk.append(entry)
+            if len(chunk) >= _PAGE:
+                changed += self._opt_out_chunk(chunk, source)
+                chunk = []
+        return changed + (self._opt_out_chunk(chunk, source) if chunk else 0)
+
+    def _opt_out_chunk(self, chunk: Sequence[Entry], source: str) -> int:
+        now = time.time()
+        changed = 0
+        with self._guard("import opt-outs"), self._transaction():
+            for number, keyword, at in chunk:
+                if at is None:
+                    changed += self._forced(number, True, keyword, source, now)
+                else:
+                    changed += self._change(number, True, at, keyword, None, source, now)
+        return changed
+
     def _manual(self, number: str, out: bool, keyword: str | None, source: str) -> bool:
         """A change made by hand wins over every earlier one, whatever their clocks said; True
         if it changed the number's state."""
-        now = time.time()
         with self._guard("change an opt-out"), self._transaction():
-            current = self._run(
-                f"SELECT opted_out, changed_at FROM {self._opt_outs} WHERE number = ?", (number,)
-            ).fetchone()
-            at = now if current is None else max(now, float(current[1]) + _MANUAL_STEP)
-            self._change(number, out, at, keyword, None, source, now)
+            return self._forced(number, out, keyword, source, time.time())
+
+    def _forced(self, number: str, out: bool, keyword: str | None, source: str, now: float) -> bool:
+        """One change that lands after the number's latest (inside a transaction); True if it
+        changed the number's state."""
+        current = self._run(
+            f"SELECT opted_out, changed_at FROM {self._opt_outs} WHERE number = ?", (number,)
+        ).fetchone()
+        at = now if current is None else max(now, float(current[1]) + _MANUAL_STEP)
+        self._change(number, out, at, keyword, None, source, now)
         was_out = current is not None and bool(current[0])
         return was_out != out
 
