@@ -30,11 +30,14 @@ from .options import check_message_id
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
+    import os
+
     import aiohttp
 
     from . import results
     from .async_exchange import AsyncExchange
     from .bulk import BadRow, BulkOptions, BulkSummary, DryRun, Recipient
+    from .opt_outs.store import OptOutCheck
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
@@ -78,12 +81,14 @@ class AsyncClient(BaseClient):
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
         **options: Unpack[SendOptions],
     ) -> results.SendResult:
         """`Client.send`, awaited: the same checks, results, errors and retry rule.
 
         The requests of a send to more than 200 numbers go one after another, as with
         `Client`; send several messages at once with `asyncio.gather` or `send_many`.
+        `opt_outs` is checked before the first request, with one blocking read of the store.
         """
         collector, requests = self._plan_send(
             to,
@@ -94,6 +99,7 @@ class AsyncClient(BaseClient):
             extra_headers=extra_headers,
             integration=integration,
             options=options,
+            opt_outs=opt_outs,
         )
         for request in requests:
             try:

@@ -42,13 +42,15 @@ SECRET_ENV = "CLICKATELL_CALLBACK_SECRET"  # the same name as callbacks.access.S
 
 
 def add_parser(commands: Any) -> None:
-    _add_listen(commands)
+    cmd = _add_listen(commands)
+    _add_opt_out_options(cmd)
+    cmd.set_defaults(run=_run_listen)
 
 
 # -- listen -----------------------------------------------------------------------------------
 
 
-def _add_listen(commands: Any) -> None:
+def _add_listen(commands: Any) -> Any:
     cmd = commands.add_parser(
         "listen",
         help="receive callbacks and print each one as it arrives",
@@ -73,7 +75,6 @@ def _add_listen(commands: Any) -> None:
     cmd.add_argument(
         "--quiet", action="store_true", help="print no line per callback (with --journal)"
     )
-    _add_opt_out_options(cmd)
     guard = cmd.add_mutually_exclusive_group()
     guard.add_argument(
         "--secret",
@@ -108,7 +109,7 @@ def _add_listen(commands: Any) -> None:
         help="default 1000, fewer to fit the fd limit",
     )
     limits.add_argument("--workers", type=int, metavar="N", help="handler threads, default 4")
-    cmd.set_defaults(run=_run_listen)
+    return cmd
 
 
 def _add_opt_out_options(cmd: Any) -> None:

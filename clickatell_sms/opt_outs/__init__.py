@@ -19,10 +19,13 @@ e-mail, the portal) remain the sender's to handle; `opt-outs add` and `import` t
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..config import opt_outs_location, user_data_folder
+from ..errors import ValidationError
 from .keywords import DEFAULT_START_WORDS, DEFAULT_STOP_WORDS, Action, Keywords
 from .store import (
     Entry,
@@ -48,6 +51,7 @@ __all__ = [
     "is_postgres_location",
     "number_key",
     "open_opt_outs",
+    "opted_out_now",
 ]
 
 
@@ -75,3 +79,20 @@ def open_opt_outs(location: str | os.PathLike[str] | None = None) -> OptOutStore
         except OSError as exc:
             raise OptOutStoreError(f"{path}: cannot make its folder: {exc}") from None
     return SQLiteOptOuts(path)
+
+
+def opted_out_now(
+    opt_outs: OptOutCheck | str | os.PathLike[str], numbers: Sequence[str]
+) -> dict[str, str]:
+    """Which of these (normalised) numbers are opted out in the store (or the store at this
+    location, opened for the look-up), each with why: `Client.send(..., opt_outs=...)`.
+    A store that cannot be read is a `ValidationError` naming `opt_outs`: nothing is sent."""
+    try:
+        if isinstance(opt_outs, str | os.PathLike):
+            with contextlib.closing(open_opt_outs(opt_outs)) as store:
+                found = store.opted_out(list(dict.fromkeys(numbers)))
+        else:
+            found = opt_outs.opted_out(list(dict.fromkeys(numbers)))
+    except OptOutStoreError as exc:
+        raise ValidationError("opt_outs", f"cannot be read: {exc}") from None
+    return {number: f"not sent: the number {record.describe()}" for number, record in found.items()}
