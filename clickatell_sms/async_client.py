@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Literal, Unpack, overload
+from typing import TYPE_CHECKING, Unpack
 
 from clickatell_wire.tables import SendOptions
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from . import results
     from .async_exchange import AsyncExchange
-    from .bulk import BadRow, BulkOptions, BulkSummary, DryRun, Recipient
+    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .opt_outs.store import OptOutCheck
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
@@ -110,26 +110,6 @@ class AsyncClient(BaseClient):
                 raise
         return collector.result()
 
-    @overload
-    async def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: Literal[False] = False,
-        **options: Unpack[BulkOptions],
-    ) -> BulkSummary: ...
-
-    @overload
-    async def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: Literal[True],
-        **options: Unpack[BulkOptions],
-    ) -> DryRun: ...
-
     async def send_many(
         self,
         recipients: Iterable[str | Recipient | BadRow],
@@ -137,7 +117,7 @@ class AsyncClient(BaseClient):
         *,
         dry_run: bool = False,
         **options: Unpack[BulkOptions],
-    ) -> BulkSummary | DryRun:
+    ) -> BulkSummary:
         """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (16
         unless given; no thread per request). The same journal, resume, opt-outs and summary;
         `on_result` is called in the helper thread that reads the input. Cancelling the

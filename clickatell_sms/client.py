@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, Unpack
 
 from clickatell_wire.tables import SendOptions
 
@@ -70,7 +70,7 @@ if TYPE_CHECKING:
     from clickatell_wire.http_types import Request, Response
 
     from . import results, wire
-    from .bulk import BadRow, BulkOptions, BulkSummary, DryRun, Recipient
+    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .encoding import Estimate
     from .matching import ResultCollector, SendRequest
     from .opt_outs.store import OptOutCheck
@@ -414,26 +414,6 @@ class Client(BaseClient):
             raise
         return collector.result()
 
-    @overload
-    def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: Literal[False] = False,
-        **options: Unpack[BulkOptions],
-    ) -> BulkSummary: ...
-
-    @overload
-    def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: Literal[True],
-        **options: Unpack[BulkOptions],
-    ) -> DryRun: ...
-
     def send_many(
         self,
         recipients: Iterable[str | Recipient | BadRow],
@@ -441,20 +421,18 @@ class Client(BaseClient):
         *,
         dry_run: bool = False,
         **options: Unpack[BulkOptions],
-    ) -> BulkSummary | DryRun:
+    ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
         The same as `clickatell_sms.bulk.send_many(client, recipients, content, ...)`; see there
         for the run's settings (`BulkOptions`: concurrency, rate limit, journal and resume,
         output, opt-outs). The options of `send` apply to every request. Numbers that opted out
         are skipped and reported `opted_out`. `dry_run=True` sends nothing and returns a
-        `bulk.DryRun`: the counts, requests, encodings and parts the campaign would have.
+        `bulk.DryRun`: the summary the campaign would have, with its encodings and parts.
         """
         from .bulk import send_many
 
-        if dry_run:
-            return send_many(self, recipients, content, dry_run=True, **options)
-        return send_many(self, recipients, content, **options)
+        return send_many(self, recipients, content, dry_run=dry_run, **options)
 
     def balance(
         self,

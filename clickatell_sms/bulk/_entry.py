@@ -4,38 +4,15 @@ priced without sending anything (`dry_run=True`, `dry_run`)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal, Unpack, overload
+from typing import Unpack
 
 from ._engine import send_many as _send
 from ._records import BadRow, BulkSummary, Recipient
 from ._sender import MessageSender
 from ._settings import BulkOptions
-from .dry_run import DryRun
 from .dry_run import dry_run as _dry_run
 
 __all__ = ["send_many"]
-
-
-@overload
-def send_many(
-    client: MessageSender,
-    recipients: Iterable[str | Recipient | BadRow],
-    content: str | None = None,
-    *,
-    dry_run: Literal[False] = False,
-    **options: Unpack[BulkOptions],
-) -> BulkSummary: ...
-
-
-@overload
-def send_many(
-    client: MessageSender,
-    recipients: Iterable[str | Recipient | BadRow],
-    content: str | None = None,
-    *,
-    dry_run: Literal[True],
-    **options: Unpack[BulkOptions],
-) -> DryRun: ...
 
 
 def send_many(
@@ -45,7 +22,7 @@ def send_many(
     *,
     dry_run: bool = False,
     **options: Unpack[BulkOptions],
-) -> BulkSummary | DryRun:
+) -> BulkSummary:
     """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
 
     `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. The
@@ -73,10 +50,11 @@ def send_many(
     and `BulkStorageError` (`JournalWriteError`, `ResultsWriteError`) is raised with the summary
     of what was sent as `bulk_summary`.
 
-    `dry_run=True` sends nothing and returns a `DryRun` instead: the same rows read with the
-    same checks, repeats and opt-outs, grouped into the same requests, with the encodings and
-    parts the messages need (`bulk.dry_run`); it writes no journal or results file (giving
-    one is a `ValidationError`), and needs only the client's settings, not a working key.
+    `dry_run=True` sends nothing and returns a `DryRun`: the summary the run would have if the
+    API took every message (the same rows read with the same checks, repeats and opt-outs,
+    grouped into the same requests), with the encodings and parts the messages need
+    (`bulk.dry_run`). It writes no journal or results file (giving one is a `ValidationError`),
+    and needs only the client's settings, not a working key.
     """
     if dry_run:
         return _dry_run(client, recipients, content, **options)

@@ -31,7 +31,7 @@ from ..options import check_message
 from ._batches import Batch
 from ._engine import _Run, open_opt_outs_check
 from ._progress import Progress, ProgressSink
-from ._records import BadRow, Recipient
+from ._records import BadRow, BulkSummary, Recipient
 from ._scratch import Scratch
 from ._sender import BatchOutcome, MessageSender
 from ._settings import BulkOptions, RunSettings
@@ -54,35 +54,47 @@ class InvalidRow:
 
 
 @dataclass(slots=True)
-class DryRun:
-    """What a campaign would do, counted as `send_many` counts it (see `BulkSummary`).
+class DryRun(BulkSummary):
+    """What a campaign would do: the `BulkSummary` its real run would have if the API took every
+    message sent to it, and the breakdown a summary does not give.
 
-    `rows` = `recipients` (what would be sent) + `invalid` + `duplicates` + `opted_out`.
-    `recipients` go out in `requests` (up to 200 each, one text per request); `encodings` and
-    `parts_per_message` break them down (rows per encoding, rows per number of parts), and
-    `parts` is their total: what the API charges if it accepts them all. `invalid_rows` lists
-    the first `INVALID_SHOWN` invalid rows. `opt_outs` names the store checked (None: none).
+    As a summary: `accepted` are the rows it would send (`recipients`), `batches` its requests
+    (`requests`), `parts` what those cost; `failed` are only the `invalid` rows, `rejected` only
+    the `duplicates`, `opted_out` the numbers skipped; nothing is `unknown`. So `rows` =
+    `recipients` + `invalid` + `duplicates` + `opted_out`, and `to_dict()` of the real run's
+    summary can be compared with this one's, count by count.
+
+    The breakdown: `encodings` (rows it would send, by encoding), `parts_per_message` (rows by
+    their number of parts), `invalid_rows` (the first `INVALID_SHOWN` invalid rows, with their
+    line and reason), `rate_limit` (for `seconds`) and `opt_outs` (the store checked; None:
+    none).
     """
 
-    rows: int = 0
-    invalid: int = 0
-    duplicates: int = 0
-    opted_out: int = 0
-    opt_outs_ignored: int = 0
-    recipients: int = 0
-    requests: int = 0
-    parts: int = 0
     encodings: dict[str, int] = field(default_factory=dict)
     parts_per_message: dict[int, int] = field(default_factory=dict)
     invalid_rows: list[InvalidRow] = field(default_factory=list)
     rate_limit: float | None = None
     opt_outs: str | None = None
-    duration: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        """Rows read (`total`)."""
+        return self.total
 
     @property
     def valid(self) -> int:
         """Rows that are not invalid (repeats and opted-out numbers included)."""
-        return self.rows - self.invalid
+        return self.total - self.invalid
+
+    @property
+    def recipients(self) -> int:
+        """Rows it would send (`accepted`)."""
+        return self.accepted
+
+    @property
+    def requests(self) -> int:
+        """Requests it would make (`batches`)."""
+        return self.batches
 
     @property
     def seconds(self) -> float | None:
@@ -95,30 +107,26 @@ class DryRun:
         return Decimal(price_per_part) * self.parts
 
     def to_dict(self, price_per_part: Decimal | int | str | None = None) -> dict[str, Any]:
-        """A JSON-ready dict (`bulk --dry-run --json`); `cost` with a price per part."""
+        """The real run's summary keys (`BulkSummary.to_dict`) and the dry run's own
+        (`bulk --dry-run --json`); `cost` with a price per part."""
         seconds = self.seconds
         return {
+            **BulkSummary.to_dict(self),
             "dry_run": True,
             "rows": self.rows,
             "valid": self.valid,
-            "invalid": self.invalid,
             "invalid_rows": [
                 {"row": r.row, "to": r.to, "reason": r.reason} for r in self.invalid_rows
             ],
-            "duplicates": self.duplicates,
-            "opted_out": self.opted_out,
-            "opt_outs_ignored": self.opt_outs_ignored,
             "opt_outs": self.opt_outs,
             "recipients": self.recipients,
             "requests": self.requests,
             "encodings": dict(self.encodings),
             "parts_per_message": {str(k): v for k, v in sorted(self.parts_per_message.items())},
-            "parts": self.parts,
             "rate_limit": self.rate_limit,
             "seconds_at_rate_limit": None if seconds is None else round(seconds, 1),
             "price_per_part": None if price_per_part is None else str(price_per_part),
             "cost": None if price_per_part is None else str(self.cost(price_per_part)),
-            "duration_s": round(self.duration, 3),
         }
 
 
@@ -148,11 +156,6 @@ def dry_run(
             if isinstance(progress, Progress):
                 progress.close()
     found = run.found
-    found.rows, found.invalid = run.summary.total, run.summary.invalid
-    found.duplicates, found.opted_out = run.summary.duplicates, run.summary.opted_out
-    found.opt_outs_ignored = run.summary.opt_outs_ignored
-    found.recipients, found.requests = run.summary.sent, run.summary.batches
-    found.parts = run.summary.parts
     found.rate_limit = _per_second(settings)
     found.opt_outs = None if opt_outs is None else opt_outs.location
     found.duration = time.perf_counter() - started
@@ -186,6 +189,7 @@ class _DryRun(_Run):
             client, settings, journal, writer=None, progress=progress, opt_outs=opt_outs
         )
         self.found = DryRun()
+        self.summary = self.found  # the run counts into the dry run's own summary
         self.sender = _Checker(self)  # type: ignore[assignment]  # checks instead of sending
 
     def _make_pool(self) -> Any:
@@ -231,7 +235,7 @@ class _Checker:
             check_message(self._config, batch.content, fields, http=self._http)
         except ValidationError as exc:
             rows = [m.settled("failed", None, None, "invalid", str(exc)) for m in batch.rows]
-            return BatchOutcome(batch, rows, None, False, True, False)
+            return BatchOutcome(batch, rows, None, False, False, False)
         rows = [m.settled("accepted") for m in batch.rows]
         return BatchOutcome(batch, rows, None, True, True, False)
 

@@ -49,13 +49,12 @@ def count(
 ) -> int:
     """Carry out `bulk --dry-run` over the parsed `source`; returns the exit status. Raises
     `ValidationError` for a bad option (the caller words it)."""
-    from ..bulk import send_many
+    from ..bulk.dry_run import dry_run
 
-    report = send_many(
+    report = dry_run(
         _Settings.of(args),
         source,
         args.content,
-        dry_run=True,
         rate_limit=args.rate_limit,
         unique=not args.allow_duplicates,
         opt_outs=args.opt_outs,
