@@ -480,15 +480,22 @@ def opt_outs_location(
     journal: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> str:
-    """Where the opt-out store is: `explicit` when given, else `CLICKATELL_OPT_OUTS`, else the
-    database of a PostgreSQL `journal` (a campaign on workers, and the listener that writes its
-    callbacks, keep their opt-outs where every worker reads them), else `opt-outs.sqlite` in
-    the user's data folder. So `listen` and `bulk` find the same store without being told."""
+    """Where the opt-out store is: `explicit` when given, else `CLICKATELL_OPT_OUTS`, else
+    `opt-outs.sqlite` in the user's data folder; so `listen` and `bulk` find the same store
+    without being told. With a PostgreSQL `journal` (a campaign on workers, and the listener
+    writing its callbacks) the store must be one every worker reads: the variable then counts
+    only when it is a `postgresql://` URL too, and the journal's own database is the default."""
     if explicit is not None and str(explicit):
         return str(explicit)
     env = os.environ if environ is None else environ
-    if env.get(OPT_OUTS_ENV, "").strip():
-        return env[OPT_OUTS_ENV].strip()
-    if journal is not None and str(journal).startswith(("postgresql://", "postgres://")):
+    given = env.get(OPT_OUTS_ENV, "").strip()
+    shared = journal is not None and _is_postgres(str(journal))
+    if given and (not shared or _is_postgres(given)):
+        return given
+    if shared:
         return str(journal)
     return str(user_data_folder(env) / "opt-outs.sqlite")
+
+
+def _is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))

@@ -235,11 +235,16 @@ def test_the_default_store_is_one_file_in_the_user_data_folder_for_its_owner_onl
         assert opened.location == str(expected)
     assert stat.S_IMODE(expected.stat().st_mode) == 0o600
     assert stat.S_IMODE(expected.parent.stat().st_mode) == 0o700
-    # a PostgreSQL journal keeps its campaign's opt-outs; the variable wins over both
+    # a PostgreSQL journal keeps its campaign's opt-outs where every worker reads them: the
+    # variable names the store, unless it is a file the workers could not share
     assert opt_outs_location(journal="postgresql://db/campaigns") == "postgresql://db/campaigns"
     monkeypatch.setenv("CLICKATELL_OPT_OUTS", str(tmp_path / "mine.sqlite"))
-    assert opt_outs_location(journal="postgresql://db/x") == str(tmp_path / "mine.sqlite")
-    assert opt_outs_location("given.sqlite") == "given.sqlite"
+    assert opt_outs_location() == str(tmp_path / "mine.sqlite")
+    assert opt_outs_location(journal=tmp_path / "run.sqlite") == str(tmp_path / "mine.sqlite")
+    assert opt_outs_location(journal="postgresql://db/x") == "postgresql://db/x"
+    monkeypatch.setenv("CLICKATELL_OPT_OUTS", "postgresql://db/opt-outs")
+    assert opt_outs_location(journal="postgresql://db/x") == "postgresql://db/opt-outs"
+    assert opt_outs_location("given.sqlite", journal="postgresql://db/x") == "given.sqlite"
 
 
 def test_a_store_that_cannot_be_opened_says_where_and_why(tmp_path: Path) -> None:

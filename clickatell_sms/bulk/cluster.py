@@ -209,8 +209,9 @@ def run_campaign(
 
     Every shard checks each batch it forms against the opt-out store `opt_outs`, which every
     worker must reach: a `postgresql://` URL (by default `CLICKATELL_OPT_OUTS` when it is one,
-    else the journal's own database); False checks none. `ignore_opt_outs` sends to them anyway,
-    counted, as for `send_many`. Both are fixed when the campaign is made (a resume keeps them).
+    else the journal's own database; see `config.opt_outs_location`); False checks none.
+    `ignore_opt_outs` sends to them anyway, counted, as for `send_many`. Both are fixed when the
+    campaign is made (a resume keeps them).
 
     A new campaign that sends what an existing one sends (the same rows, text and options) from
     the same account is refused with `CampaignExistsError`, which names it: running the same
