@@ -63,6 +63,7 @@ from .postgres_journal import (
 )
 
 if TYPE_CHECKING:
+    from ..opt_outs.store import OptOutStore
     from ._progress import ProgressSink
     from ._rate_limit import Limiter
     from ._sender import MessageSender
@@ -510,7 +511,9 @@ def run_shard(
     limiter_factory: Callable[[float, int], Limiter] | None = None,
 ) -> ShardOutcome:
     """Send (or resume) one shard; what a Celery task does. Raises `JournalWriteError` when the
-    journal stops taking writes (the task is then retried, and resumes)."""
+    journal stops taking writes, `JournalUnavailableError` when the journal or the opt-out store
+    cannot be reached, `OptOutsUnreadableError` when the store stops answering mid-run (the task
+    is then retried, and resumes)."""
     from ._engine import send_many
 
     with CampaignStore(journal) as store:
@@ -533,7 +536,7 @@ def run_shard(
                 # a burst of one request: the rate holds from the first second
                 burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
                 limiter = limiter_factory(spec.rate_limit, burst)
-            with client_factory(spec) as client:
+            with client_factory(spec) as client, _shard_opt_outs(spec) as opt_outs:
                 try:
                     summary = send_many(
                         client,
@@ -548,7 +551,7 @@ def run_shard(
                         unique=spec.unique,
                         stop_after=spec.stop_after,
                         batch_size=spec.batch_size,
-                        opt_outs=spec.opt_outs,
+                        opt_outs=opt_outs,
                         ignore_opt_outs=spec.ignore_opt_outs,
                         **spec.options,
                     )
@@ -568,6 +571,23 @@ def run_shard(
         record["shard"] = shard
         store.finish_shard(campaign_id, shard, generation, record)
     return ShardOutcome("done", summary)
+
+
+@contextlib.contextmanager
+def _shard_opt_outs(spec: CampaignSpec) -> Iterator[OptOutStore | Literal[False]]:
+    """The campaign's opt-out store, open for one shard; a store that cannot be reached now
+    (the database restarting) is the journal's kind of trouble: the task retries, and resumes."""
+    if spec.opt_outs is False:
+        yield False
+        return
+    from ..opt_outs import OptOutStoreError, open_opt_outs
+
+    try:
+        store = open_opt_outs(spec.opt_outs)
+    except OptOutStoreError as exc:
+        raise JournalUnavailableError(f"the opt-out store: {exc}") from None
+    with contextlib.closing(store):
+        yield store
 
 
 def _shard_of_reference(client_message_id: str) -> int | None:
