@@ -260,3 +260,41 @@ def test_a_dry_run_counts_the_requests_a_rate_limit_makes() -> None:
         real = client.send_many(people, "hi", rate_limit=100)
     assert dry.requests == real.batches == 3  # a request carries one second's worth
     assert dry.seconds == 2.5
+
+
+def test_the_engines_faster_paths_give_the_same_keys_and_texts_as_before() -> None:
+    """A journal written before keeps its repeats' keys; a template renders as it always did."""
+    from clickatell_sms.bulk._batches import Group, dedupe_key
+
+    group = Group("Hi {name}")
+    assert group.key("27830000010") == dedupe_key("27830000010", group.digest)
+    template = Template("{{x}} {name} and {code}, {name}!")
+    render = template.renderer({"name": 2, "code": 0})
+    values = ["C1", "unused", "Zoë"]
+    assert (
+        render(values) == template.render({"name": "Zoë", "code": "C1"}) == "{x} Zoë and C1, Zoë!"
+    )
+    assert Template("no fields").renderer({})(values) == "no fields"
+    assert Template("{only}").renderer({"only": 1})(values) == "unused"
+
+
+def test_the_dry_runs_memory_of_recipients_is_exact_across_its_runs() -> None:
+    """Every key remembered is found with its row, whether it sits in memory or in a run of the
+    file (the first and last of a run included); a key never remembered is never found."""
+    import random
+
+    from clickatell_sms.bulk.dry_run import _RUN, _Runs
+
+    draw = random.Random(7)
+    keys = [draw.getrandbits(64) - (1 << 63) for _ in range(3 * _RUN + 123)]
+    runs = _Runs()
+    try:
+        for start in range(0, len(keys), 200):
+            runs.add((key, start + i) for i, key in enumerate(keys[start : start + 200]))
+        strangers = [draw.getrandbits(64) - (1 << 63) for _ in range(5000)]
+        assert runs.find(strangers) == {}
+        sample = [*keys[:300], *keys[_RUN - 5 : _RUN + 5], *keys[-300:], min(keys), max(keys)]
+        found = runs.find(sample)
+        assert found == {key: keys.index(key) for key in sample}
+    finally:
+        runs.close()

@@ -23,7 +23,7 @@ from ..errors import ValidationError
 from ..numbers import normalize_number
 from ..opt_outs.store import OptOut, OptOutCheck, OptOutStoreError
 from ..options import udh_bytes
-from ._batches import Batch, Group, dedupe_key
+from ._batches import Batch, Group
 from ._progress import Progress, ProgressSink
 from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
@@ -346,7 +346,7 @@ class _Run:
                     self._repeat(position, row, to, number, first)
                     continue
                 group.seen[number] = row
-                key = dedupe_key(number, group.digest)
+                key = group.key(number)
             group.rows.append(Member(position, row, to, number, key))
             if len(group.rows) >= batch_size:
                 self._flush(group)

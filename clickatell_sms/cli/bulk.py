@@ -369,6 +369,7 @@ def run(args: argparse.Namespace) -> int:
             template=template,
             encoding=args.encoding,
             delimiter=args.delimiter,
+            checked=path is not None,  # scan_file read it all
         )
     except (CSVInputError, ValueError, LookupError) as exc:
         if path is not None:
