@@ -100,7 +100,7 @@ def _list(args: argparse.Namespace) -> int:
                 print(json.dumps(_row(opt_out)))
             else:
                 print(f"{opt_out.number}  {opt_out.describe()}")
-        print(f"{shown} numbers opted out in {store.location}", file=sys.stderr)
+        print(f"{_numbers(shown)} opted out in {store.location}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -137,7 +137,7 @@ def _import(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         with _store(args) as store:
             changed = store.opt_out_many(_entries(reader, args, bad))
-            print(f"{changed} numbers opted out from {args.file} into {store.location}")
+            print(f"{_numbers(changed)} opted out from {args.file} into {store.location}")
     except csv.Error as exc:
         error(f"{args.file}: line {reader.line_num}: not valid CSV: {exc}")
         return EXIT_USAGE
@@ -211,7 +211,7 @@ def _export(args: argparse.Namespace) -> int:
                 partial.replace(target)
             except OSError as exc:
                 raise ValidationError("file", f"cannot be written: {exc}", args.file) from None
-        print(f"{written} numbers opted out written to {args.file}", file=sys.stderr)
+        print(f"{_numbers(written)} opted out written to {args.file}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -223,6 +223,10 @@ def _write(store: OptOutStore, out: IO[str]) -> int:
         writer.writerow(_row(opt_out))
         written += 1
     return written
+
+
+def _numbers(count: int) -> str:
+    return f"{count:,} number{'' if count == 1 else 's'}"
 
 
 def _row(opt_out: Any) -> dict[str, Any]:
