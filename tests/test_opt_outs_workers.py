@@ -119,6 +119,14 @@ def test_an_opt_out_recorded_during_a_campaign_on_workers_keeps_later_batches_fr
     by_number = {r.to: r for r in campaign_results(POSTGRES, summary.campaign)}
     assert by_number[late].status == "opted_out" and by_number[late].error == "opted out"
     assert "replied STOP on" in (by_number[late].description or "")
+    # the store the workers read is named with the campaign, without the database's password
+    password = str(psycopg.conninfo.conninfo_to_dict(POSTGRES).get("password"))
+    with psycopg.connect(POSTGRES, autocommit=True) as db:
+        (settings,) = db.execute(
+            "SELECT settings FROM clickatell_sms.campaigns WHERE id = %s", (summary.campaign,)
+        ).fetchone()
+    assert json.loads(settings)["opt_outs"].startswith("postgresql://")
+    assert password not in settings
 
 
 def test_a_campaign_on_workers_needs_a_store_every_worker_reads(tmp_path: object) -> None:
