@@ -13,8 +13,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
-import sys
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +29,8 @@ from clickatell_sms.errors import ValidationError
 from clickatell_sms.opt_outs import open_opt_outs
 from clickatell_sms.sandbox import Sandbox
 
+from .test_delivery_end_to_end import cli
+
 NAMES = ["Anna", "José", "Zoë", "Łukasz", "Chen", "Émile", "Noor", "Sipho", "Ngozi", "Åsa"]
 NOTES = [
     "",
@@ -40,16 +40,6 @@ NOTES = [
     "Ваша посылка ждёт вас в пункте выдачи на главной улице: заберите её до пятницы, пожалуйста,"
     " с документом.",
 ]
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "clickatell_sms.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
 
 
 def write_campaign(path: Path, rows: int) -> dict[str, int]:

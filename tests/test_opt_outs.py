@@ -279,13 +279,15 @@ def post(url: str, fields: dict[str, str], *, secret: str | None = SECRET) -> in
         return exc.code
 
 
-def reply_fields(text: str, sender: str) -> dict[str, str]:
+def reply_fields(text: str, sender: str, *, to: str = "27870000000") -> dict[str, str]:
+    """A reply callback's fields, as Clickatell posts them (JSON)."""
     return {
         "messageId": uuid.uuid4().hex,
         "replyMessageId": uuid.uuid4().hex,
         "fromNumber": sender,
-        "toNumber": "27870000000",
+        "toNumber": to,
         "text": text,
+        "charset": "UTF-8",
         "timestamp": str(int(time.time() * 1000)),
     }
 

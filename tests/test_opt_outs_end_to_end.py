@@ -15,12 +15,9 @@ import contextlib
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,29 +28,20 @@ import pytest
 from clickatell_sms.opt_outs import open_opt_outs
 from clickatell_sms.sandbox.replies import Replies
 
+from .test_delivery_end_to_end import Processes, sandbox_record
+from .test_opt_outs import post, reply_fields
+
 SECRET = "opt-outs-end-to-end-secret-01"
 TWO_WAY = "27870000000"
 SEED, RATE = 11, 0.02
 
 
-class Commands:
-    """The long-running commands a test started; stopped with SIGTERM after it."""
+class Commands(Processes):
+    """The long-running commands a test started (stopped after it), and `listen` keeping its
+    replies in the default opt-out store (no journal)."""
 
-    def __init__(self) -> None:
-        self.running: list[subprocess.Popen[str]] = []
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "clickatell_sms.cli", *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.running.append(proc)
-        return proc
-
-    def listen(self) -> tuple[subprocess.Popen[str], str, list[str]]:
-        proc = self.start("listen", "--port", "0", "--quiet", "--secret", SECRET)
+    def listen_for_replies(self) -> tuple[subprocess.Popen[str], str, list[str]]:
+        proc = self._start("listen", "--port", "0", "--quiet", "--secret", SECRET)
         assert proc.stderr is not None
         said, url = [], None
         for line in proc.stderr:
@@ -64,27 +52,6 @@ class Commands:
                 break
         assert url is not None, said
         return proc, url, said
-
-    def sandbox(self, *args: str) -> str:
-        proc = self.start("sandbox", *args)
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("Clickatell sandbox listening on "), first
-        return first.split()[-1]
-
-    def stop(self, proc: subprocess.Popen[str]) -> str:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-        return err
-
-    def stop_all(self) -> None:
-        for proc in self.running:
-            if proc.poll() is None:
-                self.stop(proc)
 
 
 @pytest.fixture
@@ -109,12 +76,6 @@ def bulk(csv: Path, text: str, base_url: str) -> dict[str, Any]:
     return summary
 
 
-def record(base_url: str) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(f"{base_url}/_sandbox/messages", timeout=60) as answer:
-        found: list[dict[str, Any]] = json.load(answer)
-    return found
-
-
 def opted_out_now() -> set[str]:
     with contextlib.closing(open_opt_outs()) as store:  # CLICKATELL_OPT_OUTS, as the commands
         return {o.number for o in store.iter_opt_outs()}
@@ -128,25 +89,7 @@ def wait_for(condition: Any, timeout: float = 90.0) -> None:
 
 
 def post_reply(url: str, text: str, sender: str, *, secret: str | None = SECRET) -> int:
-    fields = {
-        "integrationName": "sandbox",
-        "messageId": uuid.uuid4().hex,
-        "replyMessageId": uuid.uuid4().hex,
-        "fromNumber": sender,
-        "toNumber": TWO_WAY,
-        "text": text,
-        "charset": "UTF-8",
-        "timestamp": str(int(time.time() * 1000)),
-    }
-    target = url if secret is None else f"{url}?token={secret}"
-    request = urllib.request.Request(
-        target, json.dumps(fields).encode(), {"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            return int(answer.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
+    return post(url, reply_fields(text, sender, to=TWO_WAY), secret=secret)
 
 
 @pytest.mark.slow
@@ -154,7 +97,7 @@ def post_reply(url: str, text: str, sender: str, *, secret: str | None = SECRET)
 def test_numbers_that_replied_stop_are_left_out_of_the_next_campaign(
     commands: Commands, tmp_path: Path
 ) -> None:
-    listener, url, said = commands.listen()
+    listener, url, said = commands.listen_for_replies()
     assert any(line.startswith("opt-outs: every reply is kept in") for line in said), said
     base_url = commands.sandbox(
         "--two-way", TWO_WAY, "--reply-rate", str(RATE), "--reply-text", "STOP",
@@ -168,13 +111,17 @@ def test_numbers_that_replied_stop_are_left_out_of_the_next_campaign(
     first = bulk(people, "Hello from the first campaign", base_url)
     assert first["accepted"] == 10_000 and first["opted_out"] == 0
     drawn = Replies(RATE, seed=SEED)
-    replied = {r["to"] for r in record(base_url) if drawn.drawn(r["apiMessageId"])}
+    replied = {r["to"] for r in sandbox_record(base_url) if drawn.drawn(r["apiMessageId"])}
     assert 140 < len(replied) < 260  # 2% of 10,000
     wait_for(lambda: opted_out_now() >= replied)
     assert opted_out_now() == replied  # exactly the numbers whose handsets replied
 
     second = bulk(people, "Hello from the second campaign", base_url)
-    sent = [r["to"] for r in record(base_url) if r["content"] == "Hello from the second campaign"]
+    sent = [
+        r["to"]
+        for r in sandbox_record(base_url)
+        if r["content"] == "Hello from the second campaign"
+    ]
     assert replied.isdisjoint(sent)
     assert len(sent) == second["accepted"] == 10_000 - len(replied)
     assert second["opted_out"] == len(replied)
@@ -188,7 +135,7 @@ def test_numbers_that_replied_stop_are_left_out_of_the_next_campaign(
     third.write_text(f"to\n{back}\n{still_out}\n")
     summary = bulk(third, "Welcome back", base_url)
     assert (summary["accepted"], summary["opted_out"]) == (1, 1)
-    assert [r["to"] for r in record(base_url) if r["content"] == "Welcome back"] == [back]
+    assert [r["to"] for r in sandbox_record(base_url) if r["content"] == "Welcome back"] == [back]
 
     said_at_stop = commands.stop(listener)
     assert re.search(
@@ -199,7 +146,7 @@ def test_numbers_that_replied_stop_are_left_out_of_the_next_campaign(
 def test_replies_through_the_listener_keywords_forgeries_and_numbers_in_no_campaign(
     commands: Commands, tmp_path: Path
 ) -> None:
-    _, url, _ = commands.listen()
+    _, url, _ = commands.listen_for_replies()
     senders = {text: f"2784{i:06d}0" for i, text in enumerate(
         ["stop", " Stop ", "STOP", "Please stop texting me", "forged"]
     )}  # fmt: skip

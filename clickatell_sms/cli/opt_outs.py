@@ -105,24 +105,24 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from ..opt_outs import number_key
-
-    number = number_key(args.number, args.default_region, field="NUMBER")
-    with _store(args) as store:
-        changed = store.opt_out(number)
-        state = "opted out" if changed else "was opted out already"
-        print(f"{number}: {state} ({store.location})")
-    return EXIT_OK
+    return _change(args, out=True)
 
 
 def _remove(args: argparse.Namespace) -> int:
+    return _change(args, out=False)
+
+
+def _change(args: argparse.Namespace, *, out: bool) -> int:
+    """Opt the number out (`add`) or back in (`remove`), by hand, now."""
     from ..opt_outs import number_key
 
     number = number_key(args.number, args.default_region, field="NUMBER")
     with _store(args) as store:
-        changed = store.opt_in(number)
-        state = "opted back in" if changed else "was not opted out"
-        print(f"{number}: {state} ({store.location})")
+        changed = store.opt_out(number) if out else store.opt_in(number)
+        done, already = ("opted out", "was opted out already") if out else (
+            "opted back in", "was not opted out",
+        )  # fmt: skip
+        print(f"{number}: {done if changed else already} ({store.location})")
     return EXIT_OK
 
 
