@@ -165,32 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="stop after N consecutive authentication/account errors (default: 3)",
     )
-    run_group.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="read and check the whole file, print what would be sent (rows, repeats, opt-outs,"
-        " encodings, parts, requests, time) and send nothing; needs no key, makes no journal",
-    )
-    run_group.add_argument(
-        "--price-per-part",
-        type=_price,
-        metavar="PRICE",
-        help="with --dry-run: your price of one message part, to estimate the cost",
-    )
-    opt_outs = parser.add_argument_group("opt-outs (docs/bulk.md)")
-    opt_outs.add_argument(
-        "--opt-outs",
-        metavar="PATH|URL",
-        help="the opt-out store to skip numbers by (default: CLICKATELL_OPT_OUTS, else, on"
-        " workers, the journal's database, else opt-outs.sqlite in your data folder: the store"
-        " `listen` keeps STOP replies in)",
-    )
-    opt_outs.add_argument(
-        "--ignore-opt-outs",
-        action="store_true",
-        help="send to numbers that opted out all the same (only for messages you may legally"
-        " send them, such as transactional ones); the summary says how many",
-    )
+    _add_hygiene_options(parser, run_group)
 
     state = parser.add_argument_group("journal and results")
     journal = state  # --journal and --resume: alternatives, except for a PostgreSQL journal
@@ -252,6 +227,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
     add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
+
+
+def _add_hygiene_options(parser: argparse.ArgumentParser, run_group: Any) -> None:
+    """The dry run's flags (in the "run" group) and the opt-outs' (a group of their own)."""
+    run_group.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check the whole file, print what would be sent (rows, repeats, opt-outs,"
+        " encodings, parts, requests, time) and send nothing; needs no key, makes no journal",
+    )
+    run_group.add_argument(
+        "--price-per-part",
+        type=_price,
+        metavar="PRICE",
+        help="with --dry-run: your price of one message part, to estimate the cost",
+    )
+    opt_outs = parser.add_argument_group("opt-outs (docs/bulk.md)")
+    opt_outs.add_argument(
+        "--opt-outs",
+        metavar="PATH|URL",
+        help="the opt-out store to skip numbers by (default: CLICKATELL_OPT_OUTS, else, on"
+        " workers, the journal's database, else opt-outs.sqlite in your data folder: the store"
+        " `listen` keeps STOP replies in)",
+    )
+    opt_outs.add_argument(
+        "--ignore-opt-outs",
+        action="store_true",
+        help="send to numbers that opted out all the same (only for messages you may legally"
+        " send them, such as transactional ones); the summary says how many",
+    )
 
 
 def _price(text: str) -> Decimal:
