@@ -436,6 +436,31 @@ def test_python_dash_m_clickatell_sms_is_the_command() -> None:
     assert "27821234567  accepted" in sent.stdout
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["estimate", "--text", "hi", "--json"], ["send", "--to", "27821234567", "--text", "hi"]],
+    ids=["estimate --json", "send"],
+)
+def test_a_reader_that_goes_away_ends_the_command_quietly(command: list[str]) -> None:
+    """`clickatell-sms ... | head -1`: when stdout's reader has gone, the command ends with the
+    status a SIGPIPE would give, and no traceback on stderr."""
+    reader, writer = os.pipe()
+    os.close(reader)  # gone before the command writes a byte: its first write fails with EPIPE
+    try:
+        ended = subprocess.run(
+            [sys.executable, "-m", "clickatell_sms", *command],
+            stdout=writer,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_no_settings(),
+            timeout=60,
+        )
+    finally:
+        os.close(writer)
+    assert ended.returncode == 141, ended.stderr
+    assert "Traceback" not in ended.stderr and "BrokenPipeError" not in ended.stderr
+
+
 # -- --json when a command fails ---------------------------------------------------------------
 
 

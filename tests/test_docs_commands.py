@@ -254,11 +254,17 @@ def test_docs_state_the_sandbox_s_default_balance_as_the_sandbox_has_it() -> Non
 
 def test_the_readme_says_how_to_run_the_scale_out_tests_by_the_variables_they_read() -> None:
     """The README tells a user without root on Debian to set the variables the scale-out tests
-    read: the names must be the ones the tests and scripts/services use."""
+    read: the names must be the ones the tests and scripts/services use, and the test command stops
+    when it cannot start them instead of skipping their tests."""
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     tests = (ROOT / "tests" / "test_bulk_scale.py").read_text(encoding="utf-8")
     services = (ROOT / "scripts" / "services").read_text(encoding="utf-8")
     for name in ("CLICKATELL_TEST_REDIS_URL", "CLICKATELL_TEST_POSTGRES_URL"):
         assert f'os.environ.get("{name}")' in tests and f"export {name}=" in services
         assert f"`{name}`" in readme
-    assert "only as root on Debian or Ubuntu" in readme and "are skipped" in readme
+    chromium = (ROOT / "scripts" / "chromium").read_text(encoding="utf-8")
+    assert "export CLICKATELL_TEST_CHROMIUM=" in chromium and "`CLICKATELL_TEST_CHROMIUM`" in readme
+    assert "only as root on Debian or Ubuntu" in readme and "stops before the tests" in readme
+    # scripts/test assigns the scripts' output before it evals it, so their failure stops the run
+    script = (ROOT / "scripts" / "test").read_text(encoding="utf-8")
+    assert "services=$(scripts/services start)" in script and 'eval "$(' not in script

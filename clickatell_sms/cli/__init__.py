@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import sys
 from collections.abc import Callable, Sequence
@@ -59,12 +60,26 @@ FAMILIES: Final = (send, account, listen, bulk, opt_outs, report, sandbox, confo
 """The command modules, in --help order; each may say which of the spec's operations its
 commands carry (`OPERATIONS`), which a test holds to the spec."""
 
+EXIT_BROKEN_PIPE: Final = 128 + 13
+"""The status of a program that SIGPIPE ended, which is what a shell expects of `... | head`."""
+
 _VERBOSE: Final = ("-v", "--verbose")
 _VERBOSE_HELP: Final = "log requests and retry decisions on stderr"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (the console script exits with it)."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader of stdout went away (`clickatell-sms send --json | head -1`): end quietly,
+        # as a program killed by SIGPIPE would, and keep the interpreter's final flush of the
+        # dead pipe from printing a second error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     leading = 0
     while args_list[leading : leading + 1] and args_list[leading] in _VERBOSE:
