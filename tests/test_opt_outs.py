@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -71,14 +72,13 @@ def reply(text: str | None, sender: str = "27830000010", *, at_ms: int | None = 
 def postgres_database() -> Iterator[str]:
     """A database of its own on the test server, dropped after."""
     psycopg = pytest.importorskip("psycopg")
-    from psycopg.conninfo import make_conninfo
 
     assert POSTGRES
     name = f"optouts_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name}")
     try:
-        yield make_conninfo(POSTGRES, dbname=name)
+        yield urlsplit(POSTGRES)._replace(path=f"/{name}").geturl()  # the URL form users give
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as admin:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
@@ -93,6 +93,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OptOutStor
     if not POSTGRES:
         pytest.skip("needs PostgreSQL: run scripts/test (or eval $(scripts/services start))")
     with postgres_database() as dsn, contextlib.closing(open_opt_outs(dsn)) as opened:
+        assert type(opened).__name__ == "PostgresOptOuts" and "@" not in opened.location
         yield opened
 
 
@@ -247,7 +248,13 @@ def test_the_default_store_is_one_file_in_the_user_data_folder_for_its_owner_onl
     assert opt_outs_location("given.sqlite", journal="postgresql://db/x") == "given.sqlite"
 
 
-def test_a_store_that_cannot_be_opened_says_where_and_why(tmp_path: Path) -> None:
+def test_a_store_that_cannot_be_opened_says_where_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OptOutStoreError, match="give it as a postgresql:// URL"):
+        open_opt_outs("host=db.internal dbname=campaigns user=bulk")
+    assert list(tmp_path.iterdir()) == []  # not taken for a file name
     with pytest.raises(OptOutStoreError, match="does not exist"):
         open_opt_outs(tmp_path / "no-such-folder" / "opt-outs.sqlite")
     (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)

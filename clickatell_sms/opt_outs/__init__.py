@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from .store import (
     ReplyOutcome,
     number_key,
 )
+
+_CONNINFO = re.compile(r"\s*\w+\s*=.*\s\w+\s*=")  # two or more `key=value` pairs
 
 __all__ = [
     "DEFAULT_START_WORDS",
@@ -72,6 +75,10 @@ def open_opt_outs(location: str | os.PathLike[str] | None = None) -> OptOutStore
         return PostgresOptOuts(where)
     from .sqlite import SQLiteOptOuts
 
+    if _CONNINFO.match(where):  # `host=db dbname=x` would become a file of that name
+        raise OptOutStoreError(
+            "looks like a PostgreSQL connection string: give it as a postgresql:// URL"
+        )
     path = Path(where).expanduser()
     if path.parent == user_data_folder():
         try:
