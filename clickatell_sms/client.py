@@ -64,6 +64,8 @@ from .retry import RetryPolicy
 from .statuses import status_from
 
 if TYPE_CHECKING:
+    import os
+
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
@@ -71,6 +73,8 @@ if TYPE_CHECKING:
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .encoding import Estimate
     from .matching import ResultCollector, SendRequest
+    from .opt_outs.store import OptOutCheck
+    from .options import Outgoing
     from .raw import RawResponse
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
@@ -181,9 +185,10 @@ class BaseClient:
         extra_headers: Mapping[str, str] | None,
         integration: Integration | None,
         options: Mapping[str, object],
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
     ) -> tuple[ResultCollector, list[SendRequest]]:
         """Everything checked, and the requests a send needs (none sent yet)."""
-        from .matching import ResultCollector, SendRequest
+        from .matching import ResultCollector
 
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
@@ -209,26 +214,13 @@ class BaseClient:
             config.api_key,
             log_numbers=config.log_numbers,
         )
-        order = collector.order
+        if opt_outs is not None:
+            from .opt_outs import opted_out_now
+
+            collector.skip_opted_out(opted_out_now(opt_outs, numbers))
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
-        batches = -(-len(order) // size)
-        requests = []
-        for request_no, start in enumerate(range(0, len(order), size), 1):
-            indexes = order[start : start + size]
-            requests.append(
-                SendRequest(
-                    message,
-                    [numbers[i] for i in indexes],
-                    indexes,
-                    (request_no, batches),
-                    extra_headers,
-                    call_timeout,
-                    deadline,
-                    policy,
-                    http,
-                )
-            )
-        return collector, requests
+        parts = (message, numbers, extra_headers, call_timeout, deadline, policy, http)
+        return collector, _requests(collector.order, size, *parts)
 
     def _plan_look_up(
         self,
@@ -350,6 +342,7 @@ class Client(BaseClient):
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
         **options: Unpack[SendOptions],
     ) -> results.SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
@@ -363,15 +356,14 @@ class Client(BaseClient):
         `user_data_header` (bytes or hex; its first octet is the length of the rest),
         `validity_period` (a timedelta of whole minutes, or minutes), `charset`, and any field
         the spec adds. `timeout`, `total_timeout`, `retries` and `extra_headers` override the
-        client's settings for this call.
+        client's settings for this call. `opt_outs` (an opt-out store, its file or URL) leaves
+        out numbers that opted out (rejected, `error="opted out"`).
 
-        `integration="http"` (or the client's setting) sends with the HTTP integration's GET
-        (`/messages/http/send`), which carries only the fields the spec gives it (`to`,
-        `content`, `from_`): any other option is refused with a `ValidationError` naming it,
-        never silently dropped. Results, retries and errors are the same as for the POST; the
-        key, which travels in the URL there, is scrubbed from every error, log line and raw
-        answer, and errors of that path carry no library exception as their cause (those quote
-        the URL).
+        `integration="http"` (or the client's setting) sends by the HTTP integration's GET
+        (`/messages/http/send`), which carries only the spec's fields for it (`to`, `content`,
+        `from_`): any other option is refused with a `ValidationError`, never dropped. Results,
+        retries and errors are as for the POST; the key, which travels in the URL, is scrubbed
+        from every error, log line and raw answer (those errors have no library cause).
 
         Everything is checked first: a `ValidationError` names the option and the problem, and
         nothing is sent. More than 200 distinct numbers go out as several requests, each with
@@ -397,6 +389,7 @@ class Client(BaseClient):
             extra_headers=extra_headers,
             integration=integration,
             options=options,
+            opt_outs=opt_outs,
         )
         return self._send_each(collector, requests)
 
@@ -425,17 +418,21 @@ class Client(BaseClient):
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
+        *,
+        dry_run: bool = False,
         **options: Unpack[BulkOptions],
     ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
         The same as `clickatell_sms.bulk.send_many(client, recipients, content, ...)`; see there
         for the run's settings (`BulkOptions`: concurrency, rate limit, journal and resume,
-        output). The options of `send` apply to every request.
+        output, opt-outs). The options of `send` apply to every request. Numbers that opted out
+        are skipped and reported `opted_out`. `dry_run=True` sends nothing and returns a
+        `bulk.DryRun`: the summary the campaign would have, with its encodings and parts.
         """
         from .bulk import send_many
 
-        return send_many(self, recipients, content, **options)
+        return send_many(self, recipients, content, dry_run=dry_run, **options)
 
     def balance(
         self,
@@ -519,6 +516,37 @@ def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatu
     if found is not None and found.code is None and not found.name:
         return envelope, None
     return envelope, found
+
+
+def _requests(
+    order: list[int] | range,
+    size: int,
+    message: Outgoing,
+    numbers: list[str],
+    extra_headers: Mapping[str, str] | None,
+    call_timeout: tuple[float, float],
+    deadline: float,
+    policy: RetryPolicy,
+    http: bool,
+) -> list[SendRequest]:
+    """The inputs of `order` (first occurrences, less any opted out) in requests of `size`."""
+    from .matching import SendRequest
+
+    batches = -(-len(order) // size)
+    return [
+        SendRequest(
+            message,
+            [numbers[i] for i in order[start : start + size]],
+            order[start : start + size],
+            (request_no, batches),
+            extra_headers,
+            call_timeout,
+            deadline,
+            policy,
+            http,
+        )
+        for request_no, start in enumerate(range(0, len(order), size), 1)
+    ]
 
 
 def _total(config: ClientConfig, total_timeout: float | None) -> float:
