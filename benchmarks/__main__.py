@@ -68,6 +68,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only the listener writing a journal, and the report on 1M rows (benchmarks/delivery)",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only bulk --dry-run at 100k and 1M rows: wall time, peak RSS (benchmarks/dry_run)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -107,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         from .delivery import main as delivery
 
         return delivery(given[1:])
+    if given[:1] == ["--dry-run"]:  # bulk --dry-run at 100k and 1M rows: benchmarks/dry_run.py
+        from .dry_run import main as dry_run
+
+        return dry_run(given[1:])
     args = _args(argv)
     quick = args.quick
     rounds = args.rounds or 7

@@ -30,11 +30,14 @@ from .options import check_message_id
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
+    import os
+
     import aiohttp
 
     from . import results
     from .async_exchange import AsyncExchange
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
+    from .opt_outs.store import OptOutCheck
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
@@ -78,12 +81,14 @@ class AsyncClient(BaseClient):
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
         **options: Unpack[SendOptions],
     ) -> results.SendResult:
         """`Client.send`, awaited: the same checks, results, errors and retry rule.
 
         The requests of a send to more than 200 numbers go one after another, as with
         `Client`; send several messages at once with `asyncio.gather` or `send_many`.
+        `opt_outs` is checked before the first request, with one blocking read of the store.
         """
         collector, requests = self._plan_send(
             to,
@@ -94,6 +99,7 @@ class AsyncClient(BaseClient):
             extra_headers=extra_headers,
             integration=integration,
             options=options,
+            opt_outs=opt_outs,
         )
         for request in requests:
             try:
@@ -108,15 +114,25 @@ class AsyncClient(BaseClient):
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
+        *,
+        dry_run: bool = False,
         **options: Unpack[BulkOptions],
     ) -> BulkSummary:
         """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (16
-        unless given; no thread per request). The same journal, resume and summary;
+        unless given; no thread per request). The same journal, resume, opt-outs and summary;
         `on_result` is called in the helper thread that reads the input. Cancelling the
         awaiting task stops the run: the `CancelledError` carries the summary so far as
-        `bulk_summary`."""
-        from .bulk._async_engine import send_many_async
+        `bulk_summary`. `dry_run=True` counts the campaign in a helper thread, sending
+        nothing (`bulk.DryRun`)."""
+        from .bulk._async_engine import ConfigFace, send_many_async
 
+        if dry_run:
+            import asyncio
+
+            from .bulk.dry_run import dry_run as count
+
+            face = ConfigFace(self.config)
+            return await asyncio.to_thread(count, face, recipients, content, **options)
         return await send_many_async(self, recipients, content, **options)
 
     async def balance(

@@ -66,6 +66,8 @@ from .redact import mask_key
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
+    import os
+
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
@@ -74,6 +76,7 @@ if TYPE_CHECKING:
     from .encoding import Estimate
     from .exchange import Exchange
     from .matching import ResultCollector, SendRequest
+    from .opt_outs.store import OptOutCheck
     from .options import Outgoing
     from .raw import RawResponse
 
@@ -185,6 +188,7 @@ class BaseClient:
         extra_headers: Mapping[str, str] | None,
         integration: Integration | None,
         options: Mapping[str, object],
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
     ) -> tuple[ResultCollector, list[SendRequest]]:
         """Everything checked, and the requests a send needs (none sent yet)."""
         ResultCollector, SendRequest = _planning()
@@ -208,6 +212,10 @@ class BaseClient:
         collector = ResultCollector(
             inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
+        if opt_outs is not None:
+            from .opt_outs import opted_out_now
+
+            collector.skip_opted_out(opted_out_now(opt_outs, numbers))
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
         order = collector.order
         if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
@@ -325,6 +333,7 @@ class Client(BaseClient):
         retries: RetryPolicy | int | None = None,
         extra_headers: Mapping[str, str] | None = None,
         integration: Integration | None = None,
+        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
         **options: Unpack[SendOptions],
     ) -> results.SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
@@ -338,15 +347,14 @@ class Client(BaseClient):
         `user_data_header` (bytes or hex; its first octet is the length of the rest),
         `validity_period` (a timedelta of whole minutes, or minutes), `charset`, and any field
         the spec adds. `timeout`, `total_timeout`, `retries` and `extra_headers` override the
-        client's settings for this call.
+        client's settings for this call. `opt_outs` (an opt-out store, its file or URL) leaves
+        out numbers that opted out (rejected, `error="opted out"`).
 
-        `integration="http"` (or the client's setting) sends with the HTTP integration's GET
-        (`/messages/http/send`), which carries only the fields the spec gives it (`to`,
-        `content`, `from_`): any other option is refused with a `ValidationError` naming it,
-        never silently dropped. Results, retries and errors are the same as for the POST; the
-        key, which travels in the URL there, is scrubbed from every error, log line and raw
-        answer, and errors of that path carry no library exception as their cause (those quote
-        the URL).
+        `integration="http"` (or the client's setting) sends by the HTTP integration's GET
+        (`/messages/http/send`), which carries only the spec's fields for it (`to`, `content`,
+        `from_`): any other option is refused with a `ValidationError`, never dropped. Results,
+        retries and errors are as for the POST; the key, which travels in the URL, is scrubbed
+        from every error, log line and raw answer (those errors have no library cause).
 
         Everything is checked first: a `ValidationError` names the option and the problem, and
         nothing is sent. More than 200 distinct numbers go out as several requests, each with
@@ -372,6 +380,7 @@ class Client(BaseClient):
             extra_headers=extra_headers,
             integration=integration,
             options=options,
+            opt_outs=opt_outs,
         )
         return self._send_each(collector, requests)
 
@@ -401,17 +410,21 @@ class Client(BaseClient):
         self,
         recipients: Iterable[str | Recipient | BadRow],
         content: str | None = None,
+        *,
+        dry_run: bool = False,
         **options: Unpack[BulkOptions],
     ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
         The same as `clickatell_sms.bulk.send_many(client, recipients, content, ...)`; see there
         for the run's settings (`BulkOptions`: concurrency, rate limit, journal and resume,
-        output). The options of `send` apply to every request.
+        output, opt-outs). The options of `send` apply to every request. Numbers that opted out
+        are skipped and reported `opted_out`. `dry_run=True` sends nothing and returns a
+        `bulk.DryRun`: the summary the campaign would have, with its encodings and parts.
         """
         from .bulk import send_many
 
-        return send_many(self, recipients, content, **options)
+        return send_many(self, recipients, content, dry_run=dry_run, **options)
 
     def balance(
         self,
@@ -506,8 +519,8 @@ def _batched(
     numbers: list[str],
     size: int,
 ) -> list[SendRequest]:
-    """A send's requests of at most `size` recipients each, in input order (repeats left out);
-    `rest` is the fields that every request of the send shares after its position."""
+    """A send's requests of at most `size` recipients each, in input order (repeats and opted-out
+    numbers left out); `rest` is the fields every request of the send shares after its position."""
     batches = -(-len(order) // size)
     requests = []
     for request_no, start in enumerate(range(0, len(order), size), 1):

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -38,6 +39,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "INTEGRATION_ENV",
     "NOT_GIVEN",
+    "OPT_OUTS_ENV",
     "ClientCert",
     "ClientConfig",
     "ClientSettings",
@@ -48,6 +50,8 @@ __all__ = [
     "TimeoutArg",
     "check_header_text",
     "check_integration",
+    "opt_outs_location",
+    "user_data_folder",
 ]
 
 Format = Literal["json", "xml"]
@@ -94,6 +98,9 @@ API_KEY_ENV: Final = "CLICKATELL_API_KEY"
 BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
 INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
 ALLOW_INSECURE_HTTP_ENV: Final = "CLICKATELL_ALLOW_INSECURE_HTTP"
+OPT_OUTS_ENV: Final = "CLICKATELL_OPT_OUTS"
+"""Where the opt-out store is (a file, or a `postgresql://` URL), for every command and
+`send_many` alike; see `opt_outs_location`."""
 
 _USER_AGENT: Final = f"clickatell-sms/{__version__} python/{sys.version.split()[0]}"
 _FORMATS: Final = ("json", "xml")
@@ -474,3 +481,45 @@ def _check_files(config: ClientConfig) -> None:
             continue
         if not isinstance(path, str | os.PathLike) or not os.path.isfile(path):
             raise ValidationError(name, "must be the path of an existing PEM file", str(path))
+
+
+def user_data_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """The folder this SDK keeps the user's own data in (the opt-out store): the platform's
+    per-user data folder, `clickatell-sms` inside it. Written here rather than taken from
+    platformdirs: three platform rules do not justify a runtime dependency."""
+    env = os.environ if environ is None else environ
+    if sys.platform == "win32":
+        base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:  # the XDG base directory rule: an absolute XDG_DATA_HOME, else ~/.local/share
+        given = env.get("XDG_DATA_HOME", "")
+        base = given if os.path.isabs(given) else str(Path.home() / ".local" / "share")
+    return Path(base) / "clickatell-sms"
+
+
+def opt_outs_location(
+    explicit: str | os.PathLike[str] | None = None,
+    *,
+    journal: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Where the opt-out store is: `explicit` when given, else `CLICKATELL_OPT_OUTS`, else
+    `opt-outs.sqlite` in the user's data folder; so `listen` and `bulk` find the same store
+    without being told. With a PostgreSQL `journal` (a campaign on workers, and the listener
+    writing its callbacks) the store must be one every worker reads: the variable then counts
+    only when it is a `postgresql://` URL too, and the journal's own database is the default."""
+    if explicit is not None and str(explicit):
+        return str(explicit)
+    env = os.environ if environ is None else environ
+    given = env.get(OPT_OUTS_ENV, "").strip()
+    shared = journal is not None and _is_postgres(str(journal))
+    if given and (not shared or _is_postgres(given)):
+        return given
+    if shared:
+        return str(journal)
+    return str(user_data_folder(env) / "opt-outs.sqlite")
+
+
+def _is_postgres(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))

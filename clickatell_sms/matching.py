@@ -105,6 +105,7 @@ class ResultCollector:
         "duplicates",
         "inputs",
         "numbers",
+        "opted_out",
         "order",
         "reference",
     )
@@ -130,10 +131,29 @@ class ResultCollector:
             else range(count)
         )
         self._results: list[MessageResult | None] = [None] * count
+        self.opted_out = 0
         self._raws: list[RawResponse] = []
         self._anomalies: list[Anomaly] = []
         self._ids: dict[str, int] = {}  # apiMessageId -> index of its first recipient
         self._log_numbers = log_numbers
+
+    def skip_opted_out(self, found: Mapping[str, str]) -> None:
+        """Leave out of `order` the inputs whose number opted out (`found`: number -> why),
+        each rejected here with `error="opted out"`, as its repeats will be."""
+        if not found:
+            return
+        numbers, results = self.numbers, self._results
+        keep = []
+        for index in self.order:
+            why = found.get(numbers[index])
+            if why is None:
+                keep.append(index)
+                continue
+            self.opted_out += 1
+            results[index] = MessageResult(
+                index, self.inputs[index], numbers[index], False, error="opted out", description=why
+            )
+        self.order = keep
 
     def place(
         self, request: SendRequest, raw: RawResponse, entries: list[WireEntry] | None
@@ -326,6 +346,11 @@ class ResultCollector:
         for index, first in self.duplicates.items():
             original = results[first]
             if original is None:
+                continue
+            if original.error == "opted out":
+                results[index] = msgspec.structs.replace(
+                    original, index=index, to=self.inputs[index]
+                )
                 continue
             results[index] = MessageResult(
                 index,

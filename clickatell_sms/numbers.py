@@ -81,10 +81,14 @@ def normalize_number(raw: str, *, default_region: str | None = None, field: str 
     if not isinstance(raw, str):
         raise ValidationError(field, f"must be a string, not {type(raw).__name__}", raw)
     region = _check_region(default_region) if default_region is not None else None
-    if _FAST_PATHS and raw.isascii() and raw.isdigit():
-        fast = _fast_international(raw)
-        if fast is not None:
-            return fast
+    if (
+        _FAST_PATHS
+        and _MIN_DIGITS <= len(raw) <= _FAST_MAX_DIGITS
+        and raw.isdigit()
+        and raw.isascii()
+        and _fast_verdict(raw)
+    ):
+        return raw
     return _normalize(raw, region, field)
 
 
@@ -105,8 +109,6 @@ def normalize_many(
     whole = all_bare_international(raws) if len(raws) >= _WHOLE_LIST_FROM else None
     if whole is not None:
         return whole
-    deciding = _deciding
-    verdicts = _fast_verdicts
     out: list[str] = []
     append = out.append
     for index, raw in enumerate(raws):
@@ -116,22 +118,10 @@ def normalize_many(
             and _MIN_DIGITS <= len(raw) <= _FAST_MAX_DIGITS
             and raw.isdigit()
             and raw.isascii()
+            and _fast_verdict(raw)
         ):
-            count = deciding.get(raw[:4])
-            if count is None:
-                count = _deciding_digits(raw)
-            if count:
-                key = (raw[:count], len(raw))
-                verdict = verdicts.get(key)
-                if verdict is None:
-                    if len(verdicts) >= _VERDICT_CACHE_SIZE:
-                        verdicts.clear()
-                    verdict = verdicts[key] = _fast_international(raw) is not None
-            else:
-                verdict = _fast_international(raw) is not None
-            if verdict:
-                append(raw)
-                continue
+            append(raw)
+            continue
         known = memo.get(raw) if memo is not None and raw.__class__ is str else None
         if known is None:
             known = normalize_number(raw, default_region=default_region, field=f"{field}[{index}]")
@@ -139,6 +129,24 @@ def normalize_many(
                 memo[raw] = known
         append(known)
     return out
+
+
+def _fast_verdict(raw: str) -> bool:
+    """Whether the fast path takes these bare digits (6 to 15 ASCII ones), its verdict
+    remembered by the leading digits that decide it (see `_deciding_digits`) and the length:
+    the loop of every recipient of every request, and of every row of a bulk run."""
+    count = _deciding.get(raw[:4])
+    if count is None:
+        count = _deciding_digits(raw)
+    if not count:
+        return _fast_international(raw) is not None
+    key = (raw[:count], len(raw))
+    verdict = _fast_verdicts.get(key)
+    if verdict is None:
+        if len(_fast_verdicts) >= _VERDICT_CACHE_SIZE:
+            _fast_verdicts.clear()
+        verdict = _fast_verdicts[key] = _fast_international(raw) is not None
+    return verdict
 
 
 _HEAD: Final = operator.itemgetter(slice(0, 4))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,24 @@ def seeds() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_clickatell_settings_from_the_outside(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own CLICKATELL_* variables must not change what the tests see."""
+def _no_clickatell_settings_from_the_outside(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A developer's own CLICKATELL_* variables must not change what the tests see, and no test
+    may read or write the user's own data folder (the opt-out store every send checks): each
+    test has a data folder and an opt-out store of its own, which the commands it starts in
+    other processes inherit."""
     for name in ("CLICKATELL_API_KEY", "CLICKATELL_BASE_URL", "CLICKATELL_INTEGRATION"):
         monkeypatch.delenv(name, raising=False)
+    data = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("CLICKATELL_OPT_OUTS", str(data / "opt-outs.sqlite"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C works in the tests however the suite was started. A shell starts a background job
+    (`scripts/test &`, some CI runners) with SIGINT ignored, and an ignored signal stays ignored
+    in every child: the tests that interrupt a command, in this process or in a child, would
+    then see nothing happen. A handler (unlike "ignore") goes back to the default at exec."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -90,3 +90,20 @@ def test_bulk_scale_runs_the_bulk_command_on_its_embedded_sandbox() -> None:
     rows = [line for line in proc.stdout.splitlines() if line.startswith(("| 300 |", "| 1,000 |"))]
     assert len(rows) == 2, proc.stdout
     assert "peak RSS at 1,000 rows:" in proc.stdout
+
+
+def test_the_dry_run_bench_reads_its_files_in_fresh_children() -> None:
+    """`scripts/bench --dry-run` on tiny counts: a table row per count, what the dry run found
+    (the file's bad rows, repeats and opted-out numbers), and the memory verdict."""
+    cmd = [sys.executable, "-m", "benchmarks", "--dry-run", "--rows", "2000,6000", "--rounds", "1"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = [
+        line for line in proc.stdout.splitlines() if line.startswith(("| 2,000 |", "| 6,000 |"))
+    ]
+    assert len(rows) == 2, proc.stdout
+    assert (
+        "what it found at 6,000 rows: {'invalid': 60, 'duplicates': 15, 'opted_out': 6,"
+        in proc.stdout
+    )
+    assert "peak RSS from 2,000 to 6,000 rows:" in proc.stdout

@@ -66,6 +66,7 @@ def test_100k_recipients_with_faults_settle_exactly_once() -> None:
         "rejected": summary.rejected,
         "failed": summary.failed,
         "unknown": summary.unknown,
+        "opted_out": summary.opted_out,
     }
     assert injected > 0 and summary.unknown > 0  # the faults did happen
 

@@ -1,7 +1,8 @@
-"""Campaigns past one machine (issue 16), with real parts only: a real PostgreSQL and a real
-redis-server on loopback ports (started by scripts/test, see scripts/services), real
-`celery worker` processes, and the sandbox. Every test checks the campaign's summary and
-journal against the sandbox's record of what it took.
+"""Campaigns past one machine: one campaign split into shards that Celery workers send, its
+journal in PostgreSQL and the account's rate limit in Redis. With real parts only: a real
+PostgreSQL and a real redis-server on loopback ports (started by scripts/test, see
+scripts/services), real `celery worker` processes, and the sandbox. Every test checks the
+campaign's summary and journal against the sandbox's record of what it took.
 
 Costs on the 2-core machine (measured in a full scripts/test run, each with about 2.5 s of
 stopping its workers): 200,000 recipients over 3 workers 7 s, a SIGKILLed worker 10 s, the shared

@@ -1,6 +1,6 @@
-"""The bulk journal and results file when storage fails or is abused (issue 12), and what the
-command line reports about it (issue 14): every case runs the real `clickatell-sms bulk` in a
-subprocess against a sandbox, and checks its exit status, its words and the sandbox's record.
+"""The bulk journal and results file when storage fails or is abused, and what the command
+line reports about it: every case runs the real `clickatell-sms bulk` in a subprocess against
+a sandbox, and checks its exit status, its words and the sandbox's record.
 
 * a full disk (a file size limit, `RLIMIT_FSIZE`, for the journal; `/dev/full` for the results)
   stops sending, and the summary still counts exactly what the sandbox recorded;
@@ -375,7 +375,7 @@ def test_half_a_journal_after_a_kill_is_refused_and_names_the_missing_log(
     assert resumed["accepted"] + resumed["unknown"] == ROWS
 
 
-# -- what the command line says (issue 14) -------------------------------------------------------
+# -- what the command line says -----------------------------------------------------------------
 
 
 def test_the_progress_bar_ends_with_the_summary_counts(sandbox: Sandbox, tmp_path: Path) -> None:
@@ -454,3 +454,111 @@ def test_a_ctrl_c_during_the_runs_bookkeeping_waits_for_it_to_finish() -> None:
         steps.append("after")  # not reached: the held Ctrl-C is delivered at the block's end
     assert steps == ["out of flight", "counted"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+# -- Ctrl-C inside the journal's own steps -------------------------------------------------------
+
+
+def _interrupt_at(point: int) -> Any:
+    """A profile function that raises KeyboardInterrupt at the `point`-th place where Python
+    would run a signal handler: a Python function's start, or a return from a call into C."""
+    seen = [0]
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event in ("call", "c_return"):
+            seen[0] += 1
+            if seen[0] == point:
+                sys.setprofile(None)
+                raise KeyboardInterrupt
+
+    return profile
+
+
+def _members(first: int, count: int) -> list[Any]:
+    from clickatell_sms.bulk.journal import Member
+
+    return [Member(i, i, f"2782{i:07d}", f"2782{i:07d}", None) for i in range(first, first + count)]
+
+
+def _interrupted(point: int, step: Any) -> bool:
+    sys.setprofile(_interrupt_at(point))
+    try:
+        step()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.setprofile(None)
+    return False
+
+
+def _states(path: Path) -> tuple[dict[int, str], str]:
+    """The batches' states and the journal's open/closed mark, as another process reads them."""
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        batches = dict(other.execute("SELECT id, state FROM batches").fetchall())
+        (mark,) = other.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
+    return batches, mark
+
+
+def test_ctrl_c_anywhere_in_journalling_a_batch_leaves_no_transaction_open(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C (or SIGTERM) at each point in turn where Python may deliver it while a batch is
+    journalled: the batch is in the journal or not, the senders' next write is committed
+    (not held in a transaction left open), and closing marks the journal closed, one file.
+    Just after BEGIN, a run once left the transaction open: what the senders wrote next was
+    never committed, and closing failed with "database table is locked"."""
+    from clickatell_sms.bulk.sqlite_journal import SQLiteJournal
+
+    point, interrupted = 0, True
+    while interrupted:  # until the step runs to its end without reaching the point
+        point += 1
+        path = tmp_path / f"run-{point}.journal"
+        journal = SQLiteJournal.create(path, {"campaign": "ctrl-c"})
+        journal.add((1, "c-1", "hi"), _members(0, 3))
+        journal.mark_sending(1)
+        interrupted = _interrupted(point, lambda j=journal: j.add((2, "c-2", "hi"), _members(3, 3)))
+        answered = [m.settled("accepted", f"id-{m.position}") for m in _members(0, 3)]
+        journal.finish(1, "answered", answered)  # a sender's, after the interrupt
+        batches, _ = _states(path)
+        journal.close()
+        assert batches[1] == "answered", f"interrupt at point {point}: not committed"
+        assert batches.get(2, "pending") == "pending" and (interrupted or 2 in batches)
+        assert _states(path)[1] == "closed" and not Path(f"{path}-wal").exists(), point
+    assert point > 10  # the points were reached
+    assert "could not be marked closed" not in caplog.text
+
+
+def test_ctrl_c_while_a_resume_reads_the_journal_leaves_it_closable(tmp_path: Path) -> None:
+    """The same while a resume reads the batches back: the journal closes marked closed even
+    while the interrupt (and its traceback, with the reading half-done) is still being
+    handled, as the command line closes it. A cursor left open on the connection would make
+    the closing checkpoint fail with "database table is locked"."""
+    from clickatell_sms.bulk.sqlite_journal import SQLiteJournal
+
+    path = tmp_path / "run.journal"
+    journal = SQLiteJournal.create(path, {"campaign": "ctrl-c"})
+    for batch in range(1, 6):
+        journal.add((batch, f"c-{batch}", "hi"), _members(batch * 10, 3))
+        journal.mark_sending(batch)
+        settled = [m.settled("accepted", f"id-{m.position}") for m in _members(batch * 10, 3)]
+        journal.finish(batch, "answered", settled)
+    journal.close()
+    point, interrupted = 0, True
+    while interrupted:
+        point += 1
+        copy = tmp_path / f"copy-{point}.journal"
+        shutil.copy(path, copy)
+        journal = SQLiteJournal.resume(copy, {"campaign": "ctrl-c"})
+        sys.setprofile(_interrupt_at(point))
+        try:
+            journal.prepare_resume(False)
+            interrupted = False
+        except KeyboardInterrupt:
+            sys.setprofile(None)
+            journal.close()  # while the interrupt is alive, as the command line does
+        finally:
+            sys.setprofile(None)
+        if not interrupted:
+            journal.close()
+        assert _states(copy)[1] == "closed" and not Path(f"{copy}-wal").exists(), point
+    assert point > 10

@@ -751,6 +751,47 @@ def test_the_listener_serves_keep_alive_and_answers_pipelined_requests_in_order(
     assert [e.api_message_id for e in seen] == ["k0", "k1", "k2", "p0", "p1", "p2", "p3", "p4"]
 
 
+def test_a_client_that_stops_sending_while_its_callback_is_handled_still_gets_its_answer() -> None:
+    """The end of the client's sending can arrive while the app has its request (the listener
+    reads on meanwhile): the answer is still written whole, then the connection closes."""
+    seen: list[StatusCallback] = []
+
+    def slowly(event: StatusCallback) -> None:
+        time.sleep(0.3)
+        seen.append(event)
+
+    with CallbackServer(CallbackReceiver(on_status=slowly, secret=SECRET)) as server:
+        host, _, port = server.url.removeprefix("http://").rstrip("/").rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=5) as sock:
+            sock.sendall(f"GET /cb?messageId=h1&statusCode=4&token={SECRET} HTTP/1.1\r\n".encode())
+            sock.sendall(b"Host: x\r\n\r\n")
+            sock.shutdown(socket.SHUT_WR)
+            answer = b"".join(iter(lambda: sock.recv(65536), b""))
+    assert answer.startswith(b"HTTP/1.1 200 ") and answer.endswith(b"\r\n\r\nOK\n")
+    assert [e.api_message_id for e in seen] == ["h1"]
+
+
+def test_the_receiver_checks_a_head_once_and_only_trusts_its_own_check() -> None:
+    """Behind the listener, the receiver does not check again the head its own `refuse_early`
+    passed; a screen of someone else's that lets everything through changes nothing: the
+    receiver still refuses a request without the secret."""
+
+    class Counting(CallbackReceiver):
+        checked = 0
+
+        def _refuse_head(self, environ: Any, token: bytes | None) -> Any:
+            Counting.checked += 1
+            return super()._refuse_head(environ, token)
+
+    receiver = Counting(on_status=lambda event: None, secret=SECRET)
+    with CallbackServer(receiver) as server:
+        assert urllib3.request("GET", f"{server.url}cb?messageId=o1&token={SECRET}").status == 200
+    assert Counting.checked == 1
+    with CallbackServer(receiver, screen=lambda environ: None) as server:
+        assert urllib3.request("GET", f"{server.url}cb?messageId=o2").status == 401
+        assert urllib3.request("GET", f"{server.url}cb?messageId=o3&token={SECRET}").status == 200
+
+
 def test_the_listener_reads_chunked_bodies_and_answers_expect_100_continue(
     listening: tuple[tuple[str, int], list[StatusCallback]],
 ) -> None:

@@ -312,12 +312,12 @@ def test_bulk_errors_name_flags_and_variables_too(tmp_path: Path) -> None:
 
 def test_every_flag_the_wording_names_is_a_real_flag_of_send_or_bulk() -> None:
     """A field renamed in the spec, or a flag renamed here, must not leave errors naming a flag
-    that no command has."""
+    that no command has (listen's keyword lists included)."""
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     known = {
         option
-        for name in ("send", "bulk", "balance")
+        for name in ("send", "bulk", "balance", "listen")
         for action in commands[name]._actions
         for option in action.option_strings
     }

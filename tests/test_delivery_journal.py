@@ -146,6 +146,74 @@ def test_the_index_follows_the_journal_through_a_resume(tmp_path: Path) -> None:
     assert positions == [(len(rows), len(rows))]
 
 
+class _StopsAfterFirstChunk(threading.Event):
+    """A stop asked for once the sync has written its first transaction."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def is_set(self) -> bool:
+        self.asked += 1
+        return self.asked > 1
+
+
+def test_a_large_sync_indexes_in_bulk_the_rows_a_small_one_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past a number of rows, a sync sets the report's index aside and makes it again after:
+    the rows are those indexing row by row gives (through a resume, superseded batches and
+    all), the index is back even when the sync stops half-way, and the report's join reads
+    the campaign's rows through it, in message-ID order."""
+    from clickatell_sms.bulk import _delivery_base
+    from clickatell_sms.report.queries import _NARROW
+
+    journal = tmp_path / "run.sqlite"
+    rows = [*numbers(1200), "not a number", numbers(1)[0]]
+    with (
+        Sandbox(api_keys=("k",), faults=Faults(rate_503=0.3), seed=3) as sb,
+        Client("k", base_url=sb.base_url, retries=0) as client,
+    ):
+        send_many(client, rows, "hi", journal=journal, batch_size=100)
+        sb.set_faults(None)
+        send_many(client, rows, "hi", journal=journal, resume=True, batch_size=100)
+    by_row, in_bulk = tmp_path / "by-row.sqlite", tmp_path / "in-bulk.sqlite"
+    by_row.write_bytes(journal.read_bytes())
+    in_bulk.write_bytes(journal.read_bytes())
+    everything = "SELECT * FROM delivery_messages ORDER BY campaign_id, shard, position"
+    indexes = "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE 'delivery%'"
+    with SQLiteDelivery.open(by_row) as store:
+        store.sync()
+        expected = store.query(everything)
+    monkeypatch.setattr(_delivery_base, "_BULK_ROWS", 1)
+    monkeypatch.setattr(_delivery_base, "_SYNC_CHUNK", 3)
+    with SQLiteDelivery.open(in_bulk) as store:
+        store.sync(_StopsAfterFirstChunk())
+        assert ("delivery_messages_report",) in store.query(indexes)
+        assert 0 < len(store.query(everything)) < len(expected)
+        store.sync()
+        assert store.query(everything) == expected
+        assert store.query("PRAGMA integrity_check") == [("ok",)]  # the index holds every row
+        plan = store.query(
+            "EXPLAIN QUERY PLAN "
+            + _NARROW.format(messages="delivery_messages", statuses="delivery_status"),
+            ("",),
+        )
+    assert any("COVERING INDEX delivery_messages_report" in str(step) for step in plan), plan
+
+
+def test_a_journal_with_the_former_index_gets_the_reports_on_opening(tmp_path: Path) -> None:
+    journal = tmp_path / "run.sqlite"
+    with SQLiteDelivery.open(journal) as store:  # then made as an earlier version made it
+        store.execute("DROP INDEX delivery_messages_report")
+        store.execute(
+            "CREATE INDEX delivery_messages_api ON delivery_messages (campaign_id, api_message_id)"
+        )
+    with SQLiteDelivery.open(journal) as store:
+        names = store.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+    assert ("delivery_messages_report",) in names and ("delivery_messages_api",) not in names
+
+
 def test_rows_of_an_unknown_request_are_matched_to_callbacks_by_reference_and_number(
     tmp_path: Path,
 ) -> None:

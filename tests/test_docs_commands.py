@@ -33,7 +33,7 @@ from .conftest import ROOT
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 SCRIPT = Path(sys.executable).with_name("clickatell-sms")
 INVOCATION = re.compile(
-    r"(?:(?<=[\s/`])|^)(?:clickatell-sms|python3? -m clickatell_sms)\s+([a-z]+)"
+    r"(?:(?<=[\s/`])|^)(?:clickatell-sms|python3? -m clickatell_sms)\s+([a-z]+(?:-[a-z]+)*)"
 )
 FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 MESSAGE_ID = re.compile(r"\b[0-9a-f]{32}\b")
@@ -109,7 +109,11 @@ def _canonical_flags() -> dict[str, tuple[set[str], set[str]]]:
     found: dict[str, tuple[set[str], set[str]]] = {}
     for name, command in commands.items():
         current, accepted = {"--help", "--version"}, {"--help", "--version"}
-        for action in command._actions:
+        actions = list(command._actions)
+        for action in command._actions:  # a command's actions' flags (`opt-outs list --json`)
+            if isinstance(action, argparse._SubParsersAction):
+                actions += [a for sub in action.choices.values() for a in sub._actions]
+        for action in actions:
             longs = [option for option in action.option_strings if option.startswith("--")]
             if longs:
                 current.add(longs[0])

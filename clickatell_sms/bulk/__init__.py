@@ -34,7 +34,16 @@ A resumed run reports the whole campaign: rows journalled by earlier runs are re
 (`earlier=True`), and sent again only when they provably were not sent (status `failed`, a request
 refused as a whole, or a recipient refused for lack of credit).
 
-The code, one job per module: `_engine` (`send_many`: the reader and the completions),
+`send_many(..., dry_run=True)` sends nothing: it reads and checks every row, applies the same
+repeats and opt-outs and forms the same requests, and returns a `DryRun` with the counts, the
+encodings and the parts (what the campaign would cost) instead (`dry_run`).
+
+Numbers that opted out (the opt-out store, `opt_outs`; by default the one `listen` writes
+replies into) are checked as each batch is formed, and skipped: reported `opted_out`, a status
+of their own, unless `ignore_opt_outs=True` sends to them anyway (counted in the summary).
+
+The code, one job per module: `_entry` (`send_many`'s signature: sent or dry),
+`_engine` (the run: the reader and the completions), `dry_run` (the run that counts),
 `_sender` (one request and its outcome, in a pool thread), `_batches` (rows grouped into
 requests), `_settings` (the arguments, checked; what identifies a campaign), `_rate_limit`,
 `_result_writer` (CSV / JSON lines), `_progress` (stderr), `_records` (the types it reads and
@@ -52,13 +61,14 @@ summary of exactly what was sent.
 
 from __future__ import annotations
 
-from ._engine import send_many
+from ._entry import send_many
 from ._progress import Progress
 from ._rate_limit import RateLimiter
 from ._records import STATUSES, BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultsWriteError, ResultWriter
 from ._sender import ACCOUNT_ERROR_CODES
 from ._settings import MAX_BATCH, BulkOptions
+from .dry_run import DryRun, InvalidRow
 from .journal import (
     BulkStorageError,
     CampaignExistsError,
@@ -79,6 +89,8 @@ __all__ = [
     "BulkStorageError",
     "BulkSummary",
     "CampaignExistsError",
+    "DryRun",
+    "InvalidRow",
     "JournalBusyError",
     "JournalDamagedError",
     "JournalError",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, Unpack
 
 from ..errors import OutcomeUnknownError
 from ._batches import Batch
-from ._engine import _Run, open_outputs
+from ._engine import _Run, open_opt_outs_check, open_outputs
 from ._records import BadRow, BulkSummary, Recipient
 from ._sender import BatchOutcome, BatchSender
 from ._settings import DEFAULT_TASKS, BulkOptions, RunSettings
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..config import ClientConfig
     from ..results import SendResult
 
-__all__ = ["send_many_async"]
+__all__ = ["ConfigFace", "send_many_async"]
 
 _T = TypeVar("_T")
 
@@ -67,11 +67,14 @@ async def send_many_async(
 ) -> BulkSummary:
     """`bulk.send_many`'s contract (see there), with `concurrency` requests in flight at most
     on the running loop (16 unless given); `on_result` is called in the reader thread."""
-    face = _ConfigFace(client.config)
+    face = ConfigFace(client.config)
     settings = RunSettings.check(face, content, options, default_concurrency=DEFAULT_TASKS)
     loop = asyncio.get_running_loop()
-    with open_outputs(settings) as (journal, writer, progress):
-        run = _LoopRun(face, settings, journal, writer=writer, progress=progress)
+    with (
+        open_opt_outs_check(settings) as opt_outs,
+        open_outputs(settings) as (journal, writer, progress),
+    ):
+        run = _LoopRun(face, settings, journal, writer=writer, progress=progress, opt_outs=opt_outs)
         sender = _AsyncBatchSender(client, run, loop)
         run.sender = sender  # type: ignore[assignment]  # the async sender takes its place
         run.loop_pool = _LoopPool(loop, sender)
@@ -79,7 +82,7 @@ async def send_many_async(
     raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
 
 
-class _ConfigFace:
+class ConfigFace:
     """What the run reads of a client (its settings): the async client's, synchronously."""
 
     def __init__(self, config: ClientConfig) -> None:

@@ -13,13 +13,21 @@ __all__ = ["Batch", "Group", "dedupe_key"]
 class Group:
     """Rows with the same message text, filling up towards one request."""
 
-    __slots__ = ("content", "digest", "rows", "seen")
+    __slots__ = ("_keyed", "content", "digest", "rows", "seen")
 
     def __init__(self, content: str) -> None:
         self.content = content
         self.digest = hashlib.blake2b(content.encode(), digest_size=8).digest()
         self.rows: list[Member] = []
         self.seen: dict[str, int] = {}  # number -> row of its first occurrence in this group
+        # Keyed once: copying a keyed hash costs half of keying a new one, for every row.
+        self._keyed = hashlib.blake2b(digest_size=8, key=self.digest)
+
+    def key(self, number: str) -> int:
+        """`dedupe_key(number, self.digest)`, for a row of this group."""
+        hashed = self._keyed.copy()
+        hashed.update(number.encode())
+        return int.from_bytes(hashed.digest(), "big", signed=True)
 
 
 class Batch(NamedTuple):

@@ -31,6 +31,9 @@ _decode_rows: Final = msgspec.msgpack.Decoder(list[Row]).decode
 # Batch states whose rows the report counts: a superseded batch's rows were journalled again.
 _SETTLED: Final = ("answered", "unknown", "refused", "failed")
 _SYNC_CHUNK: Final = 50  # batches per transaction: a running bulk waits for at most this many
+# Rows to index at once past which a store may index them in bulk (`_indexing_in_bulk`): at
+# least this many, and at least an eighth of the rows indexed already.
+_BULK_ROWS: Final = 50_000
 
 
 class StatusUpdate(NamedTuple):
@@ -227,6 +230,11 @@ class DeliveryStore(ABC):
         """Inside a transaction: keep other syncs of the campaign out until it ends (a store
         that several hosts write)."""
 
+    def _indexing_in_bulk(self) -> contextlib.AbstractContextManager[None]:
+        """Around a sync that indexes many rows (a campaign no sync has seen yet): a store may
+        set aside what costs more row by row than all at once after."""
+        return contextlib.nullcontext()
+
     # -- helpers ---------------------------------------------------------------------------
 
     def table(self, name: str) -> str:
@@ -320,13 +328,17 @@ class DeliveryStore(ABC):
         if not self._has_journal():
             return 0
         changed = self._changed_batches()
-        for start in range(0, len(changed), _SYNC_CHUNK):
-            if stop is not None and stop.is_set():
-                return start
-            with self._lock, self._guard("write"), self._transaction():
-                self._hold_campaign()
-                for batch in changed[start : start + _SYNC_CHUNK]:
-                    self._index_batch(*batch)
+        bulk = self._many_rows(sum(size for *_, size in changed))
+        with self._indexing_in_bulk() if bulk else contextlib.nullcontext():
+            for start in range(0, len(changed), _SYNC_CHUNK):
+                if stop is not None and stop.is_set():
+                    return start
+                with self._lock, self._guard("write"), self._transaction():
+                    self._hold_campaign()
+                    for shard, batch, state, at, cmid, seen, _ in changed[
+                        start : start + _SYNC_CHUNK
+                    ]:
+                        self._index_batch(shard, batch, state, at, cmid, seen)
         loose = self._index_loose()
         with self._lock, self._guard("write"), self._transaction():
             self._adopt_unknown_outcomes()
@@ -336,13 +348,23 @@ class DeliveryStore(ABC):
     def _has_journal(self) -> bool:
         """Whether the journal's own tables exist (and hold the campaign)."""
 
-    def _changed_batches(self) -> list[tuple[int, int, str, float, str, bool]]:
+    def _many_rows(self, rows: int) -> bool:
+        """Whether `rows` new rows are many beside those indexed already (see `_BULK_ROWS`)."""
+        if rows < _BULK_ROWS:
+            return False
+        (indexed,) = self.query(
+            f"SELECT COUNT(*) FROM {self.table('delivery_messages')} WHERE campaign_id = ?",
+            (self.scope,),
+        )[0]
+        return rows * 8 >= int(indexed)
+
+    def _changed_batches(self) -> list[tuple[int, int, str, float, str, bool, int]]:
         """The batches to (re)index: (shard, id, state, updated at, clientMessageId, whether
-        an earlier sync indexed it)."""
+        an earlier sync indexed it, its rows)."""
         where, values = self._journal_scope()
         with self._lock, self._guard("read"):
             batches = self._execute(
-                f"SELECT {self._shard}, id, state, updated_at, client_message_id"
+                f"SELECT {self._shard}, id, state, updated_at, client_message_id, size"
                 f" FROM {self.table('batches')} WHERE {where}"
                 " AND state IN ('answered', 'unknown', 'refused', 'failed', 'superseded')",
                 values,
@@ -356,8 +378,16 @@ class DeliveryStore(ABC):
                 ).fetchall()
             }
         return [
-            (int(shard), int(batch_id), str(state), float(updated), str(cmid), key in seen)
-            for shard, batch_id, state, updated, cmid in batches
+            (
+                int(shard),
+                int(batch_id),
+                str(state),
+                float(updated),
+                str(cmid),
+                key in seen,
+                int(size),
+            )
+            for shard, batch_id, state, updated, cmid, size in batches
             if seen.get(key := f"b{shard}.{batch_id}") != (state, float(updated))
         ]
 

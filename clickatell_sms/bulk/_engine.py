@@ -18,9 +18,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Unpack
 
+from ..encoding import Estimate, estimate
 from ..errors import ValidationError
 from ..numbers import normalize_number
-from ._batches import Batch, Group, dedupe_key
+from ..opt_outs.store import OptOut, OptOutCheck, OptOutStoreError
+from ..options import udh_bytes
+from ._batches import Batch, Group
 from ._progress import Progress, ProgressSink
 from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
@@ -33,6 +36,7 @@ from .journal import (
     JournalStore,
     JournalWriteError,
     Member,
+    OptOutsUnreadableError,
     Row,
     UnknownBatch,
     is_postgres_url,
@@ -42,12 +46,13 @@ from .sqlite_journal import SQLiteJournal
 if TYPE_CHECKING:
     from ._sender import MessageSender
 
-__all__ = ["open_outputs", "send_many"]
+__all__ = ["open_opt_outs_check", "open_outputs", "send_many"]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
 _MAX_GROUPS: Final = 64
 _LOOSE_ROWS: Final = 500  # final rows (invalid, repeats) journalled together
+_ESTIMATES: Final = 256  # texts whose parts are remembered (a template makes one per name)
 
 
 def send_many(
@@ -56,38 +61,39 @@ def send_many(
     content: str | None = None,
     **options: Unpack[BulkOptions],
 ) -> BulkSummary:
-    """Send `content` (or each `Recipient`'s own) to every recipient; see the module docs.
-
-    `recipients` is any iterable of numbers, `Recipient`s or `BadRow`s, read lazily. The
-    keywords are `BulkOptions`, each with its default there. `journal` is the journal file: a
-    new one must not exist yet; with `resume=True` it must, and the run continues it (same
-    recipients, text and options, else `JournalError`). Without a journal a temporary one is
-    used and deleted at the end. A `JournalStore` already open (one shard of a campaign on
-    workers, say) is used as it is, and left open. `resend_unknown` sends unknown requests of
-    an earlier run again: True for all of them, or an iterable of their client message IDs.
-    `identity` adds facts that identify the campaign (the CLI passes its input file's hash),
-    checked on resume. `on_result` is called in the calling thread for every row, `output`
-    (.csv, .jsonl, or '-' for stdout) gets every row, `progress` shows a bar or periodic lines
-    on stderr (`total` rows, if known). `rate_limit` is recipients per second for this run, or a
-    `Limiter` shared with other runs (`RedisRateLimiter`: a whole account's workers).
-    `timeout`, `retries`, `extra_headers`, `integration` and the spec's fields (`SendOptions`)
-    are `Client.send`'s, for every request, except that `client_message_id` becomes the prefix
-    of each request's ID (`<prefix>-<batch number>`; by default the journal's random campaign
-    ID).
-
-    Raises `ValidationError` for bad arguments and `JournalError` for an unusable journal, both
-    before anything is sent. If reading the input (or `on_result`) raises, or the run is
-    interrupted, the requests in flight are finished and journalled first; then the exception
-    propagates, with the summary so far as its `bulk_summary` attribute. If the journal or the
-    results file cannot be written, nothing more is sent, the requests in flight are finished,
-    and `BulkStorageError` (`JournalWriteError`, `ResultsWriteError`) is raised with the summary
-    of what was sent as `bulk_summary`.
-    """
+    """The campaign sent: `bulk.send_many` without `dry_run` (its docs say the rest)."""
     settings = RunSettings.check(client, content, options, default_concurrency=DEFAULT_THREADS)
-    with open_outputs(settings) as (journal, writer, progress):
-        run = _Run(client, settings, journal, writer=writer, progress=progress)
+    with (
+        open_opt_outs_check(settings) as opt_outs,
+        open_outputs(settings) as (journal, writer, progress),
+    ):
+        run = _Run(client, settings, journal, writer=writer, progress=progress, opt_outs=opt_outs)
         return run.execute(recipients)
     raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
+
+
+@contextlib.contextmanager
+def open_opt_outs_check(settings: RunSettings) -> Iterator[OptOutCheck | None]:
+    """The opt-out store a run checks its batches against (None: `opt_outs=False`), opened
+    before anything else of the run, so that a store that cannot be read leaves nothing behind
+    (a `ValidationError` naming `opt_outs`); closed at the end if opened here."""
+    given = settings.opt_outs
+    if given is False:
+        yield None
+        return
+    if given is not None and not isinstance(given, str | Path):
+        yield given  # an open store: the caller's
+        return
+    from ..opt_outs import open_opt_outs
+
+    try:
+        store = open_opt_outs(given)
+    except OptOutStoreError as exc:
+        raise ValidationError("opt_outs", f"cannot be used: {exc}", str(given)) from None
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @contextlib.contextmanager
@@ -187,9 +193,11 @@ class _Run:
         *,
         writer: ResultWriter | None,
         progress: ProgressSink | None,
+        opt_outs: OptOutCheck | None = None,
     ) -> None:
         self.client = client
         self.settings = settings
+        self.opt_outs = opt_outs
         self.journal = journal
         self.writer = writer
         self.progress = progress
@@ -212,6 +220,10 @@ class _Run:
         self.inflight_keys: dict[int, int] = {}  # dedupe key -> row, for batches in flight
         self.account_errors = 0  # consecutive
         self.next_id = 1
+        options = settings.send_options
+        self._binary = options.get("binary") is True
+        self._header = udh_bytes(options.get("user_data_header"))
+        self._estimates: dict[str, Estimate] = {}
 
     # -- the reader ---------------------------------------------------------------------------
 
@@ -334,7 +346,7 @@ class _Run:
                     self._repeat(position, row, to, number, first)
                     continue
                 group.seen[number] = row
-                key = dedupe_key(number, group.digest)
+                key = group.key(number)
             group.rows.append(Member(position, row, to, number, key))
             if len(group.rows) >= batch_size:
                 self._flush(group)
@@ -354,12 +366,7 @@ class _Run:
                 f"row {row.row} is not the recipient the journal recorded at that position;"
                 " resume with the same input",
             )
-        summary = self.summary
-        summary.earlier += 1
-        if row.error == "duplicate":
-            summary.duplicates += 1
-        elif row.error == "invalid":
-            summary.invalid += 1
+        self.summary.earlier += 1
         self._emit(row, row.client_message_id, earlier=True)
         self._advance(1)
 
@@ -373,14 +380,12 @@ class _Run:
         error: str,
         description: str,
         duplicate_of: int | None = None,
+        key: int | None = None,
     ) -> None:
-        """A row settled without a request: a bad row (failed) or a repeat (rejected)."""
-        if error == "invalid":
-            self.summary.invalid += 1
-        else:
-            self.summary.duplicates += 1
+        """A row settled without a request: a bad row (failed), a repeat (rejected) or a number
+        that opted out (`key`: its dedupe key, so that a resume knows its repeats)."""
         settled = Row(
-            position, row, to, number, None, status, None, None, error, description, duplicate_of
+            position, row, to, number, key, status, None, None, error, description, duplicate_of
         )
         self.loose.append(settled)
         self._emit(settled, None)
@@ -401,11 +406,15 @@ class _Run:
             self.loose = []
 
     def _flush(self, group: Group) -> None:
-        """Journal the group's rows as one pending batch and queue its request."""
+        """Journal the group's rows as one pending batch and queue its request, once there is
+        room for it in flight: its rows are checked for repeats and opt-outs then, as late as
+        the reader can, so an opt-out recorded meanwhile still keeps its number out."""
         del self.groups[group.content]
+        self._wait(2 * self.settings.concurrency - 1)
         rows = group.rows
         if self.settings.unique:
             rows = self._drop_repeats(rows)
+        rows = self._drop_opted_out(rows)
         if not rows:
             return
         batch_id = self.next_id
@@ -421,7 +430,6 @@ class _Run:
             self._not_sent(batch)
             raise
         self.loose = []
-        self._wait(2 * self.settings.concurrency - 1)
         for m in rows:
             if m.dedupe_key is not None:
                 self.inflight_keys[m.dedupe_key] = m.row
@@ -445,12 +453,54 @@ class _Run:
                 self._repeat(m.position, m.row, m.to_input, m.number, first)
         return keep
 
+    def _drop_opted_out(self, rows: list[Member]) -> list[Member]:
+        """Rows whose number is opted out in the store now are settled `opted_out`, unsent
+        (with `ignore_opt_outs`, counted and kept). A later repeat of such a number is then a
+        repeat, as of any row. A store that cannot be read stops the run."""
+        if self.opt_outs is None or not rows:
+            return rows
+        try:
+            found = self.opt_outs.opted_out([m.number for m in rows])
+        except OptOutStoreError as exc:
+            failure = OptOutsUnreadableError(f"the opt-out store could not be read: {exc}")
+            self._fail(failure)
+            self._not_sent_rows(rows)
+            raise failure from exc
+        if not found:
+            return rows
+        if self.settings.ignore_opt_outs:
+            self.summary.opt_outs_ignored += sum(m.number in found for m in rows)
+            return rows
+        keep: list[Member] = []
+        for m in rows:
+            record = found.get(m.number)
+            if record is None:
+                keep.append(m)
+            else:
+                self._opted_out(m, record)
+        skipped = [
+            (m.dedupe_key, m.row) for m in rows if m.number in found and m.dedupe_key is not None
+        ]
+        if skipped:
+            self.journal.remember(skipped)
+        return keep
+
+    def _opted_out(self, m: Member, record: OptOut) -> None:
+        description = f"not sent: the number {record.describe()}"
+        self._final(
+            m.position, m.row, m.to_input, m.number, "opted_out", "opted out", description,
+            key=m.dedupe_key,
+        )  # fmt: skip
+
     def _not_sent(self, batch: Batch) -> None:
         """A batch the stopped run does not send: failed, and not journalled (resume sends it)."""
+        self._not_sent_rows(batch.rows)
+
+    def _not_sent_rows(self, rows: list[Member]) -> None:
         reason = not_sent_reason(self.summary.stopped)
-        for m in batch.rows:
+        for m in rows:
             self._emit(m.settled("failed", error="not sent", description=reason), None)
-        self._advance(len(batch.rows))
+        self._advance(len(rows))
 
     # -- completions (in the reader's thread) -------------------------------------------------
 
@@ -493,6 +543,9 @@ class _Run:
         if done.sent:
             summary.batches += 1
             summary.sent += len(batch.rows)
+            accepted = sum(1 for r in done.rows if r.status == "accepted")
+            if accepted:
+                summary.parts += accepted * self.estimate(batch.content).parts
         if done.unknown:
             summary.unknown_batches.append(
                 UnknownBatch(batch.client_message_id, len(batch.rows), batch.content)
@@ -552,8 +605,14 @@ class _Run:
             summary.accepted += 1
         elif status == "rejected":
             summary.rejected += 1
+            if r.error == "duplicate":
+                summary.duplicates += 1
         elif status == "failed":
             summary.failed += 1
+            if r.error == "invalid":
+                summary.invalid += 1
+        elif status == "opted_out":
+            summary.opted_out += 1
         else:
             summary.unknown += 1
         if self.writer is None and self.on_result is None:
@@ -579,6 +638,18 @@ class _Run:
                 self._close_writer(quietly=True)
         if self.on_result is not None:
             self.on_result(result)
+
+    def estimate(self, content: str) -> Estimate:
+        """The parts of a batch's text, as the client counts them before sending (and the API
+        charges them): remembered for the last few hundred texts."""
+        known = self._estimates.get(content)
+        if known is None:
+            if len(self._estimates) >= _ESTIMATES:
+                self._estimates.clear()
+            known = self._estimates[content] = estimate(
+                content, binary=self._binary, user_data_header=self._header
+            )
+        return known
 
     def _advance(self, rows: int) -> None:
         if self.progress is not None:

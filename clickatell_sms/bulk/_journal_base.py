@@ -20,7 +20,7 @@ import threading
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Final
 
@@ -112,6 +112,10 @@ class PackedJournal(ABC):
     def _note_resumed(self, now: float) -> None:
         """Record that a run resumed the journal (inside the resume's transaction)."""
 
+    def _abandon(self) -> None:  # noqa: B027 (a hook: nothing to do for most stores)
+        """After a step failed or was interrupted: end what it left open on the connection (a
+        transaction it began), so that the next step does not run inside it."""
+
     # -- properties of JournalStore -----------------------------------------------------------
 
     @property
@@ -138,14 +142,20 @@ class PackedJournal(ABC):
 
     @contextlib.contextmanager
     def _failing_as(self, make: Callable[[BaseException], Exception]) -> Iterator[None]:
-        """The database's (or the disk's) failures in the body become `make(failure)`."""
+        """The database's (or the disk's) failures in the body become `make(failure)`; and
+        whatever ends the body early leaves nothing open on the connection (see `_abandon`).
+
+        That last is here, around the steps, because Ctrl-C can cut a transaction off where no
+        code inside it runs again: Python delivers signals at the start of a function, such as
+        the `__exit__` that would commit. The interrupt then comes out through here."""
         failures: tuple[type[BaseException], ...] = (*self._failures(), OSError)
         try:
             yield
-        except JournalError:
+        except BaseException as exc:
+            self._abandon()
+            if isinstance(exc, failures) and not isinstance(exc, JournalError):
+                raise make(exc) from exc
             raise
-        except failures as exc:
-            raise make(exc) from exc
 
     def _writing(self, operation: str) -> contextlib.AbstractContextManager[None]:
         return self._failing_as(lambda exc: JournalWriteError(self._location, operation, exc))
@@ -341,7 +351,7 @@ class PackedJournal(ABC):
         `sending` are `unknown`; batches without results are skipped. The caller holds the
         lock."""
 
-        def unpacked() -> Iterator[tuple[str | None, Sequence[Row]]]:
+        def unpacked() -> Generator[tuple[str | None, Sequence[Row]], None, None]:
             for state, cmid, results, results_crc, members, members_crc in self._stream(
                 "SELECT state, client_message_id, results, results_crc, members, members_crc"
                 f" FROM {self._batches} WHERE {self._where} AND {condition} ORDER BY id",
@@ -364,8 +374,12 @@ class PackedJournal(ABC):
                 rows = self._rows(bytes(packed), crc, f"settled rows (chunk {chunk + 1})")
                 yield None, [row for row in rows if keep is None or keep(row)]
 
-        with self._scratch_lock, self._reading("its batches"):
-            self._scratch.fill(unpacked())
+        rows = unpacked()
+        try:
+            with self._scratch_lock, self._reading("its batches"):
+                self._scratch.fill(rows)
+        finally:
+            rows.close()  # its reading, now: not once an interrupt's traceback lets it go
 
     def unknown_batches(self) -> list[UnknownBatch]:
         with self._lock, self._reading("its batches"):

@@ -12,8 +12,8 @@ from .journal import UnknownBatch
 
 __all__ = ["STATUSES", "BadRow", "BulkResult", "BulkSummary", "Recipient", "Status"]
 
-Status = Literal["accepted", "rejected", "failed", "unknown"]
-STATUSES: Final[tuple[Status, ...]] = ("accepted", "rejected", "failed", "unknown")
+Status = Literal["accepted", "rejected", "failed", "unknown", "opted_out"]
+STATUSES: Final[tuple[Status, ...]] = ("accepted", "rejected", "failed", "unknown", "opted_out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +41,11 @@ class BadRow:
 class BulkResult(msgspec.Struct, frozen=True, gc=False, omit_defaults=False):
     """The final status of one input row.
 
-    `status` is one of accepted, rejected, failed, unknown. `error` is the API's error text, or
+    `status` is one of accepted, rejected, failed, unknown, opted_out (the number opted out, so
+    the row was not sent; `description` says when and how). `error` is the API's error text, or
     one of the SDK's own: `invalid` (bad row, not sent), `duplicate` (a repeat, sent once, see
     `duplicate_of`), `not sent` (the request provably did not reach the API, or the run stopped),
-    `outcome unknown`. `client_message_id` names the request that carried the row, for
+    `outcome unknown`, `opted out`. `client_message_id` names the request that carried the row, for
     reconciling unknown outcomes with delivery callbacks. `earlier` marks a row journalled by an
     earlier run, reported again by a resumed one.
     """
@@ -66,9 +67,13 @@ class BulkResult(msgspec.Struct, frozen=True, gc=False, omit_defaults=False):
 class BulkSummary:
     """What a bulk run did: rows per terminal status, and where to look for details.
 
-    `accepted + rejected + failed + unknown == total`, the number of input rows read.
-    `invalid` (bad rows, part of `failed`) and `duplicates` (repeats, part of `rejected`) break
-    two of them down; `earlier` is how many rows an earlier run had already settled (resume).
+    `accepted + rejected + failed + unknown + opted_out == total`, the number of input rows
+    read; `opted_out` rows were not sent because their number opted out (the opt-out store).
+    `invalid` (bad rows and rows whose message cannot be sent, part of `failed`) and
+    `duplicates` (repeats, part of `rejected`) break two of them down; `opt_outs_ignored` counts
+    the rows sent to numbers that had opted out (`ignore_opt_outs=True`), part of the others.
+    `parts` is the message parts of the accepted rows (what the API charges for): the figure a
+    dry run predicts. `earlier` is how many rows an earlier run had already settled (resume).
     `batches` counts the requests this run made and `sent` the recipients they carried (what
     `recipients_per_s` is computed from: rows settled without a request, or by an earlier run,
     are not sending). `unknown_batches` lists every request whose outcome is unknown, by
@@ -83,8 +88,11 @@ class BulkSummary:
     rejected: int = 0
     failed: int = 0
     unknown: int = 0
+    opted_out: int = 0
     invalid: int = 0
     duplicates: int = 0
+    opt_outs_ignored: int = 0
+    parts: int = 0
     earlier: int = 0
     batches: int = 0
     sent: int = 0
@@ -99,7 +107,7 @@ class BulkSummary:
     @property
     def total(self) -> int:
         """Rows read, each counted in exactly one status."""
-        return self.accepted + self.rejected + self.failed + self.unknown
+        return self.accepted + self.rejected + self.failed + self.unknown + self.opted_out
 
     @property
     def rate(self) -> float | None:
@@ -119,9 +127,12 @@ class BulkSummary:
             "rejected": self.rejected,
             "failed": self.failed,
             "unknown": self.unknown,
+            "opted_out": self.opted_out,
             "total": self.total,
             "invalid": self.invalid,
             "duplicates": self.duplicates,
+            "opt_outs_ignored": self.opt_outs_ignored,
+            "parts": self.parts,
             "earlier": self.earlier,
             "batches": self.batches,
             "sent": self.sent,

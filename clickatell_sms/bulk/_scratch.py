@@ -8,11 +8,11 @@ resume, so they live here, in a temporary database of their own that SQLite dele
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Final
 
+from .._sqlite import transaction
 from .journal import JournalRow, Row
 
 __all__ = ["Scratch"]
@@ -92,8 +92,8 @@ class Scratch:
     def _spill(self) -> None:
         run = self._runs
         recent = self._recent
-        with _transaction(self._db) as db:
-            db.executemany(  # a generator: no second copy of the keys in memory
+        with transaction(self._db):
+            self._db.executemany(  # a generator: no second copy of the keys in memory
                 "INSERT OR IGNORE INTO seen (run, key, row) VALUES (?, ?, ?)",
                 ((run, key, recent[key]) for key in sorted(recent)),
             )
@@ -128,7 +128,7 @@ class Scratch:
         """Replace the settled rows with these: (client message ID or None, rows) per batch or
         chunk of loose rows, in any order; a later row at the same position wins."""
         db = self._db
-        with _transaction(db):
+        with transaction(db):
             db.execute("DELETE FROM settled")
             for cmid, rows in batches:
                 db.executemany(_INSERT_SETTLED, [(*row, cmid) for row in rows])
@@ -148,7 +148,7 @@ class Scratch:
     def load_seen_from_settled(self) -> None:
         """Start the repeats again from the settled rows of a resumed run, as one run."""
         db = self._db
-        with _transaction(db):
+        with transaction(db):
             db.execute("DELETE FROM seen")
             db.execute(
                 "INSERT INTO seen (run, key, row) SELECT 0, dedupe_key, MIN(row)"
@@ -188,15 +188,3 @@ class _Bloom:
             second = (key >> 32) & _BLOOM_MASK
             if bits[second >> 3] & (1 << (second & 7)):
                 yield key
-
-
-@contextlib.contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """BEGIN ... COMMIT on a connection in autocommit mode, rolled back if the body raises."""
-    db.execute("BEGIN")
-    try:
-        yield db
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")

@@ -154,8 +154,8 @@ class BatchSender:
                 exc.description or str(exc),
                 account_error=account,
             )
-        except ValidationError as exc:
-            return self._all(batch, "failed", "failed", None, "invalid", str(exc))
+        except ValidationError as exc:  # refused before any request was made
+            return self._all(batch, "failed", "failed", None, "invalid", str(exc), sent=False)
         except ClickatellError as exc:
             return self._all(batch, "failed", "failed", None, "not sent", str(exc))
         except Exception as exc:  # a bug: the request may or may not have gone out

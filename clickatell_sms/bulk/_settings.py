@@ -16,6 +16,7 @@ from clickatell_wire.tables import SEND_OPTIONS, SendOptions
 
 from ..config import Integration, TimeoutArg, check_integration
 from ..errors import ValidationError
+from ..opt_outs.store import OptOutCheck
 from ..options import (
     MAX_RECIPIENTS,
     check_extra_headers,
@@ -98,6 +99,15 @@ class BulkOptions(SendOptions, total=False):
     on resume."""
     total: int | None
     """The number of rows, if known, for `progress`."""
+    opt_outs: str | Path | OptOutCheck | Literal[False] | None
+    """The opt-out store each batch is checked against as it is formed: a file, a
+    `postgresql://` URL, or an open store (left open). None (the default): where the settings
+    say (`CLICKATELL_OPT_OUTS`, else the file in the user's data folder; see
+    `config.opt_outs_location`). False: no store is read, and no row is skipped."""
+    ignore_opt_outs: bool
+    """Send to numbers that opted out all the same (transactional messages the sender may
+    legally send), counting them in the summary's `opt_outs_ignored`. Default False: they are
+    skipped and reported `opted_out`."""
     timeout: TimeoutArg | None
     """`Client.send`'s, for every request."""
     retries: RetryPolicy | int | None
@@ -139,6 +149,8 @@ class RunSettings:
     extra_identity: Mapping[str, str] | None
     total: int | None
     account: AccountKey | None = None
+    opt_outs: str | Path | OptOutCheck | Literal[False] | None = None
+    ignore_opt_outs: bool = False
 
     @classmethod
     def check(
@@ -222,7 +234,13 @@ class RunSettings:
             extra_identity=options.get("identity"),
             total=options.get("total"),
             account=AccountKey.of(client.config),
+            opt_outs=options.get("opt_outs"),
+            ignore_opt_outs=options.get("ignore_opt_outs", False),
         )
+
+    def spec_fields(self) -> dict[str, Any]:
+        """The spec's fields among `send_options` (what `options.check_message` checks)."""
+        return {name: value for name, value in self.send_options.items() if name in _SEND_FIELDS}
 
     def identity(self) -> dict[str, str]:
         """What makes a campaign the same campaign: checked when a journal is resumed."""
@@ -252,6 +270,7 @@ def _check_outputs(options: Mapping[str, Any]) -> Literal["csv", "jsonl"] | None
         raise ValidationError("journal_sync", "must be 'normal' or 'full'", sync)
     if resume and journal is None:
         raise ValidationError("resume", "needs the journal file of the run to continue")
+    _check_opt_out_options(options)
     if isinstance(journal, str | Path) and not is_postgres_url(journal):
         folder = Path(journal).parent
         if not folder.is_dir():
@@ -260,6 +279,28 @@ def _check_outputs(options: Mapping[str, Any]) -> Literal["csv", "jsonl"] | None
     if output is None:
         return None
     return results_format(output, options.get("output_format"))
+
+
+def _check_opt_out_options(options: Mapping[str, Any]) -> None:
+    ignore = options.get("ignore_opt_outs", False)
+    if not isinstance(ignore, bool):
+        raise ValidationError("ignore_opt_outs", "must be True or False", ignore)
+    store = options.get("opt_outs")
+    if store is True or not (
+        store is None
+        or store is False
+        or isinstance(store, str | Path)
+        or hasattr(store, "opted_out")
+    ):
+        raise ValidationError(
+            "opt_outs",
+            "must be a file, a postgresql:// URL, an opt-out store, None or False",
+            store,
+        )
+    if store is False and ignore:
+        raise ValidationError(
+            "ignore_opt_outs", "needs a store to count them in: opt_outs is False"
+        )
 
 
 def _check_send_options(config: ClientConfig, options: Mapping[str, Any]) -> None:

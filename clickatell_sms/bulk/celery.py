@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 
 from ..config import API_KEY_ENV
 from .cluster import QUEUE, SHARD_TASK, CampaignSpec, rate_limit_redis, run_shard
-from .journal import JournalUnavailableError, JournalWriteError
+from .journal import JournalUnavailableError, JournalWriteError, OptOutsUnreadableError
 from .redis_rate_limit import RedisRateLimiter, account_key
 
 __all__ = ["BROKER_ENV", "QUEUE", "SHARD_TASK", "app", "make_app"]
@@ -98,8 +98,9 @@ def _send_shard(
             client_factory=_client,
             limiter_factory=limiter,
         )
-    except (JournalWriteError, JournalUnavailableError, RedisError) as exc:
-        # the journal's database or the rate limit's Redis is away: resume once it is back
+    except (JournalWriteError, JournalUnavailableError, OptOutsUnreadableError, RedisError) as exc:
+        # the journal's database, the opt-out store or the rate limit's Redis is away: resume
+        # once it is back
         raise task.retry(exc=exc, countdown=delay) from exc
     if outcome.state == "busy":  # delivered twice: the other delivery is sending it
         raise task.retry(countdown=delay)

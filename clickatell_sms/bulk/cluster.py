@@ -33,20 +33,26 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import msgspec
 from clickatell_wire.tables import SEND_OPTIONS
 
-from ..config import ClientConfig
+from ..config import ClientConfig, opt_outs_location
 from ..errors import ValidationError
 from ..numbers import normalize_number
 from ._account import AccountKey
 from ._records import BadRow, BulkResult, BulkSummary, Recipient
 from ._settings import MAX_BATCH, RunSettings
-from .journal import JournalBusyError, JournalError, JournalUnavailableError, UnknownBatch
+from .journal import (
+    JournalBusyError,
+    JournalError,
+    JournalUnavailableError,
+    UnknownBatch,
+    is_postgres_url,
+)
 from .postgres_journal import (
     CampaignInfo,
     CampaignStore,
@@ -57,6 +63,7 @@ from .postgres_journal import (
 )
 
 if TYPE_CHECKING:
+    from ..opt_outs.store import OptOutStore
     from ._progress import ProgressSink
     from ._rate_limit import Limiter
     from ._sender import MessageSender
@@ -84,6 +91,18 @@ DEFAULT_SHARDS: Final = 16
 _POLL: Final = 0.5
 _REPORT_EVERY: Final = 1.0
 _DATETIME_OPTIONS: Final = frozenset(f.name for f in SEND_OPTIONS if f.value == "datetime")
+# The counts of a shard's summary that add up to the campaign's.
+_SUMMED: Final = (
+    "accepted",
+    "rejected",
+    "failed",
+    "unknown",
+    "opted_out",
+    "invalid",
+    "duplicates",
+    "opt_outs_ignored",
+    "parts",
+)
 
 
 def shard_of(key: str, shards: int) -> int:
@@ -104,6 +123,10 @@ class CampaignSpec:
     batch_size: int = MAX_BATCH
     rate_limit: float | None = None
     default_region: str | None = None
+    opt_outs: str | Literal[False] = False
+    """The PostgreSQL opt-out store every shard checks its batches against (its URL without
+    the password), or False: none."""
+    ignore_opt_outs: bool = False
 
     def to_json(self) -> dict[str, Any]:
         options = {
@@ -119,6 +142,8 @@ class CampaignSpec:
             "batch_size": self.batch_size,
             "rate_limit": self.rate_limit,
             "default_region": self.default_region,
+            "opt_outs": self.opt_outs,
+            "ignore_opt_outs": self.ignore_opt_outs,
         }
 
     @classmethod
@@ -136,6 +161,8 @@ class CampaignSpec:
             int(data["batch_size"]),
             data["rate_limit"],
             data["default_region"],
+            data.get("opt_outs") or False,  # a campaign stored before opt-outs checked none
+            bool(data.get("ignore_opt_outs", False)),
         )
 
 
@@ -164,6 +191,8 @@ def run_campaign(
     progress: ProgressSink | None = None,
     on_submitted: Callable[[str], object] | None = None,
     timeout: float | None = None,
+    opt_outs: str | Literal[False] | None = None,
+    ignore_opt_outs: bool = False,
     **options: Any,
 ) -> BulkSummary:
     """Send a campaign on Celery workers and wait for it; the same `BulkSummary` as `send_many`.
@@ -178,6 +207,12 @@ def run_campaign(
     account, on all workers together. `on_submitted` gets the campaign ID as soon as the tasks
     are queued (the CLI prints it). `timeout` stops waiting (the campaign goes on: resume it to
     watch).
+
+    Every shard checks each batch it forms against the opt-out store `opt_outs`, which every
+    worker must reach: a `postgresql://` URL (by default `CLICKATELL_OPT_OUTS` when it is one,
+    else the journal's own database; see `config.opt_outs_location`); False checks none.
+    `ignore_opt_outs` sends to them anyway, counted, as for `send_many`. Both are fixed when the
+    campaign is made (a resume keeps them).
 
     A new campaign that sends what an existing one sends (the same rows, text and options) from
     the same account is refused with `CampaignExistsError`, which names it: running the same
@@ -199,6 +234,9 @@ def run_campaign(
         default_region,
     )
     _check_settings(spec)
+    if resume is None:
+        checked = _opt_out_store(opt_outs, journal)
+        spec = replace(spec, opt_outs=checked, ignore_opt_outs=ignore_opt_outs)
     facts = dict(identity or {})  # what makes it this campaign, checked on resume
     if content is not None or resume is None:
         facts["content"] = _sha256(content or "")
@@ -265,6 +303,29 @@ class _Settings:
 
     def send(self, *args: Any, **kwargs: Any) -> Any:
         raise AssertionError("only checks settings")
+
+
+def _opt_out_store(given: str | Literal[False] | None, journal: str) -> str | Literal[False]:
+    """The store the workers check, as stored with the campaign (its URL without a password,
+    libpq finds it on each worker as for the journal); its tables are made now, so a store that
+    cannot be reached refuses the campaign before anything is queued."""
+    if given is False:
+        return False
+    location = opt_outs_location(given, journal=journal)
+    if not is_postgres_url(location):
+        raise ValidationError(
+            "opt_outs",
+            "must be a postgresql:// URL for a campaign on workers (every worker checks it;"
+            " by default the journal's database)",
+            location,
+        )
+    from ..opt_outs import OptOutStoreError, open_opt_outs
+
+    try:
+        open_opt_outs(location).close()
+    except OptOutStoreError as exc:
+        raise ValidationError("opt_outs", f"cannot be used: {exc}", public_dsn(location)) from None
+    return public_dsn(location)
 
 
 def _sends(spec: CampaignSpec, facts: Mapping[str, str]) -> dict[str, Any]:
@@ -373,6 +434,7 @@ def _watch(
                 counts.rejected += shard_counts.get("rejected", 0)
                 counts.failed += shard_counts.get("failed", 0)
                 counts.unknown += shard_counts.get("unknown", 0)
+                counts.opted_out += shard_counts.get("opted_out", 0)
             if progress is not None and counts.total != shown:
                 progress.update(counts.total - shown, counts)
                 shown = counts.total
@@ -391,8 +453,8 @@ def _summary(store: CampaignStore, info: CampaignInfo) -> BulkSummary:
     for _, _, _, shard in store.shard_states(info.id):
         if shard is None:
             continue
-        for name in ("accepted", "rejected", "failed", "unknown", "invalid", "duplicates"):
-            setattr(summary, name, getattr(summary, name) + int(shard[name]))
+        for name in _SUMMED:
+            setattr(summary, name, getattr(summary, name) + int(shard.get(name, 0)))
         summary.earlier += int(shard["earlier"])
         summary.unjournalled.extend(shard.get("unjournalled", []))
         if shard.get("stopped"):
@@ -449,7 +511,9 @@ def run_shard(
     limiter_factory: Callable[[float, int], Limiter] | None = None,
 ) -> ShardOutcome:
     """Send (or resume) one shard; what a Celery task does. Raises `JournalWriteError` when the
-    journal stops taking writes (the task is then retried, and resumes)."""
+    journal stops taking writes, `JournalUnavailableError` when the journal or the opt-out store
+    cannot be reached, `OptOutsUnreadableError` when the store stops answering mid-run (the task
+    is then retried, and resumes)."""
     from ._engine import send_many
 
     with CampaignStore(journal) as store:
@@ -472,7 +536,7 @@ def run_shard(
                 # a burst of one request: the rate holds from the first second
                 burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
                 limiter = limiter_factory(spec.rate_limit, burst)
-            with client_factory(spec) as client:
+            with client_factory(spec) as client, _shard_opt_outs(spec) as opt_outs:
                 try:
                     summary = send_many(
                         client,
@@ -487,6 +551,8 @@ def run_shard(
                         unique=spec.unique,
                         stop_after=spec.stop_after,
                         batch_size=spec.batch_size,
+                        opt_outs=opt_outs,
+                        ignore_opt_outs=spec.ignore_opt_outs,
                         **spec.options,
                     )
                 except ValidationError as exc:
@@ -505,6 +571,23 @@ def run_shard(
         record["shard"] = shard
         store.finish_shard(campaign_id, shard, generation, record)
     return ShardOutcome("done", summary)
+
+
+@contextlib.contextmanager
+def _shard_opt_outs(spec: CampaignSpec) -> Iterator[OptOutStore | Literal[False]]:
+    """The campaign's opt-out store, open for one shard; a store that cannot be reached now
+    (the database restarting) is the journal's kind of trouble: the task retries, and resumes."""
+    if spec.opt_outs is False:
+        yield False
+        return
+    from ..opt_outs import OptOutStoreError, open_opt_outs
+
+    try:
+        store = open_opt_outs(spec.opt_outs)
+    except OptOutStoreError as exc:
+        raise JournalUnavailableError(f"the opt-out store: {exc}") from None
+    with contextlib.closing(store):
+        yield store
 
 
 def _shard_of_reference(client_message_id: str) -> int | None:
@@ -537,6 +620,7 @@ class _ShardProgress:
             "rejected": summary.rejected,
             "failed": summary.failed,
             "unknown": summary.unknown,
+            "opted_out": summary.opted_out,
         }
         self._store.report(self._campaign, self._shard, counts)
 

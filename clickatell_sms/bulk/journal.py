@@ -49,6 +49,7 @@ __all__ = [
     "JournalUnavailableError",
     "JournalWriteError",
     "Member",
+    "OptOutsUnreadableError",
     "Row",
     "RowStatus",
     "UnknownBatch",
@@ -56,7 +57,7 @@ __all__ = [
 ]
 
 BatchState = Literal["pending", "sending", "answered", "refused", "failed", "unknown", "superseded"]
-RowStatus = Literal["accepted", "rejected", "failed", "unknown"]
+RowStatus = Literal["accepted", "rejected", "failed", "unknown", "opted_out"]
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -121,6 +122,11 @@ class JournalWriteError(BulkStorageError):
         self.location = location
         self.operation = operation
         super().__init__(f"the journal {location} could not be written ({operation}): {cause}")
+
+
+class OptOutsUnreadableError(BulkStorageError):
+    """The opt-out store could not be read in the middle of a run (the database went away):
+    the next batches might hold numbers that opted out, so nothing more is sent."""
 
 
 # -- what is journalled -------------------------------------------------------------------------

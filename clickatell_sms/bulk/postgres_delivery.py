@@ -10,7 +10,6 @@ other tables are per campaign (`campaign_id` in every row).
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
 
@@ -19,7 +18,14 @@ import psycopg
 from ._delivery_base import DeliveryStore
 from .journal import JournalError, JournalUnavailableError
 from .postgres_journal import _DDL as JOURNAL_DDL
-from .postgres_journal import SCHEMA, _advisory_key, _connect, _pg, public_dsn
+from .postgres_journal import (
+    SCHEMA,
+    _advisory_key,
+    _connect,
+    _pg,
+    public_dsn,
+    server_side_rows,
+)
 
 __all__ = ["DDL", "PostgresDelivery"]
 
@@ -189,15 +195,8 @@ class PostgresDelivery(DeliveryStore):
             yield
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
-        with (
-            self._lock,
-            self._guard("read"),
-            self._db.transaction(),
-            self._db.cursor(name=f"d{uuid.uuid4().hex}") as cursor,
-        ):
-            cursor.itersize = 2000
-            cursor.execute(_pg(sql), params)
-            yield from cursor
+        with self._lock, self._guard("read"):
+            yield from server_side_rows(self._db, sql, params, page=2000)
 
     def _failures(self) -> tuple[type[BaseException], ...]:
         return (psycopg.Error,)

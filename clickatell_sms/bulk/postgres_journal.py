@@ -55,6 +55,7 @@ __all__ = [
     "PostgresJournal",
     "StoredRow",
     "public_dsn",
+    "server_side_rows",
 ]
 
 SCHEMA: Final = "clickatell_sms"
@@ -237,11 +238,7 @@ class PostgresJournal(PackedJournal):
             yield
 
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        # A server-side cursor: one page of packed batches in memory at a time.
-        with self._db.transaction(), self._db.cursor(name=f"c{uuid.uuid4().hex}") as cursor:
-            cursor.itersize = 50
-            cursor.execute(_pg(sql), params)
-            yield from cursor
+        yield from server_side_rows(self._db, sql, params, page=50)  # 50 packed batches
 
     def _failures(self) -> tuple[type[BaseException], ...]:
         return (psycopg.Error,)
@@ -264,6 +261,17 @@ _pack_row = msgspec.msgpack.Encoder().encode
 def _pg(sql: str) -> str:
     """The portable statement with psycopg's placeholders."""
     return sql.replace("?", "%s")
+
+
+def server_side_rows(
+    db: psycopg.Connection[tuple[Any, ...]], sql: str, params: Sequence[Any], *, page: int
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of a (portable) query through a server-side cursor: `page` rows in memory at a
+    time, in a transaction of its own (the cursor lives in one)."""
+    with db.transaction(), db.cursor(name=f"c{uuid.uuid4().hex}") as cursor:
+        cursor.itersize = page
+        cursor.execute(_pg(sql), params)
+        yield from cursor
 
 
 # -- the campaign as a whole ---------------------------------------------------------------------

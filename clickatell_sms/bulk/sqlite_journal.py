@@ -284,7 +284,16 @@ class SQLiteJournal(PackedJournal):
         return transaction(self._db)
 
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-        yield from self._db.cursor().execute(sql, params)
+        cursor = self._db.execute(sql, params)
+        try:
+            yield from cursor
+        finally:  # a statement left running would keep closing from checkpointing the file
+            cursor.close()
+
+    def _abandon(self) -> None:
+        with contextlib.suppress(sqlite3.Error):  # (closed already, say)
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
 
     def _failures(self) -> tuple[type[BaseException], ...]:
         return (sqlite3.Error,)

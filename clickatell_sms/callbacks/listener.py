@@ -52,6 +52,7 @@ from urllib.parse import unquote_to_bytes
 import h11
 
 from .access import RefusalLog, SourceAllowList
+from .receiver import SCREENED_BY
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -284,7 +285,9 @@ class _Core:
             max_workers=limits.workers, thread_name_prefix="clickatell-callback-worker"
         )
         self.stats = ListenerStats(max_connections=self.cap)
-        self.in_flight: set[asyncio.Future[_Answer]] = set()  # running or queued in the pool
+        # Requests running or queued in the pool. Submitted to it directly rather than through
+        # `run_in_executor`, whose asyncio future costs a second turn of the loop per answer.
+        self.in_flight: set[concurrent.futures.Future[_Answer]] = set()
         self.open: set[_Connection] = set()
         self.connecting: set[asyncio.Task[Any]] = set()  # accepted, protocol not yet made
         # Connections waiting for (the rest of) a request, longest-waiting first.
@@ -395,11 +398,20 @@ class _Connection(asyncio.Protocol):
         self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=core.limits.max_head_bytes)
         self.transport: asyncio.Transport | None = None
         self.peer: tuple[str, int] = ("", 0)
-        self.deadline: asyncio.TimerHandle | None = None
+        # The current deadline (loop time; None: none, the app has the request) and the one
+        # timer that enforces it (see `_set_deadline`).
+        self.deadline: float | None = None
+        self.timer: asyncio.TimerHandle | None = None
         self.request: h11.Request | None = None
+        self.environ: dict[str, Any] | None = None  # the request's, from its head
         self.body = bytearray()
         self.closed = False
         self.discarding = -1  # refused early: bytes discarded since (-1: not refused)
+        # While the app has a request: whether more arrived (reading then pauses until the
+        # answer is out), and whether the client finished sending (closed once answered).
+        self.in_app = False
+        self.paused = False
+        self.eof_in_app = False
 
     # asyncio callbacks
 
@@ -420,11 +432,22 @@ class _Connection(asyncio.Protocol):
         if self.closed:
             return
         self.h11.receive_data(data)
+        if self.in_app:
+            # A pipelined request, held (h11 keeps it) until the answer is out; no more is
+            # read meanwhile. Reading is paused only now, not for every request: two fewer
+            # system calls per callback for clients that wait for their answers.
+            assert self.transport is not None
+            self.transport.pause_reading()
+            self.paused = True
+            return
         self._read_events()
 
     def eof_received(self) -> bool:
         if self.discarding >= 0:
             self._shutdown()  # the client is done sending: close once the refusal is out
+        elif self.in_app:
+            self.eof_in_app = True  # answer first, then close
+            return True
         elif not self.closed:
             self.h11.receive_data(b"")
             self._read_events()
@@ -435,7 +458,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._cancel_deadline()
+        self._disarm()
         self.core.released(self)
 
     # reading
@@ -462,7 +485,8 @@ class _Connection(asyncio.Protocol):
                     self.core.stats.rejected += 1
                     self._close_with(413, "request body too large")
                     return
-                if self.core.screen is not None and self._screened_out(event):
+                self.environ = _environ(self.core, self.peer, event)
+                if self.core.screen is not None and self._screened_out(self.environ):
                     return
                 self.request = event
                 self._set_deadline(limits.body_timeout)
@@ -481,16 +505,16 @@ class _Connection(asyncio.Protocol):
                 self._run_app()
                 return
             elif isinstance(event, h11.ConnectionClosed):
-                self.abort()
+                self._shutdown()  # once the answers written are sent
                 return
 
-    def _screened_out(self, request: h11.Request) -> bool:
+    def _screened_out(self, environ: dict[str, Any]) -> bool:
         """Ask the screen about a request whose head is in; if it refuses, answer now (the
         body unread) and linger. A screen that fails is the app failing: 500."""
         core = self.core
         assert core.screen is not None
         try:
-            refusal = core.screen(_environ(core, self.peer, request, None))
+            refusal = core.screen(dict(environ))  # its own copy: the app gets the head as sent
         except Exception:
             logger.exception("the callback server's screen failed")
             self._close_with(500, "internal error")
@@ -522,24 +546,33 @@ class _Connection(asyncio.Protocol):
             self.abort()
 
     def _run_app(self) -> None:
-        request, body = self.request, bytes(self.body)
-        assert request is not None and self.transport is not None
+        environ, body = self.environ, bytes(self.body)
+        assert environ is not None and self.transport is not None
         core = self.core
-        self._cancel_deadline()
+        self.deadline = None  # the app's time is not the client's
         core.waiting.pop(self, None)
-        self.transport.pause_reading()
         if len(core.in_flight) >= core.limits.workers + core.limits.max_queued:
             core.stats.rejected += 1
             self._close_with(503, "busy, try again", [("Retry-After", "1")])
             return
-        environ = _environ(core, self.peer, request, body)
-        future = asyncio.get_running_loop().run_in_executor(core.pool, _call_app, core.app, environ)
+        self.in_app = True
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        if core.screen is not None:
+            environ[SCREENED_BY] = core.screen  # the head passed it: no need to ask again
+        future = core.pool.submit(_call_app, core.app, environ)
         core.in_flight.add(future)
-        future.add_done_callback(self._answer)
+        future.add_done_callback(self._answered)
 
-    def _answer(self, future: asyncio.Future[_Answer]) -> None:
+    def _answered(self, future: concurrent.futures.Future[_Answer]) -> None:
+        """On the worker's thread: hand the answer to the loop's."""
+        with contextlib.suppress(RuntimeError):  # the server has stopped: nowhere to answer
+            self.core.loop.call_soon_threadsafe(self._answer, future)
+
+    def _answer(self, future: concurrent.futures.Future[_Answer]) -> None:
         core = self.core
         core.in_flight.discard(future)
+        self.in_app = False
         if future.cancelled() or self.closed:
             return
         answer = future.result()
@@ -563,10 +596,15 @@ class _Connection(asyncio.Protocol):
             self._shutdown()
             return
         self.h11.start_next_cycle()
-        self.request, self.body = None, bytearray()
+        self.request, self.environ, self.body = None, None, bytearray()
         self._wait_for_request()
-        assert self.transport is not None
-        self.transport.resume_reading()
+        if self.eof_in_app:  # it finished sending while the app had its request
+            self.eof_in_app = False
+            self.h11.receive_data(b"")
+        elif self.paused:
+            assert self.transport is not None
+            self.paused = False
+            self.transport.resume_reading()
         self._read_events()  # a pipelined request may already be buffered
 
     # deadlines and closing
@@ -576,15 +614,32 @@ class _Connection(asyncio.Protocol):
         self._set_deadline(self.core.limits.head_timeout)
 
     def _set_deadline(self, seconds: float) -> None:
-        self._cancel_deadline()
-        self.deadline = asyncio.get_running_loop().call_later(seconds, self._expired)
+        """Close the connection `seconds` from now unless the deadline moves first.
 
-    def _cancel_deadline(self) -> None:
-        if self.deadline is not None:
-            self.deadline.cancel()
-            self.deadline = None
+        One timer per connection, re-armed only when it would fire too late: deadlines mostly
+        move later (every request sets two), and a timer that fires early sets itself again
+        for what is left, so a busy connection costs the loop's timer heap nothing per request.
+        """
+        loop = self.core.loop
+        deadline = loop.time() + seconds
+        if self.timer is None or self.timer.when() > deadline:
+            self._disarm()
+            self.timer = loop.call_at(deadline, self._expired)
+        self.deadline = deadline
+
+    def _disarm(self) -> None:
+        self.deadline = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def _expired(self) -> None:
+        self.timer = None
+        if self.deadline is None:  # the app has the request: no deadline until it answers
+            return
+        if self.deadline > self.core.loop.time():  # moved since the timer was set
+            self.timer = self.core.loop.call_at(self.deadline, self._expired)
+            return
         self.deadline = None
         if self.discarding >= 0:  # the end of a refused request's linger: not a time-out
             self.abort()
@@ -609,7 +664,7 @@ class _Connection(asyncio.Protocol):
         """Close after what is written has been sent, or after `head_timeout` at most: a
         client that stops reading must not keep the descriptor."""
         self.closed = True
-        self._cancel_deadline()
+        self._disarm()
         self.core.waiting.pop(self, None)
         transport = self.transport
         if transport is None:
@@ -622,7 +677,7 @@ class _Connection(asyncio.Protocol):
     def abort(self) -> None:
         """Close now, dropping anything unsent."""
         self.closed = True
-        self._cancel_deadline()
+        self._disarm()
         self.core.waiting.pop(self, None)
         if self.transport is not None:
             self.transport.abort()
@@ -658,11 +713,9 @@ def _declared_length(request: h11.Request) -> int:
     return 0 if length is None else length
 
 
-def _environ(
-    core: _Core, peer: tuple[str, int], request: h11.Request, body: bytes | None
-) -> WSGIEnvironment:
-    """The WSGI environ of a request; `body` None for its head alone (for the screen: an
-    empty input, CONTENT_LENGTH as the head declares it)."""
+def _environ(core: _Core, peer: tuple[str, int], request: h11.Request) -> dict[str, Any]:
+    """The WSGI environ of a request from its head: an empty input, and CONTENT_LENGTH as the
+    head declares it (`_run_app` puts the body in)."""
     target = bytes(request.target)
     if not target.startswith(b"/"):  # absolute form: http://host/path?query
         after_scheme = target.partition(b"://")[2]
@@ -674,7 +727,7 @@ def _environ(
         "SCRIPT_NAME": "",
         "PATH_INFO": unquote_to_bytes(path).decode("latin-1"),
         "QUERY_STRING": query.decode("latin-1"),
-        "CONTENT_LENGTH": str(_declared_length(request) if body is None else len(body)),
+        "CONTENT_LENGTH": str(_declared_length(request)),
         "SERVER_NAME": core.server_name,
         "SERVER_PORT": str(core.server_port),
         "SERVER_PROTOCOL": "HTTP/" + request.http_version.decode("ascii"),
@@ -682,7 +735,7 @@ def _environ(
         "REMOTE_PORT": str(peer[1]),
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body or b""),
+        "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,

@@ -191,26 +191,30 @@ def _utf8(source: str | bytes) -> bytes:
 
 
 def _from_form(data: bytes) -> _Input:
-    """Split a query string or form body into fields, percent-decoding each value to bytes."""
-    wire: dict[str, list[bytes]] = {}
+    """Split a query string or form body into fields, percent-decoding each value to bytes.
+    A repeated field is read from its first copy; `raw` keeps every copy."""
+    wire: dict[str, bytes] = {}
+    raw: dict[str, object] = {}
+    values: dict[str, str] = {}
     for piece in data.removeprefix(b"?").split(b"&"):  # a query string may keep its "?"
         if not piece:
             continue
         name, _, value = piece.partition(b"=")
         key = _form_unquote(name).decode("utf-8", errors="replace")
-        wire.setdefault(key, []).append(_form_unquote(value))
-    raw: dict[str, object] = {}
-    for key, found in wire.items():
-        texts = [value.decode("utf-8", errors="replace") for value in found]
-        raw[key] = texts[0] if len(texts) == 1 else texts
-    # A repeated field is read from its first copy; `raw` keeps every copy.
-    first = {key: found[0] for key, found in wire.items()}
-    values = {key: value.decode("utf-8", errors="replace") for key, value in first.items()}
-    return _Input(raw=raw, values=values, wire=first)
+        octets = _form_unquote(value)
+        text = octets.decode("utf-8", errors="replace")
+        if key not in wire:
+            wire[key], raw[key], values[key] = octets, text, text
+            continue
+        held = raw[key]
+        raw[key] = [*held, text] if isinstance(held, list) else [held, text]
+    return _Input(raw=raw, values=values, wire=wire)
 
 
 def _form_unquote(value: bytes) -> bytes:
     # Form encoding writes a space as "+"; a literal plus arrives as %2B.
+    if b"%" not in value and b"+" not in value:  # most fields: nothing to decode
+        return value
     return unquote_to_bytes(value.replace(b"+", b" "))
 
 

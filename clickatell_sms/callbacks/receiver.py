@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from ..errors import ValidationError
 from .access import RefusalLog, SecretCheck, SourceAllowList, take_token
@@ -25,13 +25,18 @@ if TYPE_CHECKING:
     from ..bulk.delivery import DeliveryStore
     from .sinks import CallbackSink
 
-__all__ = ["CallbackReceiver", "Refusal"]
+__all__ = ["SCREENED_BY", "CallbackReceiver", "Refusal"]
 
 # One logger for the package, so logging set up for "clickatell_sms.callbacks" sees refused
 # callbacks and failing handlers as well as parsing problems.
 logger = logging.getLogger("clickatell_sms.callbacks")
 
 _CHALLENGE = ("WWW-Authenticate", 'Basic realm="clickatell callbacks", charset="UTF-8"')
+
+SCREENED_BY: Final = "clickatell_sms.screened_by"
+"""The environ key where a server puts the screen that has passed the request's head, so that
+the receiver does not check the head twice when that screen is its own `refuse_early`.
+(`listener.CallbackServer` sets it; a client cannot: its headers become HTTP_* keys.)"""
 
 
 class Refusal(NamedTuple):
@@ -157,16 +162,20 @@ class CallbackReceiver:
         return f"CallbackReceiver({guard}, sources={self._sources!r})"
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        refusal = self.refuse_early(environ)
+        token, query = take_token(_wsgi_query(environ))
+        refusal = None
+        if environ.get(SCREENED_BY) != self.refuse_early:  # else the server just asked it
+            refusal = self._refuse_head(environ, token)
+        refusal = refusal or self._refuse_length(environ)  # always: a chunked body is read now
         if refusal is not None:
             return _respond(start_response, *refusal)
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        length = int(environ.get("CONTENT_LENGTH") or 0)  # refuse_early has read it
+        length = int(environ.get("CONTENT_LENGTH") or 0)  # _refuse_length has read it
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         try:
             event = parse_callback_request(
                 method,
-                take_token(_wsgi_query(environ))[1],
+                query,
                 body,
                 environ.get("CONTENT_TYPE"),
                 default_kind=self._only_kind(),
@@ -184,17 +193,25 @@ class CallbackReceiver:
         for a Content-Length that is unreadable or too large; None when the body is worth
         reading. The receiver asks it first itself; `listener.CallbackServer` asks it as soon as
         a head arrives, so a forged request is answered without its body ever being read."""
+        token, _ = take_token(_wsgi_query(environ))
+        return self._refuse_head(environ, token) or self._refuse_length(environ)
+
+    def _refuse_head(self, environ: WSGIEnvironment, token: bytes | None) -> Refusal | None:
+        """403, 401 or 405 (see `refuse_early`), given the `token` of the query string."""
         source = environ.get("REMOTE_ADDR")
         if self._sources is not None and not self._sources.allows(source):
             self._refusals.refused("refused callbacks from outside allowed_sources (403)", source)
             return Refusal(403, "callbacks are not accepted from this address")
-        token, _ = take_token(_wsgi_query(environ))
         if self._secret is not None and not self._secret.matches(environ, token):
             self._refusals.refused("refused callbacks without the right secret (401)", source)
             return Refusal(401, "missing or wrong callback secret", (_CHALLENGE,))
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         if method not in {"GET", "POST"}:
             return Refusal(405, "use GET or POST", (("Allow", "GET, POST"),))
+        return None
+
+    def _refuse_length(self, environ: WSGIEnvironment) -> Refusal | None:
+        """400 for an unreadable Content-Length, 413 for one over `max_body_bytes`."""
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -17,6 +17,10 @@ event)`.
 Meanwhile a thread of the sink keeps the journal's index of the campaign's rows current
 (`DeliveryStore.sync`, every `index_every` seconds), so that a report on a large campaign does
 not have to unpack its whole journal first.
+
+`OptOutSink` keeps every reply in the opt-out store (`opt_outs`), and opts its sender out or back
+in when the reply is a keyword: written before the reply is acknowledged, one transaction each
+(replies are few beside statuses).
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from pathlib import Path
 from typing import Final, Protocol
 
 from ..bulk.delivery import DeliveryStore, StatusUpdate, open_delivery
+from ..opt_outs.keywords import Keywords
+from ..opt_outs.store import OptOutStore, OptOutStoreError, ReplyOutcome
 from .access import RefusalLog
 from .parsing import CallbackKind, ReplyCallback, StatusCallback
 
-__all__ = ["CallbackSink", "JournalSink", "SinkError"]
+__all__ = ["CallbackSink", "JournalSink", "OptOutSink", "SinkError"]
 
 logger = logging.getLogger("clickatell_sms.callbacks")
 
@@ -186,6 +192,67 @@ class JournalSink:
             self.store.close()
 
     def __enter__(self) -> JournalSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class OptOutSink:
+    """Replies into an opt-out store (a file, a `postgresql://` URL or an open `OptOutStore`,
+    which stays the caller's to close; None: where the settings say).
+
+    Every reply is kept with its text; one whose whole text (trimmed, any case) is a stop
+    keyword opts its sender out, a start keyword opts it back in (`keywords`). A reply the
+    store cannot keep raises `SinkError` (the receiver answers 503, and it comes again).
+    `outcomes` counts what the replies did, by action.
+    """
+
+    kinds: Final[frozenset[CallbackKind]] = frozenset({"reply"})
+
+    def __init__(
+        self, store: str | Path | OptOutStore | None = None, *, keywords: Keywords | None = None
+    ) -> None:
+        from ..opt_outs import open_opt_outs
+
+        self._owns_store = store is None or isinstance(store, str | Path)
+        self.store: OptOutStore = (
+            open_opt_outs(store) if store is None or isinstance(store, str | Path) else store
+        )
+        self.keywords = keywords or Keywords()
+        self.outcomes: dict[str, int] = {"opt-out": 0, "opt-in": 0, "other": 0, "replayed": 0}
+        self._count_lock = threading.Lock()
+        self._failures = RefusalLog(logger)
+
+    def __repr__(self) -> str:
+        return f"OptOutSink({self.store.location!r})"
+
+    def take(self, event: StatusCallback | ReplyCallback) -> None:
+        """Keep a reply (and apply its keyword) before returning; a status is not ours."""
+        if not isinstance(event, ReplyCallback):
+            return
+        try:
+            outcome = self.store.record_reply(event, self.keywords)
+        except OptOutStoreError as exc:
+            self._failures.refused(f"could not keep a reply in the opt-out store: {exc}")
+            raise SinkError(str(exc)) from None
+        self._count(outcome)
+
+    def _count(self, outcome: ReplyOutcome) -> None:
+        name = "replayed" if outcome.replay else outcome.action or "other"
+        with self._count_lock:
+            self.outcomes[name] += 1
+        if outcome.action is not None and outcome.number is None:
+            logger.warning(
+                "a %s reply came without a sender number: kept, not applied", outcome.action
+            )
+
+    def close(self) -> None:
+        """Close the store if this sink opened it."""
+        if self._owns_store:
+            self.store.close()
+
+    def __enter__(self) -> OptOutSink:
         return self
 
     def __exit__(self, *exc: object) -> None:

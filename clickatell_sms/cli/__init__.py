@@ -8,6 +8,8 @@
     clickatell-sms bulk --csv people.csv --text "Hello" --journal run.sqlite
     clickatell-sms listen --port 8081 --journal run.sqlite   # callbacks into the journal
     clickatell-sms report run.sqlite --html report.html      # what became of the campaign
+    clickatell-sms bulk --csv people.csv --text "Hello" --dry-run   # counted and priced, not sent
+    clickatell-sms opt-outs list                             # numbers that replied STOP
     clickatell-sms sandbox --port 8080
     clickatell-sms conformance --live --json report.json  # free probes of the real API
 
@@ -16,11 +18,12 @@ Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base UR
 command of the README works on a fresh machine without an account. Exit statuses are in
 `common`.
 
-One module per command family (`send`, `account`, `listen`, `bulk`, `report`, `sandbox`,
-`conformance`), each with an `add_parser(commands)` that declares its options and points at its
-runner; `common` holds what they share: the connection options, the embedded sandbox, exit
-statuses, failure reports; `wording` names a facade error's field by its flag. One thing has
-one flag on every command (`--text`, `--region`), and `-v` works before or after the command.
+One module per command family (`send`, `account`, `listen`, `bulk` with `dry_run`, `opt_outs`,
+`report`, `sandbox`, `conformance`), each with an `add_parser(commands)` that declares its
+options and points at its runner; `common` holds what they share: the connection options, the
+embedded sandbox, exit statuses, failure reports; `wording` names a facade error's field by its
+flag. One thing has one flag on every command (`--text`, `--region`), and `-v` works before or
+after the command.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from typing import Final, NoReturn
 
 from .._version import __version__
 from ..errors import ClickatellError, ValidationError
-from . import account, bulk, conformance, listen, report, sandbox, send
+from . import account, bulk, conformance, listen, opt_outs, report, sandbox, send
 from .common import (
     EXIT_API,
     EXIT_INTERRUPTED,
@@ -53,7 +56,7 @@ __all__ = ["EXIT_API", "EXIT_OK", "EXIT_REJECTED", "EXIT_TRANSPORT", "EXIT_USAGE
 
 Runner = Callable[[argparse.Namespace], int]
 
-FAMILIES: Final = (send, account, listen, bulk, report, sandbox, conformance)
+FAMILIES: Final = (send, account, listen, bulk, opt_outs, report, sandbox, conformance)
 """The command modules, in --help order; each may say which of the spec's operations its
 commands carry (`OPERATIONS`), which a test holds to the spec."""
 

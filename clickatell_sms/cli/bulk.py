@@ -3,6 +3,7 @@
     clickatell-sms bulk --csv people.csv --text "Hello from clickatell-sms"
     clickatell-sms bulk --csv people.csv --template "Hi {name}, your code is {code}"
     clickatell-sms bulk --csv people.csv --resume people.csv.journal       # after a crash
+    clickatell-sms bulk --csv people.csv --text "Hi" --dry-run --price-per-part 0.03  # no send
     clickatell-sms bulk --csv people.csv --content "Hi" \
         --journal postgresql://db/campaigns --celery redis://queue:6379/0  # on Celery workers
 
@@ -10,6 +11,9 @@ The key and base URL come from CLICKATELL_API_KEY and CLICKATELL_BASE_URL, as fo
 (--api-key works too, but other users can read it in the process list). With neither a key nor
 a base URL (or with --sandbox) the run goes to an embedded sandbox, as `send` does: nothing is
 really sent, standard error says so, and the journal is a temporary one unless you name it.
+
+Numbers that opted out (a STOP reply `listen` recorded, or `opt-outs add`) are skipped and
+reported `opted_out`; `--dry-run` reads and prices the whole file and sends nothing.
 
 Exit status: 0 every row accepted; 1 some rows rejected, failed or unknown; 2 a usage or input
 error (nothing was sent); 3 stopped after repeated authentication/account errors; 5 stopped
@@ -29,6 +33,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, TYPE_CHECKING, Any, Final
@@ -52,6 +57,7 @@ from .wording import describe, shell_words
 
 if TYPE_CHECKING:
     from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
+    from ..bulk.csv_input import CSVSource
 
 __all__ = ["OPERATIONS", "add_parser", "main", "run"]
 
@@ -159,6 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="stop after N consecutive authentication/account errors (default: 3)",
     )
+    _add_hygiene_options(parser, run_group)
 
     state = parser.add_argument_group("journal and results")
     journal = state  # --journal and --resume: alternatives, except for a PostgreSQL journal
@@ -222,6 +229,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
 
 
+def _add_hygiene_options(parser: argparse.ArgumentParser, run_group: Any) -> None:
+    """The dry run's flags (in the "run" group) and the opt-outs' (a group of their own)."""
+    run_group.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read and check the whole file, print what would be sent (rows, repeats, opt-outs,"
+        " encodings, parts, requests, time) and send nothing; needs no key, makes no journal",
+    )
+    run_group.add_argument(
+        "--price-per-part",
+        type=_price,
+        metavar="PRICE",
+        help="with --dry-run: your price of one message part, to estimate the cost",
+    )
+    opt_outs = parser.add_argument_group("opt-outs (docs/bulk.md)")
+    opt_outs.add_argument(
+        "--opt-outs",
+        metavar="PATH|URL",
+        help="the opt-out store to skip numbers by (default: CLICKATELL_OPT_OUTS, else, on"
+        " workers, the journal's database, else opt-outs.sqlite in your data folder: the store"
+        " `listen` keeps STOP replies in)",
+    )
+    opt_outs.add_argument(
+        "--ignore-opt-outs",
+        action="store_true",
+        help="send to numbers that opted out all the same (only for messages you may legally"
+        " send them, such as transactional ones); the summary says how many",
+    )
+
+
+def _price(text: str) -> Decimal:
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
+    if not price.is_finite() or price < 0:
+        raise argparse.ArgumentTypeError(f"a price is a number of 0 or more, not {text}")
+    return price
+
+
 def run(args: argparse.Namespace) -> int:
     """Carry out `bulk` with parsed arguments; returns the exit status."""
     # Imported here: every `clickatell-sms` command builds this parser, few run it.
@@ -237,6 +284,9 @@ def run(args: argparse.Namespace) -> int:
         return _usage(str(exc))
     if args.resend_unknown is not None and args.resume is None:
         return _usage("--resend-unknown needs --resume JOURNAL")
+    refused = _dry_run_refuses(args)
+    if refused is not None:
+        return _usage(refused)
     on_workers = args.celery is not None
     postgres = args.journal is not None and is_postgres_url(args.journal)
     if on_workers and not postgres:
@@ -324,12 +374,19 @@ def run(args: argparse.Namespace) -> int:
             template=template,
             encoding=args.encoding,
             delimiter=args.delimiter,
+            checked=path is not None,  # scan_file read it all
         )
     except (CSVInputError, ValueError, LookupError) as exc:
         if path is not None:
             stream.close()
         return _usage(str(exc))
 
+    if args.dry_run:
+        try:
+            return _dry_run(args, source, total)
+        finally:
+            if path is not None:
+                stream.close()
     if on_workers:
         try:
             return _run_on_workers(args, source, identity, total, options_from_args(args))
@@ -383,6 +440,8 @@ def run(args: argparse.Namespace) -> int:
                 journal_sync=args.journal_sync,
                 identity=identity,
                 total=total,
+                opt_outs=args.opt_outs,
+                ignore_opt_outs=args.ignore_opt_outs,
                 **options,
             )
     except JournalError as exc:
@@ -423,6 +482,36 @@ def run(args: argparse.Namespace) -> int:
     if summary.stopped is not None:
         return EXIT_STOPPED
     return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
+
+
+def _dry_run_refuses(args: argparse.Namespace) -> str | None:
+    """What is wrong with the flags of a dry run (or with --price-per-part without one)."""
+    from .dry_run import WRITES
+
+    if not args.dry_run:
+        return None if args.price_per_part is None else "--price-per-part needs --dry-run"
+    given = [flag for flag, name in WRITES if getattr(args, name) not in (None, False)]
+    if given:
+        return f"--dry-run writes nothing and runs here: leave out {', '.join(given)}"
+    if args.csv is None:
+        return "--dry-run needs --csv FILE"
+    return None
+
+
+def _dry_run(args: argparse.Namespace, source: CSVSource, total: int | None) -> int:
+    from ..bulk.csv_input import CSVInputError
+    from .dry_run import count
+
+    try:
+        with _sigterm_interrupts():
+            return count(args, source, source.name, total, options_from_args(args))
+    except ValidationError as exc:
+        return _usage(describe(exc))
+    except CSVInputError as exc:
+        return _usage(str(exc))
+    except KeyboardInterrupt:
+        print("clickatell-sms bulk: dry run interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 class _BadRows:
@@ -515,6 +604,8 @@ def _run_on_workers(
             queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
             progress=progress,
             on_submitted=submitted,
+            opt_outs=args.opt_outs,
+            ignore_opt_outs=args.ignore_opt_outs,
             **options,
         )
     except CampaignExistsError as exc:
@@ -555,11 +646,16 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
     lines = [
         f"{summary.total} rows: {summary.accepted} accepted, {summary.rejected} rejected"
         f" ({summary.duplicates} duplicates), {summary.failed} failed ({summary.invalid}"
-        f" invalid), {summary.unknown} unknown",
+        f" invalid), {summary.unknown} unknown, {summary.opted_out} opted out",
         f"{summary.batches} requests ({summary.sent} recipients) in {summary.duration:.1f} s"
         f" ({rate:.0f} recipients/s)"
         + (f"; {summary.earlier} rows settled by earlier runs" if summary.earlier else ""),
     ]
+    if summary.opt_outs_ignored:
+        lines.append(
+            f"{summary.opt_outs_ignored} rows were sent to numbers that opted out"
+            " (--ignore-opt-outs)"
+        )
     if summary.stopped:
         lines.append(f"STOPPED: {summary.stopped}")
     if summary.unjournalled:

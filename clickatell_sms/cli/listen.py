@@ -7,11 +7,14 @@ the integration's settings in the portal. The secret comes from `--secret`, else
 way to accept anyone. The server behind it is `listener.CallbackServer`, with its timeouts and
 bounds (a few are options here). `--journal` writes every status callback into a campaign's
 journal (`callbacks.sinks.JournalSink`) before acknowledging it, for `clickatell-sms report`.
+Every reply goes into the opt-out store (`callbacks.sinks.OptOutSink`; `--opt-outs`, by default
+the one `bulk` reads), where a STOP opts its sender out of every later campaign.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -30,7 +33,8 @@ from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_fai
 if TYPE_CHECKING:
     from ..callbacks import CallbackReceiver, ReplyCallback, StatusCallback
     from ..callbacks.listener import CallbackServer, ListenerLimits
-    from ..callbacks.sinks import JournalSink
+    from ..callbacks.sinks import JournalSink, OptOutSink
+    from ..opt_outs import Keywords
 
 __all__ = ["add_parser"]
 
@@ -38,13 +42,15 @@ SECRET_ENV = "CLICKATELL_CALLBACK_SECRET"  # the same name as callbacks.access.S
 
 
 def add_parser(commands: Any) -> None:
-    _add_listen(commands)
+    cmd = _add_listen(commands)
+    _add_opt_out_options(cmd)
+    cmd.set_defaults(run=_run_listen)
 
 
 # -- listen -----------------------------------------------------------------------------------
 
 
-def _add_listen(commands: Any) -> None:
+def _add_listen(commands: Any) -> Any:
     cmd = commands.add_parser(
         "listen",
         help="receive callbacks and print each one as it arrives",
@@ -103,7 +109,48 @@ def _add_listen(commands: Any) -> None:
         help="default 1000, fewer to fit the fd limit",
     )
     limits.add_argument("--workers", type=int, metavar="N", help="handler threads, default 4")
-    cmd.set_defaults(run=_run_listen)
+    return cmd
+
+
+def _add_opt_out_options(cmd: Any) -> None:
+    opt_outs = cmd.add_argument_group("replies and opt-outs")
+    keep = opt_outs.add_mutually_exclusive_group()
+    keep.add_argument(
+        "--opt-outs",
+        metavar="PATH|URL",
+        help="keep every reply in this opt-out store, where STOP opts its sender out (default:"
+        " CLICKATELL_OPT_OUTS, else the --journal's database when it is postgresql://, else"
+        " opt-outs.sqlite in your data folder: the store `bulk` reads)",
+    )
+    keep.add_argument(
+        "--no-opt-outs",
+        action="store_true",
+        help="keep no replies and change no opt-outs (replies are only printed)",
+    )
+    opt_outs.add_argument(
+        "--stop-words",
+        metavar="WORDS",
+        help="comma-separated replies that opt out, each the whole reply, any case (default:"
+        " STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT)",
+    )
+    opt_outs.add_argument(
+        "--start-words",
+        metavar="WORDS",
+        help="comma-separated replies that opt back in (default: START,UNSTOP)",
+    )
+
+
+def _opt_out_sink(args: argparse.Namespace) -> OptOutSink | None:
+    """The sink for replies the options ask for; `OptOutStoreError` or `ValidationError` when
+    it cannot be (named by its flag)."""
+    from ..callbacks.sinks import OptOutSink
+    from ..config import opt_outs_location
+    from ..opt_outs import Keywords
+
+    keywords = Keywords.from_lists(args.stop_words, args.start_words)
+    if args.no_opt_outs:
+        return None
+    return OptOutSink(opt_outs_location(args.opt_outs, journal=args.journal), keywords=keywords)
 
 
 def _run_listen(args: argparse.Namespace) -> int:
@@ -134,9 +181,17 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
     from ..bulk.journal import JournalError
     from ..callbacks import CallbackReceiver
     from ..callbacks.listener import CallbackServer
+    from ..opt_outs import OptOutStoreError
 
-    printer = _EventPrinter(sys.stdout, as_json=args.json, quiet=args.quiet)
     limits = _limits(args)
+    try:
+        replies = _opt_out_sink(args)
+    except OptOutStoreError as exc:
+        return _usage_failure(args, f"--opt-outs: {exc}")
+    except ImportError as exc:  # psycopg, for a postgresql:// store
+        return _usage_failure(args, f"--opt-outs: PostgreSQL needs the 'postgresql' extra ({exc})")
+    keywords = replies.keywords if replies is not None else None
+    printer = _EventPrinter(sys.stdout, as_json=args.json, quiet=args.quiet, keywords=keywords)
     try:
         receiver = CallbackReceiver(
             on_status=printer.status,
@@ -144,13 +199,16 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
             secret=secret,
             allow_unauthenticated=secret is None,
             journal=args.journal,
+            sinks=() if replies is None else (replies,),
         )
     except JournalError as exc:
+        _close_quietly(replies)
         return _usage_failure(args, f"--journal: {exc.cli_message}")
     except ImportError as exc:  # psycopg, for a postgresql:// journal
+        _close_quietly(replies)
         problem = f"--journal: a PostgreSQL journal needs the 'postgresql' extra ({exc})"
         return _usage_failure(args, problem)
-    with receiver:
+    with receiver, _closing(replies):
         server = CallbackServer(
             receiver, host=args.host, port=args.port, limits=limits, allowed_sources=args.allow
         )
@@ -160,8 +218,40 @@ def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> 
             return _usage_failure(args, f"cannot listen on {args.host}:{args.port}: {exc}")
         _run_until_stopped(server, receiver, args, secret, generated=generated)
     _print_journal(receiver)
+    _print_opt_outs(replies)
     print("stopped", file=sys.stderr, flush=True)
     return EXIT_OK
+
+
+def _closing(sink: OptOutSink | None) -> contextlib.AbstractContextManager[object]:
+    return contextlib.nullcontext() if sink is None else sink
+
+
+def _close_quietly(sink: OptOutSink | None) -> None:
+    if sink is not None:
+        with contextlib.suppress(Exception):
+            sink.close()
+
+
+def _print_opt_outs(sink: OptOutSink | None) -> None:
+    if sink is None:
+        return
+    done = sink.outcomes
+    print(
+        f"opt-outs: {sum(done.values()) - done['replayed']} replies kept in"
+        f" {sink.store.location}: {done['opt-out']} opted out, {done['opt-in']} opted back in",
+        file=sys.stderr,
+    )
+
+
+def _describe_opt_outs(sink: OptOutSink | None) -> str:
+    if sink is None:
+        return "opt-outs: none kept (--no-opt-outs): replies are only printed"
+    words = sink.keywords
+    return (
+        f"opt-outs: every reply is kept in {sink.store.location}; a reply of"
+        f" {', '.join(words.stop)} opts its sender out, {', '.join(words.start)} back in"
+    )
 
 
 def _usage_failure(args: argparse.Namespace, problem: str) -> int:
@@ -186,6 +276,7 @@ def _run_until_stopped(
             print(_bounds(server), file=sys.stderr)
             for location in _journal_locations(receiver):
                 print(f"journal: status callbacks are written into {location}", file=sys.stderr)
+            print(_describe_opt_outs(_opt_out_sinks(receiver)), file=sys.stderr)
             _print_callback_url(args.public_url or server.url, secret, generated=generated)
             print("waiting for callbacks (Ctrl-C or SIGTERM stops)", file=sys.stderr, flush=True)
             while not stop.wait(0.5):
@@ -200,6 +291,12 @@ def _journals(receiver: CallbackReceiver) -> list[JournalSink]:
     from ..callbacks.sinks import JournalSink
 
     return [sink for sink in receiver.sinks if isinstance(sink, JournalSink)]
+
+
+def _opt_out_sinks(receiver: CallbackReceiver) -> OptOutSink | None:
+    from ..callbacks.sinks import OptOutSink
+
+    return next((sink for sink in receiver.sinks if isinstance(sink, OptOutSink)), None)
 
 
 def _journal_locations(receiver: CallbackReceiver) -> list[str]:
@@ -311,10 +408,13 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
 class _EventPrinter:
     """One line per callback, written whole under a lock: the server runs a thread per request."""
 
-    def __init__(self, out: TextIO, *, as_json: bool, quiet: bool = False) -> None:
+    def __init__(
+        self, out: TextIO, *, as_json: bool, quiet: bool = False, keywords: Keywords | None = None
+    ) -> None:
         self._out = out
         self._json = as_json
         self._quiet = quiet
+        self._keywords = keywords  # None: replies change no opt-outs here
         self._lock = threading.Lock()
 
     def status(self, event: StatusCallback) -> None:
@@ -357,6 +457,8 @@ class _EventPrinter:
     def reply(self, event: ReplyCallback) -> None:
         if self._quiet:
             return
+        matched = None if self._keywords is None else self._keywords.match(event.text)
+        action = None if matched is None else matched[0]
         if self._json:
             self._write_json(
                 {
@@ -371,6 +473,7 @@ class _EventPrinter:
                     "network": event.network,
                     "integrationName": event.integration_name,
                     "timestamp": iso(event.timestamp),
+                    "optOut": action,
                 }
             )
             return
@@ -381,6 +484,8 @@ class _EventPrinter:
             parts.append(f"to={event.to_number}")
         parts.append(iso(event.timestamp) or "-")
         parts.append(json.dumps(event.text, ensure_ascii=False))  # quoted: one line, always
+        if action is not None:
+            parts.append(action)
         self._write("  ".join(parts))
 
     def _write_json(self, document: dict[str, Any]) -> None:

@@ -47,6 +47,11 @@ FLAGS: Final[Mapping[str, str]] = MappingProxyType(
         "resume": "--resume",
         "recipients": "--csv",
         "api_message_id": "the message ID",
+        "opt_outs": "--opt-outs",
+        "ignore_opt_outs": "--ignore-opt-outs",
+        "stop_words": "--stop-words",
+        "start_words": "--start-words",
+        "dry_run": "--dry-run",
     }
 )
 """Facade field (or keyword) -> the flag that sets it on the command line."""

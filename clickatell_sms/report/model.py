@@ -5,13 +5,13 @@ hold and shape them (`to_dict` is `report --json`). Each input row is counted in
 state (`STATES`):
 
 * not sent: `not_sent` (a bad row, or a row the run stopped before), `duplicate` (a repeat, sent
-  once under its first row);
+  once under its first row), `opted_out` (its number opted out, so it was skipped);
 * sent but not taken: `rejected` (the API refused the recipient), `unknown` (the request's
   answer never came, and no callback has shown that it arrived);
 * accepted: `received`, `failed`, `expired`, `cancelled` (final statuses), `pending` (no final
   status yet).
 
-So `rows == sent + not_sent + duplicates`, `sent == accepted + rejected + unknown` and
+So `rows == sent + not_sent + duplicates + opted_out`, `sent == accepted + rejected + unknown` and
 `accepted == received + failed + expired + pending` (cancellations count as failures).
 """
 
@@ -23,6 +23,7 @@ from typing import Any, Final
 
 __all__ = [
     "ACCEPTED_STATES",
+    "NOT_SENT_STATES",
     "STATES",
     "CampaignReport",
     "Delays",
@@ -35,6 +36,7 @@ __all__ = [
 STATES: Final = (
     "not_sent",
     "duplicate",
+    "opted_out",
     "rejected",
     "unknown",
     "received",
@@ -44,6 +46,7 @@ STATES: Final = (
     "pending",
 )
 ACCEPTED_STATES: Final = ("received", "failed", "expired", "cancelled", "pending")
+NOT_SENT_STATES: Final = ("not_sent", "duplicate", "opted_out")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,7 @@ class Funnel:
 
     @property
     def sent(self) -> int:
-        return self.rows - self.count("not_sent", "duplicate")
+        return self.rows - self.count(*NOT_SENT_STATES)
 
     @property
     def accepted(self) -> int:

@@ -44,6 +44,7 @@ _TABLE: Final = "report_rows"
 _STATE: Final = (
     "CASE WHEN m.outcome = 'failed' THEN 'not_sent'"
     " WHEN m.outcome = 'rejected' AND m.error = 'duplicate' THEN 'duplicate'"
+    " WHEN m.outcome = 'opted_out' THEN 'opted_out'"
     " WHEN m.outcome = 'rejected' THEN 'rejected'"
     " WHEN s.api_message_id IS NULL AND m.outcome = 'unknown' THEN 'unknown'"
     " WHEN s.final = 1 THEN s.kind ELSE 'pending' END"
@@ -68,6 +69,7 @@ _CODE: Final = {state: index for index, state in enumerate(STATES)}
 _STATE_CODE: Final = (
     f"CASE WHEN m.outcome = 'failed' THEN {_CODE['not_sent']}"
     f" WHEN m.outcome = 'rejected' AND m.error = 'duplicate' THEN {_CODE['duplicate']}"
+    f" WHEN m.outcome = 'opted_out' THEN {_CODE['opted_out']}"
     f" WHEN m.outcome = 'rejected' THEN {_CODE['rejected']}"
     f" WHEN s.api_message_id IS NULL AND m.outcome = 'unknown' THEN {_CODE['unknown']}"
     " WHEN s.final = 1 THEN CASE s.kind "

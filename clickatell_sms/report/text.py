@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .model import CampaignReport
+from .model import NOT_SENT_STATES, CampaignReport
 
 __all__ = ["render_text", "seconds"]
 
@@ -61,11 +61,12 @@ def _breakdown(report: CampaignReport) -> list[str]:
     rows still at the gateway; rows the look-ups settled."""
     funnel = report.funnel
     lines = [""]
-    not_sent = funnel.count("not_sent", "duplicate")
+    not_sent = funnel.count(*NOT_SENT_STATES)
     if not_sent:
         lines.append(
             f"not sent: {funnel.count('not_sent'):,} (bad rows, or not sent before the run"
-            f" stopped), {funnel.count('duplicate'):,} repeats of a number"
+            f" stopped), {funnel.count('duplicate'):,} repeats of a number,"
+            f" {funnel.count('opted_out'):,} opted out"
         )
     if funnel.count("rejected", "unknown"):
         lines.append(

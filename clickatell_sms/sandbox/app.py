@@ -50,8 +50,9 @@ from .faults import NO_FAULT, FaultDecision, FaultInjector, Faults
 from .profile import Findings, Profile, Refusal, RuleLog, header_safe
 from .quirks import Quirks
 from .recipients import check_recipient, normalised
+from .replies import NO_REPLIES, Replies
 from .store import MessageStore, RecordedMessage, RecordFormat
-from .timeline import NO_FAILURES, Failures, StatusDelays, status_at, timeline
+from .timeline import NO_FAILURES, Failures, StatusDelays, StatusEvent, status_at, timeline
 from .validation import check_document
 
 __all__ = ["Plan", "Request", "Response", "SandboxApp"]
@@ -149,6 +150,7 @@ class SandboxApp:
         clock: Callable[[], float] = time.time,
         one_way: bool = False,
         failures: Failures = NO_FAILURES,
+        replies: Replies = NO_REPLIES,
     ) -> None:
         if one_way and two_way_numbers:
             raise ValueError("an integration is one-way or owns two-way numbers, not both")
@@ -159,6 +161,7 @@ class SandboxApp:
         self.store = store
         self.delays = delays
         self.failures = failures
+        self.replies = replies
         self.quirks = quirks
         self.profile = profile or Profile()
         self.rule_log = RuleLog()
@@ -356,8 +359,19 @@ class SandboxApp:
             poster = self.callbacks
             if poster is not None:
                 for record in records:
-                    poster.schedule(record, timeline(record, self.delays, self.failures))
+                    events = timeline(record, self.delays, self.failures)
+                    poster.schedule(record, events)
+                    self._reply(poster, record, events)
         return outcomes, request_id
+
+    def _reply(
+        self, poster: CallbackPoster, record: RecordedMessage, events: list[StatusEvent]
+    ) -> None:
+        """The handset's reply to a message sent from a two-way number, when it draws one."""
+        at = self.replies.reply_at(record, events, self.two_way_numbers)
+        if at is not None:
+            reply_id = self.replies.reply_id(record.api_message_id)
+            poster.schedule_reply(record, at, self.replies.text, reply_id)
 
     def _sender(self, document: models.SendMessageRequest, findings: Findings) -> None:
         """The `from` rule, as the integration the sandbox plays: a one-way one refuses any

@@ -23,6 +23,10 @@ misses its final callback with that probability), as a receiver that was down or
 lost them would: the status look-up still answers, which is what polling for the silent
 messages needs. Which callbacks are lost is drawn from `seed` and the message's ID and status,
 the same on every run.
+
+`schedule_reply` posts a reply (MO) callback the same way, with the fields of the spec's
+`ReplyCallback` webhook: the sandbox's handsets answering (`replies.Replies`). Replies are never
+dropped by `loss`, which is about status callbacks.
 """
 
 from __future__ import annotations
@@ -77,7 +81,7 @@ class CallbackDelivery:
 
 @dataclass(slots=True)
 class _Pending:
-    payload: models.StatusCallback
+    payload: models.StatusCallback | models.ReplyCallback
     attempt: int
 
 
@@ -110,6 +114,8 @@ class CallbackPoster:
         self.seed = seed
         self.lost = 0
         """Callbacks dropped on purpose (`loss`) so far."""
+        self.replies = 0
+        """Reply callbacks scheduled so far."""
         self.url, self._auth_headers = _split_credentials(url)
         if _TOKEN_VALUE.search(self.url):
             guard_urllib3_logs()  # urllib3 logs each request line, token and all, at DEBUG
@@ -192,6 +198,26 @@ class CallbackPoster:
                     timestamp=str(int(event.at * 1000)),
                 )
                 heapq.heappush(lane, (event.at, next(self._order), _Pending(payload, 1)))
+            self._cond.notify_all()
+
+    def schedule_reply(
+        self, record: RecordedMessage, at: float, text: str, reply_message_id: str
+    ) -> None:
+        """Queue a reply from the message's recipient to the number that sent it, at `at`."""
+        payload = models.ReplyCallback(
+            reply_message_id=reply_message_id,
+            integration_name=self.integration_name,
+            message_id=record.api_message_id,
+            from_number=record.to,
+            to_number=str(record.from_).removeprefix("+"),
+            timestamp=str(int(at * 1000)),
+            text=text,
+            charset="UTF-8",
+        )
+        lane = self._queues[zlib.crc32(record.api_message_id.encode()) % len(self._queues)]
+        with self._cond:
+            self.replies += 1
+            heapq.heappush(lane, (at, next(self._order), _Pending(payload, 1)))
             self._cond.notify_all()
 
     def _drawn_lost(self, api_message_id: str, event: StatusEvent) -> bool:

@@ -207,6 +207,21 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         help="make this share of the accepted messages end in a failure status drawn from the"
         " spec's list (0 to 1, seeded by --seed) instead of RECEIVED_BY_RECIPIENT (default: 0)",
     )
+    parser.add_argument(
+        "--reply-rate",
+        type=_rate,
+        default=0.0,
+        metavar="RATE",
+        help="make the handsets reply to this share of the messages sent from a --two-way"
+        " number (0 to 1, seeded by --seed), posted to --callback-url as reply callbacks"
+        " (default: 0)",
+    )
+    parser.add_argument(
+        "--reply-text",
+        default="STOP",
+        metavar="TEXT",
+        help="what the handsets reply (default: %(default)s)",
+    )
     faults = parser.add_argument_group(
         "faults",
         "Failures on purpose, to test a client's retries. RATE is the share of API requests"
@@ -274,7 +289,8 @@ def build_parser(prog: str = "clickatell-sms sandbox") -> argparse.ArgumentParse
         "--seed",
         type=int,
         default=0,
-        help="seed of the fault stream (and of --callback-loss and --failure-rate): the same"
+        help="seed of the fault stream (and of --callback-loss, --failure-rate and --reply-rate):"
+        " the same"
         " seed and requests give the same faults (default: %(default)s)",
     )
     parser.add_argument(
@@ -370,6 +386,8 @@ def main(argv: list[str] | None = None) -> int:
             status_delays=StatusDelays(*args.status_delays),
             callback_loss=args.callback_loss,
             failure_rate=args.failure_rate,
+            reply_rate=args.reply_rate,
+            reply_text=args.reply_text,
             seed=args.seed,
             strict=args.strict,
             observed=args.observed,

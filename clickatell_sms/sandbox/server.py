@@ -33,6 +33,7 @@ from .limits import ServerLimits
 from .profile import Profile
 from .protocol import HttpConnection
 from .quirks import Quirks
+from .replies import Replies
 from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore
 from .timeline import Failures, StatusDelays, status_at
 
@@ -72,6 +73,10 @@ class Sandbox:
     in a failure status drawn from the spec's list, and `callback_loss` drops that share of the
     status callbacks (each on its own), so that a receiver has failures to count and silent
     messages to look up; both draws are seeded by `seed`.
+
+    `reply_rate` makes the handsets answer that share of the messages sent from one of the
+    `two_way_numbers` (and received), with `reply_text`, as reply callbacks to `callback_url`:
+    so a listener's opt-outs can be tried end to end (see `replies`).
     """
 
     def __init__(
@@ -98,10 +103,15 @@ class Sandbox:
         observed: str | Path | None = None,
         failure_rate: float = 0.0,
         callback_loss: float = 0.0,
+        reply_rate: float = 0.0,
+        reply_text: str = "STOP",
     ) -> None:
         keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
         if not keys or not all(keys):
             raise ValueError("a sandbox needs at least one non-empty API key")
+        two_way_numbers = tuple(two_way_numbers)
+        replies = Replies(reply_rate, reply_text, seed)
+        _check_replies(replies, two_way_numbers, callback_url)
         self._keys = keys
         self._host = host
         self._requested_port = port
@@ -130,7 +140,7 @@ class Sandbox:
         self._account = Account(Decimal(balance), currency, Decimal(price_per_part))
         self._app = SandboxApp(
             api_keys=keys,
-            two_way_numbers=tuple(two_way_numbers),
+            two_way_numbers=two_way_numbers,
             one_way=one_way,
             account=self._account,
             store=self._store,
@@ -145,6 +155,7 @@ class Sandbox:
             ),
             callbacks=self._poster,
             failures=Failures(failure_rate, seed),
+            replies=replies,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._listener: socket.socket | None = None
@@ -363,3 +374,12 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _check_replies(replies: Replies, two_way: Sequence[str], callback_url: str | None) -> None:
+    if not replies.rate:
+        return
+    if not two_way:
+        raise ValueError("replies come to two-way numbers: give the sandbox two_way_numbers")
+    if not callback_url:
+        raise ValueError("replies are posted to the callback URL: give the sandbox callback_url")
