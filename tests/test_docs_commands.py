@@ -26,7 +26,6 @@ from pathlib import Path
 import pytest
 
 from clickatell_sms.cli import build_parser
-from clickatell_sms.sandbox.cli import build_parser as build_sandbox_parser
 
 from .conftest import ROOT
 
@@ -105,7 +104,6 @@ def _canonical_flags() -> dict[str, tuple[set[str], set[str]]]:
     commands: dict[str, argparse.ArgumentParser] = dict(
         parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     )
-    commands["sandbox"] = build_sandbox_parser()
     found: dict[str, tuple[set[str], set[str]]] = {}
     for name, command in commands.items():
         current, accepted = {"--help", "--version"}, {"--help", "--version"}

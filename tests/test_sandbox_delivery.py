@@ -14,8 +14,8 @@ from clickatell_wire.tables import MESSAGE_STATUSES
 from clickatell_sms import Client
 from clickatell_sms.callbacks import CallbackReceiver, StatusCallback
 from clickatell_sms.callbacks.listener import CallbackServer
+from clickatell_sms.cli import build_parser
 from clickatell_sms.sandbox import Sandbox
-from clickatell_sms.sandbox.cli import build_parser
 from clickatell_sms.sandbox.timeline import FAILURE_STATUSES, Failures, unit_draw
 
 SECRET = "sandbox-delivery-test-secret"
@@ -123,9 +123,9 @@ def test_the_failure_draw_is_a_function_of_the_seed_and_the_message() -> None:
 def test_the_command_line_takes_the_two_rates_and_refuses_others(
     flag: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = build_parser().parse_args([flag, "0.25"])
+    args = build_parser().parse_args(["sandbox", flag, "0.25"])
     assert args.callback_loss == (0.25 if flag == "--callback-loss" else 0.0)
     assert args.failure_rate == (0.25 if flag == "--failure-rate" else 0.0)
     with pytest.raises(SystemExit):
-        build_parser().parse_args([flag, "1.5"])
+        build_parser().parse_args(["sandbox", flag, "1.5"])
     assert "a rate is between 0 and 1" in capsys.readouterr().err

@@ -19,11 +19,13 @@ command of the README works on a fresh machine without an account. Exit statuses
 `common`.
 
 One module per command family (`send`, `account`, `listen`, `bulk` with `dry_run`, `opt_outs`,
-`report`, `sandbox`, `conformance`), each with an `add_parser(commands)` that declares its
-options and points at its runner; `common` holds what they share: the connection options, the
-embedded sandbox, exit statuses, failure reports; `wording` names a facade error's field by its
-flag. One thing has one flag on every command (`--text`, `--region`), and `-v` works before or
-after the command.
+`report`, `sandbox`, `conformance`), each built the same way: a table of its options (`table`;
+the spec's fields come from `fields`), `add_parser(commands)` that makes them argparse's, a
+check step that turns the parsed options into what the library takes (its `ValidationError`
+named by flag through `wording`; a `UsageError` where no flag applies), and a run step. `common`
+holds what they share: the connection options, the embedded sandbox, exit statuses, failure
+reports. One thing has one flag on every command (`--text`, `--region`), and `-v` works before
+or after the command (`sandbox`: before it).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from .common import (
     EXIT_REJECTED,
     EXIT_TRANSPORT,
     EXIT_USAGE,
+    UsageError,
     error,
     failure_document,
     print_failure,
@@ -81,13 +84,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    leading = 0
-    while args_list[leading : leading + 1] and args_list[leading] in _VERBOSE:
-        leading += 1
-    if args_list[leading : leading + 1] == ["sandbox"]:
-        if leading:
-            _log_to_stderr()
-        return sandbox.run(args_list[leading + 1 :])  # its own parser, options untouched
     parser = build_parser()
     _UsageParser.last_error = None
     try:
@@ -116,6 +112,11 @@ def _run(args: argparse.Namespace) -> int:
         error(str(worded))
         status = EXIT_USAGE
         failure: ClickatellError = worded
+    except UsageError as exc:
+        error(str(exc))
+        if as_json:
+            print_failure(failure_document(EXIT_USAGE, usage=str(exc)))
+        return EXIT_USAGE
     except ClickatellError as exc:  # raised outside a send (setting up, the sandbox...)
         error(str(exc))
         status, failure = EXIT_API, exc
@@ -162,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     for family in FAMILIES:
         family.add_parser(commands)
     for name, command in commands.choices.items():
-        if name != "sandbox":  # `sandbox` is parsed by its own parser, in sandbox.run
+        if name != "sandbox":  # the sandbox takes -v only before the command, as it always has
             # SUPPRESS: when not given here, the value before the command is kept.
             command.add_argument(
                 *_VERBOSE, action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP

@@ -51,6 +51,7 @@ __all__ = [
     "EXIT_TRANSPORT",
     "EXIT_USAGE",
     "SANDBOX_KEY",
+    "UsageError",
     "add_connection_options",
     "add_region_option",
     "connect",
@@ -76,6 +77,11 @@ EXIT_STORAGE: Final = 5  # bulk: a journal or results write failed; some rows ma
 EXIT_INTERRUPTED: Final = 130
 
 SANDBOX_KEY: Final = "sandbox-key"
+
+
+class UsageError(Exception):
+    """A command line that cannot run as given, found by a command's check step where no flag
+    of the library's `ValidationError` applies; exit status 2, nothing was done."""
 
 
 def add_connection_options(
