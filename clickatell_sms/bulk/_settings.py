@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from ..config import ClientConfig
     from ._sender import MessageSender
 
-__all__ = ["DEFAULT_TASKS", "DEFAULT_THREADS", "MAX_BATCH", "BulkOptions", "RunSettings"]
+__all__ = [
+    "DEFAULT_TASKS",
+    "DEFAULT_THREADS",
+    "MAX_BATCH",
+    "BulkOptions",
+    "RunLimits",
+    "RunSettings",
+]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
@@ -122,6 +129,47 @@ _KEYWORDS: Final = frozenset(BulkOptions.__annotations__)
 
 
 @dataclass(frozen=True, slots=True)
+class RunLimits:
+    """The part of `RunSettings.check` that needs no client: the run's bounds (concurrency,
+    batch size, rate limit, when to stop) and what it will write, checked. The command line
+    checks a run's flags with it before it reads the input or connects."""
+
+    concurrency: int
+    batch_size: int
+    stop_after: int | None
+    limiter: Limiter | None
+    output_format: Literal["csv", "jsonl"] | None
+
+    @classmethod
+    def check(
+        cls,
+        content: str | None,
+        options: Mapping[str, Any],
+        *,
+        default_concurrency: int = DEFAULT_THREADS,
+    ) -> RunLimits:
+        """`ValidationError` for a bad value among `options` (`send_many`'s keywords),
+        `TypeError` for a keyword `BulkOptions` does not have."""
+        unknown = options.keys() - _KEYWORDS
+        if unknown:
+            raise TypeError(unexpected_keywords("send_many()", sorted(unknown)))
+        if content is not None and (not isinstance(content, str) or not content):
+            raise ValidationError("content", "must be a non-empty string (or None)", content)
+        output_format = _check_outputs(options)
+        concurrency = options.get("concurrency", default_concurrency)
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+            raise ValidationError("concurrency", "must be an int >= 1", concurrency)
+        batch_size = _checked_batch_size(options.get("batch_size", MAX_BATCH))
+        stop_after = options.get("stop_after", 3)
+        if stop_after is not None and (
+            isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1
+        ):
+            raise ValidationError("stop_after", "must be an int >= 1, or None", stop_after)
+        batch_size, limiter = _rate_limiter(options.get("rate_limit"), batch_size)
+        return cls(concurrency, batch_size, stop_after, limiter, output_format)
+
+
+@dataclass(frozen=True, slots=True)
 class RunSettings:
     """`send_many`'s keywords (`BulkOptions`), checked and with their defaults (see `check`).
 
@@ -164,63 +212,16 @@ class RunSettings:
         """The settings from `send_many`'s keywords (`BulkOptions`), each one left out at its
         default; or `ValidationError` (`TypeError` for a keyword `BulkOptions` does not have).
         `default_concurrency` is the engine's: threads or tasks."""
-        unknown = options.keys() - _KEYWORDS
-        if unknown:
-            raise TypeError(unexpected_keywords("send_many()", sorted(unknown)))
-        concurrency = options.get("concurrency", default_concurrency)
-        batch_size = options.get("batch_size", MAX_BATCH)
-        stop_after = options.get("stop_after", 3)
-        rate_limit = options.get("rate_limit")
-        if content is not None and (not isinstance(content, str) or not content):
-            raise ValidationError("content", "must be a non-empty string (or None)", content)
-        output_format = _check_outputs(options)
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            raise ValidationError("concurrency", "must be an int >= 1", concurrency)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise ValidationError("batch_size", f"must be an int from 1 to {MAX_BATCH}", batch_size)
-        if not 1 <= batch_size <= MAX_BATCH:
-            raise ValidationError("batch_size", f"must be from 1 to {MAX_BATCH}", batch_size)
-        if stop_after is not None and (
-            isinstance(stop_after, bool) or not isinstance(stop_after, int) or stop_after < 1
-        ):
-            raise ValidationError("stop_after", "must be an int >= 1, or None", stop_after)
-        send_options = {
-            name: value
-            for name, value in options.items()
-            if name in _SEND_OPTIONS and value is not None
-        }
-        prefix = send_options.pop("client_message_id", None)
-        if prefix is not None and (
-            not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix)
-        ):
-            raise ValidationError("client_message_id", "must be a prefix without spaces", prefix)
-        _check_send_options(client.config, send_options)
-        if concurrency > client.config.max_connections:
-            logger.warning(
-                "concurrency %d is above the client's max_connections %d: connections beyond"
-                " the pool are opened and closed for every request",
-                concurrency,
-                client.config.max_connections,
-            )
-        limiter: Limiter | None = None
-        if rate_limit is not None and not isinstance(rate_limit, int | float):
-            if not hasattr(rate_limit, "acquire"):
-                raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
-            limiter = rate_limit  # shared with others (e.g. RedisRateLimiter), already set up
-            batch_size = max(1, min(batch_size, int(rate_limit.per_second)))
-        elif rate_limit is not None:
-            if isinstance(rate_limit, bool) or not isinstance(rate_limit, int | float):
-                raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
-            # One request never carries more than a second's worth of recipients.
-            batch_size = max(1, min(batch_size, int(rate_limit)))
-            limiter = RateLimiter(rate_limit, batch_size)
+        limits = RunLimits.check(content, options, default_concurrency=default_concurrency)
+        send_options, prefix = _checked_send_options(client.config, options)
+        _warn_beyond_the_pool(limits.concurrency, client.config)
         return cls(
             content,
-            concurrency,
+            limits.concurrency,
             options.get("unique", True),
-            stop_after,
-            batch_size,
-            limiter,
+            limits.stop_after,
+            limits.batch_size,
+            limits.limiter,
             send_options,
             prefix,
             journal=options.get("journal"),
@@ -229,7 +230,7 @@ class RunSettings:
             on_result=options.get("on_result"),
             progress=options.get("progress", False),
             output=options.get("output"),
-            output_format=output_format,
+            output_format=limits.output_format,
             journal_sync=options.get("journal_sync", "normal"),
             extra_identity=options.get("identity"),
             total=options.get("total"),
@@ -256,6 +257,59 @@ class RunSettings:
         }
         facts.update(self.extra_identity or {})
         return facts
+
+
+def _checked_batch_size(batch_size: Any) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise ValidationError("batch_size", f"must be an int from 1 to {MAX_BATCH}", batch_size)
+    if not 1 <= batch_size <= MAX_BATCH:
+        raise ValidationError("batch_size", f"must be from 1 to {MAX_BATCH}", batch_size)
+    return batch_size
+
+
+def _rate_limiter(rate_limit: Any, batch_size: int) -> tuple[int, Limiter | None]:
+    """The limiter `rate_limit` asks for, and the batch size capped to a second's worth of
+    recipients under it: one request never carries more than a second's worth."""
+    if rate_limit is None:
+        return batch_size, None
+    if not isinstance(rate_limit, int | float):
+        if not hasattr(rate_limit, "acquire"):
+            raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
+        shared: Limiter = rate_limit  # shared with others (e.g. RedisRateLimiter), already set up
+        return max(1, min(batch_size, int(shared.per_second))), shared
+    if isinstance(rate_limit, bool):
+        raise ValidationError("rate_limit", "must be recipients per second", rate_limit)
+    batch_size = max(1, min(batch_size, int(rate_limit)))
+    return batch_size, RateLimiter(rate_limit, batch_size)
+
+
+def _checked_send_options(
+    config: ClientConfig, options: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """What every `Client.send` of the run gets, checked, without `client_message_id`; and
+    that, which is the prefix of each request's ID here."""
+    send_options = {
+        name: value
+        for name, value in options.items()
+        if name in _SEND_OPTIONS and value is not None
+    }
+    prefix = send_options.pop("client_message_id", None)
+    if prefix is not None and (
+        not isinstance(prefix, str) or not prefix or any(c.isspace() for c in prefix)
+    ):
+        raise ValidationError("client_message_id", "must be a prefix without spaces", prefix)
+    _check_send_options(config, send_options)
+    return send_options, prefix
+
+
+def _warn_beyond_the_pool(concurrency: int, config: ClientConfig) -> None:
+    if concurrency > config.max_connections:
+        logger.warning(
+            "concurrency %d is above the client's max_connections %d: connections beyond"
+            " the pool are opened and closed for every request",
+            concurrency,
+            config.max_connections,
+        )
 
 
 def _check_outputs(options: Mapping[str, Any]) -> Literal["csv", "jsonl"] | None:

@@ -33,6 +33,7 @@ import signal
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -47,19 +48,21 @@ from .common import (
     EXIT_STOPPED,
     EXIT_STORAGE,
     EXIT_USAGE,
+    UsageError,
     add_connection_options,
     add_region_option,
     connect,
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
+from .table import Added, Container, add_options, option
 from .wording import describe, shell_words
 
 if TYPE_CHECKING:
     from ..bulk import BadRow, BulkResult, BulkSummary, Progress, Recipient
-    from ..bulk.csv_input import CSVSource
+    from ..bulk.csv_input import CSVSource, Template
 
-__all__ = ["OPERATIONS", "add_parser", "main", "run"]
+__all__ = ["OPERATIONS", "OPTIONS", "Plan", "add_arguments", "add_parser", "check", "main", "run"]
 
 OPERATIONS: Final = MappingProxyType({"sendMessage": "bulk", "sendMessageHttp": "bulk"})
 """The spec's operations these commands carry, and the command of each."""
@@ -68,6 +71,242 @@ _BAD_ROWS_SHOWN: Final = 20
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
 # be resumed against the real API, which would skip every row the sandbox took.
 _SANDBOX_IDENTITY: Final = "embedded"
+
+
+_INPUT: Final = "input"
+_MESSAGE: Final = "message options (the API's fields)"
+_RUN: Final = "run"
+_OPT_OUTS: Final = "opt-outs (docs/bulk.md)"
+_STATE: Final = "journal and results"
+_WORKERS: Final = "on Celery workers (the 'celery' extra; docs/scale-out.md)"
+
+
+def _price(text: str) -> Decimal:
+    try:
+        price = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
+    if not price.is_finite() or price < 0:
+        raise argparse.ArgumentTypeError(f"a price is a number of 0 or more, not {text}")
+    return price
+
+
+def _message_flags(group: Container) -> None:
+    """The spec's fields (`client_message_id` is a prefix here), then --region."""
+    add_option_flags(
+        group,
+        help_overrides={
+            "client_message_id": "prefix of each request's clientMessageId (<PREFIX>-<batch>)"
+        },
+    )
+    add_region_option(group)
+
+
+def _connection_flags(parser: Container) -> None:
+    """--timeout, --api-key, --base-url, --sandbox: as `send`'s, and resolved the same way."""
+    add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
+
+
+_INPUT_OPTIONS: Final = (
+    option(
+        "--csv",
+        metavar="FILE",
+        group=_INPUT,
+        help="CSV with a header row ('-': stdin); required, except to --resume a campaign on"
+        " workers (it holds its rows)",
+    ),
+    option(
+        "--column", default="to", group=_INPUT, help="the column with the numbers (default: to)"
+    ),
+    option(
+        "--encoding", default="utf-8", group=_INPUT, help="the file's encoding (default: utf-8)"
+    ),
+    option(
+        "--delimiter",
+        default=",",
+        group=_INPUT,
+        help="the field separator: one character or 'tab' (default: ,)",
+    ),
+    # One of the three is required, except to --resume a campaign on workers (see `check`);
+    # --text and --text-column as on `send`, --content and --content-column their old names.
+    option(
+        "--text",
+        "--content",
+        dest="content",
+        metavar="TEXT",
+        group=_INPUT,
+        exclusive="text",
+        help="the message, the same for every row",
+    ),
+    option(
+        "--text-column",
+        "--content-column",
+        dest="content_column",
+        metavar="COLUMN",
+        group=_INPUT,
+        exclusive="text",
+        help="a column holding each row's message",
+    ),
+    option(
+        "--template",
+        group=_INPUT,
+        exclusive="text",
+        help="a message with {column} fields, filled from each row (use {{ and }} for braces)",
+    ),
+)
+
+_MESSAGE_OPTIONS: Final = (
+    Added(_message_flags, group=_MESSAGE),
+    option(
+        "--allow-duplicates",
+        action="store_true",
+        group=_MESSAGE,
+        help="send a number again when it repeats with the same message (default: once)",
+    ),
+)
+
+_RUN_OPTIONS: Final = (
+    option("--format", choices=("json", "xml"), default=None, group=_RUN, help="body format"),
+    option(
+        "--concurrency", type=int, default=4, group=_RUN, help="requests in parallel (default: 4)"
+    ),
+    option(
+        "--rate-limit", type=float, metavar="N", group=_RUN, help="at most N messages per second"
+    ),
+    option(
+        "--retries",
+        type=int,
+        metavar="N",
+        group=_RUN,
+        help="retries of 429/503/refused connections",
+    ),
+    option(
+        "--stop-after",
+        type=int,
+        default=3,
+        metavar="N",
+        group=_RUN,
+        help="stop after N consecutive authentication/account errors (default: 3)",
+    ),
+    option(
+        "--dry-run",
+        action="store_true",
+        group=_RUN,
+        help="read and check the whole file, print what would be sent (rows, repeats, opt-outs,"
+        " encodings, parts, requests, time) and send nothing; needs no key, makes no journal",
+    ),
+    option(
+        "--price-per-part",
+        type=_price,
+        metavar="PRICE",
+        group=_RUN,
+        help="with --dry-run: your price of one message part, to estimate the cost",
+    ),
+)
+
+_OPT_OUT_OPTIONS: Final = (
+    option(
+        "--opt-outs",
+        metavar="PATH|URL",
+        group=_OPT_OUTS,
+        help="the opt-out store to skip numbers by (default: CLICKATELL_OPT_OUTS, else, on"
+        " workers, the journal's database, else opt-outs.sqlite in your data folder: the store"
+        " `listen` keeps STOP replies in)",
+    ),
+    option(
+        "--ignore-opt-outs",
+        action="store_true",
+        group=_OPT_OUTS,
+        help="send to numbers that opted out all the same (only for messages you may legally"
+        " send them, such as transactional ones); the summary says how many",
+    ),
+)
+
+_STATE_OPTIONS: Final = (
+    # --journal and --resume are alternatives, except for a PostgreSQL journal (see `check`).
+    option(
+        "--journal",
+        metavar="FILE",
+        group=_STATE,
+        help="the journal to create (default: CSV.journal), or a postgresql:// URL (--celery)",
+    ),
+    option(
+        "--resume",
+        metavar="JOURNAL",
+        group=_STATE,
+        help="continue the run this journal records (with --celery: a campaign ID)",
+    ),
+    option(
+        "--new-campaign",
+        action="store_true",
+        group=_STATE,
+        help="send it all again on purpose: a run of the same campaign is otherwise refused"
+        " (a journal file that exists; on workers, a campaign with the same rows, message,"
+        " options and account). A journal file that exists is kept: the new campaign gets"
+        " the next free name (FILE.2.journal, ...)",
+    ),
+    option(
+        "--resend-unknown",
+        nargs="?",
+        const="all",
+        metavar="IDS",
+        group=_STATE,
+        help="with --resume: send the unknown requests again (all, or these comma-separated"
+        " client message IDs)",
+    ),
+    option(
+        "--journal-sync",
+        choices=("normal", "full"),
+        default="normal",
+        group=_STATE,
+        help="full: fsync every journal commit (survives power loss; slower)",
+    ),
+    option(
+        "--output",
+        metavar="FILE",
+        group=_STATE,
+        help="per-row results: .csv or .jsonl ('-': stdout)",
+    ),
+    option(
+        "--json", action="store_true", group=_STATE, help="print the summary as JSON (last line)"
+    ),
+    option(
+        "--progress",
+        choices=("auto", "bar", "plain", "none"),
+        default="auto",
+        group=_STATE,
+        help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
+    ),
+)
+
+_WORKER_OPTIONS: Final = (
+    option(
+        "--celery",
+        metavar="BROKER_URL",
+        group=_WORKERS,
+        help="run the campaign on Celery workers through this broker (needs a postgresql://"
+        " --journal); the workers send with their own CLICKATELL_* settings",
+    ),
+    option(
+        "--shards",
+        type=int,
+        default=16,
+        metavar="N",
+        group=_WORKERS,
+        help="with --celery: split the campaign into N shards, one task each (default: 16)",
+    ),
+    Added(_connection_flags),
+)
+
+OPTIONS: Final = (
+    *_INPUT_OPTIONS,
+    *_MESSAGE_OPTIONS,
+    *_RUN_OPTIONS,
+    *_OPT_OUT_OPTIONS,
+    *_STATE_OPTIONS,
+    *_WORKER_OPTIONS,
+)
+"""Every option of `clickatell-sms bulk`, in --help order."""
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -98,387 +337,342 @@ be written (some rows may have been sent: see the summary), 130 interrupted."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `bulk` (also used by `main` here)."""
-    source = parser.add_argument_group("input")
-    source.add_argument(
-        "--csv",
-        metavar="FILE",
-        help="CSV with a header row ('-': stdin); required, except to --resume a campaign on"
-        " workers (it holds its rows)",
-    )
-    source.add_argument("--column", default="to", help="the column with the numbers (default: to)")
-    source.add_argument("--encoding", default="utf-8", help="the file's encoding (default: utf-8)")
-    source.add_argument(
-        "--delimiter", default=",", help="the field separator: one character or 'tab' (default: ,)"
-    )
-    # One of them is required, except to --resume a campaign on workers (checked in `run`).
-    text = source.add_mutually_exclusive_group()
-    # --text and --text-column as on `send`; --content and --content-column are the old names.
-    text.add_argument(
-        "--text",
-        "--content",
-        dest="content",
-        metavar="TEXT",
-        help="the message, the same for every row",
-    )
-    text.add_argument(
-        "--text-column",
-        "--content-column",
-        dest="content_column",
-        metavar="COLUMN",
-        help="a column holding each row's message",
-    )
-    text.add_argument(
-        "--template",
-        help="a message with {column} fields, filled from each row (use {{ and }} for braces)",
-    )
-
-    message = parser.add_argument_group("message options (the API's fields)")
-    add_option_flags(
-        message,
-        help_overrides={
-            "client_message_id": "prefix of each request's clientMessageId (<PREFIX>-<batch>)"
-        },
-    )
-    add_region_option(message)
-    message.add_argument(
-        "--allow-duplicates",
-        action="store_true",
-        help="send a number again when it repeats with the same message (default: once)",
-    )
-
-    run_group = parser.add_argument_group("run")
-    run_group.add_argument("--format", choices=("json", "xml"), default=None, help="body format")
-    run_group.add_argument(
-        "--concurrency", type=int, default=4, help="requests in parallel (default: 4)"
-    )
-    run_group.add_argument(
-        "--rate-limit", type=float, metavar="N", help="at most N messages per second"
-    )
-    run_group.add_argument(
-        "--retries", type=int, metavar="N", help="retries of 429/503/refused connections"
-    )
-    run_group.add_argument(
-        "--stop-after",
-        type=int,
-        default=3,
-        metavar="N",
-        help="stop after N consecutive authentication/account errors (default: 3)",
-    )
-    _add_hygiene_options(parser, run_group)
-
-    state = parser.add_argument_group("journal and results")
-    journal = state  # --journal and --resume: alternatives, except for a PostgreSQL journal
-    journal.add_argument(
-        "--journal",
-        metavar="FILE",
-        help="the journal to create (default: CSV.journal), or a postgresql:// URL (--celery)",
-    )
-    journal.add_argument(
-        "--resume",
-        metavar="JOURNAL",
-        help="continue the run this journal records (with --celery: a campaign ID)",
-    )
-    state.add_argument(
-        "--new-campaign",
-        action="store_true",
-        help="send it all again on purpose: a run of the same campaign is otherwise refused"
-        " (a journal file that exists; on workers, a campaign with the same rows, message,"
-        " options and account). A journal file that exists is kept: the new campaign gets"
-        " the next free name (FILE.2.journal, ...)",
-    )
-    state.add_argument(
-        "--resend-unknown",
-        nargs="?",
-        const="all",
-        metavar="IDS",
-        help="with --resume: send the unknown requests again (all, or these comma-separated"
-        " client message IDs)",
-    )
-    state.add_argument(
-        "--journal-sync",
-        choices=("normal", "full"),
-        default="normal",
-        help="full: fsync every journal commit (survives power loss; slower)",
-    )
-    state.add_argument(
-        "--output", metavar="FILE", help="per-row results: .csv or .jsonl ('-': stdout)"
-    )
-    state.add_argument("--json", action="store_true", help="print the summary as JSON (last line)")
-    state.add_argument(
-        "--progress",
-        choices=("auto", "bar", "plain", "none"),
-        default="auto",
-        help="auto: a bar on a terminal (needs the 'progress' extra), nothing otherwise",
-    )
-    workers = parser.add_argument_group("on Celery workers (the 'celery' extra; docs/scale-out.md)")
-    workers.add_argument(
-        "--celery",
-        metavar="BROKER_URL",
-        help="run the campaign on Celery workers through this broker (needs a postgresql://"
-        " --journal); the workers send with their own CLICKATELL_* settings",
-    )
-    workers.add_argument(
-        "--shards",
-        type=int,
-        default=16,
-        metavar="N",
-        help="with --celery: split the campaign into N shards, one task each (default: 16)",
-    )
-    # --timeout, --api-key, --base-url, --sandbox: as `send`, and resolved the same way.
-    add_connection_options(parser, "send to an embedded sandbox (nothing is really sent)")
+    """The options of `bulk` (`OPTIONS`; also used by `main` here)."""
+    add_options(parser, OPTIONS)
 
 
-def _add_hygiene_options(parser: argparse.ArgumentParser, run_group: Any) -> None:
-    """The dry run's flags (in the "run" group) and the opt-outs' (a group of their own)."""
-    run_group.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="read and check the whole file, print what would be sent (rows, repeats, opt-outs,"
-        " encodings, parts, requests, time) and send nothing; needs no key, makes no journal",
-    )
-    run_group.add_argument(
-        "--price-per-part",
-        type=_price,
-        metavar="PRICE",
-        help="with --dry-run: your price of one message part, to estimate the cost",
-    )
-    opt_outs = parser.add_argument_group("opt-outs (docs/bulk.md)")
-    opt_outs.add_argument(
-        "--opt-outs",
-        metavar="PATH|URL",
-        help="the opt-out store to skip numbers by (default: CLICKATELL_OPT_OUTS, else, on"
-        " workers, the journal's database, else opt-outs.sqlite in your data folder: the store"
-        " `listen` keeps STOP replies in)",
-    )
-    opt_outs.add_argument(
-        "--ignore-opt-outs",
-        action="store_true",
-        help="send to numbers that opted out all the same (only for messages you may legally"
-        " send them, such as transactional ones); the summary says how many",
-    )
+# -- check --------------------------------------------------------------------------------------
 
 
-def _price(text: str) -> Decimal:
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the check step makes of `bulk`'s options: where the run goes and what it reads."""
+
+    template: Template | None
+    on_workers: bool
+    """--celery: the campaign runs on workers."""
+    by_id: bool
+    """--celery --resume CAMPAIGN without --csv: the campaign holds its rows and message."""
+    path: Path | None
+    """The CSV file; None for stdin (or no input, `by_id`)."""
+
+
+def check(args: argparse.Namespace) -> Plan:
+    """The options, checked together before any file is read or anything is sent: by this
+    command's rules (which flags go together) and by the library's own checks of a run's
+    settings (`RunLimits.check`, the same that `send_many` makes). Raises `UsageError`, or the
+    library's `ValidationError` (worded by flag by the caller)."""
+    from ..bulk._settings import RunLimits
+    from ..bulk.journal import is_postgres_url
+
+    template = _template(args)
+    postgres = args.journal is not None and is_postgres_url(args.journal)
+    on_workers = args.celery is not None
+    _check_alternatives(args, postgres)
+    _check_workers(args, on_workers, postgres)
+    by_id = on_workers and args.resume is not None
+    _check_input(args, by_id)
     try:
-        price = Decimal(text)
-    except InvalidOperation:
-        raise argparse.ArgumentTypeError(f"not a price: {text!r}") from None
-    if not price.is_finite() or price < 0:
-        raise argparse.ArgumentTypeError(f"a price is a number of 0 or more, not {text}")
-    return price
+        RunLimits.check(args.content, _run_keywords(args))
+    except OSError as exc:  # a results file name the system refuses to look at
+        raise UsageError(str(exc)) from None
+    path = None if args.csv in (None, "-") else Path(args.csv)
+    return Plan(template, on_workers, by_id, path)
 
 
-def run(args: argparse.Namespace) -> int:
-    """Carry out `bulk` with parsed arguments; returns the exit status."""
-    # Imported here: every `clickatell-sms` command builds this parser, few run it.
-    from ..bulk import send_many
-    from ..bulk._result_writer import results_format
-    from ..bulk.csv_input import CSVInputError, CSVSource, Template, scan_file
-    from ..bulk.journal import BulkStorageError, JournalError, is_postgres_url
+def _template(args: argparse.Namespace) -> Template | None:
+    from ..bulk.csv_input import Template
 
-    err = sys.stderr
     try:
-        template = None if args.template is None else Template(args.template)
+        return None if args.template is None else Template(args.template)
     except ValueError as exc:
-        return _usage(str(exc))
+        raise UsageError(str(exc)) from None
+
+
+def _check_alternatives(args: argparse.Namespace, postgres: bool) -> None:
+    """Flags that need another, or exclude one, in ways argparse's groups cannot say."""
     if args.resend_unknown is not None and args.resume is None:
-        return _usage("--resend-unknown needs --resume JOURNAL")
+        raise UsageError("--resend-unknown needs --resume JOURNAL")
     refused = _dry_run_refuses(args)
     if refused is not None:
-        return _usage(refused)
-    on_workers = args.celery is not None
-    postgres = args.journal is not None and is_postgres_url(args.journal)
+        raise UsageError(refused)
+    if args.new_campaign and args.resume is not None:
+        raise UsageError("--new-campaign starts a campaign, --resume continues one: give one")
+    if args.journal is not None and args.resume is not None and not postgres:
+        raise UsageError("--journal FILE starts a run, --resume FILE continues one: give one")
+
+
+def _check_workers(args: argparse.Namespace, on_workers: bool, postgres: bool) -> None:
+    """A campaign on workers needs a journal they all reach, and sends with their settings."""
     if on_workers and not postgres:
-        return _usage("--celery needs --journal postgresql://... (a journal every worker reaches)")
-    if on_workers:
-        local = [
-            flag
-            for flag, given in (
-                ("--api-key", args.api_key),
-                ("--base-url", args.base_url),
-                ("--sandbox", args.sandbox),
-                ("--timeout", args.timeout),
-                ("--retries", args.retries),
-                ("--format", args.format),
-                ("--journal-sync", args.journal_sync != "normal"),
-            )
-            if given
-        ]
-        if local:
-            return _usage(
-                f"{', '.join(local)}: with --celery the workers send, with the settings of"
-                " their own environment (CLICKATELL_API_KEY, ...): see docs/scale-out.md"
-            )
+        raise UsageError(
+            "--celery needs --journal postgresql://... (a journal every worker reaches)"
+        )
     if postgres and not on_workers:
-        return _usage("a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL")
-    by_id = on_workers and args.resume is not None  # the campaign holds its rows and message
+        raise UsageError(
+            "a PostgreSQL --journal is for campaigns on workers: add --celery BROKER_URL"
+        )
+    local = [flag for flag, given in _local_settings(args) if given] if on_workers else []
+    if local:
+        raise UsageError(
+            f"{', '.join(local)}: with --celery the workers send, with the settings of"
+            " their own environment (CLICKATELL_API_KEY, ...): see docs/scale-out.md"
+        )
+
+
+def _local_settings(args: argparse.Namespace) -> tuple[tuple[str, object], ...]:
+    """The flags that say how this machine sends (each with whether it was given)."""
+    return (
+        ("--api-key", args.api_key),
+        ("--base-url", args.base_url),
+        ("--sandbox", args.sandbox),
+        ("--timeout", args.timeout),
+        ("--retries", args.retries),
+        ("--format", args.format),
+        ("--journal-sync", args.journal_sync != "normal"),
+    )
+
+
+def _check_input(args: argparse.Namespace, by_id: bool) -> None:
+    """The rows and the message: required unless the campaign on workers holds them."""
     if args.csv is None and not by_id:
-        return _usage(
+        raise UsageError(
             "--csv FILE is required (only --resume CAMPAIGN_ID with --celery needs none: the"
             " campaign holds its rows)"
         )
     if not by_id and (args.content, args.content_column, args.template) == (None, None, None):
-        return _usage("one of --text, --text-column or --template is required")
-    if args.new_campaign and args.resume is not None:
-        return _usage("--new-campaign starts a campaign, --resume continues one: give one")
-    if args.journal is not None and args.resume is not None and not postgres:
-        return _usage("--journal FILE starts a run, --resume FILE continues one: give one")
-    if args.concurrency < 1:
-        return _usage("--concurrency must be at least 1")
+        raise UsageError("one of --text, --text-column or --template is required")
     if args.delimiter in ("\\t", "tab"):
         args.delimiter = "\t"
     if len(args.delimiter) != 1:
-        return _usage("--delimiter must be one character (or 'tab')")
-    if on_workers and args.output is not None:
-        # A local run checks it with its other settings (RunSettings.check); on workers the
-        # results file is written at the end, so it is checked here, before the campaign exists.
-        try:
-            results_format(args.output)
-        except ValidationError as exc:
-            return _usage(describe(exc))
+        raise UsageError("--delimiter must be one character (or 'tab')")
 
-    if args.csv is None:  # watch or continue a campaign on workers by its ID
-        return _run_on_workers(args, None, {}, None, options_from_args(args))
-    path = None if args.csv == "-" else Path(args.csv)
+
+def _run_keywords(args: argparse.Namespace) -> dict[str, Any]:
+    """The run's settings as `send_many` (and `run_campaign`) take them, for their checks."""
+    return {
+        "concurrency": args.concurrency,
+        "rate_limit": args.rate_limit,
+        "stop_after": args.stop_after,
+        "output": args.output,
+        "journal_sync": args.journal_sync,
+        "opt_outs": args.opt_outs,
+        "ignore_opt_outs": args.ignore_opt_outs,
+    }
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Carry out `bulk` with parsed arguments; returns the exit status."""
+    try:
+        plan = check(args)
+        if plan.by_id:  # watch or continue a campaign on workers by its ID
+            return _run_on_workers(args, None, {}, None)
+        with _opened(args, plan) as rows:
+            if args.dry_run:
+                return _dry_run(args, rows.source, rows.total)
+            if plan.on_workers:
+                return _run_on_workers(args, rows.source, rows.identity, rows.total)
+            return _run_here(args, rows)
+    except UsageError as exc:
+        return _usage(str(exc))
+    except ValidationError as exc:
+        return _usage(describe(exc))
+
+
+@dataclass(slots=True)
+class _Rows:
+    """The input, open: its rows, the facts that identify it, and how many rows it has."""
+
+    source: CSVSource
+    identity: dict[str, str]
+    total: int | None
+    path: Path | None
+
+
+@contextlib.contextmanager
+def _opened(args: argparse.Namespace, plan: Plan) -> Iterator[_Rows]:
+    """The CSV file (or stdin) read through once for its hash and size, then open for the run;
+    closed after. `UsageError` when it cannot be read."""
+    from ..bulk.csv_input import CSVInputError, CSVSource
+
+    identity, total = _input_facts(args, plan.path)
+    stream: IO[bytes] = sys.stdin.buffer if plan.path is None else plan.path.open("rb")
+    try:
+        try:
+            source = CSVSource(
+                stream,
+                name=args.csv if plan.path is not None else "<stdin>",
+                column=args.column,
+                content_column=args.content_column,
+                template=plan.template,
+                encoding=args.encoding,
+                delimiter=args.delimiter,
+                checked=plan.path is not None,  # scan_file read it all
+            )
+        except (CSVInputError, ValueError, LookupError) as exc:
+            raise UsageError(str(exc)) from None
+        yield _Rows(source, identity, total, plan.path)
+    finally:
+        if plan.path is not None:
+            stream.close()
+
+
+def _input_facts(args: argparse.Namespace, path: Path | None) -> tuple[dict[str, str], int | None]:
+    """What identifies the input (checked when a run is resumed), and its number of rows."""
+    from ..bulk.csv_input import CSVInputError, scan_file
+
     identity = {
         "column": args.column,
         "content_column": args.content_column or "",
         "template": args.template or "",
         "encoding": args.encoding,
     }
-    total = None
+    if path is None:
+        identity["input_sha256"] = "stdin"
+        return identity, None
     try:
-        if path is not None:
-            facts = scan_file(path, args.encoding)
-            identity["input_sha256"] = facts.sha256
-            total = max(0, facts.lines - 1)
-        else:
-            identity["input_sha256"] = "stdin"
+        facts = scan_file(path, args.encoding)
     except CSVInputError as exc:
-        return _usage(str(exc))
+        raise UsageError(str(exc)) from None
     except (OSError, LookupError) as exc:
-        return _usage(f"{args.csv}: {exc}")
+        raise UsageError(f"{args.csv}: {exc}") from None
+    identity["input_sha256"] = facts.sha256
+    return identity, max(0, facts.lines - 1)
+
+
+def _run_here(args: argparse.Namespace, rows: _Rows) -> int:
+    """Send the campaign from this machine (or its embedded sandbox), journalled."""
+    from ..bulk import send_many
+    from ..bulk.csv_input import CSVInputError
+    from ..bulk.journal import BulkStorageError, JournalError
 
     journal = args.resume or args.journal
-    if journal is None and path is not None:
-        journal = f"{path}.journal"
-
-    stream: IO[bytes] = sys.stdin.buffer if path is None else path.open("rb")
-    try:
-        source = CSVSource(
-            stream,
-            name=args.csv if path is not None else "<stdin>",
-            column=args.column,
-            content_column=args.content_column,
-            template=template,
-            encoding=args.encoding,
-            delimiter=args.delimiter,
-            checked=path is not None,  # scan_file read it all
-        )
-    except (CSVInputError, ValueError, LookupError) as exc:
-        if path is not None:
-            stream.close()
-        return _usage(str(exc))
-
-    if args.dry_run:
-        try:
-            return _dry_run(args, source, total)
-        finally:
-            if path is not None:
-                stream.close()
-    if on_workers:
-        try:
-            return _run_on_workers(args, source, identity, total, options_from_args(args))
-        finally:
-            if path is not None:
-                stream.close()
-
-    settings: dict[str, Any] = {
-        "format": args.format,
-        "default_region": args.default_region,
-        "retries": args.retries,
-        "max_connections": max(args.concurrency, 1),
-    }
-    options = options_from_args(args)
-    resend = _resend_choice(args)
+    if journal is None and rows.path is not None:
+        journal = f"{rows.path}.journal"
+    reporter = _BadRows(rows.source.name, sys.stderr)
     progress: Progress | None = None
-    reporter = _BadRows(source.name, err)
-    sandbox_url: str | None = None
-    summary: BulkSummary | None = None
-    status = EXIT_OK
+    outcome = _Outcome()
     try:
         with (
             _sigterm_interrupts(),
-            connect(args, from_=args.from_, **settings) as (
+            connect(args, from_=args.from_, **_client_settings(args)) as (
                 client,
-                sandbox_url,
+                outcome.sandbox_url,
             ),
         ):
-            if sandbox_url is not None:
-                identity["sandbox"] = _SANDBOX_IDENTITY
+            if outcome.sandbox_url is not None:
+                rows.identity["sandbox"] = _SANDBOX_IDENTITY
                 if args.journal is None and args.resume is None:
                     journal = None  # a temporary one: nothing to resume against the real API
             if args.new_campaign and journal is not None:
                 journal = _new_journal(journal)
-            progress = _progress(args, total)
-            reporter.progress = progress
-            summary = send_many(
+            progress = reporter.progress = _progress(args, rows.total)
+            outcome.summary = send_many(
                 client,
-                source,
+                rows.source,
                 args.content,
-                concurrency=args.concurrency,
-                rate_limit=args.rate_limit,
-                journal=journal,
-                resume=args.resume is not None,
-                resend_unknown=resend,
+                **_send_keywords(args, rows, journal),
                 on_result=reporter,
                 progress=False if progress is None else progress,
-                output=args.output,
-                unique=not args.allow_duplicates,
-                stop_after=args.stop_after,
-                journal_sync=args.journal_sync,
-                identity=identity,
-                total=total,
-                opt_outs=args.opt_outs,
-                ignore_opt_outs=args.ignore_opt_outs,
-                **options,
             )
-    except JournalError as exc:
-        return _usage(exc.cli_message)
-    except ValidationError as exc:
-        return _usage(describe(exc))
-    except BulkStorageError as exc:
-        print(f"clickatell-sms bulk: stopped: {exc}", file=err)
-        summary = getattr(exc, "bulk_summary", None)
-        status = EXIT_STORAGE
-    except CSVInputError as exc:
-        print(f"clickatell-sms bulk: {exc}", file=err)
-        summary = getattr(exc, "bulk_summary", None)
-        status = EXIT_USAGE
+    except (
+        JournalError,
+        BulkStorageError,
+        CSVInputError,
+        ClickatellError,
+        OSError,
+        sqlite3.Error,
+    ) as exc:
+        _stopped(exc, outcome)
     except KeyboardInterrupt as exc:
-        print("clickatell-sms bulk: interrupted; requests in flight were journalled", file=err)
-        summary = getattr(exc, "bulk_summary", None)
-        status = EXIT_INTERRUPTED
-    except (ClickatellError, OSError, sqlite3.Error) as exc:
-        summary = getattr(exc, "bulk_summary", None)
-        if summary is None:  # raised before anything was sent
-            return _usage(str(exc))
-        print(f"clickatell-sms bulk: stopped: {exc}", file=err)
-        status = EXIT_INCOMPLETE
+        print(
+            "clickatell-sms bulk: interrupted; requests in flight were journalled", file=sys.stderr
+        )
+        outcome.stop(EXIT_INTERRUPTED, exc)
     finally:
         if progress is not None:
             progress.close()
-        if path is not None:
-            stream.close()
     reporter.finish()
+    return _finish(args, outcome, journal)
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """How a run here ended: its summary (None when it stopped before one), its exit status
+    so far, and the embedded sandbox's URL when one answered."""
+
+    summary: BulkSummary | None = None
+    status: int = EXIT_OK
+    sandbox_url: str | None = None
+
+    def stop(self, status: int, exc: BaseException) -> None:
+        self.status = status
+        self.summary = getattr(exc, "bulk_summary", None)
+
+
+def _client_settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "format": args.format,
+        "default_region": args.default_region,
+        "retries": args.retries,
+        "max_connections": args.concurrency,
+    }
+
+
+def _send_keywords(args: argparse.Namespace, rows: _Rows, journal: str | None) -> dict[str, Any]:
+    """`send_many`'s keywords from the options (besides the reporters)."""
+    return {
+        **_run_keywords(args),
+        **options_from_args(args),
+        "journal": journal,
+        "resume": args.resume is not None,
+        "resend_unknown": _resend_choice(args),
+        "unique": not args.allow_duplicates,
+        "identity": rows.identity,
+        "total": rows.total,
+    }
+
+
+def _stopped(exc: Exception, outcome: _Outcome) -> None:
+    """Sort what stopped a run here: a usage error (nothing sent: `UsageError`), or a stop
+    after some of it was sent (`outcome` gets the status and the summary so far)."""
+    from ..bulk.csv_input import CSVInputError
+    from ..bulk.journal import BulkStorageError, JournalError
+
+    if isinstance(exc, JournalError):
+        raise UsageError(exc.cli_message) from None
+    if isinstance(exc, ValidationError):
+        raise exc
+    if isinstance(exc, BulkStorageError):
+        print(f"clickatell-sms bulk: stopped: {exc}", file=sys.stderr)
+        outcome.stop(EXIT_STORAGE, exc)
+    elif isinstance(exc, CSVInputError):
+        print(f"clickatell-sms bulk: {exc}", file=sys.stderr)
+        outcome.stop(EXIT_USAGE, exc)
+    elif getattr(exc, "bulk_summary", None) is None:  # raised before anything was sent
+        raise UsageError(str(exc)) from None
+    else:  # the API, a file or a database failed during the run
+        print(f"clickatell-sms bulk: stopped: {exc}", file=sys.stderr)
+        outcome.stop(EXIT_INCOMPLETE, exc)
+
+
+def _finish(args: argparse.Namespace, outcome: _Outcome, journal: str | None) -> int:
+    """Print the summary (or why there is none) and return the exit status."""
+    summary = outcome.summary
     if summary is not None:
         _print_summary(summary, args, journal)
-    elif status == EXIT_STORAGE:  # never "nothing was sent" by default
-        print("clickatell-sms bulk: no summary: some rows may have been sent", file=err)
-    sandbox_note(sandbox_url)
-    if summary is None or status != EXIT_OK:
-        return status
+    elif outcome.status == EXIT_STORAGE:  # never "nothing was sent" by default
+        print("clickatell-sms bulk: no summary: some rows may have been sent", file=sys.stderr)
+    sandbox_note(outcome.sandbox_url)
+    if summary is None or outcome.status != EXIT_OK:
+        return outcome.status
+    return _summary_status(summary)
+
+
+def _summary_status(summary: BulkSummary) -> int:
     if summary.stopped is not None:
         return EXIT_STOPPED
     return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
@@ -552,48 +746,29 @@ def _run_on_workers(
     source: Iterable[Recipient | BadRow] | None,
     identity: dict[str, str],
     total: int | None,
-    options: dict[str, Any],
 ) -> int:
     """`bulk --celery`: submit the campaign to workers (or `--resume` it: watch it, and send
     what was not sent), watch it, print the same summary."""
-    from ..bulk.journal import BulkStorageError, CampaignExistsError, JournalError
+    from ..bulk.journal import CampaignExistsError, JournalError
 
     try:
-        from ..bulk.cluster import campaign_results, run_campaign
+        from ..bulk.cluster import run_campaign
         from ..bulk.postgres_journal import public_dsn
     except ImportError as exc:
-        return _usage(
+        raise UsageError(
             f"--celery needs the 'celery' extra (pip install clickatell-sms[celery]): {exc}"
-        )
-    err = sys.stderr
-    journal = str(args.journal)
-    resend = _resend_choice(args)
+        ) from None
+    place = _CampaignPlace(public_dsn(str(args.journal)), args.celery)
     progress = _progress(args, total)
-    broker, hidden = _public_broker(args.celery)
-    place = f"--journal {shlex.quote(public_dsn(journal))} --celery {shlex.quote(broker)}"
-    caveat = " (put the broker's password back in)" if hidden else ""
-
-    def resume_command(campaign: str) -> str:
-        return f"clickatell-sms bulk --resume {shlex.quote(campaign)} {place}"
-
-    def submitted(campaign: str) -> None:
-        print(
-            f"clickatell-sms bulk: campaign {campaign} queued; if this command stops, the"
-            f" workers go on. Watch or continue it with{caveat}:\n  {resume_command(campaign)}",
-            file=err,
-            flush=True,
-        )
-
-    summary: BulkSummary | None = None
     try:
         summary = run_campaign(
             None if args.resume else source,
             args.content,
-            journal=journal,
+            journal=str(args.journal),
             broker=args.celery,
             resume=args.resume,
             new_campaign=args.new_campaign,
-            resend_unknown=resend,
+            resend_unknown=_resend_choice(args),
             shards=args.shards,
             concurrency=args.concurrency,
             rate_limit=args.rate_limit,
@@ -603,41 +778,65 @@ def _run_on_workers(
             identity=identity,
             queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
             progress=progress,
-            on_submitted=submitted,
+            on_submitted=place.submitted,
             opt_outs=args.opt_outs,
             ignore_opt_outs=args.ignore_opt_outs,
-            **options,
+            **options_from_args(args),
         )
     except CampaignExistsError as exc:
-        return _usage(
-            f"{exc.existing}. Watch or continue it"
-            f" with{caveat}:\n  {resume_command(exc.campaign)}\nor send it all again on"
+        raise UsageError(
+            f"{exc.existing}. Watch or continue it with{place.caveat}:\n"
+            f"  {place.resume_command(exc.campaign)}\nor send it all again on"
             " purpose: the same command with --new-campaign"
-        )
+        ) from None
     except JournalError as exc:
-        return _usage(exc.cli_message)
-    except ValidationError as exc:
-        return _usage(describe(exc))
+        raise UsageError(exc.cli_message) from None
     except KeyboardInterrupt:
-        print("clickatell-sms bulk: stopped watching; the workers go on", file=err)
+        print("clickatell-sms bulk: stopped watching; the workers go on", file=sys.stderr)
         return EXIT_INTERRUPTED
     finally:
         if progress is not None:
             progress.close()
+    return _campaign_ended(args, summary, place)
+
+
+class _CampaignPlace:
+    """Where a campaign on workers is (its journal and broker, passwords taken out), and the
+    command that watches or continues it."""
+
+    def __init__(self, journal: str, broker_url: str) -> None:
+        broker, hidden = _public_broker(broker_url)
+        self.where = f"--journal {shlex.quote(journal)} --celery {shlex.quote(broker)}"
+        self.caveat = " (put the broker's password back in)" if hidden else ""
+
+    def resume_command(self, campaign: str) -> str:
+        return f"clickatell-sms bulk --resume {shlex.quote(campaign)} {self.where}"
+
+    def submitted(self, campaign: str) -> None:
+        print(
+            f"clickatell-sms bulk: campaign {campaign} queued; if this command stops, the"
+            f" workers go on. Watch or continue it with{self.caveat}:\n"
+            f"  {self.resume_command(campaign)}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _campaign_ended(args: argparse.Namespace, summary: BulkSummary, place: _CampaignPlace) -> int:
+    """The campaign's results into --output, its summary printed; returns the exit status."""
+    from ..bulk.cluster import campaign_results
+    from ..bulk.journal import BulkStorageError, JournalError
+
     status = None
     if args.output is not None and summary.campaign is not None:
         try:
-            _write_results(args.output, campaign_results(journal, summary.campaign))
+            _write_results(args.output, campaign_results(str(args.journal), summary.campaign))
             summary.output = None if args.output == "-" else Path(args.output)
         except (BulkStorageError, JournalError) as exc:
-            print(f"clickatell-sms bulk: the campaign ended, but: {exc}", file=err)
+            print(f"clickatell-sms bulk: the campaign ended, but: {exc}", file=sys.stderr)
             status = EXIT_STORAGE
-    _print_summary(summary, args, f"{summary.campaign} {place}")
-    if status is not None:
-        return status
-    if summary.stopped is not None:
-        return EXIT_STOPPED
-    return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
+    _print_summary(summary, args, f"{summary.campaign} {place.where}")
+    return _summary_status(summary) if status is None else status
 
 
 def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str | None) -> None:
