@@ -11,7 +11,9 @@ from .conftest import ROOT
 
 PACKAGE = ROOT / "clickatell_sms"
 LONGEST = 60
-"""Lines from a function's `def` to its last line, docstring and comments included."""
+"""Lines from a function's `def` to its last line, its signature and comments included; its
+docstring aside, which is the function's reference documentation (the docs site renders it)
+rather than code to read through, and is as long as what it must say."""
 
 
 def _functions(path: Path) -> Iterator[tuple[str, int, int]]:
@@ -23,7 +25,8 @@ def _functions(path: Path) -> Iterator[tuple[str, int, int]]:
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 name = f"{prefix}{child.name}"
                 assert child.end_lineno is not None
-                yield name, child.lineno, child.end_lineno - child.lineno + 1
+                length = child.end_lineno - child.lineno + 1 - _docstring_lines(child)
+                yield name, child.lineno, length
                 yield from visit(child, f"{name}.")
             elif isinstance(child, ast.ClassDef):
                 yield from visit(child, f"{prefix}{child.name}.")
@@ -31,6 +34,15 @@ def _functions(path: Path) -> Iterator[tuple[str, int, int]]:
                 yield from visit(child, prefix)
 
     yield from visit(tree, "")
+
+
+def _docstring_lines(function: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    first = function.body[0]
+    if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)):
+        return 0
+    if not isinstance(first.value.value, str) or first.end_lineno is None:
+        return 0
+    return first.end_lineno - first.lineno + 1
 
 
 def _too_long(package: Path) -> list[str]:
@@ -47,11 +59,15 @@ def test_no_function_in_the_package_is_longer_than_60_lines() -> None:
     assert too_long == [], "\n".join(too_long)
 
 
-def test_the_length_test_finds_a_long_function_and_counts_every_line(tmp_path: Path) -> None:
+def test_the_length_test_finds_a_long_function_and_counts_all_but_its_docstring(
+    tmp_path: Path,
+) -> None:
     body = "\n".join(f"    x{n} = {n}" for n in range(LONGEST - 1))
-    (tmp_path / "fits.py").write_text(f"def fits():\n{body}\n")
+    doc = '    """Doc.\n\n    More.\n    """\n'
+    (tmp_path / "fits.py").write_text(f"def fits():\n{doc}{body}\n")
+    indented = body.replace("    ", "        ")
     (tmp_path / "long.py").write_text(
-        f"class A:\n    async def long(self):\n        '''Doc.'''\n{body.replace('    ', '        ')}\n"
+        f"class A:\n    async def long(self):\n        # why\n{indented}\n"
     )
     found = _too_long(tmp_path)
     assert len(found) == 1 and found[0].endswith("A.long is 61 lines"), found

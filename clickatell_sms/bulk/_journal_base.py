@@ -280,56 +280,10 @@ class PackedJournal(ABC):
         order for `iter_rows`, and their keys remembered.
         """
         now = time.time()
-        chosen = None if isinstance(resend_unknown, bool) else set(resend_unknown)
-        batches, where, scope = self._batches, self._where, self._scope
         with self._lock:
             with self._writing("the resume's changes"), self._transaction():
-                caught = self._run(
-                    f"SELECT id, members, members_crc FROM {batches}"
-                    f" WHERE {where} AND state = 'sending'",
-                    scope,
-                ).fetchall()
-                for batch_id, members, crc in caught:
-                    rows = [
-                        m.settled("unknown", error="outcome unknown", description=_STOPPED_SENDING)
-                        for m in self._members(bytes(members), crc, batch_id)
-                    ]
-                    packed = _pack(rows)
-                    self._run(
-                        f"UPDATE {batches} SET state = 'unknown', members = NULL,"
-                        " members_crc = NULL, results = ?, results_crc = ?, error = ?,"
-                        f" updated_at = ? WHERE {where} AND id = ?",
-                        (packed, zlib.crc32(packed), _STOPPED_SENDING, now, *scope, batch_id),
-                    )
-                unknown = {
-                    str(cmid): int(batch_id)
-                    for cmid, batch_id in self._run(
-                        f"SELECT client_message_id, id FROM {batches}"
-                        f" WHERE {where} AND state = 'unknown'",
-                        scope,
-                    ).fetchall()
-                }
-                if chosen is not None and chosen - set(unknown):
-                    names = ", ".join(sorted(chosen - set(unknown)))
-                    raise JournalError(
-                        f"not an unknown request of this journal: {names}",
-                        cli=f"--resend-unknown: not an unknown request of this journal: {names}",
-                    )
-                resend = (
-                    list(unknown.values())
-                    if resend_unknown is True
-                    else [unknown[cmid] for cmid in sorted(chosen or ())]
-                )
-                self._run_many(
-                    f"UPDATE {batches} SET state = 'superseded', updated_at = ?"
-                    f" WHERE {where} AND id = ?",
-                    [(now, *scope, batch_id) for batch_id in resend],
-                )
-                self._run(
-                    f"UPDATE {batches} SET state = 'superseded', updated_at = ?"
-                    f" WHERE {where} AND state IN ('pending', 'refused', 'failed')",
-                    (now, *scope),
-                )
+                self._settle_caught_sending(now)
+                self._supersede(self._to_resend(resend_unknown), now)
                 self._note_resumed(now)
             codes = frozenset(retry_codes)
 
@@ -344,6 +298,63 @@ class PackedJournal(ABC):
         with self._scratch_lock:
             self._scratch.load_seen_from_settled()
         return self.unknown_batches()
+
+    def _settle_caught_sending(self, now: float) -> None:
+        """Batches an earlier run left `sending` become `unknown`, each row with them: the
+        request may have reached the API."""
+        batches, where, scope = self._batches, self._where, self._scope
+        caught = self._run(
+            f"SELECT id, members, members_crc FROM {batches} WHERE {where} AND state = 'sending'",
+            scope,
+        ).fetchall()
+        for batch_id, members, crc in caught:
+            rows = [
+                m.settled("unknown", error="outcome unknown", description=_STOPPED_SENDING)
+                for m in self._members(bytes(members), crc, batch_id)
+            ]
+            packed = _pack(rows)
+            self._run(
+                f"UPDATE {batches} SET state = 'unknown', members = NULL,"
+                " members_crc = NULL, results = ?, results_crc = ?, error = ?,"
+                f" updated_at = ? WHERE {where} AND id = ?",
+                (packed, zlib.crc32(packed), _STOPPED_SENDING, now, *scope, batch_id),
+            )
+
+    def _to_resend(self, resend_unknown: bool | Iterable[str]) -> list[int]:
+        """The unknown batches the caller chose to send again: all (True), none (False), or
+        those client message IDs, each of which must name an unknown request (`JournalError`)."""
+        chosen = None if isinstance(resend_unknown, bool) else set(resend_unknown)
+        unknown = {
+            str(cmid): int(batch_id)
+            for cmid, batch_id in self._run(
+                f"SELECT client_message_id, id FROM {self._batches}"
+                f" WHERE {self._where} AND state = 'unknown'",
+                self._scope,
+            ).fetchall()
+        }
+        if chosen is not None and chosen - set(unknown):
+            names = ", ".join(sorted(chosen - set(unknown)))
+            raise JournalError(
+                f"not an unknown request of this journal: {names}",
+                cli=f"--resend-unknown: not an unknown request of this journal: {names}",
+            )
+        if resend_unknown is True:
+            return list(unknown.values())
+        return [unknown[cmid] for cmid in sorted(chosen or ())]
+
+    def _supersede(self, resend: list[int], now: float) -> None:
+        """The batches whose rows are sent afresh: those in `resend`, and every pending,
+        refused or failed one."""
+        batches, where, scope = self._batches, self._where, self._scope
+        self._run_many(
+            f"UPDATE {batches} SET state = 'superseded', updated_at = ? WHERE {where} AND id = ?",
+            [(now, *scope, batch_id) for batch_id in resend],
+        )
+        self._run(
+            f"UPDATE {batches} SET state = 'superseded', updated_at = ?"
+            f" WHERE {where} AND state IN ('pending', 'refused', 'failed')",
+            (now, *scope),
+        )
 
     def _fill_scratch(self, condition: str, keep: Callable[[Row], bool] | None = None) -> None:
         """Unpack the rows of the batches matching `condition` (SQL) and the loose rows into

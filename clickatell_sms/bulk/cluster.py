@@ -237,21 +237,14 @@ def run_campaign(
     if resume is None:
         checked = _opt_out_store(opt_outs, journal)
         spec = replace(spec, opt_outs=checked, ignore_opt_outs=ignore_opt_outs)
-    facts = dict(identity or {})  # what makes it this campaign, checked on resume
-    if content is not None or resume is None:
-        facts["content"] = _sha256(content or "")
-    if options or resume is None:
-        facts["options"] = msgspec.json.encode(spec.to_json()["options"]).decode()
+    facts = _campaign_facts(identity, spec, resume)
     with CampaignStore(journal) as store:
         store.ensure_schema()
         if resume is not None:
             info = _resumed(store, resume, facts)
         else:
             assert recipients is not None  # (checked above)
-            rows = _stored_rows(recipients, content, shards, default_region)
-            campaign = NewCampaign(facts, spec.to_json(), shards, _sends(spec, facts))
-            account = AccountKey.from_env(account_key)
-            info = store.info(store.create(campaign, rows, account=account, again=new_campaign))
+            info = _created(store, recipients, spec, facts, shards, account_key, new_campaign)
         _submit(info, journal, broker, queue, resend_unknown)
         if on_submitted is not None:
             on_submitted(info.id)
@@ -261,6 +254,36 @@ def run_campaign(
     if progress is not None:
         progress.finish(summary)
     return summary
+
+
+def _created(
+    store: CampaignStore,
+    recipients: Iterable[str | Recipient | BadRow],
+    spec: CampaignSpec,
+    facts: dict[str, str],
+    shards: int,
+    account_key: str | None,
+    again: bool,
+) -> CampaignInfo:
+    """A new campaign stored with its rows, each in its shard (`CampaignExistsError` when the
+    account already has one with these facts, unless `again`)."""
+    rows = _stored_rows(recipients, spec.content, shards, spec.default_region)
+    campaign = NewCampaign(facts, spec.to_json(), shards, _sends(spec, facts))
+    account = AccountKey.from_env(account_key)
+    return store.info(store.create(campaign, rows, account=account, again=again))
+
+
+def _campaign_facts(
+    identity: Mapping[str, str] | None, spec: CampaignSpec, resume: str | None
+) -> dict[str, str]:
+    """What makes a submission this campaign (checked when one is resumed): the caller's facts
+    (the CLI's input file hash), the text and the send options; on a resume, only those given."""
+    facts = dict(identity or {})
+    if spec.content is not None or resume is None:
+        facts["content"] = _sha256(spec.content or "")
+    if spec.options or resume is None:
+        facts["options"] = msgspec.json.encode(spec.to_json()["options"]).decode()
+    return facts
 
 
 def _check_campaign(
@@ -514,8 +537,6 @@ def run_shard(
     journal stops taking writes, `JournalUnavailableError` when the journal or the opt-out store
     cannot be reached, `OptOutsUnreadableError` when the store stops answering mid-run (the task
     is then retried, and resumes)."""
-    from ._engine import send_many
-
     with CampaignStore(journal) as store:
         if store.done_generation(campaign_id, shard) >= generation:
             return ShardOutcome("done")
@@ -525,52 +546,88 @@ def run_shard(
             opened = PostgresJournal.open(journal, campaign_id, shard)
         except JournalBusyError:
             return ShardOutcome("busy")
+        resend: bool | list[str] = (
+            resend_unknown
+            if isinstance(resend_unknown, bool)
+            else [cmid for cmid in resend_unknown if _shard_of_reference(cmid) == shard]
+        )
         try:
-            resend: bool | list[str] = (
-                resend_unknown
-                if isinstance(resend_unknown, bool)
-                else [cmid for cmid in resend_unknown if _shard_of_reference(cmid) == shard]
-            )
-            limiter = None
-            if spec.rate_limit is not None and limiter_factory is not None:
-                # a burst of one request: the rate holds from the first second
-                burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
-                limiter = limiter_factory(spec.rate_limit, burst)
             with client_factory(spec) as client, _shard_opt_outs(spec) as opt_outs:
-                try:
-                    summary = send_many(
-                        client,
-                        store.shard_rows(campaign_id, shard),
-                        spec.content,
-                        concurrency=spec.concurrency,
-                        rate_limit=limiter if limiter is not None else spec.rate_limit,
-                        journal=opened,
-                        resume=True,
-                        resend_unknown=resend,
-                        progress=_ShardProgress(store, campaign_id, shard),
-                        unique=spec.unique,
-                        stop_after=spec.stop_after,
-                        batch_size=spec.batch_size,
-                        opt_outs=opt_outs,
-                        ignore_opt_outs=spec.ignore_opt_outs,
-                        **spec.options,
-                    )
-                except ValidationError as exc:
-                    if getattr(exc, "bulk_summary", None) is not None:
-                        raise  # the run had started
-                    # Refused before anything was sent, with this worker's settings (its
-                    # integration, say): the shard ends stopped, saying why, so the campaign
-                    # is not watched forever; a resume sends it once the cause is fixed.
-                    summary = BulkSummary(
-                        stopped=f"this worker refused the campaign's settings: {exc};"
-                        " nothing was sent"
-                    )
+                summary = _send_shard(
+                    client,
+                    _ShardRun(store, campaign_id, shard, spec, opened),
+                    resend,
+                    _shard_limiter(spec, limiter_factory),
+                    opt_outs,
+                )
         finally:
             opened.close()
         record = summary.to_dict()
         record["shard"] = shard
         store.finish_shard(campaign_id, shard, generation, record)
     return ShardOutcome("done", summary)
+
+
+@dataclass(frozen=True, slots=True)
+class _ShardRun:
+    """One shard of a campaign, with its settings and its own journal, open."""
+
+    store: CampaignStore
+    campaign_id: str
+    shard: int
+    spec: CampaignSpec
+    journal: PostgresJournal
+
+
+def _shard_limiter(
+    spec: CampaignSpec, limiter_factory: Callable[[float, int], Limiter] | None
+) -> Limiter | None:
+    """The account's shared limiter for the campaign's rate, when it has one."""
+    if spec.rate_limit is None or limiter_factory is None:
+        return None
+    # a burst of one request: the rate holds from the first second
+    burst = max(1, min(spec.batch_size, int(spec.rate_limit)))
+    return limiter_factory(spec.rate_limit, burst)
+
+
+def _send_shard(
+    client: MessageSender,
+    run: _ShardRun,
+    resend: bool | list[str],
+    limiter: Limiter | None,
+    opt_outs: OptOutStore | Literal[False],
+) -> BulkSummary:
+    """`send_many` over the shard's rows, always as a resume of its journal."""
+    from ._engine import send_many
+
+    spec = run.spec
+    try:
+        return send_many(
+            client,
+            run.store.shard_rows(run.campaign_id, run.shard),
+            spec.content,
+            concurrency=spec.concurrency,
+            rate_limit=limiter if limiter is not None else spec.rate_limit,
+            journal=run.journal,
+            resume=True,
+            resend_unknown=resend,
+            progress=_ShardProgress(run.store, run.campaign_id, run.shard),
+            unique=spec.unique,
+            stop_after=spec.stop_after,
+            batch_size=spec.batch_size,
+            opt_outs=opt_outs,
+            ignore_opt_outs=spec.ignore_opt_outs,
+            **spec.options,
+        )
+    except ValidationError as exc:
+        if getattr(exc, "bulk_summary", None) is not None:
+            raise  # the run had started
+        # Refused before anything was sent, with this worker's settings (its integration,
+        # say): the shard ends stopped, saying why, so the campaign is not watched forever;
+        # a resume sends it once the cause is fixed.
+        return BulkSummary(
+            stopped=f"this worker refused the campaign's settings: {exc}; nothing was sent"
+        )
 
 
 @contextlib.contextmanager

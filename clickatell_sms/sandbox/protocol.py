@@ -85,46 +85,10 @@ class _Head:
 
     def __init__(self, raw: bytes) -> None:
         """`raw` is the head up to and including the last header line's end (CRLF or LF)."""
-        text = raw.decode("latin-1")
-        if "\r" in text:
-            text = text.replace("\r\n", "\n")
-            if "\r" in text:
-                raise _BadRequest("a CR not followed by LF in the request head")
-        lines = text[:-1].split("\n")
-        parts = lines[0].split(" ")
-        if len(parts) != 3:
-            raise _BadRequest("malformed request line")
-        method, target, version = parts
-        if not method or not _TOKEN_CHARS.issuperset(method):
-            raise _BadRequest("malformed method")
-        if version == "HTTP/1.1":
-            persistent_by_default = True
-        elif version == "HTTP/1.0":
-            persistent_by_default = False
-        else:
-            raise _BadRequest("unsupported HTTP version")
-        if not target.startswith("/"):
-            scheme, sep, rest = target.partition("://")
-            if not sep or scheme.lower() not in ("http", "https"):
-                raise _BadRequest("malformed request target")
-            slash = rest.find("/")
-            target = rest[slash:] if slash >= 0 else "/"
+        lines = _head_lines(raw)
+        method, target, persistent_by_default = _request_line(lines[0])
         path, _, query = target.partition("?")
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            if not sep or not name or name[0] in " \t" or name[-1] in " \t":
-                raise _BadRequest("malformed header line")
-            name = name.lower()
-            value = value.strip(" \t")
-            previous = headers.get(name)
-            if previous is None:
-                headers[name] = value
-            elif name == "content-length":
-                if previous != value:
-                    raise _BadRequest("conflicting Content-Length headers")
-            else:
-                headers[name] = previous + ", " + value
+        headers = _header_fields(lines[1:])
         self.method = method
         self.path = path
         self.query = query
@@ -135,18 +99,77 @@ class _Head:
         else:
             self.keep_alive = "keep-alive" in connection
         self.expect_continue = headers.get("expect", "").lower() == "100-continue"
-        encoding = headers.get("transfer-encoding")
-        self.chunked = False
-        self.content_length = 0
-        if encoding is not None:
-            if encoding.lower() != "chunked":
-                raise _BadRequest("unsupported Transfer-Encoding")
-            self.chunked = True
-        elif "content-length" in headers:
-            length = headers["content-length"]
-            if not length.isdigit():
-                raise _BadRequest("malformed Content-Length")
-            self.content_length = int(length)
+        self.chunked, self.content_length = _body_framing(headers)
+
+
+def _head_lines(raw: bytes) -> list[str]:
+    """The head's lines, with their ends (CRLF or a bare LF) taken off."""
+    text = raw.decode("latin-1")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            raise _BadRequest("a CR not followed by LF in the request head")
+    return text[:-1].split("\n")
+
+
+def _request_line(line: str) -> tuple[str, str, bool]:
+    """(method, target as a path with its query, whether the connection persists unless the
+    client says otherwise: HTTP/1.1 yes, HTTP/1.0 no)."""
+    parts = line.split(" ")
+    if len(parts) != 3:
+        raise _BadRequest("malformed request line")
+    method, target, version = parts
+    if not method or not _TOKEN_CHARS.issuperset(method):
+        raise _BadRequest("malformed method")
+    if version == "HTTP/1.1":
+        persistent_by_default = True
+    elif version == "HTTP/1.0":
+        persistent_by_default = False
+    else:
+        raise _BadRequest("unsupported HTTP version")
+    if not target.startswith("/"):  # the absolute form (through a proxy): keep its path
+        scheme, sep, rest = target.partition("://")
+        if not sep or scheme.lower() not in ("http", "https"):
+            raise _BadRequest("malformed request target")
+        slash = rest.find("/")
+        target = rest[slash:] if slash >= 0 else "/"
+    return method, target, persistent_by_default
+
+
+def _header_fields(lines: list[str]) -> dict[str, str]:
+    """Header lines by lower-case name; repeats joined with commas, except Content-Length,
+    which must repeat the same value (two lengths are a request smuggling attempt)."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name or name[0] in " \t" or name[-1] in " \t":
+            raise _BadRequest("malformed header line")
+        name = name.lower()
+        value = value.strip(" \t")
+        previous = headers.get(name)
+        if previous is None:
+            headers[name] = value
+        elif name == "content-length":
+            if previous != value:
+                raise _BadRequest("conflicting Content-Length headers")
+        else:
+            headers[name] = previous + ", " + value
+    return headers
+
+
+def _body_framing(headers: dict[str, str]) -> tuple[bool, int]:
+    """(chunked, Content-Length): how the body after this head is framed."""
+    encoding = headers.get("transfer-encoding")
+    if encoding is not None:
+        if encoding.lower() != "chunked":
+            raise _BadRequest("unsupported Transfer-Encoding")
+        return True, 0
+    length = headers.get("content-length")
+    if length is None:
+        return False, 0
+    if not length.isdigit():
+        raise _BadRequest("malformed Content-Length")
+    return False, int(length)
 
 
 def _head_end(buffer: bytearray, start: int) -> tuple[int, int]:
@@ -304,80 +327,94 @@ class HttpConnection(asyncio.Protocol):
             self._transport.resume_reading()
 
     def _advance(self) -> None:
-        buffer = self._buffer
-        app = self._app
-        limits = self._limits
+        """Read and answer every request the buffer holds, as far as the connection's state
+        allows (one at a time, in order; not while an answer waits or the client is slow)."""
         now = self._clock()  # once per read: the phases below are timed from it
         while not self._waiting and not self._closed and not self._writing_paused:
             head = self._head
             if head is None:
-                if buffer and buffer[0] in _LINE_END_BYTES:
-                    _drop_empty_lines(buffer)
-                    self._searched = 0
-                if not buffer or buffer == b"\r":  # nothing, or half an empty line: still idle
-                    if self._eof:
-                        self._close()
+                head = self._next_head(now)
+                if head is None:
                     return
-                length, body_start = _head_end(buffer, self._searched)
-                if length < 0:
-                    if len(buffer) > MAX_HEAD:
-                        self._refuse({}, codes.MALFORMED.because("The request head is too large."))
-                        return
-                    self._searched = max(0, len(buffer) - 2)
-                    if self.phase != "head":  # its first bytes: the header timeout starts
-                        self._enter("head", limits.header_timeout, now)
-                    return
-                raw = bytes(buffer[:length])
-                del buffer[:body_start]
-                self._searched = 0
-                try:
-                    head = _Head(raw)
-                except _BadRequest as exc:
-                    self._refuse({}, codes.MALFORMED.because(f"Unreadable HTTP request: {exc}."))
-                    return
-                if head.content_length > MAX_BODY:
-                    self._refuse(head.headers, codes.BODY_TOO_LARGE)
-                    return
-                plan = app.plan(head.path, head.headers)
-                if plan.drop_before_body:
-                    self._drop(plan.latency)
-                    return
-                self._head = head
-                self._plan = plan
-                self._continue_sent = False
-                self._chunked = None
-            current = self._plan
-            assert current is not None
-            plan = current
+            plan = self._plan
+            assert plan is not None
             body = self._take_body(head)
             if body is None:
                 if not self._closed and self.phase != "body":  # the body timeout starts
-                    self._enter("body", limits.body_timeout, now)
+                    self._enter("body", self._limits.body_timeout, now)
                 return
             self._head = None
-            request = Request(head.method, head.path, head.query, head.headers, body)
-            try:
-                response = app.handle(request, plan)
-            except Exception:
-                # A sandbox bug must show as a 500 in the client's test, not as a lost connection.
-                logger.exception("the sandbox failed on %s %s", head.method, head.path)
-                response = app.framing_error(head.headers, codes.INTERNAL_ERROR)
-            if plan.drop_after_body:
-                self._drop(plan.latency)
+            if not self._answer(head, plan, body, now):
                 return
-            keep_alive = head.keep_alive and not response.close
-            head_only = head.method == "HEAD"
-            if plan.latency > 0:
-                self._waiting = True
-                self.phase, self.deadline = "busy", math.inf
-                loop = asyncio.get_running_loop()
-                self._timer = loop.call_later(
-                    plan.latency, self._answer_later, response, keep_alive, head_only
-                )
-                return
-            self._write(response, keep_alive, head_only)
-            if not self._closed and not self._writing_paused:
-                self.phase, self.since, self.deadline = "idle", now, now + limits.idle_timeout
+
+    def _next_head(self, now: float) -> _Head | None:
+        """The next request's head, taken from the buffer once it is all in and planned by
+        the app; None while it is not, or when the connection was answered and closed."""
+        buffer = self._buffer
+        if buffer and buffer[0] in _LINE_END_BYTES:
+            _drop_empty_lines(buffer)
+            self._searched = 0
+        if not buffer or buffer == b"\r":  # nothing, or half an empty line: still idle
+            if self._eof:
+                self._close()
+            return None
+        length, body_start = _head_end(buffer, self._searched)
+        if length < 0:
+            if len(buffer) > MAX_HEAD:
+                self._refuse({}, codes.MALFORMED.because("The request head is too large."))
+                return None
+            self._searched = max(0, len(buffer) - 2)
+            if self.phase != "head":  # its first bytes: the header timeout starts
+                self._enter("head", self._limits.header_timeout, now)
+            return None
+        raw = bytes(buffer[:length])
+        del buffer[:body_start]
+        self._searched = 0
+        try:
+            head = _Head(raw)
+        except _BadRequest as exc:
+            self._refuse({}, codes.MALFORMED.because(f"Unreadable HTTP request: {exc}."))
+            return None
+        if head.content_length > MAX_BODY:
+            self._refuse(head.headers, codes.BODY_TOO_LARGE)
+            return None
+        plan = self._app.plan(head.path, head.headers)
+        if plan.drop_before_body:
+            self._drop(plan.latency)
+            return None
+        self._head = head
+        self._plan = plan
+        self._continue_sent = False
+        self._chunked = None
+        return head
+
+    def _answer(self, head: _Head, plan: Plan, body: bytes, now: float) -> bool:
+        """Handle one whole request and answer it (now, or after the planned latency);
+        whether the next request may be read at once."""
+        request = Request(head.method, head.path, head.query, head.headers, body)
+        try:
+            response = self._app.handle(request, plan)
+        except Exception:
+            # A sandbox bug must show as a 500 in the client's test, not as a lost connection.
+            logger.exception("the sandbox failed on %s %s", head.method, head.path)
+            response = self._app.framing_error(head.headers, codes.INTERNAL_ERROR)
+        if plan.drop_after_body:
+            self._drop(plan.latency)
+            return False
+        keep_alive = head.keep_alive and not response.close
+        head_only = head.method == "HEAD"
+        if plan.latency > 0:
+            self._waiting = True
+            self.phase, self.deadline = "busy", math.inf
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(
+                plan.latency, self._answer_later, response, keep_alive, head_only
+            )
+            return False
+        self._write(response, keep_alive, head_only)
+        if not self._closed and not self._writing_paused:
+            self.phase, self.since, self.deadline = "idle", now, now + self._limits.idle_timeout
+        return True
 
     def _take_body(self, head: _Head) -> bytes | None:
         """The body once it is all in, removed from the buffer; None while more must arrive."""

@@ -106,36 +106,15 @@ class Sandbox:
         reply_rate: float = 0.0,
         reply_text: str = "STOP",
     ) -> None:
-        keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
-        if not keys or not all(keys):
-            raise ValueError("a sandbox needs at least one non-empty API key")
+        self._keys = keys = _checked_keys(api_keys)
         two_way_numbers = tuple(two_way_numbers)
         replies = Replies(reply_rate, reply_text, seed)
         _check_replies(replies, two_way_numbers, callback_url)
-        self._keys = keys
         self._host = host
         self._requested_port = port
-        if isinstance(store, str | Path):
-            self._store: MessageStore = SQLiteStore(store)
-            self._owns_store = True
-        else:
-            self._store = store if store is not None else MemoryStore()
-            self._owns_store = store is None
-        delays = (
-            status_delays
-            if isinstance(status_delays, StatusDelays)
-            else StatusDelays(*status_delays)
-        )
-        self._poster = (
-            CallbackPoster(
-                callback_url,
-                method=callback_method,
-                integration_name=integration_name,
-                loss=callback_loss,
-                seed=seed,
-            )
-            if callback_url
-            else None
+        self._store, self._owns_store = _open_store(store)
+        self._poster = _callback_poster(
+            callback_url, callback_method, integration_name, callback_loss, seed
         )
         self._account = Account(Decimal(balance), currency, Decimal(price_per_part))
         self._app = SandboxApp(
@@ -144,15 +123,11 @@ class Sandbox:
             one_way=one_way,
             account=self._account,
             store=self._store,
-            delays=delays,
+            delays=StatusDelays.of(status_delays),
             faults=faults or Faults(),
             quirks=quirks or Quirks(),
             seed=seed,
-            profile=(
-                Profile(strict=strict)
-                if observed is None
-                else Profile.from_report(observed, strict=strict)
-            ),
+            profile=_profile(strict, observed),
             callbacks=self._poster,
             failures=Failures(failure_rate, seed),
             replies=replies,
@@ -374,6 +349,42 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def _checked_keys(api_keys: Sequence[str] | str) -> tuple[str, ...]:
+    keys = (api_keys,) if isinstance(api_keys, str) else tuple(api_keys)
+    if not keys or not all(keys):
+        raise ValueError("a sandbox needs at least one non-empty API key")
+    return keys
+
+
+def _callback_poster(
+    url: str | None, method: Literal["POST", "GET"], integration_name: str, loss: float, seed: int
+) -> CallbackPoster | None:
+    """What posts the status callbacks to `url`; None when there is none to post to."""
+    if not url:
+        return None
+    return CallbackPoster(
+        url, method=method, integration_name=integration_name, loss=loss, seed=seed
+    )
+
+
+def _open_store(store: MessageStore | str | Path | None) -> tuple[MessageStore, bool]:
+    """The record of accepted messages `store` names, and whether the sandbox owns it (and
+    so closes it when it stops): an SQLite file it opens, or memory; not a store it is given."""
+    if isinstance(store, str | Path):
+        return SQLiteStore(store), True
+    if store is None:
+        return MemoryStore(), True
+    return store, False
+
+
+def _profile(strict: bool, observed: str | Path | None) -> Profile:
+    """The rules to enforce: the default or strict profile, with a conformance report's
+    observations of the live API over them when one is given."""
+    if observed is None:
+        return Profile(strict=strict)
+    return Profile.from_report(observed, strict=strict)
 
 
 def _check_replies(replies: Replies, two_way: Sequence[str], callback_url: str | None) -> None:

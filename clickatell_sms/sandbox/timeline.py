@@ -68,6 +68,11 @@ class StatusDelays:
         if self.to_gateway < 0 or self.to_handset < 0:
             raise ValueError("status delays must not be negative")
 
+    @classmethod
+    def of(cls, delays: StatusDelays | tuple[float, float]) -> StatusDelays:
+        """`delays` as they are, or made from a (to gateway, to handset) pair."""
+        return delays if isinstance(delays, StatusDelays) else cls(*delays)
+
 
 @dataclass(frozen=True, slots=True)
 class Failures:
