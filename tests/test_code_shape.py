@@ -4,6 +4,8 @@ and one home for the command line (argparse is built only in `clickatell_sms/cli
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +83,17 @@ def test_argparse_parsers_are_built_only_in_the_cli_package() -> None:
     )
     assert builders, "the search finds nothing: has the CLI moved?"
     assert [path for path in builders if not path.startswith("cli/")] == []
+
+
+def test_building_the_command_line_loads_no_server_stack() -> None:
+    """Every `clickatell-sms` run builds every command's options, the sandbox's defaults
+    included; the server itself (asyncio, the wire code) loads only when one starts."""
+    code = (
+        "import sys\n"
+        "from clickatell_sms.cli import build_parser\n"
+        "build_parser().format_help()\n"
+        "heavy = ('clickatell_sms.sandbox.server', 'clickatell_sms.sandbox.app', 'asyncio')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

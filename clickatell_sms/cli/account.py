@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from ..errors import ClickatellError, ValidationError
 from .common import EXIT_OK, add_connection_options, connect, iso, report_failure, sandbox_note
+from .table import Added, Container, add_options, option
 
 if TYPE_CHECKING:
     from ..client import Client
     from ..results import Balance, StatusResult
 
-__all__ = ["OPERATIONS", "add_parser"]
+__all__ = ["BALANCE_OPTIONS", "OPERATIONS", "STATUS_OPTIONS", "add_parser"]
 
 OPERATIONS: Final = MappingProxyType({"getBalance": "balance", "getMessageStatus": "status"})
 """The spec's operations these commands carry, and the command of each."""
@@ -28,6 +29,20 @@ class _Printer(Protocol[_T_contra]):
     """Prints a look-up's answer, as text or as JSON."""
 
     def __call__(self, found: _T_contra, /, *, as_json: bool, sandbox: bool) -> None: ...
+
+
+def _connection_flags(cmd: Container) -> None:
+    add_connection_options(cmd, "ask an embedded sandbox")
+
+
+_JSON: Final = option("--json", action="store_true", help="print as JSON")
+BALANCE_OPTIONS: Final = (Added(_connection_flags), _JSON)
+"""The options of `balance`."""
+STATUS_OPTIONS: Final = (
+    option("message_id", metavar="ID", help="the apiMessageId the send returned"),
+    *BALANCE_OPTIONS,
+)
+"""The options of `status`: the message ID, and `balance`'s."""
 
 
 def add_parser(commands: Any) -> None:
@@ -47,8 +62,7 @@ def _add_balance(commands: Any) -> None:
             " it asks an embedded sandbox (whose balance is made up)."
         ),
     )
-    add_connection_options(cmd, "ask an embedded sandbox")
-    cmd.add_argument("--json", action="store_true", help="print as JSON")
+    add_options(cmd, BALANCE_OPTIONS)
     cmd.set_defaults(run=_run_balance)
 
 
@@ -81,9 +95,7 @@ def _add_status(commands: Any) -> None:
             " asks an embedded sandbox, which knows no message sent before it started."
         ),
     )
-    cmd.add_argument("message_id", metavar="ID", help="the apiMessageId the send returned")
-    add_connection_options(cmd, "ask an embedded sandbox")
-    cmd.add_argument("--json", action="store_true", help="print as JSON")
+    add_options(cmd, STATUS_OPTIONS)
     cmd.set_defaults(run=_run_status)
 
 

@@ -23,12 +23,13 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 from urllib.parse import urlsplit
 
 from ..errors import ValidationError
 from ..loopback import is_loopback
 from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
+from .table import add_options, option
 
 if TYPE_CHECKING:
     from ..callbacks import CallbackReceiver, ReplyCallback, StatusCallback
@@ -36,21 +37,94 @@ if TYPE_CHECKING:
     from ..callbacks.sinks import JournalSink, OptOutSink
     from ..opt_outs import Keywords
 
-__all__ = ["add_parser"]
+__all__ = ["OPTIONS", "add_parser", "check"]
 
 SECRET_ENV = "CLICKATELL_CALLBACK_SECRET"  # the same name as callbacks.access.SECRET_ENV
 
 
+_BOUNDS: Final = "bounds"
+_OPT_OUTS: Final = "replies and opt-outs"
+
+OPTIONS: Final = (
+    option("--port", type=int, required=True, help="port to listen on (0: any free)"),
+    option("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"),
+    option("--json", action="store_true", help="print one JSON object per line"),
+    option(
+        "--journal",
+        metavar="JOURNAL",
+        help="write every status callback into this campaign journal (the file `bulk --journal`"
+        " writes, made if it does not exist yet, or a postgresql:// URL), for `report`",
+    ),
+    option("--quiet", action="store_true", help="print no line per callback (with --journal)"),
+    option(
+        "--secret",
+        exclusive="guard",
+        help=(
+            f"the secret callbacks must carry (prefer the {SECRET_ENV} variable: the process"
+            " list shows arguments); without either, a new one is generated and printed"
+        ),
+    ),
+    option(
+        "--no-secret",
+        action="store_true",
+        exclusive="guard",
+        help="accept callbacks from anyone who can reach the port (forged ones too)",
+    ),
+    option(
+        "--public-url",
+        metavar="URL",
+        help="the address Clickatell calls, if not the listening one (a proxy, a tunnel)",
+    ),
+    option(
+        "--allow",
+        action="append",
+        metavar="CIDR",
+        help="accept connections only from this network (repeatable); others are closed",
+    ),
+    option("--head-timeout", type=float, metavar="SECONDS", group=_BOUNDS, help="default 10"),
+    option("--body-timeout", type=float, metavar="SECONDS", group=_BOUNDS, help="default 10"),
+    option(
+        "--max-connections",
+        type=int,
+        metavar="N",
+        group=_BOUNDS,
+        help="default 1000, fewer to fit the fd limit",
+    ),
+    option("--workers", type=int, metavar="N", group=_BOUNDS, help="handler threads, default 4"),
+    option(
+        "--opt-outs",
+        metavar="PATH|URL",
+        group=_OPT_OUTS,
+        exclusive="keep",
+        help="keep every reply in this opt-out store, where STOP opts its sender out (default:"
+        " CLICKATELL_OPT_OUTS, else the --journal's database when it is postgresql://, else"
+        " opt-outs.sqlite in your data folder: the store `bulk` reads)",
+    ),
+    option(
+        "--no-opt-outs",
+        action="store_true",
+        group=_OPT_OUTS,
+        exclusive="keep",
+        help="keep no replies and change no opt-outs (replies are only printed)",
+    ),
+    option(
+        "--stop-words",
+        metavar="WORDS",
+        group=_OPT_OUTS,
+        help="comma-separated replies that opt out, each the whole reply, any case (default:"
+        " STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT)",
+    ),
+    option(
+        "--start-words",
+        metavar="WORDS",
+        group=_OPT_OUTS,
+        help="comma-separated replies that opt back in (default: START,UNSTOP)",
+    ),
+)
+"""Every option of `clickatell-sms listen`, in --help order."""
+
+
 def add_parser(commands: Any) -> None:
-    cmd = _add_listen(commands)
-    _add_opt_out_options(cmd)
-    cmd.set_defaults(run=_run_listen)
-
-
-# -- listen -----------------------------------------------------------------------------------
-
-
-def _add_listen(commands: Any) -> Any:
     cmd = commands.add_parser(
         "listen",
         help="receive callbacks and print each one as it arrives",
@@ -63,81 +137,8 @@ def _add_listen(commands: Any) -> Any:
             " `clickatell-sms sandbox --callback-url`) at it."
         ),
     )
-    cmd.add_argument("--port", type=int, required=True, help="port to listen on (0: any free)")
-    cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    cmd.add_argument("--json", action="store_true", help="print one JSON object per line")
-    cmd.add_argument(
-        "--journal",
-        metavar="JOURNAL",
-        help="write every status callback into this campaign journal (the file `bulk --journal`"
-        " writes, made if it does not exist yet, or a postgresql:// URL), for `report`",
-    )
-    cmd.add_argument(
-        "--quiet", action="store_true", help="print no line per callback (with --journal)"
-    )
-    guard = cmd.add_mutually_exclusive_group()
-    guard.add_argument(
-        "--secret",
-        help=(
-            f"the secret callbacks must carry (prefer the {SECRET_ENV} variable: the process"
-            " list shows arguments); without either, a new one is generated and printed"
-        ),
-    )
-    guard.add_argument(
-        "--no-secret",
-        action="store_true",
-        help="accept callbacks from anyone who can reach the port (forged ones too)",
-    )
-    cmd.add_argument(
-        "--public-url",
-        metavar="URL",
-        help="the address Clickatell calls, if not the listening one (a proxy, a tunnel)",
-    )
-    cmd.add_argument(
-        "--allow",
-        action="append",
-        metavar="CIDR",
-        help="accept connections only from this network (repeatable); others are closed",
-    )
-    limits = cmd.add_argument_group("bounds")
-    limits.add_argument("--head-timeout", type=float, metavar="SECONDS", help="default 10")
-    limits.add_argument("--body-timeout", type=float, metavar="SECONDS", help="default 10")
-    limits.add_argument(
-        "--max-connections",
-        type=int,
-        metavar="N",
-        help="default 1000, fewer to fit the fd limit",
-    )
-    limits.add_argument("--workers", type=int, metavar="N", help="handler threads, default 4")
-    return cmd
-
-
-def _add_opt_out_options(cmd: Any) -> None:
-    opt_outs = cmd.add_argument_group("replies and opt-outs")
-    keep = opt_outs.add_mutually_exclusive_group()
-    keep.add_argument(
-        "--opt-outs",
-        metavar="PATH|URL",
-        help="keep every reply in this opt-out store, where STOP opts its sender out (default:"
-        " CLICKATELL_OPT_OUTS, else the --journal's database when it is postgresql://, else"
-        " opt-outs.sqlite in your data folder: the store `bulk` reads)",
-    )
-    keep.add_argument(
-        "--no-opt-outs",
-        action="store_true",
-        help="keep no replies and change no opt-outs (replies are only printed)",
-    )
-    opt_outs.add_argument(
-        "--stop-words",
-        metavar="WORDS",
-        help="comma-separated replies that opt out, each the whole reply, any case (default:"
-        " STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT)",
-    )
-    opt_outs.add_argument(
-        "--start-words",
-        metavar="WORDS",
-        help="comma-separated replies that opt back in (default: START,UNSTOP)",
-    )
+    add_options(cmd, OPTIONS)
+    cmd.set_defaults(run=_run_listen)
 
 
 def _opt_out_sink(args: argparse.Namespace) -> OptOutSink | None:
@@ -154,6 +155,15 @@ def _opt_out_sink(args: argparse.Namespace) -> OptOutSink | None:
 
 
 def _run_listen(args: argparse.Namespace) -> int:
+    secret, generated = check(args)
+    with _warnings_on_stderr(enabled=not args.verbose):
+        return _serve(args, secret, generated=generated)
+
+
+def check(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """The options checked before anything listens (a bad one is a `ValidationError` named
+    by its flag): the secret callbacks must carry (None: anyone), and whether it was made
+    for this run."""
     from ..callbacks.access import (
         SourceAllowList,
         checked_secret,
@@ -173,8 +183,7 @@ def _run_listen(args: argparse.Namespace) -> int:
         secret, generated = generate_secret(), True
     if args.public_url:  # refused now, by its option's name, rather than after starting
         url_with_secret(args.public_url, secret or generate_secret(), field="--public-url")
-    with _warnings_on_stderr(enabled=not args.verbose):
-        return _serve(args, secret, generated=generated)
+    return secret, generated
 
 
 def _serve(args: argparse.Namespace, secret: str | None, *, generated: bool) -> int:

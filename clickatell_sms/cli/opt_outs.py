@@ -26,12 +26,19 @@ from typing import IO, TYPE_CHECKING, Any, Final
 
 from ..errors import ValidationError
 from .common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, add_region_option, error
+from .table import Added, add_options, option
 from .wording import describe
 
 if TYPE_CHECKING:
     from ..opt_outs import Entry, OptOutStore
 
-__all__ = ["add_parser"]
+__all__ = [
+    "EXPORT_OPTIONS",
+    "IMPORT_OPTIONS",
+    "LIST_OPTIONS",
+    "NUMBER_OPTIONS",
+    "add_parser",
+]
 
 _COLUMNS: Final = ("number", "opted_out_at", "keyword", "source", "reply_message_id")
 _BAD_ROWS_SHOWN: Final = 20
@@ -44,36 +51,47 @@ def add_parser(commands: Any) -> None:
         description=__doc__.split("\n\n", 1)[0] if __doc__ else None,
     )
     actions = cmd.add_subparsers(title="actions", metavar="ACTION", required=True)
-    store = argparse.ArgumentParser(add_help=False)
-    store.add_argument(
-        "--opt-outs",
-        metavar="PATH|URL",
-        help="the opt-out store (default: CLICKATELL_OPT_OUTS, else opt-outs.sqlite in your"
-        " data folder: the one `bulk` and `listen` use)",
-    )
-    listing = actions.add_parser("list", parents=[store], help="every number opted out now")
-    listing.add_argument("--json", action="store_true", help="one JSON object per line")
-    listing.set_defaults(run=_list)
-    for name, what, runner in (
-        ("add", "opt a number out (it is skipped by every later campaign)", _add),
-        ("remove", "opt a number back in", _remove),
+    for name, what, table, runner in (
+        ("list", "every number opted out now", LIST_OPTIONS, _list),
+        ("add", "opt a number out (it is skipped by every later campaign)", NUMBER_OPTIONS, _add),
+        ("remove", "opt a number back in", NUMBER_OPTIONS, _remove),
+        ("import", "opt out every number of a CSV file", IMPORT_OPTIONS, _import),
+        ("export", "write the list as CSV", EXPORT_OPTIONS, _export),
     ):
-        action = actions.add_parser(name, parents=[store], help=what)
-        action.add_argument("number", metavar="NUMBER", help="international, or with --region")
-        add_region_option(action)
+        action = actions.add_parser(name, help=what)
+        add_options(action, table)
         action.set_defaults(run=runner)
-    importing = actions.add_parser(
-        "import", parents=[store], help="opt out every number of a CSV file"
-    )
-    importing.add_argument("file", metavar="CSV", help="with a header row ('-': stdin)")
-    importing.add_argument(
-        "--column", default="number", help="the column with the numbers (default: number)"
-    )
-    add_region_option(importing)
-    importing.set_defaults(run=_import)
-    exporting = actions.add_parser("export", parents=[store], help="write the list as CSV")
-    exporting.add_argument("file", metavar="CSV", help="the file to write ('-': stdout)")
-    exporting.set_defaults(run=_export)
+
+
+_STORE: Final = option(
+    "--opt-outs",
+    metavar="PATH|URL",
+    help="the opt-out store (default: CLICKATELL_OPT_OUTS, else opt-outs.sqlite in your"
+    " data folder: the one `bulk` and `listen` use)",
+)
+LIST_OPTIONS: Final = (
+    _STORE,
+    option("--json", action="store_true", help="one JSON object per line"),
+)
+"""The options of `opt-outs list`."""
+NUMBER_OPTIONS: Final = (
+    _STORE,
+    option("number", metavar="NUMBER", help="international, or with --region"),
+    Added(add_region_option),
+)
+"""The options of `opt-outs add` and `opt-outs remove`."""
+IMPORT_OPTIONS: Final = (
+    _STORE,
+    option("file", metavar="CSV", help="with a header row ('-': stdin)"),
+    option("--column", default="number", help="the column with the numbers (default: number)"),
+    Added(add_region_option),
+)
+"""The options of `opt-outs import`."""
+EXPORT_OPTIONS: Final = (
+    _STORE,
+    option("file", metavar="CSV", help="the file to write ('-': stdout)"),
+)
+"""The options of `opt-outs export`."""
 
 
 @contextlib.contextmanager

@@ -25,16 +25,85 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..config import API_KEY_ENV, BASE_URL_ENV
-from .common import EXIT_API, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, add_connection_options, error
+from .common import (
+    EXIT_API,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    add_connection_options,
+    error,
+)
+from .table import Added, Container, add_options, option
 
 if TYPE_CHECKING:
     from ..bulk.delivery import DeliveryStore
     from ..client import Client
     from ..report.refresh import RefreshSummary
 
-__all__ = ["add_parser", "run"]
+__all__ = ["OPTIONS", "add_parser", "check", "run"]
 
 _CAMPAIGNS_SHOWN: Final = 10
+
+
+_OUTPUT: Final = "output"
+_LOOK_UP: Final = "looking up the silent messages first"
+
+
+def _connection_flags(group: Container) -> None:
+    add_connection_options(group, None)
+
+
+OPTIONS: Final = (
+    option(
+        "location",
+        nargs="?",
+        metavar="JOURNAL",
+        help="the campaign's journal: the file `bulk --journal` wrote (or a postgresql:// URL)",
+    ),
+    option("--journal", help="the journal, as JOURNAL (for a postgresql:// URL)"),
+    option("--campaign", metavar="ID", help="with a PostgreSQL journal: the campaign to report"),
+    option(
+        "--json", action="store_true", group=_OUTPUT, help="print the report as one JSON object"
+    ),
+    option(
+        "--csv", metavar="FILE", group=_OUTPUT, help="write one row per recipient ('-': stdout)"
+    ),
+    option(
+        "--html", metavar="FILE", group=_OUTPUT, help="write the report as a self-contained page"
+    ),
+    option(
+        "--refresh",
+        action="store_true",
+        group=_LOOK_UP,
+        help="look up accepted messages with no final status (resumes a stopped refresh)",
+    ),
+    option(
+        "--older-than",
+        type=float,
+        default=10.0,
+        metavar="MINUTES",
+        group=_LOOK_UP,
+        help="only messages with no news for this long (default: 10)",
+    ),
+    option(
+        "--rate-limit",
+        type=float,
+        default=10.0,
+        metavar="N",
+        group=_LOOK_UP,
+        help="at most N look-ups per second (default: 10)",
+    ),
+    option(
+        "--concurrency",
+        type=int,
+        default=4,
+        group=_LOOK_UP,
+        help="look-ups in parallel (default: 4)",
+    ),
+    Added(_connection_flags, group=_LOOK_UP),
+)
+"""Every option of `clickatell-sms report`, in --help order."""
 
 
 def add_parser(commands: Any) -> argparse.ArgumentParser:
@@ -45,44 +114,7 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "location",
-        nargs="?",
-        metavar="JOURNAL",
-        help="the campaign's journal: the file `bulk --journal` wrote (or a postgresql:// URL)",
-    )
-    parser.add_argument("--journal", help="the journal, as JOURNAL (for a postgresql:// URL)")
-    parser.add_argument(
-        "--campaign", metavar="ID", help="with a PostgreSQL journal: the campaign to report"
-    )
-    out = parser.add_argument_group("output")
-    out.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    out.add_argument("--csv", metavar="FILE", help="write one row per recipient ('-': stdout)")
-    out.add_argument("--html", metavar="FILE", help="write the report as a self-contained page")
-    look = parser.add_argument_group("looking up the silent messages first")
-    look.add_argument(
-        "--refresh",
-        action="store_true",
-        help="look up accepted messages with no final status (resumes a stopped refresh)",
-    )
-    look.add_argument(
-        "--older-than",
-        type=float,
-        default=10.0,
-        metavar="MINUTES",
-        help="only messages with no news for this long (default: 10)",
-    )
-    look.add_argument(
-        "--rate-limit",
-        type=float,
-        default=10.0,
-        metavar="N",
-        help="at most N look-ups per second (default: 10)",
-    )
-    look.add_argument(
-        "--concurrency", type=int, default=4, help="look-ups in parallel (default: 4)"
-    )
-    add_connection_options(look, None)
+    add_options(parser, OPTIONS)
     parser.set_defaults(run=run)
     return parser
 
@@ -100,31 +132,34 @@ def run(args: argparse.Namespace) -> int:
     """Carry out `report`; returns the exit status."""
     from ..bulk.journal import JournalError
 
-    problem = _check(args)
-    if problem is not None:
-        return _usage(problem)
     try:
+        check(args)
         with _open(args) as store:
             return _report(args, store)
+    except UsageError as exc:
+        return _usage(str(exc))
     except JournalError as exc:
         return _usage(exc.cli_message)
     except ImportError as exc:  # psycopg, for a PostgreSQL journal
         return _usage(f"a PostgreSQL journal needs the 'postgresql' extra ({exc})")
 
 
-def _check(args: argparse.Namespace) -> str | None:
+def check(args: argparse.Namespace) -> None:
+    """The options, checked before the journal is opened (`UsageError`); the journal's
+    location is settled into `args.location`."""
     if args.location and args.journal and args.location != args.journal:
-        return "give the journal once: JOURNAL or --journal"
+        raise UsageError("give the journal once: JOURNAL or --journal")
     args.location = args.location or args.journal
     if not args.location:
-        return "name the campaign's journal: report JOURNAL (or --journal URL --campaign ID)"
+        raise UsageError(
+            "name the campaign's journal: report JOURNAL (or --journal URL --campaign ID)"
+        )
     if not args.older_than >= 0:
-        return "--older-than: must be a number of minutes >= 0"
+        raise UsageError("--older-than: must be a number of minutes >= 0")
     if not args.rate_limit > 0:
-        return "--rate-limit: must be a number of look-ups per second > 0"
+        raise UsageError("--rate-limit: must be a number of look-ups per second > 0")
     if args.concurrency < 1:
-        return "--concurrency: must be at least 1"
-    return None
+        raise UsageError("--concurrency: must be at least 1")
 
 
 def _open(args: argparse.Namespace) -> DeliveryStore:

@@ -27,17 +27,64 @@ from .common import (
     sandbox_note,
 )
 from .fields import add_option_flags, options_from_args
+from .table import Added, Container, add_options, option
 from .wording import in_shell_words
 
 if TYPE_CHECKING:
     from ..encoding import Estimate
 
-__all__ = ["OPERATIONS", "add_parser"]
+__all__ = ["ESTIMATE_OPTIONS", "OPERATIONS", "SEND_OPTIONS", "add_parser"]
 
 _TEXT_HELP: Final = "the message text ('-' reads stdin, less its final newline)"
 
 OPERATIONS: Final = MappingProxyType({"sendMessage": "send", "sendMessageHttp": "send"})
 """The spec's operations these commands carry, and the command of each."""
+
+
+def _message_flags(group: Container) -> None:
+    add_option_flags(group)
+
+
+def _size_flags(cmd: Container) -> None:
+    """The two send options that change a text's size."""
+    add_option_flags(cmd, names=("binary", "user_data_header"))
+
+
+def _connection_flags(cmd: Container) -> None:
+    add_connection_options(cmd, "send to an embedded sandbox (nothing is sent)")
+
+
+_TEXT: Final = option("--text", required=True, help=_TEXT_HELP)
+
+SEND_OPTIONS: Final = (
+    option(
+        "--to",
+        action="append",
+        required=True,
+        metavar="NUMBER",
+        help="recipient in international format (repeatable; commas separate several)",
+    ),
+    _TEXT,
+    option("--format", choices=("json", "xml"), default="json", help="wire format"),
+    Added(add_region_option),
+    Added(_message_flags, group="message options (the API's fields)"),
+    option(
+        "--integration",
+        choices=("rest", "http"),
+        help="the key's integration type: rest = POST /messages, http = the GET send (only"
+        f" --to, --text and --from); default: the {INTEGRATION_ENV} variable, else rest",
+    ),
+    Added(_connection_flags),
+    option("--json", action="store_true", help="print results as JSON"),
+)
+"""The options of `send`, in --help order."""
+
+ESTIMATE_OPTIONS: Final = (
+    _TEXT,
+    Added(_size_flags),
+    option("--json", action="store_true", help="print as JSON"),
+)
+"""The options of `estimate`."""
 
 
 def add_parser(commands: Any) -> None:
@@ -57,25 +104,7 @@ def _add_send(commands: Any) -> None:
             " base URL, it goes to an embedded sandbox and nothing is really sent."
         ),
     )
-    cmd.add_argument(
-        "--to",
-        action="append",
-        required=True,
-        metavar="NUMBER",
-        help="recipient in international format (repeatable; commas separate several)",
-    )
-    cmd.add_argument("--text", required=True, help=_TEXT_HELP)
-    cmd.add_argument("--format", choices=("json", "xml"), default="json", help="wire format")
-    add_region_option(cmd)
-    add_option_flags(cmd.add_argument_group("message options (the API's fields)"))
-    cmd.add_argument(
-        "--integration",
-        choices=("rest", "http"),
-        help="the key's integration type: rest = POST /messages, http = the GET send (only"
-        f" --to, --text and --from); default: the {INTEGRATION_ENV} variable, else rest",
-    )
-    add_connection_options(cmd, "send to an embedded sandbox (nothing is sent)")
-    cmd.add_argument("--json", action="store_true", help="print results as JSON")
+    add_options(cmd, SEND_OPTIONS)
     cmd.set_defaults(run=_run_send)
 
 
@@ -155,9 +184,7 @@ def _add_estimate(commands: Any) -> None:
         help="show a text's encoding and number of parts (nothing is sent)",
         description="Show how a text will be encoded and how many parts (charged) it takes.",
     )
-    cmd.add_argument("--text", required=True, help=_TEXT_HELP)
-    add_option_flags(cmd, names=("binary", "user_data_header"))
-    cmd.add_argument("--json", action="store_true", help="print as JSON")
+    add_options(cmd, ESTIMATE_OPTIONS)
     cmd.set_defaults(run=_run_estimate)
 
 

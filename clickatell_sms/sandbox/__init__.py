@@ -13,23 +13,27 @@ fixture. See docs/sandbox.md.
 
 from __future__ import annotations
 
-from .callbacks import CallbackDelivery
-from .codes import ApiError
-from .faults import Faults
-from .limits import ServerLimits
-from .profile import Profile
-from .quirks import Quirks
-from .recipients import (
-    BLOCKED_NUMBER,
-    CANNOT_ROUTE_NUMBER,
-    FAILS_DELIVERY_NUMBER,
-    OPTED_OUT_NUMBER,
-    STAYS_AT_GATEWAY_NUMBER,
-)
-from .rules import RULES, Rule
-from .server import Sandbox
-from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore, TemporaryStore
-from .timeline import StatusDelays
+import importlib
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from .callbacks import CallbackDelivery
+    from .codes import ApiError
+    from .faults import Faults
+    from .limits import ServerLimits
+    from .profile import Profile
+    from .quirks import Quirks
+    from .recipients import (
+        BLOCKED_NUMBER,
+        CANNOT_ROUTE_NUMBER,
+        FAILS_DELIVERY_NUMBER,
+        OPTED_OUT_NUMBER,
+        STAYS_AT_GATEWAY_NUMBER,
+    )
+    from .rules import RULES, Rule
+    from .server import Sandbox
+    from .store import MemoryStore, MessageStore, RecordedMessage, SQLiteStore, TemporaryStore
+    from .timeline import StatusDelays
 
 __all__ = [
     "BLOCKED_NUMBER",
@@ -53,3 +57,42 @@ __all__ = [
     "StatusDelays",
     "TemporaryStore",
 ]
+
+_HOMES: Final = {
+    "BLOCKED_NUMBER": "recipients",
+    "CANNOT_ROUTE_NUMBER": "recipients",
+    "FAILS_DELIVERY_NUMBER": "recipients",
+    "OPTED_OUT_NUMBER": "recipients",
+    "RULES": "rules",
+    "STAYS_AT_GATEWAY_NUMBER": "recipients",
+    "ApiError": "codes",
+    "CallbackDelivery": "callbacks",
+    "Faults": "faults",
+    "MemoryStore": "store",
+    "MessageStore": "store",
+    "Profile": "profile",
+    "Quirks": "quirks",
+    "RecordedMessage": "store",
+    "Rule": "rules",
+    "SQLiteStore": "store",
+    "Sandbox": "server",
+    "ServerLimits": "limits",
+    "StatusDelays": "timeline",
+    "TemporaryStore": "store",
+}
+"""Each public name's module. They are imported when first asked for: the command line reads
+the sandbox's defaults (`limits`, `quirks`, `billing`) on every run, and must not pay for the
+server's stack (asyncio, the wire code) unless it starts one."""
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
