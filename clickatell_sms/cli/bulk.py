@@ -356,6 +356,8 @@ class Plan:
     """--celery --resume CAMPAIGN without --csv: the campaign holds its rows and message."""
     path: Path | None
     """The CSV file; None for stdin (or no input, `by_id`)."""
+    delimiter: str
+    """The CSV field separator (`tab` spelled out)."""
 
 
 def check(args: argparse.Namespace) -> Plan:
@@ -372,13 +374,13 @@ def check(args: argparse.Namespace) -> Plan:
     _check_alternatives(args, postgres)
     _check_workers(args, on_workers, postgres)
     by_id = on_workers and args.resume is not None
-    _check_input(args, by_id)
+    delimiter = _check_input(args, by_id)
     try:
         RunLimits.check(args.content, _run_keywords(args))
     except OSError as exc:  # a results file name the system refuses to look at
         raise UsageError(str(exc)) from None
     path = None if args.csv in (None, "-") else Path(args.csv)
-    return Plan(template, on_workers, by_id, path)
+    return Plan(template, on_workers, by_id, path, delimiter)
 
 
 def _template(args: argparse.Namespace) -> Template | None:
@@ -434,8 +436,9 @@ def _local_settings(args: argparse.Namespace) -> tuple[tuple[str, object], ...]:
     )
 
 
-def _check_input(args: argparse.Namespace, by_id: bool) -> None:
-    """The rows and the message: required unless the campaign on workers holds them."""
+def _check_input(args: argparse.Namespace, by_id: bool) -> str:
+    """The rows and the message: required unless the campaign on workers holds them. Returns
+    the field separator."""
     if args.csv is None and not by_id:
         raise UsageError(
             "--csv FILE is required (only --resume CAMPAIGN_ID with --celery needs none: the"
@@ -443,10 +446,10 @@ def _check_input(args: argparse.Namespace, by_id: bool) -> None:
         )
     if not by_id and (args.content, args.content_column, args.template) == (None, None, None):
         raise UsageError("one of --text, --text-column or --template is required")
-    if args.delimiter in ("\\t", "tab"):
-        args.delimiter = "\t"
-    if len(args.delimiter) != 1:
+    delimiter = "\t" if args.delimiter in ("\\t", "tab") else args.delimiter
+    if len(delimiter) != 1:
         raise UsageError("--delimiter must be one character (or 'tab')")
+    return delimiter
 
 
 def _run_keywords(args: argparse.Namespace) -> dict[str, Any]:
@@ -510,7 +513,7 @@ def _opened(args: argparse.Namespace, plan: Plan) -> Iterator[_Rows]:
                 content_column=args.content_column,
                 template=plan.template,
                 encoding=args.encoding,
-                delimiter=args.delimiter,
+                delimiter=plan.delimiter,
                 checked=plan.path is not None,  # scan_file read it all
             )
         except (CSVInputError, ValueError, LookupError) as exc:
