@@ -128,6 +128,16 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+@pytest.mark.parametrize("spelled", ["tab", "\\t", "\t"])
+def test_a_tab_separated_file_is_read_with_the_delimiter_spelled_any_way(
+    sandbox: Sandbox, tmp_path: Path, spelled: str
+) -> None:
+    people = write(tmp_path / "people.tsv", "to\tname\n27820000001\tAnn\n27820000002\tBob\n")
+    status = run("--csv", str(people), "--template", "Hi {name}", "--delimiter", spelled)
+    assert status == 0
+    assert sorted(m.content for m in sandbox.messages()) == ["Hi Ann", "Hi Bob"]
+
+
 def test_bad_rows_are_reported_and_good_rows_still_go(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
