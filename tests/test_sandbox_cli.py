@@ -244,3 +244,22 @@ def test_a_refused_callback_url_keeps_its_secrets_out_of_the_message() -> None:
         assert "example.com" in text
     for good in ("http://127.0.0.1:8081/cb?token=x", "HTTPS://user:pw@example.com/"):
         Sandbox(callback_url=good)  # not started: no thread, nothing sent
+
+
+def test_the_check_step_names_a_refused_setting_by_its_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A `ValidationError` the server raises for a setting names the flag, not the keyword;
+    one of its rules with no field behind it is a one-line usage error."""
+    from clickatell_sms.cli import sandbox as command
+    from clickatell_sms.errors import ValidationError
+
+    args = build_parser().parse_args(["sandbox"])
+    args.callback_url = "ftp://example.com/cb"  # as if a parse step had let it through
+    with pytest.raises(ValidationError) as caught:
+        command.check(args)
+    assert caught.value.field == "--callback-url"
+    assert main(["sandbox", "--reply-rate", "0.5"]) == 2  # replies need a two-way number
+    assert capsys.readouterr().err == (
+        "error: replies come to two-way numbers: give the sandbox --two-way\n"
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import re
 import signal
 import sqlite3
 import threading
@@ -343,12 +344,16 @@ OPTIONS: Final = (
 )
 """Every option of `clickatell-sms sandbox`, in --help order."""
 
-# `Sandbox`'s keywords whose flag is not `--` + the keyword spelled with dashes.
+# Each `Sandbox` keyword's flag, so that its `ValidationError` names the flag: the options'
+# own (their dest is the keyword), and the keywords the options are renamed into.
 _FLAG_OF_KEYWORD: Final[Mapping[str, str]] = {
+    **{
+        str(row.settings.get("dest") or row.flags[0].lstrip("-").replace("-", "_")): row.flags[0]
+        for row in OPTIONS
+    },
     "api_keys": "--api-key",
     "two_way_numbers": "--two-way",
     "store": "--sqlite",
-    "status_delays": "--status-delays",
 }
 
 
@@ -424,9 +429,19 @@ def check(args: argparse.Namespace) -> Sandbox:
     except ValidationError as exc:
         raise in_shell_words(exc, _FLAG_OF_KEYWORD) from None
     except ValueError as exc:  # the server's own checks, which know no flags
-        raise UsageError(str(exc)) from None
+        raise UsageError(_in_flags(str(exc))) from None
     except sqlite3.Error as exc:  # a directory that does not exist, a file that is not SQLite
         raise UsageError(f"cannot use --sqlite {args.sqlite}: {exc}") from None
+
+
+_KEYWORD_IN_PROSE: Final = re.compile(
+    "|".join(rf"\b{re.escape(name)}\b" for name in _FLAG_OF_KEYWORD if "_" in name)
+)
+
+
+def _in_flags(problem: str) -> str:
+    """The server's words for a setting (`two_way_numbers`) as the flag that sets it."""
+    return _KEYWORD_IN_PROSE.sub(lambda match: _FLAG_OF_KEYWORD[match.group(0)], problem)
 
 
 def _profile(args: argparse.Namespace) -> Profile:
