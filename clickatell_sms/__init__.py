@@ -22,7 +22,6 @@ without any code.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -38,6 +37,7 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
+from .settings import log_level
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
@@ -134,10 +134,10 @@ def __dir__() -> list[str]:
 
 def _log_from_env() -> None:
     """`CLICKATELL_LOG=info|debug`: a stderr handler on the SDK's loggers, set at import."""
-    level = os.environ.get("CLICKATELL_LOG", "").strip().upper()
-    if level not in ("INFO", "DEBUG"):
+    level = log_level()
+    if level is None:
         return
-    import logging
+    import logging  # only a program that asked for the SDK's log lines pays for logging
 
     logger = logging.getLogger(__name__)
     handler = logging.StreamHandler()

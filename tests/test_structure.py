@@ -1,10 +1,12 @@
-"""The layout holds: no import cycle among the facade's modules, every operation of the spec
-reaches every layer, and what is cheap to import stays cheap."""
+"""The layout holds: the package's modules stand in layers, each importing only its own layer and
+those below, with no import cycle; the environment is read in one place; every operation of the
+spec reaches every layer; and what is cheap to import stays cheap."""
 
 from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -98,14 +100,97 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def test_no_import_cycle_among_the_facades_modules() -> None:
+def _graph() -> dict[str, set[str]]:
     modules = _modules()
     known = set(modules)
     graph = {name: set(_imports(name, path, known)) for name, path in modules.items()}
     # A package's __init__ that only hands on its submodules' names is not a cycle with them.
     for name in graph:
         graph[name] = {t for t in graph[name] if not name.startswith(t + ".")}
-    assert _cycles(graph) == []
+    return graph
+
+
+def test_no_import_cycle_among_the_facades_modules() -> None:
+    assert _cycles(_graph()) == []
+
+
+# The package's layers, from the ground up: a module imports modules of its own layer and of the
+# layers below, never above (function-level imports included). A module belongs to the layer of
+# the longest entry that names it or a package holding it; "__init__" is the package's own.
+# CONTRIBUTING.md's "Layers" table says the same, and a test holds the two equal.
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "values",
+        (
+            "_version", "_sqlite", "raw", "hooks", "redact", "loopback", "statuses", "results",
+            "errors", "retry", "encoding", "numbers",
+        ),
+    ),
+    ("settings", ("settings", "config")),
+    ("messages", ("options", "wire", "callbacks.parsing")),
+    ("exchange", ("answers", "matching", "exchange", "async_exchange")),
+    (
+        "storage",
+        (
+            "opt_outs", "bulk._account", "bulk._records", "bulk._scratch", "bulk.journal",
+            "bulk._journal_base", "bulk.sqlite_journal", "bulk.postgres_journal", "bulk.delivery",
+            "bulk._delivery_base", "bulk.sqlite_delivery", "bulk.postgres_delivery",
+        ),
+    ),
+    ("engines", ("bulk", "callbacks")),
+    ("clients", ("client", "async_client")),
+    ("tools", ("report", "sandbox", "conformance", "pytest_plugin")),
+    ("programs", ("cli", "worker", "__main__", "__init__")),
+)  # fmt: skip
+
+
+def _layer(module: str) -> int:
+    """The index in LAYERS of the layer `module` belongs to."""
+    relative = module.removeprefix("clickatell_sms").removeprefix(".") or "__init__"
+    best: tuple[int, int] | None = None  # (length of the entry, layer)
+    for index, (_, entries) in enumerate(LAYERS):
+        for entry in entries:
+            if relative == entry or relative.startswith(entry + "."):
+                best = max(best or (-1, -1), (len(entry), index))
+    assert best is not None, f"{module} is in no layer: add it to LAYERS and CONTRIBUTING.md"
+    return best[1]
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    return sorted(
+        f"{name} ({LAYERS[_layer(name)][0]}) imports {target} ({LAYERS[_layer(target)][0]})"
+        for name, targets in graph.items()
+        for target in targets
+        if _layer(target) > _layer(name)
+    )
+
+
+def test_no_module_imports_one_in_a_layer_above_it() -> None:
+    assert _upward(_graph()) == []
+
+
+def test_the_layer_check_finds_an_import_that_runs_back_up() -> None:
+    graph = {
+        "clickatell_sms.bulk.celery": {"clickatell_sms.client"},
+        "clickatell_sms.client": {"clickatell_sms.bulk", "clickatell_sms.errors"},
+    }
+    assert _upward(graph) == [
+        "clickatell_sms.bulk.celery (engines) imports clickatell_sms.client (clients)"
+    ]
+    assert _layer("clickatell_sms.bulk.journal") < _layer("clickatell_sms.bulk._engine")
+    assert _layer("clickatell_sms") == _layer("clickatell_sms.cli.bulk") == len(LAYERS) - 1
+
+
+def test_contributing_maps_the_same_layers() -> None:
+    """CONTRIBUTING.md's table lists the layers top down: `| **name** | modules | why |`."""
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    section = text.split("## Layers", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| \*\*(\w+)\*\* \| (.+?) \| .+ \|$", section, flags=re.MULTILINE)
+    documented = [
+        (name, tuple(re.findall(r"`([^`]*)`", modules))) for name, modules in reversed(rows)
+    ]
+    declared = [(name, tuple(sorted(entries))) for name, entries in LAYERS]
+    assert [(name, tuple(sorted(mods))) for name, mods in documented] == declared
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:
@@ -181,3 +266,54 @@ def test_the_http_stack_loads_with_the_first_request_not_with_the_import() -> No
     # Nothing of the HTTP stack for the import or Client(); urllib3 (and with it the standard
     # library's http.client) with the first request.
     assert loaded.split() == ["False"] * 4 + ["True"] * 2
+
+
+def _environment_readers(tree: ast.AST) -> bool:
+    """Whether the module reads the environment: `os.environ`, `os.getenv`, or either name
+    imported from `os`."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+            and node.attr in ("environ", "getenv", "environb", "getenvb")
+        ):
+            return True
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "os"
+            and any(alias.name in ("environ", "getenv") for alias in node.names)
+        ):
+            return True
+    return False
+
+
+def test_the_environment_is_read_in_one_settings_module() -> None:
+    readers = [
+        name
+        for name, path in _modules().items()
+        if _environment_readers(ast.parse(path.read_text()))
+    ]
+    assert readers == ["clickatell_sms.settings"]
+    assert _environment_readers(ast.parse("from os import getenv"))
+    assert _environment_readers(ast.parse("import os\nos.environ.get('X')"))
+
+
+def test_every_clickatell_variable_is_named_once_in_settings() -> None:
+    """A variable's name is a string in `settings` alone (docstrings and messages aside), and
+    stands there once."""
+    name = re.compile(r"CLICKATELL_[A-Z_]+")
+    found: dict[str, list[str]] = {}
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and name.fullmatch(node.value)
+            ):
+                found.setdefault(node.value, []).append(module)
+    assert {module for modules in found.values() for module in modules} == {
+        "clickatell_sms.settings"
+    }
+    assert all(len(modules) == 1 for modules in found.values()), found
+

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shlex
 import signal
 import sqlite3
@@ -40,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from ..errors import ClickatellError, ValidationError
+from ..settings import CELERY_QUEUE_ENV, read
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -601,7 +601,7 @@ def _run_on_workers(
             stop_after=args.stop_after,
             default_region=args.default_region,
             identity=identity,
-            queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
+            queue=read(CELERY_QUEUE_ENV),
             progress=progress,
             on_submitted=submitted,
             opt_outs=args.opt_outs,

@@ -12,7 +12,6 @@ accepted recipient; 4 no answer from the base URL at all.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ..loopback import is_loopback
+from ..settings import read
 from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, EXIT_USAGE, error
 
 __all__ = ["add_parser"]
@@ -82,8 +82,8 @@ def _run(args: argparse.Namespace) -> int:
         for probe in CATALOGUE:
             print(f"{probe.name}\n    {probe.question}\n    costs nothing: {probe.why_free}")
         return EXIT_OK
-    base_url = args.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    base_url = args.base_url or read(BASE_URL_ENV) or DEFAULT_BASE_URL
+    api_key = args.api_key or read(API_KEY_ENV)
     if not api_key:
         error(f"needs the integration's key: --api-key or the {API_KEY_ENV} variable")
         return EXIT_USAGE
