@@ -22,8 +22,9 @@ from __future__ import annotations
 import logging
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, NamedTuple, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, NamedTuple, TypedDict, TypeVar
 
 from clickatell_wire.http_types import Request, RequestFailed, Response, WireDecodeError
 from clickatell_wire.tables import error_codes_of_kind
@@ -58,11 +59,12 @@ if TYPE_CHECKING:
     from .hooks import Outcome
     from .matching import SendRequest
 
-__all__ = ["Answers", "Attempts"]
+__all__ = ["Answers", "Call", "LookUpCall", "SendAnswer", "SendCall"]
 
 logger = logging.getLogger("clickatell_sms")
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 # From the spec's x-error-codes: the kinds decide the error class, not a copy of the codes.
 _AUTH_CODES: Final = error_codes_of_kind("auth")  # authentication failed, IP lockdown, bad key
@@ -316,16 +318,18 @@ class Answers:
             raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
 
 
-class Attempts:
-    """One request's attempts, as both clients' loops make them: the deadline, the numbering,
-    the hooks, and after each attempt whether another follows and after how long.
+class Call(ABC, Generic[T]):
+    """One request's life, without I/O: what to send, the deadline, the numbering, the hooks,
+    after each attempt whether another follows and after how long, and what the last outcome
+    comes to (the result, or the typed error).
 
-    The loops themselves (`Exchange.attempts`, `AsyncExchange.attempts`) only send and wait.
-    The retry decision is made lazily: an answer that is final on its status (the usual 2xx)
-    costs no `RetryState`.
+    Both exchanges' loops (`Exchange.run`, `AsyncExchange.run`) only send and wait, so every
+    decision about a request is made here, once. The retry decision is made lazily: an answer
+    that is final on its status (the usual 2xx) costs no `RetryState`.
     """
 
     __slots__ = (
+        "_began",
         "_config",
         "_idempotent",
         "_policy",
@@ -334,27 +338,31 @@ class Attempts:
         "attempt",
         "deadline",
         "request",
+        "timeout",
     )
 
     def __init__(
         self,
         config: ClientConfig,
         request: Request,
+        timeout: tuple[float, float],
         policy: RetryPolicy,
         total_timeout: float,
         idempotent: bool,
     ) -> None:
         self._config = config
         self.request = request
+        self.timeout = timeout
         self._policy = policy
         self._idempotent = idempotent
+        self._began = time.perf_counter()
         self.deadline = time.monotonic() + total_timeout
         self._retries: RetryState | None = None
         self._started = 0.0
         self.attempt = 0
 
-    def start(self) -> None:
-        """An attempt begins: `on_request` sees it."""
+    def start(self) -> float:
+        """An attempt begins (`on_request` sees it): the deadline it must keep."""
         self.attempt += 1
         hook = self._config.on_request
         if hook is not None:
@@ -364,29 +372,36 @@ class Attempts:
             call_hook(hook, Attempt(request.operation, request.method, request.path, self.attempt))
         if self._config.on_response is not None:
             self._started = time.perf_counter()
+        return self.deadline
 
-    def failed(self, failure: RequestFailed) -> float | None:
-        """No answer: seconds to wait before the next attempt, or None (raise `failure`)."""
+    def after(self, outcome: Response | RequestFailed) -> float | None:
+        """An attempt's answer or failure: seconds to wait before the next attempt, or None
+        when it is final (then `result` says what it comes to)."""
+        if isinstance(outcome, RequestFailed):
+            return self._failed(outcome)
+        status = outcome.status
+        if status not in RETRY_STATUSES:
+            self._report(status, "answered")
+            return None
+        wait = self._state().after_status(status, outcome.headers.get("Retry-After"))
+        self._report(status, "answered" if wait is None else "retry")
+        return wait
+
+    def cancelled(self, maybe_sent: bool) -> None:
+        """The task making the attempt was cancelled (asyncio); the cancellation goes on."""
+        self._report(None, "cancelled", maybe_sent)
+
+    @abstractmethod
+    def result(self, outcome: Response | RequestFailed) -> T:
+        """What the final outcome comes to: the result, or the typed error raised."""
+
+    def _failed(self, failure: RequestFailed) -> float | None:
         wait = self._state().after_failure(failure)
         outcome: Outcome = (
             "retry" if wait is not None else "unknown" if failure.maybe_sent else "failed"
         )
         self._report(None, outcome, failure.maybe_sent)
         return wait
-
-    def answered(self, response: Response) -> float | None:
-        """An answer: seconds to wait before the next attempt, or None (it is final)."""
-        status = response.status
-        if status not in RETRY_STATUSES:
-            self._report(status, "answered")
-            return None
-        wait = self._state().after_status(status, response.headers.get("Retry-After"))
-        self._report(status, "answered" if wait is None else "retry")
-        return wait
-
-    def cancelled(self, maybe_sent: bool) -> None:
-        """The task making the attempt was cancelled (asyncio)."""
-        self._report(None, "cancelled", maybe_sent)
 
     def _state(self) -> RetryState:
         if self._retries is None:
@@ -410,6 +425,68 @@ class Attempts:
                 maybe_sent,
             )
             call_hook(hook, event)
+
+
+SendAnswer = tuple[RawResponse, "list[wire.WireEntry] | None"]
+"""One request of a send answered: the raw answer and its per-recipient entries."""
+
+
+class SendCall(Call[SendAnswer]):
+    """One request of a send: never retried once it may have arrived, and a cancellation after
+    it went out is logged as outcome unknown."""
+
+    __slots__ = ("_answers", "_send")
+
+    def __init__(self, answers: Answers, send: SendRequest) -> None:
+        request = answers.send_request(send)
+        config = answers._config
+        super().__init__(config, request, send.timeout, send.retry, send.total_timeout, False)
+        self._answers = answers
+        self._send = send
+
+    def result(self, outcome: Response | RequestFailed) -> SendAnswer:
+        if isinstance(outcome, RequestFailed):
+            failure = self._answers.unanswered(outcome, self._send)
+            if self._send.http:
+                # The GET send's URL holds the key and the libraries' exceptions quote it: this
+                # error has neither a cause nor a context.
+                raise failure
+            raise failure from outcome
+        return self._answers.send_answer(self._send, outcome, self._began)
+
+    def cancelled(self, maybe_sent: bool) -> None:
+        super().cancelled(maybe_sent)
+        if maybe_sent:
+            self._answers.cancelled(self._send)
+
+
+class LookUpCall(Call[T], Generic[F, T]):
+    """A GET that changes nothing: retried on every failure the policy allows; `read` finds the
+    document in its answer, `make` the result from it."""
+
+    __slots__ = ("_answers", "_make", "_read", "_what")
+
+    def __init__(
+        self,
+        answers: Answers,
+        what: str,
+        request: Request,
+        read: Callable[[Response], tuple[wire.Envelope, F | None]],
+        make: Callable[[F, RawResponse], T],
+        settings: tuple[tuple[float, float], float, RetryPolicy],
+    ) -> None:
+        timeout, total_timeout, policy = settings
+        super().__init__(answers._config, request, timeout, policy, total_timeout, True)
+        self._answers = answers
+        self._what = what
+        self._read = read
+        self._make = make
+
+    def result(self, outcome: Response | RequestFailed) -> T:
+        if isinstance(outcome, RequestFailed):
+            raise self._answers.look_up_failed(self._what, outcome) from outcome
+        found, raw = self._answers.look_up_answer(self._what, outcome, self._read, self._began)
+        return self._make(found, raw)
 
 
 def _redirect(raw: RawResponse, key: str) -> RedirectError:

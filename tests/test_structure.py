@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import ast
 import inspect
+import io
+import keyword
 import re
 import subprocess
 import sys
+import tokenize
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -317,3 +320,140 @@ def test_every_clickatell_variable_is_named_once_in_settings() -> None:
     }
     assert all(len(modules) == 1 for modules in found.values()), found
 
+
+# The sync and async twins: each holds only what differs, where it awaits. Their shared code
+# lives once (client.BaseClient, answers.Call, matching.SendRun).
+TWINS = (("client.py", "async_client.py"), ("exchange.py", "async_exchange.py"))
+_RUN = 6
+# An f-string is one STRING token up to Python 3.11, FSTRING_START ... FSTRING_END after.
+_CONSTANT_TOKENS = (tokenize.STRING, tokenize.NUMBER, getattr(tokenize, "FSTRING_START", -1))
+
+
+def _prose_and_imports(tree: ast.AST) -> set[int]:
+    """The lines of docstrings and imports: blanked, any two have the same shape, so they say
+    nothing about code written twice."""
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        prose = (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if prose or isinstance(node, ast.Import | ast.ImportFrom):
+            lines.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    return lines
+
+
+def _line_shapes(source: str) -> list[str]:
+    """Each line of code with its names, strings and numbers blanked (keywords, `await`
+    among them, and punctuation kept); comments, blank lines, docstrings and imports left
+    out."""
+    skipped = _prose_and_imports(ast.parse(source))
+    shapes: dict[int, list[str]] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.start[0] in skipped:
+            continue
+        if token.type == tokenize.NAME:
+            word = token.string if keyword.iskeyword(token.string) else "N"
+        elif token.type in _CONSTANT_TOKENS:
+            word = "C"
+        elif token.type == tokenize.OP:
+            word = token.string
+        else:
+            continue
+        shapes.setdefault(token.start[0], []).append(word)
+    return [" ".join(words) for _, words in sorted(shapes.items())]
+
+
+class _Blank(ast.NodeTransformer):
+    """Names, attributes, arguments and constants made alike, so a statement keeps its shape."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        return ast.copy_location(ast.Name("N", node.ctx), node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+        self.generic_visit(node)
+        return ast.copy_location(ast.Attribute(node.value, "N", node.ctx), node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.copy_location(ast.Constant("C"), node)
+
+    def visit_arg(self, node: ast.arg) -> ast.AST:
+        self.generic_visit(node)
+        node.arg = "N"
+        return node
+
+    def visit_keyword(self, node: ast.keyword) -> ast.AST:
+        self.generic_visit(node)
+        node.arg = "N" if node.arg is not None else None
+        return node
+
+
+def _statement_shapes(source: str) -> list[str]:
+    """Every statement in source order, blanked, without the bodies of compound statements
+    (each statement of a body counts on its own); docstrings and imports left out."""
+    shapes: list[str] = []
+    skipped = _prose_and_imports(ast.parse(source))
+
+    def visit(statements: list[ast.stmt]) -> None:
+        for statement in statements:
+            if statement.lineno in skipped:
+                continue
+            bodies = [
+                getattr(statement, field)
+                for field in ("body", "orelse", "finalbody", "handlers")
+                if isinstance(getattr(statement, field, None), list)
+            ]
+            header = ast.dump(_Blank().visit(_without_bodies(statement)))
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                header = header.replace("name='" + statement.name + "'", "name='N'")
+            shapes.append(header)
+            for body in bodies:
+                for item in body:
+                    visit(item.body if isinstance(item, ast.ExceptHandler) else [item])
+
+    visit(ast.parse(source).body)
+    return shapes
+
+
+def _without_bodies(statement: ast.stmt) -> ast.stmt:
+    copy = ast.parse(ast.unparse(statement)).body[0]
+    for field in ("body", "orelse", "finalbody", "handlers"):
+        if isinstance(getattr(copy, field, None), list):
+            setattr(copy, field, [])
+    return copy
+
+
+def _shared_runs(first: list[str], second: list[str], size: int = _RUN) -> set[tuple[str, ...]]:
+    runs = {tuple(first[i : i + size]) for i in range(len(first) - size + 1)}
+    return {tuple(second[i : i + size]) for i in range(len(second) - size + 1)} & runs
+
+
+def test_the_sync_and_async_twins_share_no_run_of_six_lines_or_statements() -> None:
+    for sync, asynchronous in TWINS:
+        one, other = (PACKAGE / sync).read_text(), (PACKAGE / asynchronous).read_text()
+        assert _shared_runs(_line_shapes(one), _line_shapes(other)) == set(), (sync, "lines")
+        assert _shared_runs(_statement_shapes(one), _statement_shapes(other)) == set(), (
+            sync,
+            "statements",
+        )
+
+
+def test_the_twin_check_finds_a_loop_written_twice() -> None:
+    sync = (
+        "def send(self, request):\n"
+        "    tries = Attempts(self._config, request)\n"
+        "    while True:\n"
+        "        tries.start()\n"
+        "        try:\n"
+        "            response = self.transport.send(request)\n"
+        "        except RequestFailed as failure:\n"
+        "            wait = tries.failed(failure)\n"
+        "            if wait is None:\n"
+        "                raise\n"
+    )
+    renamed = sync.replace("tries", "attempts").replace("self.transport", "self._session")
+    assert _shared_runs(_line_shapes(sync), _line_shapes(renamed))
+    assert _shared_runs(_statement_shapes(sync), _statement_shapes(renamed))
+    awaited = sync.replace("response = self", "response = await self")
+    assert not _shared_runs(_line_shapes(sync), _line_shapes(awaited))  # 10 lines, await in 6th
