@@ -85,7 +85,7 @@ class AsyncClient(BaseClient["aiohttp.ClientSession"]):
         `bulk_summary`. `dry_run=True` counts the campaign in a helper thread, sending
         nothing (`bulk.DryRun`)."""
         # The bulk engine loads only for a bulk send.
-        from .bulk._async_engine import ConfigFace, send_many_async
+        from .bulk._async_engine import send_many_async
 
         dry_run = options.pop("dry_run", False)
         run_options = cast("BulkOptions", options)  # dry_run taken out
@@ -94,8 +94,7 @@ class AsyncClient(BaseClient["aiohttp.ClientSession"]):
 
             from .bulk.dry_run import dry_run as count
 
-            face = ConfigFace(self.config)
-            return await asyncio.to_thread(count, face, recipients, content, **run_options)
+            return await asyncio.to_thread(count, self, recipients, content, **run_options)
         return await send_many_async(self, recipients, content, **run_options)
 
     async def balance(self, **settings: Unpack[CallSettings]) -> results.Balance:

@@ -457,3 +457,34 @@ def test_the_twin_check_finds_a_loop_written_twice() -> None:
     assert _shared_runs(_statement_shapes(sync), _statement_shapes(renamed))
     awaited = sync.replace("response = self", "response = await self")
     assert not _shared_runs(_line_shapes(sync), _line_shapes(awaited))  # 10 lines, await in 6th
+
+
+def test_every_bulk_engine_sends_through_the_same_pool_interface() -> None:
+    """The threaded engine, the asyncio one and the dry run each give the run a pool of the
+    same shape (`BatchPool`); nothing is swapped into a run after it is made."""
+    from clickatell_sms.bulk import _async_engine, _engine, _sender, dry_run
+
+    interface = {
+        name: inspect.signature(member)
+        for name, member in vars(_sender.BatchPool).items()
+        if not name.startswith("_") and callable(member)
+    }
+    assert set(interface) == {"submit", "cancel", "close"}
+    for pool in (_engine._Threads, _async_engine._LoopPool, dry_run._Inline):
+        for name, signature in interface.items():
+            assert inspect.signature(getattr(pool, name)).parameters.keys() == (
+                signature.parameters.keys()
+            ), (pool, name)
+    bulk = PACKAGE / "bulk"
+    for path in bulk.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        if path.stem in ("_engine", "_async_engine", "_sender", "dry_run"):
+            assert "type: ignore[assignment]" not in path.read_text(), path.name
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                bases = {ast.unparse(base) for base in node.bases}
+                assert not bases & {"KeyboardInterrupt", "BaseException"}, (path.name, node.name)
+            if isinstance(node, ast.Raise) and node.exc is not None:
+                assert "AssertionError" not in ast.unparse(node.exc), path.name
+    engine = ast.parse((bulk / "_async_engine.py").read_text())
+    assert not [n for n in ast.walk(engine) if isinstance(n, ast.Name) and n.id == "Any"]

@@ -295,12 +295,9 @@ def _check_settings(spec: CampaignSpec) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Settings:
-    """A client's settings, for `RunSettings.check` (which sends nothing)."""
+    """A client's settings, for `RunSettings.check` (which reads nothing else)."""
 
     config: ClientConfig
-
-    def send(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("only checks settings")
 
 
 def _opt_out_store(given: str | Literal[False] | None, journal: str) -> str | Literal[False]:
