@@ -488,3 +488,61 @@ def test_every_bulk_engine_sends_through_the_same_pool_interface() -> None:
                 assert "AssertionError" not in ast.unparse(node.exc), path.name
     engine = ast.parse((bulk / "_async_engine.py").read_text())
     assert not [n for n in ast.walk(engine) if isinstance(n, ast.Name) and n.id == "Any"]
+
+
+# Which modules of the package may import which part of the generated code (wire.py's
+# docstring says why). "" stands for every module.
+WIRE_BOUNDARY: dict[str, tuple[str, ...]] = {
+    "clickatell_wire.tables": ("",),
+    "clickatell_wire.http_types": (
+        "wire", "answers", "exchange", "async_exchange", "client", "async_client", "retry",
+        "redact",
+    ),
+    "clickatell_wire.transport": ("exchange",),
+    "clickatell_wire.async_transport": ("async_exchange",),
+    "clickatell_wire.transport_base": ("exchange", "async_exchange", "config"),
+    "clickatell_wire.models": ("wire", "sandbox"),
+    "clickatell_wire.xml": ("wire", "sandbox"),
+    "clickatell_wire.operations": ("wire",),
+}  # fmt: skip
+
+
+def _wire_imports(path: Path) -> Iterator[str]:
+    """The generated modules a file imports (anywhere in it): `clickatell_wire.x`, or
+    `clickatell_wire.x` for `from clickatell_wire import x`."""
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            if node.module == "clickatell_wire":
+                names = [f"clickatell_wire.{alias.name}" for alias in node.names]
+            else:
+                names = [node.module]
+        else:
+            continue
+        yield from (name for name in names if name.split(".")[0] == "clickatell_wire")
+
+
+def _may_import(module: str, generated: str) -> bool:
+    relative = module.removeprefix("clickatell_sms").removeprefix(".") or "__init__"
+    part = ".".join(generated.split(".")[:2])
+    allowed = WIRE_BOUNDARY.get(part)
+    assert allowed is not None, f"{generated}: not in WIRE_BOUNDARY (and wire.py's docstring)"
+    return any(
+        entry == "" or relative == entry or relative.startswith(entry + ".") for entry in allowed
+    )
+
+
+def test_the_generated_code_is_imported_only_across_the_declared_boundary() -> None:
+    crossing = sorted(
+        f"{name} imports {generated}"
+        for name, path in _modules().items()
+        for generated in _wire_imports(path)
+        if not _may_import(name, generated)
+    )
+    assert crossing == []
+    assert not _may_import("clickatell_sms.bulk._engine", "clickatell_wire.models")
+    assert _may_import("clickatell_sms.sandbox.documents", "clickatell_wire.xml.codec")
+    documented = (PACKAGE / "wire.py").read_text()
+    for generated in WIRE_BOUNDARY:
+        assert f"`{generated}" in documented or f"`{generated.split('.')[1]}`" in documented
