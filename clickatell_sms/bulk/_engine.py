@@ -552,7 +552,9 @@ class _Run:
         inflight = self.inflight
         if not inflight:
             return
-        done = {future for future in inflight if future.done()}
+        # Finished batches are handled in the order they were sent (`inflight` keeps it), not
+        # a set's: the summary's lists (unknown batches) then come out as a resume lists them.
+        done = [future for future in inflight if future.done()]
         while True:
             for future in done:
                 # Out of flight and into the summary as one step: Ctrl-C between the two would
@@ -572,7 +574,8 @@ class _Run:
                     self._handle(outcome)
             if len(inflight) <= limit:
                 return
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            done = [future for future in inflight if future in finished]
 
     def _handle(self, done: BatchOutcome) -> None:
         summary = self.summary
