@@ -12,9 +12,10 @@ either the entries the caller asked for or one typed error, with these rules:
 - A redirect is reported as one, with its target, and never followed.
 - The key appears in no message, and on the GET send (whose URL holds it) in no error's cause.
 
-`Answers` holds the reading, shared by the urllib3 client (`exchange.Exchange`) and the asyncio
-one (`async_exchange.AsyncExchange`); each adds only its transport and its loop of attempts.
-Nothing here does I/O or imports an HTTP library.
+`Answers` holds the reading and `Call` a request's attempts, shared by the urllib3 client
+(`exchange.Exchange`) and the asyncio one (`async_exchange.AsyncExchange`); each adds only its
+transport and a loop that sends and waits when the call says so. Nothing here does I/O or
+imports an HTTP library.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from http import HTTPStatus  # loaded already: urllib3 and aiohttp import http.client
 from typing import TYPE_CHECKING, Final, Generic, NamedTuple, TypedDict, TypeVar
 
 from clickatell_wire.http_types import Request, RequestFailed, Response, WireDecodeError
@@ -70,6 +72,10 @@ F = TypeVar("F")
 _AUTH_CODES: Final = error_codes_of_kind("auth")  # authentication failed, IP lockdown, bad key
 _LIMIT_CODES: Final = error_codes_of_kind("limit")  # "Maximum MT limit exceeded until <TIME>"
 _UNIX_TIME: Final = re.compile(r"\b(\d{10})\b")
+_SUCCESS: Final = range(HTTPStatus.OK, HTTPStatus.MULTIPLE_CHOICES)  # 2xx
+_REDIRECT: Final = range(HTTPStatus.MULTIPLE_CHOICES, HTTPStatus.BAD_REQUEST)  # 3xx
+_NOT_SUCCESS: Final = HTTPStatus.MULTIPLE_CHOICES  # this status and above: no success
+_AUTH_STATUSES: Final = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
 
 
 class Answers:
@@ -177,7 +183,7 @@ class Answers:
         """The answer's per-recipient entries, or the typed error the answer calls for."""
         status = raw.status
         key = self._config.api_key
-        if 300 <= status < 400:
+        if status in _REDIRECT:
             raise _redirect(raw, key)
         try:
             envelope: wire.Envelope | None = read(response) if response.refused is None else None
@@ -186,7 +192,7 @@ class Answers:
             envelope, problem = None, str(exc)
         entries = None if envelope is None else envelope.entries
         if envelope is not None and entries and (entries[0][1] or any(e[1] for e in entries)):
-            if status >= 300 or envelope.error_code is not None or envelope.error:
+            if status >= _NOT_SUCCESS or envelope.error_code is not None or envelope.error:
                 # Never seen, but possible: accepted recipients beside an error status or a
                 # request-level error. Those recipients were sent, so failing the whole request
                 # would invite a resend: report per recipient instead.
@@ -214,7 +220,7 @@ class Answers:
         if refused is not None:
             raise refused
         batch = request.numbers
-        if status >= 500 and status != 503:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.SERVICE_UNAVAILABLE:
             raise OutcomeUnknownError(
                 scrub(
                     f"{fields.detail}: an error inside the API, after which it may or may not have"
@@ -226,7 +232,7 @@ class Answers:
                 raw=raw,
             )
         if envelope is None:
-            if 200 <= status < 300:
+            if status in _SUCCESS:
                 raise OutcomeUnknownError(
                     scrub(
                         f"HTTP {status} with an unreadable body ({problem}); the request was"
@@ -242,7 +248,7 @@ class Answers:
                 status=status,
                 raw=raw,
             )
-        if fields.failed or status >= 300:
+        if fields.failed or status >= _NOT_SUCCESS:
             raise _api_error("request refused", fields, key)
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -277,7 +283,7 @@ class Answers:
                 len(raw.body),
                 (time.perf_counter() - started) * 1000,
             )
-        if 300 <= raw.status < 400:
+        if raw.status in _REDIRECT:
             raise _redirect(raw, self._config.api_key)
         try:
             if response.refused is not None:
@@ -305,7 +311,7 @@ class Answers:
         refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused
-        if fields.failed or status >= 300:
+        if fields.failed or status >= _NOT_SUCCESS:
             if envelope is None:
                 raise ResponseError(
                     scrub(f"{what}: HTTP {status} with an unreadable body: {problem}", key),
@@ -558,7 +564,7 @@ class _ErrorFields(NamedTuple):
 def _rate_or_auth(fields: _ErrorFields, key: str) -> APIError | None:
     """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
     raw, code = fields.raw, fields.code
-    if raw.status == 429 or (fields.failed and code in _LIMIT_CODES):
+    if raw.status == HTTPStatus.TOO_MANY_REQUESTS or (fields.failed and code in _LIMIT_CODES):
         retry_after = parse_retry_after(raw.headers.get("Retry-After"))
         if retry_after is None and code in _LIMIT_CODES:
             retry_after = _seconds_until(fields.description or fields.error or "")
@@ -568,7 +574,7 @@ def _rate_or_auth(fields: _ErrorFields, key: str) -> APIError | None:
             retry_after=retry_after,
             **fields.args(),
         )
-    if raw.status in (401, 403) or (fields.failed and code in _AUTH_CODES):
+    if raw.status in _AUTH_STATUSES or (fields.failed and code in _AUTH_CODES):
         return AuthenticationError(
             scrub(f"authentication failed: {fields.detail}", key), **fields.args()
         )

@@ -1,4 +1,4 @@
-"""The same cases against `Client` and `AsyncClient` (issue 15), and the open transport.
+"""The same cases against `Client` and `AsyncClient`, and the open transport.
 
 Validation, results, errors, the never-resend retry rule and key hygiene are one code path in
 the SDK; these tests hold both clients to it by running each case on both. Then what only the

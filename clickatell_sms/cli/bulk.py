@@ -65,6 +65,7 @@ OPERATIONS: Final = MappingProxyType({"sendMessage": "bulk", "sendMessageHttp": 
 """The spec's operations these commands carry, and the command of each."""
 
 _BAD_ROWS_SHOWN: Final = 20
+_IDS_SHOWN: Final = 20  # request IDs the summary lists (unknown, unjournalled); --json has all
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
 # be resumed against the real API, which would skip every row the sandbox took.
 _SANDBOX_IDENTITY: Final = "embedded"
@@ -662,19 +663,19 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         lines.append(
             f"{len(summary.unjournalled)} answered requests could not be journalled (counted"
             " above as answered; a --resume will list them as unknown):"
-            f" {', '.join(summary.unjournalled[:20])}"
+            f" {', '.join(summary.unjournalled[:_IDS_SHOWN])}"
         )
     if summary.unknown_batches:
         lines.append(
             f"{len(summary.unknown_batches)} requests have an unknown outcome (they may have"
             " been sent); check them, e.g. with delivery callbacks, before sending them again:"
         )
-        for batch in summary.unknown_batches[:20]:
+        for batch in summary.unknown_batches[:_IDS_SHOWN]:
             lines.append(
                 f"  clientMessageId {batch.client_message_id}: {batch.recipients} recipients"
             )
-        if len(summary.unknown_batches) > 20:
-            lines.append(f"  ... and {len(summary.unknown_batches) - 20} more (see --json)")
+        if len(summary.unknown_batches) > _IDS_SHOWN:
+            lines.append(f"  ... and {len(summary.unknown_batches) - _IDS_SHOWN} more (see --json)")
         if journal:
             lines.append(f"  to send them again: --resume {journal} --resend-unknown [ID,ID...]")
     if (summary.failed > summary.invalid or summary.stopped) and journal:
