@@ -121,7 +121,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+    from importlib import import_module  # only a lazy name's first look-up needs importlib
 
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value  # later look-ups skip this function

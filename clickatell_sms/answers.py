@@ -417,7 +417,7 @@ class Call(ABC, Generic[T]):
     def _report(self, status: int | None, outcome: Outcome, maybe_sent: bool = False) -> None:
         hook = self._config.on_response
         if hook is not None:
-            from .hooks import Attempt, call_hook
+            from .hooks import Attempt, call_hook  # loaded only for a client with hooks
 
             request = self.request
             event = Attempt(

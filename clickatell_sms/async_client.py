@@ -92,7 +92,7 @@ class AsyncClient(BaseClient["aiohttp.ClientSession"]):
         if dry_run:
             import asyncio  # loaded by the event loop running this already
 
-            from .bulk.dry_run import dry_run as count
+            from .bulk.dry_run import dry_run as count  # loaded only for a dry run
 
             return await asyncio.to_thread(count, self, recipients, content, **run_options)
         return await send_many_async(self, recipients, content, **run_options)

@@ -89,7 +89,7 @@ if TYPE_CHECKING:
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
     from .encoding import Estimate
     from .exchange import Exchange
-    from .matching import ResultCollector, SendRequest, SendRun
+    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
     from .opt_outs.store import OptOutCheck
     from .options import Outgoing
     from .raw import RawResponse
@@ -307,6 +307,7 @@ class BaseClient(ABC, Generic[_HttpClient]):
 
     def _balance_call(self, settings: CallSettings) -> Call[results.Balance]:
         """The balance look-up, checked, as a call for the exchange to run."""
+        # The wire models (msgspec among them) load with the first request, not the import.
         from . import wire
         from .results import Balance
 
@@ -320,6 +321,7 @@ class BaseClient(ABC, Generic[_HttpClient]):
         self, api_message_id: str, settings: CallSettings
     ) -> Call[results.StatusResult]:
         """The status look-up of one message, checked, as a call for the exchange to run."""
+        # The wire models and the results' types load with the first request, not the import.
         from . import wire
         from .results import StatusResult
         from .statuses import status_from
@@ -347,7 +349,7 @@ class BaseClient(ABC, Generic[_HttpClient]):
         """A look-up's call: its request and this call's settings, checked. `names` are the
         client's method, for a TypeError on a keyword it does not take, and the look-up's, for
         its errors and log lines."""
-        from .answers import LookUpCall
+        from .answers import LookUpCall  # loaded by the exchange already; not at import
 
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
@@ -525,7 +527,7 @@ def _taken_call_settings(options: SendSettings) -> CallSettings:
 
 def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
     """A status answer's fields, counted as no status when it has neither a code nor a name."""
-    from . import wire
+    from . import wire  # loaded by the first request already; not at import
 
     envelope, found = wire.read_status(response)
     if found is not None and found.code is None and not found.name:
@@ -562,7 +564,7 @@ def _planning() -> tuple[type[ResultCollector], type[SendRequest], type[SendRun]
     """The classes a send is planned with, imported by the first send: `matching` loads the
     results' modules, which `from clickatell_sms import Client` does not need. (A function-level
     import would cost every send more than a cached call.)"""
-    from .matching import ResultCollector, SendRequest, SendRun
+    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
 
     return ResultCollector, SendRequest, SendRun
 

@@ -260,7 +260,7 @@ class ClientConfig:
         read when a client is made, so an unreadable file fails then, by name."""
         if self.ca_bundle is None and self.client_cert is None:
             return None
-        import ssl
+        import ssl  # tens of milliseconds to import: only TLS files given need it here
 
         try:
             context = ssl.create_default_context(

@@ -104,7 +104,7 @@ def build_request(
         for name, value in options.items():
             values[attrs[name]] = value
         return models.SendMessageRequest(content=message.content, to=numbers, **values)
-    from clickatell_wire.xml import messages as xml
+    from clickatell_wire.xml import messages as xml  # XML support loads with the first XML send
 
     elements: dict[str, Any] = {}
     for name, value in options.items():

@@ -128,6 +128,8 @@ def open_opt_outs_check(settings: RunSettings) -> Iterator[OptOutCheck | None]:
     if given is not None and not isinstance(given, str | Path):
         yield given  # an open store: the caller's
         return
+    # The store's backends load with the store: a run with opt_outs=False or its own store
+    # never opens one.
     from ..opt_outs import open_opt_outs
 
     try:

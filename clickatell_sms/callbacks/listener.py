@@ -51,6 +51,7 @@ from urllib.parse import unquote_to_bytes
 
 import h11
 
+from ..errors import ValidationError
 from .access import RefusalLog, SourceAllowList
 from .receiver import SCREENED_BY
 
@@ -103,8 +104,6 @@ class ListenerLimits:
     """Connections the kernel queues before accept (capped by net.core.somaxconn)."""
 
     def __post_init__(self) -> None:
-        from ..errors import ValidationError
-
         for name in ("head_timeout", "body_timeout"):
             value = getattr(self, name)
             if not value > 0:
