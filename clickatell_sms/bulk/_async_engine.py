@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, Unpack
 
 from ..errors import OutcomeUnknownError
 from ._batches import Batch
-from ._engine import RunInterrupted, _Run, open_opt_outs_check, open_outputs
+from ._engine import RunInterrupted, _Run, opened_run
 from ._records import BadRow, BulkSummary, Recipient
 from ._sender import BatchBook, BatchOutcome, BatchPool, Configured
 from ._settings import DEFAULT_TASKS, BulkOptions, RunSettings
@@ -62,14 +62,7 @@ async def send_many_async(
     def tasks(book: BatchBook) -> BatchPool:
         return _LoopPool(loop, _AsyncBatchSender(client, book, settings))
 
-    with (
-        open_opt_outs_check(settings) as opt_outs,
-        open_outputs(settings) as (journal, writer, progress),
-    ):
-        run = _Run(
-            client.config, settings, journal, tasks, writer=writer, progress=progress,
-            opt_outs=opt_outs,
-        )  # fmt: skip
+    with opened_run(client.config, settings, tasks) as run:
         summary = await _run_on_loop(run, recipients)
     return summary
 

@@ -57,7 +57,14 @@ if TYPE_CHECKING:
     from ..config import ClientConfig
     from ._sender import MessageSender
 
-__all__ = ["PoolFactory", "RunInterrupted", "open_opt_outs_check", "open_outputs", "send_many"]
+__all__ = [
+    "PoolFactory",
+    "RunInterrupted",
+    "open_opt_outs_check",
+    "open_outputs",
+    "opened_run",
+    "send_many",
+]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
@@ -78,16 +85,22 @@ def send_many(
     def threads(book: BatchBook) -> BatchPool:
         return _Threads(BatchSender(client, book, settings.limiter), settings.concurrency)
 
+    with opened_run(client.config, settings, threads) as run:
+        summary = run.execute(recipients)
+    return summary
+
+
+@contextlib.contextmanager
+def opened_run(config: ClientConfig, settings: RunSettings, pool: PoolFactory) -> Iterator[_Run]:
+    """A run of either engine with its opt-out store, journal, results file and progress
+    display open (in that order), each closed when the run ends if opened here."""
     with (
         open_opt_outs_check(settings) as opt_outs,
         open_outputs(settings) as (journal, writer, progress),
     ):
-        run = _Run(
-            client.config, settings, journal, threads, writer=writer, progress=progress,
-            opt_outs=opt_outs,
-        )  # fmt: skip
-        summary = run.execute(recipients)
-    return summary
+        yield _Run(
+            config, settings, journal, pool, writer=writer, progress=progress, opt_outs=opt_outs
+        )
 
 
 PoolFactory = Callable[[BatchBook], BatchPool]
