@@ -88,6 +88,10 @@ class Answers:
 
     # -- sends ------------------------------------------------------------------------------
 
+    def send_call(self, request: SendRequest) -> SendCall:
+        """One request of a send, as a call for the exchange to run."""
+        return SendCall(self, request)
+
     def send_request(self, request: SendRequest) -> Request:
         """The wire request of one request of a send (JSON, XML or the GET send's query)."""
         config = self._config

@@ -67,9 +67,10 @@ class AsyncClient(BaseClient["aiohttp.ClientSession"]):
         `opt_outs` is checked before the first request, with one blocking read of the store.
         """
         run = self._plan_send(to, content, options)
+        exchange = self._exchange
         try:
-            for request in run:
-                run.place(await self._exchange.send(request))
+            for call in run.calls(exchange):
+                run.place(await exchange.run(call))
         except BaseException as stop:
             run.stopped(stop)
             raise

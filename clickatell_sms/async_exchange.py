@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, TypeVar
 from clickatell_wire.async_transport import AsyncTransport
 from clickatell_wire.http_types import Progress, RequestFailed, Response
 
-from .answers import Answers, Call, SendAnswer, SendCall
+from .answers import Answers, Call
 from .config import transport_settings
 from .errors import ValidationError
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     import aiohttp
 
     from .config import ClientConfig
-    from .matching import SendRequest
 
 __all__ = ["AsyncExchange"]
 
@@ -49,10 +48,6 @@ class AsyncExchange(Answers):
 
     async def close(self) -> None:
         await self._transport.close()
-
-    async def send(self, request: SendRequest) -> SendAnswer:
-        """One request of a send: its raw answer and entries, or the typed error."""
-        return await self.run(SendCall(self, request))
 
     async def run(self, call: Call[T]) -> T:
         """Attempts until one is final, within the call's deadline; what it comes to. If the

@@ -455,8 +455,8 @@ class Client(BaseClient["urllib3.PoolManager"]):
         run = self._plan_send(to, content, options)
         exchange = self._exchange or self._exchanging()
         try:
-            for request in run:
-                run.place(exchange.send(request))
+            for call in run.calls(exchange):
+                run.place(exchange.run(call))
         except BaseException as stop:
             run.stopped(stop)
             raise

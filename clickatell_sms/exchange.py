@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, TypeVar
 from clickatell_wire.http_types import RequestFailed, Response
 from clickatell_wire.transport import Transport
 
-from .answers import Answers, Call, SendAnswer, SendCall
+from .answers import Answers, Call
 from .config import transport_settings
 from .errors import ValidationError
 
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from clickatell_wire.transport_base import TransportSettings
 
     from .config import ClientConfig
-    from .matching import SendRequest
 
 __all__ = ["Exchange"]
 
@@ -52,10 +51,6 @@ class Exchange(Answers):
 
     def close(self) -> None:
         self._transport.close()
-
-    def send(self, request: SendRequest) -> SendAnswer:
-        """One request of a send: its raw answer and entries, or the typed error."""
-        return self.run(SendCall(self, request))
 
     def run(self, call: Call[T]) -> T:
         """Attempts until one is final, within the call's deadline; what it comes to."""

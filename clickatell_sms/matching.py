@@ -26,6 +26,7 @@ from .redact import mask_number, scrub
 from .results import Anomaly, AnomalyKind, MessageResult, SendResult
 
 if TYPE_CHECKING:
+    from .answers import Answers, SendCall
     from .options import Outgoing
     from .raw import RawResponse
     from .retry import RetryPolicy
@@ -365,9 +366,9 @@ class ResultCollector:
 
 
 class SendRun:
-    """One send's requests and what they come to, for the clients' loops: each hands every
-    request to its exchange (awaited or not) and places the answer here, and on an error or a
-    stop calls `stopped`, so what a send leaves behind is decided once for both clients."""
+    """One send's requests and what they come to, for the clients' loops: each runs every
+    request's call on its exchange (awaited or not) and places the answer here, and on an error
+    or a stop calls `stopped`, so what a send leaves behind is decided once for both clients."""
 
     __slots__ = ("_collector", "_out", "_requests", "result")
 
@@ -378,15 +379,16 @@ class SendRun:
         self.result = collector.result
         """Every input's result, once every request is placed."""
 
-    def __iter__(self) -> Iterator[SendRequest]:
+    def calls(self, answers: Answers) -> Iterator[SendCall]:
+        """Each request's call, in order; the request is out from here until placed."""
         for request in self._requests:
             self._out = request
-            yield request
+            yield answers.send_call(request)
 
     def place(self, answer: tuple[RawResponse, list[WireEntry] | None]) -> None:
         """The answer to the request just handed out."""
         request = self._out
-        assert request is not None  # handed out by __iter__
+        assert request is not None  # handed out by calls()
         self._collector.place(request, *answer)
         self._out = None
 
