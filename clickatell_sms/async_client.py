@@ -69,7 +69,7 @@ class AsyncClient(BaseClient["aiohttp.ClientSession"]):
         run = self._plan_send(to, content, options)
         exchange = self._exchange
         try:
-            for call in run.calls(exchange):
+            for call in run.calls(exchange.send_call):
                 run.place(await exchange.run(call))
         except BaseException as stop:
             run.stopped(stop)

@@ -455,7 +455,7 @@ class Client(BaseClient["urllib3.PoolManager"]):
         run = self._plan_send(to, content, options)
         exchange = self._exchange or self._exchanging()
         try:
-            for call in run.calls(exchange):
+            for call in run.calls(exchange.send_call):
                 run.place(exchange.run(call))
         except BaseException as stop:
             run.stopped(stop)

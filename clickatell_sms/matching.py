@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import msgspec
 
@@ -26,13 +26,14 @@ from .redact import mask_number, scrub
 from .results import Anomaly, AnomalyKind, MessageResult, SendResult
 
 if TYPE_CHECKING:
-    from .answers import Answers, SendCall
     from .options import Outgoing
     from .raw import RawResponse
     from .retry import RetryPolicy
     from .wire import WireEntry
 
 __all__ = ["ResultCollector", "SendRequest", "SendRun", "match"]
+
+_Call = TypeVar("_Call")
 
 logger = logging.getLogger("clickatell_sms")
 _TO: Final = operator.itemgetter(0)  # a WireEntry's number
@@ -379,11 +380,12 @@ class SendRun:
         self.result = collector.result
         """Every input's result, once every request is placed."""
 
-    def calls(self, answers: Answers) -> Iterator[SendCall]:
-        """Each request's call, in order; the request is out from here until placed."""
+    def calls(self, make: Callable[[SendRequest], _Call]) -> Iterator[_Call]:
+        """Each request's call (`make`: the exchange's `send_call`), in order; the request is
+        out from here until placed."""
         for request in self._requests:
             self._out = request
-            yield answers.send_call(request)
+            yield make(request)
 
     def place(self, answer: tuple[RawResponse, list[WireEntry] | None]) -> None:
         """The answer to the request just handed out."""
