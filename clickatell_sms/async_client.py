@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Final, Unpack, cast
 
-from .client import BaseClient, CallSettings, SendSettings
+from .client import BaseClient
 
 if TYPE_CHECKING:
     import aiohttp
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from . import results
     from .async_exchange import AsyncExchange
     from .bulk import BulkOptions, BulkSummary
+    from .call_settings import CallSettings, SendSettings
     from .client import Recipients, SendManyOptions
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]

@@ -43,7 +43,6 @@ from typing import (
     ClassVar,
     Final,
     Generic,
-    TypedDict,
     TypeVar,
     Unpack,
     cast,
@@ -58,7 +57,6 @@ from .config import (
     ClientSettings,
     Integration,
     NotGiven,
-    TimeoutArg,
     check_integration,
     transport_settings,
 )
@@ -79,18 +77,16 @@ from .redact import mask_key
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    import os
-
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
     from . import results, wire
     from .answers import Answers, Call
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
+    from .call_settings import CallSettings, SendSettings
     from .encoding import Estimate
     from .exchange import Exchange
     from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
-    from .opt_outs.store import OptOutCheck
     from .options import Outgoing
     from .raw import RawResponse
 
@@ -103,15 +99,7 @@ if TYPE_CHECKING:
         dry_run: bool
 
 
-__all__ = [
-    "MAX_RECIPIENTS_PER_REQUEST",
-    "BaseClient",
-    "CallSettings",
-    "Client",
-    "Integration",
-    "SendOptions",
-    "SendSettings",
-]
+__all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
 
 MAX_RECIPIENTS_PER_REQUEST: Final = MAX_RECIPIENTS
 """The API's limit on `to` in one request; longer lists are split transparently."""
@@ -122,26 +110,8 @@ _F = TypeVar("_F")
 _HttpClient = TypeVar("_HttpClient")
 
 
-class CallSettings(TypedDict, total=False):
-    """What one call may set for itself over the client's settings: `timeout` (seconds, or a
-    `(connect, read)` pair), `total_timeout` (each request's deadline), `retries` (a
-    `RetryPolicy` or a number of retries) and `extra_headers`."""
-
-    timeout: TimeoutArg | None
-    total_timeout: float | None
-    retries: RetryPolicy | int | None
-    extra_headers: Mapping[str, str] | None
-
-
-class SendSettings(CallSettings, SendOptions, total=False):
-    """The keywords of `send`: the call's settings, the spec's send options (`SendOptions`),
-    how the send travels (`integration`) and the opt-out store to honour (`opt_outs`)."""
-
-    integration: Integration | None
-    opt_outs: OptOutCheck | str | os.PathLike[str] | None
-
-
-_CALL_SETTINGS: Final = frozenset(CallSettings.__annotations__)
+_CALL_SETTINGS: Final = frozenset({"timeout", "total_timeout", "retries", "extra_headers"})
+"""`CallSettings`'s keys (a test holds the two equal)."""
 _CallPlan = tuple[tuple[float, float], float, RetryPolicy]  # timeout, deadline, retry policy
 
 

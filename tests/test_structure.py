@@ -141,7 +141,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("engines", ("bulk", "callbacks")),
-    ("clients", ("client", "async_client")),
+    ("clients", ("client", "async_client", "call_settings")),
     ("tools", ("report", "sandbox", "conformance", "pytest_plugin")),
     ("programs", ("cli", "worker", "__main__", "__init__")),
 )  # fmt: skip
@@ -546,3 +546,20 @@ def test_the_generated_code_is_imported_only_across_the_declared_boundary() -> N
     documented = (PACKAGE / "wire.py").read_text()
     for generated in WIRE_BOUNDARY:
         assert f"`{generated}" in documented or f"`{generated.split('.')[1]}`" in documented
+
+
+def test_the_client_knows_every_call_setting() -> None:
+    """`send` takes the call's settings out of its keywords by `_CALL_SETTINGS`, written out so
+    that importing the client does not make the TypedDicts."""
+    from clickatell_sms import client
+    from clickatell_sms.call_settings import CallSettings, SendSettings
+
+    assert CallSettings.__annotations__.keys() == client._CALL_SETTINGS
+    assert CallSettings.__annotations__.keys() <= SendSettings.__annotations__.keys()
+    loaded = _fresh(
+        "import sys\n"
+        "from clickatell_sms import Client\n"
+        "Client('k')\n"
+        "print('clickatell_sms.call_settings' in sys.modules)"
+    )
+    assert loaded.strip() == "False"
