@@ -1,4 +1,4 @@
-"""Side-by-side client benchmarks for clickatell-sms (issue 6): `python -m benchmarks [--quick]`.
+"""Side-by-side client benchmarks for clickatell-sms: `python -m benchmarks [--quick]`.
 
 Modules: `server` (canned keep-alive HTTP server, its own process), `clients` (one adapter per
 client), `worker` (runs one adapter in its own process), `measure` (rounds, statistics, import

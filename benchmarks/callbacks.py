@@ -46,7 +46,8 @@ class _Quiet(WSGIRequestHandler):
 
 
 class _OldListener(ThreadingMixIn, WSGIServer):
-    """The listener before issue 12: wsgiref, a daemon thread per connection, backlog 5."""
+    """A listener on the standard library's wsgiref, as a baseline: a daemon thread per connection,
+    backlog 5."""
 
     daemon_threads = True
 

@@ -78,7 +78,7 @@ def run(workers: int, recipients: int, redis: str, postgres: str) -> tuple[float
             "CLICKATELL_CELERY_BROKER": redis,
             "PGPASSWORD": str(password),
         }
-        worker = (celery, "-A", "clickatell_sms.bulk.celery", "worker", "-Q", queue, "-c", "1")
+        worker = (celery, "-A", "clickatell_sms.worker", "worker", "-Q", queue, "-c", "1")
         quiet = ("-l", "error", "--without-gossip", "--without-mingle", "--without-heartbeat")
         procs = [
             subprocess.Popen(

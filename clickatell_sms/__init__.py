@@ -22,7 +22,6 @@ without any code.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -38,6 +37,7 @@ from .errors import (
     TimeoutError,
     ValidationError,
 )
+from .settings import log_level
 
 if TYPE_CHECKING:
     from .async_client import AsyncClient
@@ -121,7 +121,7 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
+    from importlib import import_module  # only a lazy name's first look-up needs importlib
 
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value  # later look-ups skip this function
@@ -134,10 +134,10 @@ def __dir__() -> list[str]:
 
 def _log_from_env() -> None:
     """`CLICKATELL_LOG=info|debug`: a stderr handler on the SDK's loggers, set at import."""
-    level = os.environ.get("CLICKATELL_LOG", "").strip().upper()
-    if level not in ("INFO", "DEBUG"):
+    level = log_level()
+    if level is None:
         return
-    import logging
+    import logging  # only a program that asked for the SDK's log lines pays for logging
 
     logger = logging.getLogger(__name__)
     handler = logging.StreamHandler()

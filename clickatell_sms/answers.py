@@ -12,9 +12,10 @@ either the entries the caller asked for or one typed error, with these rules:
 - A redirect is reported as one, with its target, and never followed.
 - The key appears in no message, and on the GET send (whose URL holds it) in no error's cause.
 
-`Answers` holds the reading, shared by the urllib3 client (`exchange.Exchange`) and the asyncio
-one (`async_exchange.AsyncExchange`); each adds only its transport and its loop of attempts.
-Nothing here does I/O or imports an HTTP library.
+`Answers` holds the reading and `Call` a request's attempts, shared by the urllib3 client
+(`exchange.Exchange`) and the asyncio one (`async_exchange.AsyncExchange`); each adds only its
+transport and a loop that sends and waits when the call says so. Nothing here does I/O or
+imports an HTTP library.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from __future__ import annotations
 import logging
 import re
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Final, NamedTuple, TypedDict, TypeVar
+from http import HTTPStatus  # loaded already: urllib3 and aiohttp import http.client
+from typing import TYPE_CHECKING, Final, Generic, NamedTuple, TypedDict, TypeVar
 
 from clickatell_wire.http_types import Request, RequestFailed, Response, WireDecodeError
 from clickatell_wire.tables import error_codes_of_kind
@@ -58,16 +61,21 @@ if TYPE_CHECKING:
     from .hooks import Outcome
     from .matching import SendRequest
 
-__all__ = ["Answers", "Attempts"]
+__all__ = ["Answers", "Call", "LookUpCall", "SendAnswer", "SendCall"]
 
 logger = logging.getLogger("clickatell_sms")
 
 T = TypeVar("T")
+F = TypeVar("F")
 
 # From the spec's x-error-codes: the kinds decide the error class, not a copy of the codes.
 _AUTH_CODES: Final = error_codes_of_kind("auth")  # authentication failed, IP lockdown, bad key
 _LIMIT_CODES: Final = error_codes_of_kind("limit")  # "Maximum MT limit exceeded until <TIME>"
 _UNIX_TIME: Final = re.compile(r"\b(\d{10})\b")
+_SUCCESS: Final = range(HTTPStatus.OK, HTTPStatus.MULTIPLE_CHOICES)  # 2xx
+_REDIRECT: Final = range(HTTPStatus.MULTIPLE_CHOICES, HTTPStatus.BAD_REQUEST)  # 3xx
+_NOT_SUCCESS: Final = HTTPStatus.MULTIPLE_CHOICES  # this status and above: no success
+_AUTH_STATUSES: Final = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
 
 
 class Answers:
@@ -79,6 +87,10 @@ class Answers:
         self._config = config
 
     # -- sends ------------------------------------------------------------------------------
+
+    def send_call(self, request: SendRequest) -> SendCall:
+        """One request of a send, as a call for the exchange to run."""
+        return SendCall(self, request)
 
     def send_request(self, request: SendRequest) -> Request:
         """The wire request of one request of a send (JSON, XML or the GET send's query)."""
@@ -175,7 +187,7 @@ class Answers:
         """The answer's per-recipient entries, or the typed error the answer calls for."""
         status = raw.status
         key = self._config.api_key
-        if 300 <= status < 400:
+        if status in _REDIRECT:
             raise _redirect(raw, key)
         try:
             envelope: wire.Envelope | None = read(response) if response.refused is None else None
@@ -184,7 +196,7 @@ class Answers:
             envelope, problem = None, str(exc)
         entries = None if envelope is None else envelope.entries
         if envelope is not None and entries and (entries[0][1] or any(e[1] for e in entries)):
-            if status >= 300 or envelope.error_code is not None or envelope.error:
+            if status >= _NOT_SUCCESS or envelope.error_code is not None or envelope.error:
                 # Never seen, but possible: accepted recipients beside an error status or a
                 # request-level error. Those recipients were sent, so failing the whole request
                 # would invite a resend: report per recipient instead.
@@ -212,7 +224,7 @@ class Answers:
         if refused is not None:
             raise refused
         batch = request.numbers
-        if status >= 500 and status != 503:
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and status != HTTPStatus.SERVICE_UNAVAILABLE:
             raise OutcomeUnknownError(
                 scrub(
                     f"{fields.detail}: an error inside the API, after which it may or may not have"
@@ -224,7 +236,7 @@ class Answers:
                 raw=raw,
             )
         if envelope is None:
-            if 200 <= status < 300:
+            if status in _SUCCESS:
                 raise OutcomeUnknownError(
                     scrub(
                         f"HTTP {status} with an unreadable body ({problem}); the request was"
@@ -240,7 +252,7 @@ class Answers:
                 status=status,
                 raw=raw,
             )
-        if fields.failed or status >= 300:
+        if fields.failed or status >= _NOT_SUCCESS:
             raise _api_error("request refused", fields, key)
 
     # -- look-ups ---------------------------------------------------------------------------
@@ -275,7 +287,7 @@ class Answers:
                 len(raw.body),
                 (time.perf_counter() - started) * 1000,
             )
-        if 300 <= raw.status < 400:
+        if raw.status in _REDIRECT:
             raise _redirect(raw, self._config.api_key)
         try:
             if response.refused is not None:
@@ -303,7 +315,7 @@ class Answers:
         refused = _rate_or_auth(fields, key)
         if refused is not None:
             raise refused
-        if fields.failed or status >= 300:
+        if fields.failed or status >= _NOT_SUCCESS:
             if envelope is None:
                 raise ResponseError(
                     scrub(f"{what}: HTTP {status} with an unreadable body: {problem}", key),
@@ -316,16 +328,18 @@ class Answers:
             raise ResponseError(scrub(f"{what}: HTTP {status}: {why}", key), status=status, raw=raw)
 
 
-class Attempts:
-    """One request's attempts, as both clients' loops make them: the deadline, the numbering,
-    the hooks, and after each attempt whether another follows and after how long.
+class Call(ABC, Generic[T]):
+    """One request's life, without I/O: what to send, the deadline, the numbering, the hooks,
+    after each attempt whether another follows and after how long, and what the last outcome
+    comes to (the result, or the typed error).
 
-    The loops themselves (`Exchange.attempts`, `AsyncExchange.attempts`) only send and wait.
-    The retry decision is made lazily: an answer that is final on its status (the usual 2xx)
-    costs no `RetryState`.
+    Both exchanges' loops (`Exchange.run`, `AsyncExchange.run`) only send and wait, so every
+    decision about a request is made here, once. The retry decision is made lazily: an answer
+    that is final on its status (the usual 2xx) costs no `RetryState`.
     """
 
     __slots__ = (
+        "_began",
         "_config",
         "_idempotent",
         "_policy",
@@ -334,27 +348,31 @@ class Attempts:
         "attempt",
         "deadline",
         "request",
+        "timeout",
     )
 
     def __init__(
         self,
         config: ClientConfig,
         request: Request,
+        timeout: tuple[float, float],
         policy: RetryPolicy,
         total_timeout: float,
         idempotent: bool,
     ) -> None:
         self._config = config
         self.request = request
+        self.timeout = timeout
         self._policy = policy
         self._idempotent = idempotent
+        self._began = time.perf_counter()
         self.deadline = time.monotonic() + total_timeout
         self._retries: RetryState | None = None
         self._started = 0.0
         self.attempt = 0
 
-    def start(self) -> None:
-        """An attempt begins: `on_request` sees it."""
+    def start(self) -> float:
+        """An attempt begins (`on_request` sees it): the deadline it must keep."""
         self.attempt += 1
         hook = self._config.on_request
         if hook is not None:
@@ -364,29 +382,36 @@ class Attempts:
             call_hook(hook, Attempt(request.operation, request.method, request.path, self.attempt))
         if self._config.on_response is not None:
             self._started = time.perf_counter()
+        return self.deadline
 
-    def failed(self, failure: RequestFailed) -> float | None:
-        """No answer: seconds to wait before the next attempt, or None (raise `failure`)."""
+    def after(self, outcome: Response | RequestFailed) -> float | None:
+        """An attempt's answer or failure: seconds to wait before the next attempt, or None
+        when it is final (then `result` says what it comes to)."""
+        if isinstance(outcome, RequestFailed):
+            return self._failed(outcome)
+        status = outcome.status
+        if status not in RETRY_STATUSES:
+            self._report(status, "answered")
+            return None
+        wait = self._state().after_status(status, outcome.headers.get("Retry-After"))
+        self._report(status, "answered" if wait is None else "retry")
+        return wait
+
+    def cancelled(self, maybe_sent: bool) -> None:
+        """The task making the attempt was cancelled (asyncio); the cancellation goes on."""
+        self._report(None, "cancelled", maybe_sent)
+
+    @abstractmethod
+    def result(self, outcome: Response | RequestFailed) -> T:
+        """What the final outcome comes to: the result, or the typed error raised."""
+
+    def _failed(self, failure: RequestFailed) -> float | None:
         wait = self._state().after_failure(failure)
         outcome: Outcome = (
             "retry" if wait is not None else "unknown" if failure.maybe_sent else "failed"
         )
         self._report(None, outcome, failure.maybe_sent)
         return wait
-
-    def answered(self, response: Response) -> float | None:
-        """An answer: seconds to wait before the next attempt, or None (it is final)."""
-        status = response.status
-        if status not in RETRY_STATUSES:
-            self._report(status, "answered")
-            return None
-        wait = self._state().after_status(status, response.headers.get("Retry-After"))
-        self._report(status, "answered" if wait is None else "retry")
-        return wait
-
-    def cancelled(self, maybe_sent: bool) -> None:
-        """The task making the attempt was cancelled (asyncio)."""
-        self._report(None, "cancelled", maybe_sent)
 
     def _state(self) -> RetryState:
         if self._retries is None:
@@ -396,7 +421,7 @@ class Attempts:
     def _report(self, status: int | None, outcome: Outcome, maybe_sent: bool = False) -> None:
         hook = self._config.on_response
         if hook is not None:
-            from .hooks import Attempt, call_hook
+            from .hooks import Attempt, call_hook  # loaded only for a client with hooks
 
             request = self.request
             event = Attempt(
@@ -410,6 +435,68 @@ class Attempts:
                 maybe_sent,
             )
             call_hook(hook, event)
+
+
+SendAnswer = tuple[RawResponse, "list[wire.WireEntry] | None"]
+"""One request of a send answered: the raw answer and its per-recipient entries."""
+
+
+class SendCall(Call[SendAnswer]):
+    """One request of a send: never retried once it may have arrived, and a cancellation after
+    it went out is logged as outcome unknown."""
+
+    __slots__ = ("_answers", "_send")
+
+    def __init__(self, answers: Answers, send: SendRequest) -> None:
+        request = answers.send_request(send)
+        config = answers._config
+        super().__init__(config, request, send.timeout, send.retry, send.total_timeout, False)
+        self._answers = answers
+        self._send = send
+
+    def result(self, outcome: Response | RequestFailed) -> SendAnswer:
+        if isinstance(outcome, RequestFailed):
+            failure = self._answers.unanswered(outcome, self._send)
+            if self._send.http:
+                # The GET send's URL holds the key and the libraries' exceptions quote it: this
+                # error has neither a cause nor a context.
+                raise failure
+            raise failure from outcome
+        return self._answers.send_answer(self._send, outcome, self._began)
+
+    def cancelled(self, maybe_sent: bool) -> None:
+        super().cancelled(maybe_sent)
+        if maybe_sent:
+            self._answers.cancelled(self._send)
+
+
+class LookUpCall(Call[T], Generic[F, T]):
+    """A GET that changes nothing: retried on every failure the policy allows; `read` finds the
+    document in its answer, `make` the result from it."""
+
+    __slots__ = ("_answers", "_make", "_read", "_what")
+
+    def __init__(
+        self,
+        answers: Answers,
+        what: str,
+        request: Request,
+        read: Callable[[Response], tuple[wire.Envelope, F | None]],
+        make: Callable[[F, RawResponse], T],
+        settings: tuple[tuple[float, float], float, RetryPolicy],
+    ) -> None:
+        timeout, total_timeout, policy = settings
+        super().__init__(answers._config, request, timeout, policy, total_timeout, True)
+        self._answers = answers
+        self._what = what
+        self._read = read
+        self._make = make
+
+    def result(self, outcome: Response | RequestFailed) -> T:
+        if isinstance(outcome, RequestFailed):
+            raise self._answers.look_up_failed(self._what, outcome) from outcome
+        found, raw = self._answers.look_up_answer(self._what, outcome, self._read, self._began)
+        return self._make(found, raw)
 
 
 def _redirect(raw: RawResponse, key: str) -> RedirectError:
@@ -481,7 +568,7 @@ class _ErrorFields(NamedTuple):
 def _rate_or_auth(fields: _ErrorFields, key: str) -> APIError | None:
     """The RateLimitError or AuthenticationError an answer calls for, if it calls for one."""
     raw, code = fields.raw, fields.code
-    if raw.status == 429 or (fields.failed and code in _LIMIT_CODES):
+    if raw.status == HTTPStatus.TOO_MANY_REQUESTS or (fields.failed and code in _LIMIT_CODES):
         retry_after = parse_retry_after(raw.headers.get("Retry-After"))
         if retry_after is None and code in _LIMIT_CODES:
             retry_after = _seconds_until(fields.description or fields.error or "")
@@ -491,7 +578,7 @@ def _rate_or_auth(fields: _ErrorFields, key: str) -> APIError | None:
             retry_after=retry_after,
             **fields.args(),
         )
-    if raw.status in (401, 403) or (fields.failed and code in _AUTH_CODES):
+    if raw.status in _AUTH_STATUSES or (fields.failed and code in _AUTH_CODES):
         return AuthenticationError(
             scrub(f"authentication failed: {fields.detail}", key), **fields.args()
         )

@@ -3,7 +3,7 @@
 The same surface as `Client`, awaited: `send`, `send_many`, `balance`, `message_status`,
 `estimate`, and `async with`. Validation, results, errors, the retry rule (never resend what may
 have arrived), the deadline and key hygiene are the same code as `Client`'s (`BaseClient`,
-`answers`, `retry`); only the transport differs: a real asyncio one over aiohttp, generated from
+`answers.Call`); only the transport differs: a real asyncio one over aiohttp, generated from
 the same operation table as the urllib3 transport, with no thread per request.
 
 Needs the `async` extra (`pip install 'clickatell-sms[async]'`, which brings aiohttp). Importing
@@ -12,41 +12,34 @@ Needs the `async` extra (`pip install 'clickatell-sms[async]'`, which brings aio
 One client belongs to one event loop: its connections are made in the loop that first uses it.
 Cancelling a task that is sending is safe: the cancellation goes on, and a request it cut short
 after its body went out is logged at WARNING as outcome unknown (recipients and client message
-ID) and never resent; in `send_many` it is journalled `unknown`.
+ID) and never resent; the `CancelledError` carries `outcome_unknown` as `Client.send`'s
+`KeyboardInterrupt` does, and in `send_many` the request is journalled `unknown`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from types import ModuleType
-from typing import TYPE_CHECKING, Unpack
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Final, Unpack, cast
 
-from clickatell_wire.tables import SendOptions
-
-from .client import BaseClient, read_known_status
-from .config import NOT_GIVEN, ClientConfig, ClientSettings, Integration, NotGiven, TimeoutArg
-from .errors import ClickatellError
-from .options import check_message_id
-from .retry import RetryPolicy
+from .client import BaseClient
 
 if TYPE_CHECKING:
-    import os
-
     import aiohttp
 
     from . import results
     from .async_exchange import AsyncExchange
-    from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
-    from .opt_outs.store import OptOutCheck
+    from .bulk import BulkOptions, BulkSummary
+    from .call_settings import CallSettings, SendSettings
+    from .client import Recipients, SendManyOptions
 
 __all__ = ["DEFAULT_MAX_CONNECTIONS", "AsyncClient"]
 
-DEFAULT_MAX_CONNECTIONS = 100
+DEFAULT_MAX_CONNECTIONS: Final = 100
 """An AsyncClient's connections unless told otherwise (aiohttp's own default): many requests
 at once is what it is for; `Client` keeps 10, one per thread that shares it."""
 
 
-class AsyncClient(BaseClient):
+class AsyncClient(BaseClient["aiohttp.ClientSession"]):
     """A Clickatell Platform client for asyncio: one aiohttp session, many requests at once.
 
     Made with the same settings as `Client` (see `ClientConfig`), except that it keeps up to
@@ -57,32 +50,16 @@ class AsyncClient(BaseClient):
 
     __slots__ = ("_exchange",)
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        config: ClientConfig | None = None,
-        integration: Integration | NotGiven = NOT_GIVEN,
-        http_client: aiohttp.ClientSession | None = None,
-        **settings: Unpack[ClientSettings],
-    ) -> None:
-        if settings.get("max_connections") is None and config is None:
-            settings["max_connections"] = DEFAULT_MAX_CONNECTIONS
-        super().__init__(api_key, config=config, integration=integration, **settings)
-        self._exchange: AsyncExchange = _exchange_module().AsyncExchange(self._config, http_client)
+    DEFAULT_MAX_CONNECTIONS = DEFAULT_MAX_CONNECTIONS
+
+    def _open(self, http_client: aiohttp.ClientSession | None) -> None:
+        self._exchange: AsyncExchange = _exchange_class()(self._config, http_client)
+
+    def _exchanging(self) -> AsyncExchange:
+        return self._exchange
 
     async def send(
-        self,
-        to: str | Iterable[str],
-        content: str,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        integration: Integration | None = None,
-        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
-        **options: Unpack[SendOptions],
+        self, to: str | Iterable[str], content: str, **options: Unpack[SendSettings]
     ) -> results.SendResult:
         """`Client.send`, awaited: the same checks, results, errors and retry rule.
 
@@ -90,33 +67,18 @@ class AsyncClient(BaseClient):
         `Client`; send several messages at once with `asyncio.gather` or `send_many`.
         `opt_outs` is checked before the first request, with one blocking read of the store.
         """
-        collector, requests = self._plan_send(
-            to,
-            content,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            retries=retries,
-            extra_headers=extra_headers,
-            integration=integration,
-            options=options,
-            opt_outs=opt_outs,
-        )
-        for request in requests:
-            try:
-                raw, entries = await self._exchange.send(request)
-                collector.place(request, raw, entries)
-            except ClickatellError as exc:
-                exc.partial = collector.partial()
-                raise
-        return collector.result()
+        run = self._plan_send(to, content, options)
+        exchange = self._exchange
+        try:
+            for call in run.calls(exchange.send_call):
+                run.place(await exchange.run(call))
+        except BaseException as stop:
+            run.stopped(stop)
+            raise
+        return run.result()
 
     async def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: bool = False,
-        **options: Unpack[BulkOptions],
+        self, recipients: Recipients, content: str | None = None, **options: Unpack[SendManyOptions]
     ) -> BulkSummary:
         """`Client.send_many`, awaited, with `concurrency` requests in flight on this loop (16
         unless given; no thread per request). The same journal, resume, opt-outs and summary;
@@ -124,60 +86,28 @@ class AsyncClient(BaseClient):
         awaiting task stops the run: the `CancelledError` carries the summary so far as
         `bulk_summary`. `dry_run=True` counts the campaign in a helper thread, sending
         nothing (`bulk.DryRun`)."""
-        from .bulk._async_engine import ConfigFace, send_many_async
+        # The bulk engine loads only for a bulk send.
+        from .bulk._async_engine import send_many_async
 
+        dry_run = options.pop("dry_run", False)
+        run_options = cast("BulkOptions", options)  # dry_run taken out
         if dry_run:
-            import asyncio
+            import asyncio  # loaded by the event loop running this already
 
-            from .bulk.dry_run import dry_run as count
+            from .bulk.dry_run import dry_run as count  # loaded only for a dry run
 
-            face = ConfigFace(self.config)
-            return await asyncio.to_thread(count, face, recipients, content, **options)
-        return await send_many_async(self, recipients, content, **options)
+            return await asyncio.to_thread(count, self, recipients, content, **run_options)
+        return await send_many_async(self, recipients, content, **run_options)
 
-    async def balance(
-        self,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> results.Balance:
+    async def balance(self, **settings: Unpack[CallSettings]) -> results.Balance:
         """`Client.balance`, awaited."""
-        from . import results, wire
-
-        request, call_timeout, deadline, policy = self._plan_look_up(
-            wire.balance_request, timeout, total_timeout, retries, extra_headers
-        )
-        found, raw = await self._exchange.look_up(
-            "balance look-up", request, wire.read_balance, call_timeout, deadline, policy
-        )
-        return results.Balance(found.amount, found.currency, raw)
+        return await self._exchange.run(self._balance_call(settings))
 
     async def message_status(
-        self,
-        api_message_id: str,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, api_message_id: str, **settings: Unpack[CallSettings]
     ) -> results.StatusResult:
         """`Client.message_status`, awaited."""
-        from . import wire
-
-        message_id = check_message_id(api_message_id)
-        request, call_timeout, deadline, policy = self._plan_look_up(
-            lambda headers: wire.status_request(message_id, headers),
-            timeout,
-            total_timeout,
-            retries,
-            extra_headers,
-        )
-        found, raw = await self._exchange.look_up(
-            "status look-up", request, read_known_status, call_timeout, deadline, policy
-        )
-        return self._status_of(message_id, found, raw)
+        return await self._exchange.run(self._status_call(api_message_id, settings))
 
     async def close(self) -> None:
         """Close the session's connections; the client cannot send afterwards."""
@@ -191,14 +121,14 @@ class AsyncClient(BaseClient):
         await self.close()
 
 
-def _exchange_module() -> ModuleType:
-    """`async_exchange`, or an ImportError that says which extra brings aiohttp."""
+def _exchange_class() -> type[AsyncExchange]:
+    """`AsyncExchange`, or an ImportError that says which extra brings aiohttp."""
     try:
-        from . import async_exchange
+        from .async_exchange import AsyncExchange  # loads aiohttp: the first AsyncClient() pays
     except ModuleNotFoundError as exc:
         if exc.name != "aiohttp" and not (exc.name or "").startswith("aiohttp."):
             raise
         raise ModuleNotFoundError(
             "AsyncClient needs aiohttp: pip install 'clickatell-sms[async]'", name=exc.name
         ) from exc
-    return async_exchange
+    return AsyncExchange

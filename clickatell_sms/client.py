@@ -7,15 +7,16 @@ A send goes through four steps, each in its own module:
    SMS.
 2. Requests (here, and `wire`): recipients are normalised, repeats are sent once, and the rest go
    out in requests of at most 200, as JSON, XML or the HTTP integration's GET query.
-3. Transport (`exchange`, over the generated urllib3 transport, with `retry.RetryPolicy`): only
-   what provably did not reach the API is tried again, every request ends by its deadline, and
-   every failure or refusal becomes one of the errors in `errors`.
+3. Attempts (`answers.Call`, with `retry.RetryPolicy`): only what provably did not reach the API
+   is tried again, every request ends by its deadline, and every failure or refusal becomes
+   one of the errors in `errors`. `exchange` only sends over the generated urllib3 transport
+   and waits when the call says so.
 4. Answers (`answers`, then `matching`): success is read from the body, never from the status
    alone (the API has answered request-level errors with HTTP 200), and each recipient gets its
    own result, in input order.
 
-`AsyncClient` (`async_client`) shares steps 1, 2 and 4 through `BaseClient`, here; only its
-transport and its loop of attempts are its own.
+`AsyncClient` (`async_client`) shares all four through `BaseClient`, here, and `answers.Call`:
+what is its own is that it awaits its exchange, which awaits the aiohttp transport.
 
 The HTTP stack and the wire models (`exchange`, `wire`, `matching`, `results`: urllib3 is most of
 their import time) are imported by the methods that use them, with plain function-level imports:
@@ -32,10 +33,20 @@ out of every log line, error and raw answer the SDK produces).
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar, Unpack
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Final,
+    Generic,
+    TypeVar,
+    Unpack,
+    cast,
+)
 
 from clickatell_wire.tables import SendOptions
 
@@ -46,7 +57,6 @@ from .config import (
     ClientSettings,
     Integration,
     NotGiven,
-    TimeoutArg,
     check_integration,
     transport_settings,
 )
@@ -61,24 +71,33 @@ from .options import (
     get_url_batch_size,
     timeout_pair,
     udh_bytes,
+    unexpected_keywords,
 )
 from .redact import mask_key
 from .retry import RetryPolicy
 
 if TYPE_CHECKING:
-    import os
-
     import urllib3
     from clickatell_wire.http_types import Request, Response
 
     from . import results, wire
+    from .answers import Answers, Call
     from .bulk import BadRow, BulkOptions, BulkSummary, Recipient
+    from .call_settings import CallSettings, SendSettings
     from .encoding import Estimate
     from .exchange import Exchange
-    from .matching import ResultCollector, SendRequest
-    from .opt_outs.store import OptOutCheck
+    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
     from .options import Outgoing
     from .raw import RawResponse
+
+    Recipients = Iterable[str | Recipient | BadRow]
+    """What `send_many` sends to: numbers, or rows with their own fields."""
+
+    class SendManyOptions(BulkOptions, total=False):
+        """The keywords of `send_many`: the run's (`BulkOptions`) and `dry_run`."""
+
+        dry_run: bool
+
 
 __all__ = ["MAX_RECIPIENTS_PER_REQUEST", "BaseClient", "Client", "Integration", "SendOptions"]
 
@@ -87,13 +106,21 @@ MAX_RECIPIENTS_PER_REQUEST: Final = MAX_RECIPIENTS
 
 _NUMBER_CACHE_SIZE: Final = 8192
 _T = TypeVar("_T")
+_F = TypeVar("_F")
+_HttpClient = TypeVar("_HttpClient")
 
 
-class BaseClient:
+_CALL_SETTINGS: Final = frozenset({"timeout", "total_timeout", "retries", "extra_headers"})
+"""`CallSettings`'s keys (a test holds the two equal)."""
+_CallPlan = tuple[tuple[float, float], float, RetryPolicy]  # timeout, deadline, retry policy
+
+
+class BaseClient(ABC, Generic[_HttpClient]):
     """What `Client` and `AsyncClient` share: settings, checks, requests planned, results.
 
-    Everything here is done before a byte leaves the machine or after the answer is in, so it
-    is the same for both; the subclasses add the transport and the waiting.
+    Every decision of a call is made here (and in `answers.Call`, for each request's attempts),
+    before a byte leaves the machine or after the answer is in; the subclasses only hand the
+    requests to their exchange, awaited or not.
     """
 
     __slots__ = ("_closed", "_config", "_numbers", "_timeout")
@@ -108,18 +135,24 @@ class BaseClient:
     )
     """The method that carries each of the spec's operations (tests hold it to the spec)."""
 
+    DEFAULT_MAX_CONNECTIONS: ClassVar[int | None] = None
+    """The connections the client keeps unless told otherwise (None: the config's default)."""
+
     def __init__(
         self,
         api_key: str | None = None,
         *,
         config: ClientConfig | None = None,
         integration: Integration | NotGiven = NOT_GIVEN,
+        http_client: _HttpClient | None = None,
         **settings: Unpack[ClientSettings],
     ) -> None:
         unknown = settings.keys() - ClientSettings.__annotations__.keys()
         if unknown:
             raise TypeError(f"unexpected settings: {', '.join(sorted(unknown))}")
         given: dict[str, Any] = dict(settings)
+        if config is None and given.get("max_connections") is None:
+            given["max_connections"] = self.DEFAULT_MAX_CONNECTIONS
         given["api_key"] = api_key
         timeout = given.pop("timeout", None)
         retries = given.pop("retries", None)
@@ -139,6 +172,15 @@ class BaseClient:
         self._closed = False
         self._numbers: dict[str, str] = {}
         self._timeout = (config.connect_timeout, config.read_timeout)
+        self._open(http_client)
+
+    @abstractmethod
+    def _open(self, http_client: _HttpClient | None) -> None:
+        """Prepare the transport: its settings are read now, so a wrong one fails by name."""
+
+    @abstractmethod
+    def _exchanging(self) -> Answers:
+        """The client's exchange: its transport, and the loop that runs a call's attempts."""
 
     # -- public -----------------------------------------------------------------------------
 
@@ -177,23 +219,14 @@ class BaseClient:
 
     # -- shared by both clients -------------------------------------------------------------
 
-    def _plan_send(
-        self,
-        to: str | Iterable[str],
-        content: str,
-        *,
-        timeout: TimeoutArg | None,
-        total_timeout: float | None,
-        retries: RetryPolicy | int | None,
-        extra_headers: Mapping[str, str] | None,
-        integration: Integration | None,
-        options: Mapping[str, object],
-        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
-    ) -> tuple[ResultCollector, list[SendRequest]]:
+    def _plan_send(self, to: str | Iterable[str], content: str, options: SendSettings) -> SendRun:
         """Everything checked, and the requests a send needs (none sent yet)."""
-        ResultCollector, SendRequest = _planning()
+        ResultCollector, SendRequest, SendRun = _planning()
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
+        given = _taken_call_settings(options) if options else None
+        integration = options.pop("integration", None) if options else None
+        opt_outs = options.pop("opt_outs", None) if options else None
         config = self._config
         http = (
             config.integration if integration is None else check_integration(integration)
@@ -204,16 +237,17 @@ class BaseClient:
             raise ValidationError("to", "must be a number or a list of numbers", to) from None
         message = check_message(config, content, options, http=http)
         numbers = self._normalize_all(inputs)
-        call_timeout = self._timeout if timeout is None else timeout_pair(timeout)
-        deadline = config.total_timeout if total_timeout is None else _total(total_timeout)
-        policy = config.retry if retries is None else RetryPolicy.coerce(retries)
-        if extra_headers:
-            check_extra_headers(extra_headers)
+        if given:
+            call_timeout, deadline, policy = self._plan_call(given)
+            extra_headers = given.get("extra_headers")
+        else:  # the usual send: the client's settings
+            call_timeout, deadline, policy = self._timeout, config.total_timeout, config.retry
+            extra_headers = None
         collector = ResultCollector(
             inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
         if opt_outs is not None:
-            from .opt_outs import opted_out_now
+            from .opt_outs import opted_out_now  # a send without opt-outs never loads the store
 
             collector.skip_opted_out(opted_out_now(opt_outs, numbers))
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
@@ -222,44 +256,80 @@ class BaseClient:
             request = SendRequest(
                 message, numbers, order, (1, 1), extra_headers, call_timeout, deadline, policy, http
             )
-            return collector, [request]
+            return SendRun(collector, [request])
         rest = (extra_headers, call_timeout, deadline, policy, http)  # every request's own
-        return collector, _batched(SendRequest, message, rest, order, numbers, size)
+        return SendRun(collector, _batched(SendRequest, message, rest, order, numbers, size))
 
-    def _plan_look_up(
-        self,
-        request: Callable[[Mapping[str, str] | None], Request],
-        timeout: TimeoutArg | None,
-        total_timeout: float | None,
-        retries: RetryPolicy | int | None,
-        extra_headers: Mapping[str, str] | None,
-    ) -> tuple[Request, tuple[float, float], float, RetryPolicy]:
-        """A look-up's request and this call's settings, checked."""
-        if self._closed:
-            raise ClickatellError("this client is closed; make a new one")
+    def _plan_call(self, given: CallSettings) -> _CallPlan:
+        """This call's timeouts and retry policy, checked (the client's where not given)."""
+        extra_headers = given.get("extra_headers")
         if extra_headers:
             check_extra_headers(extra_headers)
         config = self._config
+        timeout = given.get("timeout")
+        total_timeout = given.get("total_timeout")
+        retries = given.get("retries")
         return (
-            request(extra_headers),
             self._timeout if timeout is None else timeout_pair(timeout),
             config.total_timeout if total_timeout is None else _total(total_timeout),
             config.retry if retries is None else RetryPolicy.coerce(retries),
         )
 
-    @staticmethod
-    def _status_of(
-        message_id: str, found: wire.WireStatus, raw: RawResponse
-    ) -> results.StatusResult:
+    def _balance_call(self, settings: CallSettings) -> Call[results.Balance]:
+        """The balance look-up, checked, as a call for the exchange to run."""
+        # The wire models (msgspec among them) load with the first request, not the import.
+        from . import wire
+        from .results import Balance
+
+        def make(found: wire.WireBalance, raw: RawResponse) -> results.Balance:
+            return Balance(found.amount, found.currency, raw)
+
+        names = ("balance()", "balance look-up")
+        return self._look_up(names, wire.balance_request, wire.read_balance, make, settings)
+
+    def _status_call(
+        self, api_message_id: str, settings: CallSettings
+    ) -> Call[results.StatusResult]:
+        """The status look-up of one message, checked, as a call for the exchange to run."""
+        # The wire models and the results' types load with the first request, not the import.
+        from . import wire
         from .results import StatusResult
         from .statuses import status_from
 
-        return StatusResult(
-            found.message_id or message_id,
-            status_from(found.code, found.name, found.description),
-            found.timestamp,
-            raw,
-        )
+        message_id = check_message_id(api_message_id)
+
+        def request(headers: Mapping[str, str] | None) -> Request:
+            return wire.status_request(message_id, headers)
+
+        def make(found: wire.WireStatus, raw: RawResponse) -> results.StatusResult:
+            status = status_from(found.code, found.name, found.description)
+            return StatusResult(found.message_id or message_id, status, found.timestamp, raw)
+
+        names = ("message_status()", "status look-up")
+        return self._look_up(names, request, read_known_status, make, settings)
+
+    def _look_up(
+        self,
+        names: tuple[str, str],
+        request: Callable[[Mapping[str, str] | None], Request],
+        read: Callable[[Response], tuple[wire.Envelope, _F | None]],
+        make: Callable[[_F, RawResponse], _T],
+        settings: CallSettings,
+    ) -> Call[_T]:
+        """A look-up's call: its request and this call's settings, checked. `names` are the
+        client's method, for a TypeError on a keyword it does not take, and the look-up's, for
+        its errors and log lines."""
+        from .answers import LookUpCall  # loaded by the exchange already; not at import
+
+        if self._closed:
+            raise ClickatellError("this client is closed; make a new one")
+        method, what = names
+        unknown = sorted(settings.keys() - _CALL_SETTINGS)
+        if unknown:
+            raise TypeError(unexpected_keywords(method, unknown))
+        plan = self._plan_call(settings)
+        wire_request = request(settings.get("extra_headers"))
+        return LookUpCall(self._exchanging(), what, wire_request, read, make, plan)
 
     def _normalize_all(self, inputs: list[str]) -> list[str]:
         """Each input's international digits. Those that need the full parse (formatted or
@@ -284,7 +354,7 @@ class BaseClient:
             raise
 
 
-class Client(BaseClient):
+class Client(BaseClient["urllib3.PoolManager"]):
     """A Clickatell Platform client: one connection pool, safe to share across threads.
 
     Settings not given are read from `CLICKATELL_API_KEY`, `CLICKATELL_BASE_URL` and
@@ -297,16 +367,7 @@ class Client(BaseClient):
 
     __slots__ = ("_exchange", "_http_client", "_lock", "_transport_settings")
 
-    def __init__(
-        self,
-        api_key: str | None = None,
-        *,
-        config: ClientConfig | None = None,
-        integration: Integration | NotGiven = NOT_GIVEN,
-        http_client: urllib3.PoolManager | None = None,
-        **settings: Unpack[ClientSettings],
-    ) -> None:
-        super().__init__(api_key, config=config, integration=integration, **settings)
+    def _open(self, http_client: urllib3.PoolManager | None) -> None:
         # Read now (the TLS files with them), so a wrong setting fails here by name; the send
         # stack (the wire models, msgspec, the transport, urllib3) loads with the first request.
         self._transport_settings = transport_settings(self._config)
@@ -315,26 +376,16 @@ class Client(BaseClient):
         self._lock = threading.Lock()
 
     def _exchanging(self) -> Exchange:
-        """The client's exchange (its transport and attempts), made by the first request."""
+        """The client's exchange, made by the first request."""
         with self._lock:
             if self._exchange is None:
-                from .exchange import Exchange
+                from .exchange import Exchange  # loads urllib3: the first request pays for it
 
                 self._exchange = Exchange(self._config, self._http_client, self._transport_settings)
             return self._exchange
 
     def send(
-        self,
-        to: str | Iterable[str],
-        content: str,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-        integration: Integration | None = None,
-        opt_outs: OptOutCheck | str | os.PathLike[str] | None = None,
-        **options: Unpack[SendOptions],
+        self, to: str | Iterable[str], content: str, **options: Unpack[SendSettings]
     ) -> results.SendResult:
         """Send `content` to every number in `to`; one result per number, in the order given.
 
@@ -347,8 +398,8 @@ class Client(BaseClient):
         `user_data_header` (bytes or hex; its first octet is the length of the rest),
         `validity_period` (a timedelta of whole minutes, or minutes), `charset`, and any field
         the spec adds. `timeout`, `total_timeout`, `retries` and `extra_headers` override the
-        client's settings for this call. `opt_outs` (an opt-out store, its file or URL) leaves
-        out numbers that opted out (rejected, `error="opted out"`).
+        client's settings for this call (`CallSettings`). `opt_outs` (an opt-out store, its file
+        or URL) leaves out numbers that opted out (rejected, `error="opted out"`).
 
         `integration="http"` (or the client's setting) sends by the HTTP integration's GET
         (`/messages/http/send`), which carries only the spec's fields for it (`to`, `content`,
@@ -371,48 +422,18 @@ class Client(BaseClient):
         requests go out carries `outcome_unknown`: an `OutcomeUnknownError` with the recipients
         of the request that was out (none between requests) and the results known so far.
         """
-        collector, requests = self._plan_send(
-            to,
-            content,
-            timeout=timeout,
-            total_timeout=total_timeout,
-            retries=retries,
-            extra_headers=extra_headers,
-            integration=integration,
-            options=options,
-            opt_outs=opt_outs,
-        )
-        return self._send_each(collector, requests)
-
-    def _send_each(
-        self, collector: ResultCollector, requests: list[SendRequest]
-    ) -> results.SendResult:
+        run = self._plan_send(to, content, options)
         exchange = self._exchange or self._exchanging()
-        out = None
         try:
-            for request in requests:
-                out = request
-                try:
-                    raw, entries = exchange.send(request)
-                    collector.place(request, raw, entries)
-                except ClickatellError as exc:
-                    exc.partial = collector.partial()
-                    raise
-                out = None
-        except KeyboardInterrupt as stop:
-            # Ctrl-C does not undo a request that reached the API: keep what it left for the
-            # caller (the CLI's notice), as an OutcomeUnknownError would carry it.
-            stop.outcome_unknown = collector.interrupted(out)  # type: ignore[attr-defined]
+            for call in run.calls(exchange.send_call):
+                run.place(exchange.run(call))
+        except BaseException as stop:
+            run.stopped(stop)
             raise
-        return collector.result()
+        return run.result()
 
     def send_many(
-        self,
-        recipients: Iterable[str | Recipient | BadRow],
-        content: str | None = None,
-        *,
-        dry_run: bool = False,
-        **options: Unpack[BulkOptions],
+        self, recipients: Recipients, content: str | None = None, **options: Unpack[SendManyOptions]
     ) -> BulkSummary:
         """Send to any number of recipients, streamed, concurrent and journalled.
 
@@ -422,45 +443,24 @@ class Client(BaseClient):
         are skipped and reported `opted_out`. `dry_run=True` sends nothing and returns a
         `bulk.DryRun`: the summary the campaign would have, with its encodings and parts.
         """
-        from .bulk import send_many
+        from .bulk import send_many  # the bulk engine loads only for a bulk send
 
-        return send_many(self, recipients, content, dry_run=dry_run, **options)
+        return send_many(self, recipients, content, **options)
 
-    def balance(
-        self,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
-    ) -> results.Balance:
+    def balance(self, **settings: Unpack[CallSettings]) -> results.Balance:
         """The account's balance: an exact Decimal `amount` and its `currency`.
 
         A look-up changes nothing, so it is retried on everything the policy allows, read
-        timeouts and broken connections included (a send never is). Raises
-        `AuthenticationError`, `RateLimitError`, `APIError` (`RedirectError` for a redirect),
-        `ResponseError` (an answer that is neither a balance nor an error), `ConnectionError`
-        or `TimeoutError`.
+        timeouts and broken connections included (a send never is). Takes the call's settings
+        as `send` does (`CallSettings`). Raises `AuthenticationError`, `RateLimitError`,
+        `APIError` (`RedirectError` for a redirect), `ResponseError` (an answer that is neither
+        a balance nor an error), `ConnectionError` or `TimeoutError`.
         """
-        from . import wire
-        from .results import Balance
-
-        request, call_timeout, deadline, policy = self._plan_look_up(
-            wire.balance_request, timeout, total_timeout, retries, extra_headers
-        )
-        found, raw = (self._exchange or self._exchanging()).look_up(
-            "balance look-up", request, wire.read_balance, call_timeout, deadline, policy
-        )
-        return Balance(found.amount, found.currency, raw)
+        call = self._balance_call(settings)
+        return self._exchanging().run(call)
 
     def message_status(
-        self,
-        api_message_id: str,
-        *,
-        timeout: TimeoutArg | None = None,
-        total_timeout: float | None = None,
-        retries: RetryPolicy | int | None = None,
-        extra_headers: Mapping[str, str] | None = None,
+        self, api_message_id: str, **settings: Unpack[CallSettings]
     ) -> results.StatusResult:
         """The latest status of a sent message, by the `api_message_id` its send returned.
 
@@ -473,20 +473,8 @@ class Client(BaseClient):
         Clickatell may not know a message for a while after the send, so it can be worth asking
         again later. Otherwise raises like `balance()`; retried like it too.
         """
-        from . import wire
-
-        message_id = check_message_id(api_message_id)
-        request, call_timeout, deadline, policy = self._plan_look_up(
-            lambda headers: wire.status_request(message_id, headers),
-            timeout,
-            total_timeout,
-            retries,
-            extra_headers,
-        )
-        found, raw = (self._exchange or self._exchanging()).look_up(
-            "status look-up", request, read_known_status, call_timeout, deadline, policy
-        )
-        return self._status_of(message_id, found, raw)
+        call = self._status_call(api_message_id, settings)
+        return self._exchanging().run(call)
 
     def close(self) -> None:
         """Close the pool's connections; the client cannot send afterwards."""
@@ -501,9 +489,15 @@ class Client(BaseClient):
         self.close()
 
 
+def _taken_call_settings(options: SendSettings) -> CallSettings:
+    """The call's settings, taken out of a send's keywords (what is left are its options)."""
+    given = cast("dict[str, object]", options)
+    return cast("CallSettings", {name: given.pop(name) for name in _CALL_SETTINGS if name in given})
+
+
 def read_known_status(response: Response) -> tuple[wire.Envelope, wire.WireStatus | None]:
     """A status answer's fields, counted as no status when it has neither a code nor a name."""
-    from . import wire
+    from . import wire  # loaded by the first request already; not at import
 
     envelope, found = wire.read_status(response)
     if found is not None and found.code is None and not found.name:
@@ -536,13 +530,13 @@ def _batched(
 
 
 @cache
-def _planning() -> tuple[type[ResultCollector], type[SendRequest]]:
+def _planning() -> tuple[type[ResultCollector], type[SendRequest], type[SendRun]]:
     """The classes a send is planned with, imported by the first send: `matching` loads the
     results' modules, which `from clickatell_sms import Client` does not need. (A function-level
     import would cost every send more than a cached call.)"""
-    from .matching import ResultCollector, SendRequest
+    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
 
-    return ResultCollector, SendRequest
+    return ResultCollector, SendRequest, SendRun
 
 
 def _total(total_timeout: float) -> float:

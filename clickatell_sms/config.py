@@ -24,6 +24,16 @@ from .errors import ValidationError
 from .loopback import is_loopback
 from .redact import mask_key, redact_url
 from .retry import RetryPolicy
+from .settings import (
+    ALLOW_INSECURE_HTTP_ENV,
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    INTEGRATION_ENV,
+    OPT_OUTS_ENV,
+    environment,
+    read,
+    read_flag,
+)
 
 if TYPE_CHECKING:
     import ssl
@@ -94,18 +104,9 @@ class ClientSettings(TypedDict, total=False):
     on_response: Hook | None
 
 
-API_KEY_ENV: Final = "CLICKATELL_API_KEY"
-BASE_URL_ENV: Final = "CLICKATELL_BASE_URL"
-INTEGRATION_ENV: Final = "CLICKATELL_INTEGRATION"
-ALLOW_INSECURE_HTTP_ENV: Final = "CLICKATELL_ALLOW_INSECURE_HTTP"
-OPT_OUTS_ENV: Final = "CLICKATELL_OPT_OUTS"
-"""Where the opt-out store is (a file, or a `postgresql://` URL), for every command and
-`send_many` alike; see `opt_outs_location`."""
-
 _USER_AGENT: Final = f"clickatell-sms/{__version__} python/{sys.version.split()[0]}"
 _FORMATS: Final = ("json", "xml")
 _INTEGRATIONS: Final = ("rest", "http")
-_TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _MISSING_KEY: Final = (
     f"is missing; pass api_key= or set the {API_KEY_ENV} variable. To try the SDK without an"
     " account, run the local sandbox: `from clickatell_sms.sandbox import Sandbox`, then"
@@ -259,7 +260,7 @@ class ClientConfig:
         read when a client is made, so an unreadable file fails then, by name."""
         if self.ca_bundle is None and self.client_cert is None:
             return None
-        import ssl
+        import ssl  # tens of milliseconds to import: only TLS files given need it here
 
         try:
             context = ssl.create_default_context(
@@ -301,16 +302,17 @@ class ClientConfig:
         empty variable counts as unset; a bad one is a `ValidationError` naming the setting and
         the variable.
         """
-        env = os.environ if environ is None else environ
         given = {name: value for name, value in settings.items() if value is not None}
         if "api_key" not in given:
-            given["api_key"] = env.get(API_KEY_ENV, "")
-        if "base_url" not in given and env.get(BASE_URL_ENV):
-            given["base_url"] = env[BASE_URL_ENV]
-        if "integration" not in given and env.get(INTEGRATION_ENV):
-            given["integration"] = check_integration(env[INTEGRATION_ENV], INTEGRATION_ENV)
-        if "allow_insecure_http" not in given and env.get(ALLOW_INSECURE_HTTP_ENV):
-            given["allow_insecure_http"] = env[ALLOW_INSECURE_HTTP_ENV].strip().lower() in _TRUE
+            given["api_key"] = read(API_KEY_ENV, environ) or ""
+        if "base_url" not in given and (base_url := read(BASE_URL_ENV, environ)):
+            given["base_url"] = base_url
+        if "integration" not in given and (integration := read(INTEGRATION_ENV, environ)):
+            given["integration"] = check_integration(integration, INTEGRATION_ENV)
+        if "allow_insecure_http" not in given:
+            insecure = read_flag(ALLOW_INSECURE_HTTP_ENV, environ)
+            if insecure is not None:
+                given["allow_insecure_http"] = insecure
         return cls(**given)
 
     def replace(self, **changes: Any) -> ClientConfig:
@@ -487,7 +489,7 @@ def user_data_folder(environ: Mapping[str, str] | None = None) -> Path:
     """The folder this SDK keeps the user's own data in (the opt-out store): the platform's
     per-user data folder, `clickatell-sms` inside it. Written here rather than taken from
     platformdirs: three platform rules do not justify a runtime dependency."""
-    env = os.environ if environ is None else environ
+    env = environment() if environ is None else environ
     if sys.platform == "win32":
         base = env.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":
@@ -511,8 +513,8 @@ def opt_outs_location(
     only when it is a `postgresql://` URL too, and the journal's own database is the default."""
     if explicit is not None and str(explicit):
         return str(explicit)
-    env = os.environ if environ is None else environ
-    given = env.get(OPT_OUTS_ENV, "").strip()
+    env = environment() if environ is None else environ
+    given = (read(OPT_OUTS_ENV, env) or "").strip()
     shared = journal is not None and _is_postgres(str(journal))
     if given and (not shared or _is_postgres(given)):
         return given

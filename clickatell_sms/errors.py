@@ -22,8 +22,8 @@ errors: the libraries' exceptions quote URLs and request headers, the key among 
 without an answer has the transport's `RequestFailed` as its cause (the library's error as text,
 the key taken out; a copy of the operating system's error behind it), and on the HTTP
 integration's GET send, whose URL holds the key, no cause at all.
-Which answer or failure becomes which error is decided in `exchange`; what each one means for
-the caller is said here.
+Which answer or failure becomes which error is decided in `answers`, for both clients (their
+exchanges only send and wait); what each one means for the caller is said here.
 """
 
 from __future__ import annotations

@@ -1,34 +1,29 @@
-"""One request of the urllib3 client: its attempts within the deadline, then what they mean.
+"""The urllib3 client's loop of attempts: send, and wait when the request's `Call` says so.
 
-`Exchange` owns the client's `Transport` (one urllib3 connection pool) and the loop of attempts:
-each attempt is one `Transport.send`, `retry.RetryState` decides whether another follows and
-after how long, and the hooks see each one. What the last answer or failure means is
-`answers.Answers`'s, shared with the asyncio client. Imported when the first client is made: it
-loads urllib3 and the wire models.
+`Exchange` owns the client's `Transport` (one urllib3 connection pool). Everything a request's
+attempts decide (the deadline, the hooks, whether to try again and after how long, and which
+result or typed error the last outcome is) is its `answers.Call`'s, shared with the asyncio
+client; this module only sends and sleeps. Imported when the first request is made: it loads
+urllib3 and the wire models.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
-from clickatell_wire.http_types import Request, RequestFailed, Response
+from clickatell_wire.http_types import RequestFailed, Response
 from clickatell_wire.transport import Transport
 
-from .answers import Answers, Attempts
+from .answers import Answers, Call
 from .config import transport_settings
-from .errors import ClickatellError, ValidationError
-from .retry import RetryPolicy
+from .errors import ValidationError
 
 if TYPE_CHECKING:
     import urllib3
     from clickatell_wire.transport_base import TransportSettings
 
-    from . import wire
     from .config import ClientConfig
-    from .matching import SendRequest
-    from .raw import RawResponse
 
 __all__ = ["Exchange"]
 
@@ -47,7 +42,8 @@ class Exchange(Answers):
         settings: TransportSettings | None = None,
     ) -> None:
         super().__init__(config)
-        settings = transport_settings(config) if settings is None else settings
+        if settings is None:
+            settings = transport_settings(config)  # a bad TLS file is named by its setting
         try:
             self._transport = Transport(manager=manager, **settings)
         except ValueError as exc:  # already checked by ClientConfig; kept so nothing raw escapes
@@ -56,66 +52,16 @@ class Exchange(Answers):
     def close(self) -> None:
         self._transport.close()
 
-    def send(self, request: SendRequest) -> tuple[RawResponse, list[wire.WireEntry] | None]:
-        """Send one request of a send: the raw answer and its entries, or the typed error it
-        calls for."""
-        wire_request = self.send_request(request)
-        started = time.perf_counter()
-        failure: ClickatellError
-        try:
-            response = self.attempts(
-                wire_request, request.timeout, request.total_timeout, request.retry, False
-            )
-        except RequestFailed as exc:
-            failure = self.unanswered(exc, request)
-            if not request.http:
-                raise failure from exc
-        else:
-            return self.send_answer(request, response, started)
-        # The GET send's URL holds the key and the libraries' exceptions quote it: this error
-        # is raised outside the `except` block, with neither a cause nor a context.
-        raise failure
-
-    def look_up(
-        self,
-        what: str,
-        request: Request,
-        read: Callable[[Response], tuple[wire.Envelope, T | None]],
-        timeout: tuple[float, float],
-        total_timeout: float,
-        policy: RetryPolicy,
-    ) -> tuple[T, RawResponse]:
-        """One GET that changes nothing, retried on every failure the policy allows, and what
-        `read` finds in its answer (see `Answers.look_up_answer`)."""
-        started = time.perf_counter()
-        try:
-            response = self.attempts(request, timeout, total_timeout, policy, True)
-        except RequestFailed as exc:
-            raise self.look_up_failed(what, exc) from exc
-        return self.look_up_answer(what, response, read, started)
-
-    def attempts(
-        self,
-        request: Request,
-        timeout: tuple[float, float],
-        total_timeout: float,
-        policy: RetryPolicy,
-        idempotent: bool,
-    ) -> Response:
-        """Attempts until one is final, within the request's deadline: the last answer, or
-        the last attempt's `RequestFailed`."""
-        tries = Attempts(self._config, request, policy, total_timeout, idempotent)
+    def run(self, call: Call[T]) -> T:
+        """Attempts until one is final, within the call's deadline; what it comes to."""
         send = self._transport.send
+        outcome: Response | RequestFailed
         while True:
-            tries.start()
             try:
-                response = send(request, timeout=timeout, deadline=tries.deadline)
+                outcome = send(call.request, timeout=call.timeout, deadline=call.start())
             except RequestFailed as failure:
-                wait = tries.failed(failure)
-                if wait is None:
-                    raise
-            else:
-                wait = tries.answered(response)
-                if wait is None:
-                    return response
+                outcome = failure
+            wait = call.after(outcome)
+            if wait is None:
+                return call.result(outcome)
             time.sleep(wait)

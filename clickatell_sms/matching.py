@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Final, TypeVar
 
 import msgspec
 
-from .errors import OutcomeUnknownError
+from .errors import ClickatellError, OutcomeUnknownError
 from .numbers import find_duplicates
 from .redact import mask_number, scrub
 from .results import Anomaly, AnomalyKind, MessageResult, SendResult
@@ -31,7 +31,9 @@ if TYPE_CHECKING:
     from .retry import RetryPolicy
     from .wire import WireEntry
 
-__all__ = ["ResultCollector", "SendRequest", "match"]
+__all__ = ["ResultCollector", "SendRequest", "SendRun", "match"]
+
+_Call = TypeVar("_Call")
 
 logger = logging.getLogger("clickatell_sms")
 _TO: Final = operator.itemgetter(0)  # a WireEntry's number
@@ -204,9 +206,9 @@ class ResultCollector:
             )
 
     def interrupted(self, request: SendRequest | None) -> OutcomeUnknownError:
-        """What a send stopped by Ctrl-C leaves: `request` (the one that was out, if any) may
-        have reached the API, so its unanswered recipients' outcome is unknown; the results
-        known so far are the error's `partial`."""
+        """What a send stopped by Ctrl-C or a cancellation leaves: `request` (the one that was
+        out, if any) may have reached the API, so its unanswered recipients' outcome is unknown;
+        the results known so far are the error's `partial`."""
         unknown = [] if request is None else self._unanswered(request)
         if unknown:
             assert request is not None
@@ -362,3 +364,42 @@ class ResultCollector:
                 duplicate_of=first,
                 raw=original.raw,
             )
+
+
+class SendRun:
+    """One send's requests and what they come to, for the clients' loops: each runs every
+    request's call on its exchange (awaited or not) and places the answer here, and on an error
+    or a stop calls `stopped`, so what a send leaves behind is decided once for both clients."""
+
+    __slots__ = ("_collector", "_out", "_requests", "result")
+
+    def __init__(self, collector: ResultCollector, requests: list[SendRequest]) -> None:
+        self._collector = collector
+        self._requests = requests
+        self._out: SendRequest | None = None
+        self.result = collector.result
+        """Every input's result, once every request is placed."""
+
+    def calls(self, make: Callable[[SendRequest], _Call]) -> Iterator[_Call]:
+        """Each request's call (`make`: the exchange's `send_call`), in order; the request is
+        out from here until placed."""
+        for request in self._requests:
+            self._out = request
+            yield make(request)
+
+    def place(self, answer: tuple[RawResponse, list[WireEntry] | None]) -> None:
+        """The answer to the request just handed out."""
+        request = self._out
+        assert request is not None  # handed out by calls()
+        self._collector.place(request, *answer)
+        self._out = None
+
+    def stopped(self, stop: BaseException) -> None:
+        """Attach to `stop` what the send leaves: an error gets the results known so far
+        (`partial`); Ctrl-C or a cancelled task gets `outcome_unknown`, an
+        `OutcomeUnknownError` with the recipients of the request that was out (none between
+        requests) and the results known so far, as the CLI's do-not-resend notice reads it."""
+        if isinstance(stop, ClickatellError):
+            stop.partial = self._collector.partial()
+        elif not isinstance(stop, Exception):  # KeyboardInterrupt, asyncio.CancelledError
+            stop.outcome_unknown = self._collector.interrupted(self._out)  # type: ignore[attr-defined]

@@ -280,7 +280,7 @@ def _fast_international(digits: str) -> str | None:
 
 def _normalize(raw: str, region: str | None, field: str) -> str:
     """The full parse: every refusal, and every input the fast path is unsure of, comes here."""
-    import phonenumbers
+    import phonenumbers  # its metadata costs milliseconds: only numbers the fast path defers pay
 
     text = raw.strip()
     if not text:
@@ -334,7 +334,7 @@ def _bad_characters(compact: str, raw: str) -> str:
 
 
 def _parse_problem(exc: Exception, digits: str) -> str:
-    from phonenumbers import NumberParseException
+    from phonenumbers import NumberParseException  # loaded by the full parse already
 
     masked = mask_number(digits)
     error_type = getattr(exc, "error_type", None)
@@ -347,7 +347,7 @@ def _parse_problem(exc: Exception, digits: str) -> str:
 
 def _impossibility(number: PhoneNumber, digits: str) -> str | None:
     """Why the parsed number cannot be dialled from abroad, or None when it can."""
-    import phonenumbers
+    import phonenumbers  # loaded by the full parse already
 
     reason = phonenumbers.is_possible_number_with_reason(number)
     if reason == phonenumbers.ValidationResult.IS_POSSIBLE:
@@ -369,7 +369,7 @@ def _impossibility(number: PhoneNumber, digits: str) -> str | None:
 
 
 def _check_region(default_region: str) -> str:
-    import phonenumbers
+    import phonenumbers  # only a client with a default_region pays for it, when made
 
     region = default_region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
@@ -380,13 +380,14 @@ def _check_region(default_region: str) -> str:
 
 
 def _load_country_codes() -> dict[str, int]:
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE  # once, with the first number
 
     _country_codes.update((str(code), code) for code in COUNTRY_CODE_TO_REGION_CODE)
     return _country_codes
 
 
 def _load_fast_rules(country_code: int) -> tuple[frozenset[int], re.Pattern[str] | None]:
+    # Once per country code: its metadata is phonenumbers' to load, on demand.
     from phonenumbers import PhoneMetadata, region_code_for_country_code
 
     metadata = PhoneMetadata.metadata_for_region_or_calling_code(

@@ -30,7 +30,7 @@ from urllib.parse import quote
 from clickatell_wire.tables import SEND_FIELDS, SEND_OPTIONS, Field, send_field
 
 from . import encoding
-from .config import TimeoutArg, check_header_text
+from .config import ClientSettings, TimeoutArg, check_header_text
 from .errors import ValidationError
 from .numbers import normalize_number
 
@@ -351,8 +351,6 @@ def _refuse_unknown(options: Mapping[str, object]) -> None:
 def unexpected_keywords(call: str, names: list[str]) -> str:
     """The TypeError's message for keywords `call` does not take; a client setting given there
     (`format="xml"`) is named as one, with where it goes instead."""
-    from .config import ClientSettings
-
     settings = [name for name in names if name in ClientSettings.__annotations__]
     message = f"{call} got unexpected keyword arguments: {', '.join(names)}"
     if settings:

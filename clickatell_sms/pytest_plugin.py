@@ -43,7 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def clickatell_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """A running sandbox for this test only, stopped (and its port freed) afterwards."""
-    from .sandbox import Sandbox
+    from .sandbox import Sandbox  # the server stack loads only for a test that asks for it
 
     options: dict[str, Any] = {}
     marker = request.node.get_closest_marker(_MARKER)
@@ -58,7 +58,7 @@ def clickatell_sandbox(request: pytest.FixtureRequest) -> Iterator[Sandbox]:
 @pytest.fixture(scope="session")
 def clickatell_sandbox_session() -> Iterator[Sandbox]:
     """One default sandbox for the whole session (records accumulate across tests)."""
-    from .sandbox import Sandbox
+    from .sandbox import Sandbox  # the server stack loads only for a test that asks for it
 
     with Sandbox() as sandbox:
         yield sandbox

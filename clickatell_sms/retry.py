@@ -178,7 +178,7 @@ def parse_retry_after(value: str | None) -> float | None:
     text = value.strip()
     if text.isdigit():
         return float(text)
-    from email.utils import parsedate_to_datetime
+    from email.utils import parsedate_to_datetime  # milliseconds: only a Retry-After date needs it
 
     try:
         when = parsedate_to_datetime(text)

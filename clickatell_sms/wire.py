@@ -10,6 +10,21 @@ The same holds for the HTTP integration's GET send and the two look-ups (balance
 status): their answers reach the client as plain tuples, the balance as an exact Decimal.
 
 XML support is imported on first use: JSON-only programs never load it.
+
+Who may import `clickatell_wire`, and why (`tests/test_structure.py` holds the code to it):
+
+- `clickatell_wire.tables`, the contract as data (send fields with every name and constraint,
+  operations, error codes, message statuses, defaults): any module. Reading the table is how a
+  field added to the spec reaches every layer with no hand-edited file.
+- `clickatell_wire.http_types` (`Request`, `Response`, `RequestFailed`, `Progress`), the
+  transports' vocabulary: this module, the exchange layer (`answers`, `exchange`,
+  `async_exchange`) and, for type hints only, the clients, `retry` and `redact`.
+- `clickatell_wire.transport`, `async_transport` and `transport_base`: the exchanges that own
+  a transport, and `config`, which builds the transport's settings.
+- `clickatell_wire.models`, `xml` and `operations`, the documents' generated names: this module
+  on the client's side, and the sandbox on the server's. The sandbox reads requests and writes
+  answers in those documents as a server must, including the malformed ones a client never
+  builds, so it needs the bindings themselves rather than this module's neutral shape.
 """
 
 from __future__ import annotations
@@ -89,7 +104,7 @@ def build_request(
         for name, value in options.items():
             values[attrs[name]] = value
         return models.SendMessageRequest(content=message.content, to=numbers, **values)
-    from clickatell_wire.xml import messages as xml
+    from clickatell_wire.xml import messages as xml  # XML support loads with the first XML send
 
     elements: dict[str, Any] = {}
     for name, value in options.items():

@@ -1,4 +1,4 @@
-"""The same cases against `Client` and `AsyncClient` (issue 15), and the open transport.
+"""The same cases against `Client` and `AsyncClient`, and the open transport.
 
 Validation, results, errors, the never-resend retry rule and key hygiene are one code path in
 the SDK; these tests hold both clients to it by running each case on both. Then what only the
@@ -571,8 +571,13 @@ def test_a_task_cancelled_after_its_request_went_out_reports_it_unknown(
             while not sandbox.requests_seen:  # the body is there: the sandbox has the request
                 await asyncio.sleep(0.02)
             task.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError) as stopped:
                 await task
+            # What Client.send's Ctrl-C carries: the request that was out, for the notice.
+            unknown = stopped.value.outcome_unknown  # type: ignore[attr-defined]
+            assert unknown.recipients == ["27821234567", "27821234568"]
+            assert unknown.client_message_id == "ref-7"
+            assert unknown.partial is None
 
     asyncio.run(main())
     time.sleep(1.8)  # past the sandbox's answer: nothing more arrives
@@ -582,6 +587,46 @@ def test_a_task_cancelled_after_its_request_went_out_reports_it_unknown(
     warning = "\n".join(r.getMessage() for r in caplog.records)
     assert "cancelled after it went out: outcome unknown for 2 recipient(s)" in warning
     assert "ref-7" in warning
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_stop_while_a_request_is_out_leaves_the_same_outcome_unknown(
+    sandbox: Sandbox, kind: str
+) -> None:
+    """Ctrl-C in the middle of a send of two requests, as the answer to the second comes in:
+    the first request's results are known, the second's recipients are unknown, on both
+    clients alike."""
+    from clickatell_sms import AsyncClient, Client
+
+    answered: list[Attempt] = []
+
+    def stop_at_the_second_answer(attempt: Attempt) -> None:
+        answered.append(attempt)
+        if len(answered) == 2:
+            raise KeyboardInterrupt
+
+    to = numbers(250)
+    settings: dict[str, Any] = {
+        "base_url": sandbox.base_url,
+        "on_response": stop_at_the_second_answer,
+    }
+    with pytest.raises(KeyboardInterrupt) as stopped:
+        if kind == "sync":
+            with Client(sandbox.api_key, **settings) as client:
+                client.send(to, "hi", client_message_id="ref-8")
+        else:
+
+            async def main() -> None:
+                async with AsyncClient(sandbox.api_key, **settings) as client:
+                    await client.send(to, "hi", client_message_id="ref-8")
+
+            asyncio.run(main())
+    unknown = stopped.value.outcome_unknown  # type: ignore[attr-defined]
+    assert unknown.recipients == to[200:]
+    assert unknown.client_message_id == "ref-8"
+    assert [r.to for r in unknown.partial] == to[:200]
+    assert unknown.partial.all_accepted
+    assert len(sandbox.messages()) == 250  # both reached it: none was resent
 
 
 def test_async_bulk_matches_the_threaded_engine_and_resumes(

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -245,6 +246,58 @@ def test_unknown_outcomes_are_listed_and_resent_only_when_named(tmp_path: Path) 
         )
         assert (chosen.accepted, chosen.unknown, chosen.batches) == (800, 200, 1)
         assert len(sb.messages()) == 1200  # the caller chose to send 200 again
+
+
+def test_finished_batches_are_handled_in_the_order_they_were_sent() -> None:
+    """However many batches finish at once, the run reads their outcomes in the order they were
+    sent, so its lists (the unknown batches, `on_result`) are what a resume lists, not a set's
+    order."""
+    from concurrent.futures import Future
+
+    from clickatell_sms.bulk._engine import _Run, open_outputs
+    from clickatell_sms.bulk._sender import BatchBook, BatchOutcome
+    from clickatell_sms.bulk._settings import RunSettings
+    from clickatell_sms.config import ClientConfig
+    from clickatell_sms.errors import OutcomeUnknownError
+
+    class Dropped:
+        """A pool whose batches end 32 at a time, the last sent first, each outcome unknown
+        (the run has 32 in flight at most with 16 of concurrency)."""
+
+        def __init__(self, book: BatchBook) -> None:
+            self.book = book
+            self.pending: list[tuple[Future[BatchOutcome], Any]] = []
+
+        def submit(self, batch: Any) -> Future[BatchOutcome]:
+            self.book.start(batch)
+            future: Future[BatchOutcome] = Future()
+            self.pending.append((future, batch))
+            if len(self.pending) == 32:
+                lost = OutcomeUnknownError("dropped", recipients=[], client_message_id=None)
+                for ended, sent in reversed(self.pending):
+                    ended.set_result(self.book.settle(sent, lost))
+                self.pending = []
+            return future
+
+        def cancel(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    class Settings:
+        config = ClientConfig("key")
+
+    seen: list[int] = []
+    options = {"concurrency": 16, "batch_size": 1, "on_result": lambda r: seen.append(r.row)}
+    settings = RunSettings.check(Settings(), "hello", options)
+    with open_outputs(settings) as (journal, writer, progress):
+        run = _Run(Settings.config, settings, journal, Dropped, writer=writer, progress=progress)
+        summary = run.execute(numbers(128))
+    assert seen == list(range(128))
+    assert [b.client_message_id for b in summary.unknown_batches] == [
+        f"{run.prefix}{n}" for n in range(1, 129)
+    ]
 
 
 def test_a_new_journal_refuses_an_existing_file(client: Client, tmp_path: Path) -> None:

@@ -379,7 +379,7 @@ def test_a_bulk_usage_error_creates_nothing(
         if "--template" not in flags:
             argv += ["--text", "hi"]
         if not any(flag in flags for flag in ("--journal", "--resend-unknown")):
-            argv += ["--journal", "u.journal"]  # the issue's own command names one
+            argv += ["--journal", "u.journal"]  # the documented command names one
         assert run(*argv, *flags) == 2, case
         err = capsys.readouterr().err
         assert said in err, err

@@ -84,7 +84,7 @@ class Cluster:
         for _ in range(count):
             name = f"w{len(self.workers)}-{self.queue}@%h"
             quiet = ("--without-gossip", "--without-mingle", "--without-heartbeat")
-            command = ("-A", "clickatell_sms.bulk.celery", "worker", "-Q", self.queue, "-c", "1")
+            command = ("-A", "clickatell_sms.worker", "worker", "-Q", self.queue, "-c", "1")
             self.workers.append(
                 subprocess.Popen(
                     [CELERY, *command, "-n", name, "-l", "warning", *quiet],

@@ -5,7 +5,7 @@ front on loopback (certificates from trustme, trusted through httplib2's documen
 `HTTPLIB2_CA_CERTS` variable) and the SDK's `endpoint` attribute, meant to be set, points at it.
 Nothing of the SDK or of httplib2 is patched: it runs in a subprocess, as a user's program would.
 
-What it must show (issue 13): its sends with extra keys (its `extra` dict is merged into the
+What it must show: its sends with extra keys (its `extra` dict is merged into the
 body as it is) are taken, 202, and the extra keys recorded as unknown; its GET send's known bug,
 the recipient list written into the URL as a Python list, gets a 105 per piece, as the live API
 would answer such numbers.

@@ -249,7 +249,7 @@ def test_a_report_that_unknown_fields_are_refused_makes_the_sandbox_refuse_them(
         assert sb.profile.evidence(rule("unknown-field")) == "observed"
         refused = send_json(sb, document)
         assert refused.status == 400 and sb.messages() == []
-        # What the report saw taken stays taken, now silently: the live API takes it.
+        # What the report saw taken is taken without a warning: the live API takes it.
         taken = send_json(sb, {"content": "hi", "to": ["27821234567"], "validityPeriod": 5})
         assert taken.status == 202
     with Sandbox() as default:

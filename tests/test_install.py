@@ -2,7 +2,7 @@
 
 setuptools' default editable install maps the two source folders (`clickatell_sms/` and
 `generated/clickatell_wire/`) with an import hook that only a running interpreter executes, so
-mypy reported "Cannot find implementation or library stub". pyproject.toml now asks for the
+mypy would report "Cannot find implementation or library stub". pyproject.toml asks for the
 strict editable mode, which puts one plain folder on sys.path. These tests run the README's
 first command in a copy of the project (the checkout itself is never touched) and type-check a
 small user script against the venv it made.

@@ -1,4 +1,4 @@
-"""The embedded sandbox as a newcomer meets it (issue 14): a demo never stops on credit, and the
+"""The embedded sandbox as a newcomer meets it: a demo never stops on credit, and the
 refusals it makes on purpose are test numbers that say so, where ordinary test data never goes.
 
 The commands run as a user runs them: the real `clickatell-sms` in a subprocess, with no key and

@@ -738,7 +738,7 @@ def test_bad_recipients_and_test_numbers_are_refused_one_by_one(one_way: Sandbox
 
 
 def test_sequential_test_data_meets_no_test_number(one_way: Sandbox) -> None:
-    # 100,000 numbers from an ordinary start: today's test numbers used to catch 30 of them.
+    # 100,000 numbers from an ordinary start: the test numbers sit where such data never goes.
     numbers = [f"2782{n:07d}" for n in range(100_000)]
     assert {CANNOT_ROUTE_NUMBER, BLOCKED_NUMBER, OPTED_OUT_NUMBER}.isdisjoint(numbers)
     response = send_json(one_way, {"content": "hi", "to": ["27829999114", "27829999121"]})

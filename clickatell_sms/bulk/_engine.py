@@ -3,6 +3,9 @@
 The calling thread reads the input, settles the rows that need no request (bad rows, repeats),
 fills groups, journals each full group as a batch and hands it to the pool; it also handles
 every batch the pool finishes. So all counting, reporting and deciding happens in one thread.
+The run knows the pool only by its interface (`_sender.BatchPool`): here, threads each
+blocking on `Client.send`; the asyncio engine (`_async_engine`) gives it tasks on the caller's
+loop, and the dry run (`dry_run`) a check on the reader's own thread.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Unpack
@@ -27,7 +30,14 @@ from ._batches import Batch, Group
 from ._progress import Progress, ProgressSink
 from ._records import BadRow, BulkResult, BulkSummary, Recipient, Status
 from ._result_writer import ResultWriter
-from ._sender import ACCOUNT_ERROR_CODES, BatchOutcome, BatchSender, not_sent_reason
+from ._sender import (
+    ACCOUNT_ERROR_CODES,
+    BatchBook,
+    BatchOutcome,
+    BatchPool,
+    BatchSender,
+    not_sent_reason,
+)
 from ._settings import DEFAULT_THREADS, BulkOptions, RunSettings
 from .journal import (
     BulkStorageError,
@@ -44,9 +54,17 @@ from .journal import (
 from .sqlite_journal import SQLiteJournal
 
 if TYPE_CHECKING:
+    from ..config import ClientConfig
     from ._sender import MessageSender
 
-__all__ = ["open_opt_outs_check", "open_outputs", "send_many"]
+__all__ = [
+    "PoolFactory",
+    "RunInterrupted",
+    "open_opt_outs_check",
+    "open_outputs",
+    "opened_run",
+    "send_many",
+]
 
 logger = logging.getLogger("clickatell_sms.bulk")
 
@@ -63,13 +81,52 @@ def send_many(
 ) -> BulkSummary:
     """The campaign sent: `bulk.send_many` without `dry_run` (its docs say the rest)."""
     settings = RunSettings.check(client, content, options, default_concurrency=DEFAULT_THREADS)
+
+    def threads(book: BatchBook) -> BatchPool:
+        return _Threads(BatchSender(client, book, settings.limiter), settings.concurrency)
+
+    with opened_run(client.config, settings, threads) as run:
+        summary = run.execute(recipients)
+    return summary
+
+
+@contextlib.contextmanager
+def opened_run(config: ClientConfig, settings: RunSettings, pool: PoolFactory) -> Iterator[_Run]:
+    """A run of either engine with its opt-out store, journal, results file and progress
+    display open (in that order), each closed when the run ends if opened here."""
     with (
         open_opt_outs_check(settings) as opt_outs,
         open_outputs(settings) as (journal, writer, progress),
     ):
-        run = _Run(client, settings, journal, writer=writer, progress=progress, opt_outs=opt_outs)
-        return run.execute(recipients)
-    raise AssertionError("unreachable")  # a context manager could swallow exceptions, for mypy
+        yield _Run(
+            config, settings, journal, pool, writer=writer, progress=progress, opt_outs=opt_outs
+        )
+
+
+PoolFactory = Callable[[BatchBook], BatchPool]
+"""Makes a run's pool around the run's `BatchBook` (an engine's choice of where batches go)."""
+
+
+class RunInterrupted(Exception):
+    """Raised in the reader to stop the run from outside (the asyncio engine's task was
+    cancelled): the run ends as for Ctrl-C, its batches in flight finished and journalled."""
+
+
+class _Threads:
+    """The threaded engine's pool: `concurrency` threads, each blocking on one batch's send."""
+
+    def __init__(self, sender: BatchSender, concurrency: int) -> None:
+        self._sender = sender
+        self._executor = ThreadPoolExecutor(concurrency, thread_name_prefix="clickatell-bulk")
+
+    def submit(self, batch: Batch) -> Future[BatchOutcome]:
+        return self._executor.submit(self._sender.send, batch)
+
+    def cancel(self) -> None:
+        """A thread's request cannot be cut short; the run's stop keeps the rest from sending."""
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -84,6 +141,8 @@ def open_opt_outs_check(settings: RunSettings) -> Iterator[OptOutCheck | None]:
     if given is not None and not isinstance(given, str | Path):
         yield given  # an open store: the caller's
         return
+    # The store's backends load with the store: a run with opt_outs=False or its own store
+    # never opens one.
     from ..opt_outs import open_opt_outs
 
     try:
@@ -187,15 +246,17 @@ class _Run:
 
     def __init__(
         self,
-        client: MessageSender,
+        config: ClientConfig,
         settings: RunSettings,
         journal: JournalStore,
+        pool: PoolFactory,
         *,
         writer: ResultWriter | None,
         progress: ProgressSink | None,
         opt_outs: OptOutCheck | None = None,
+        summary: BulkSummary | None = None,
     ) -> None:
-        self.client = client
+        self.config = config
         self.settings = settings
         self.opt_outs = opt_outs
         self.journal = journal
@@ -203,14 +264,13 @@ class _Run:
         self.progress = progress
         self.on_result = settings.on_result
         self.prefix = f"{settings.prefix or journal.campaign_id}-{journal.scope}"
-        self.summary = BulkSummary()
+        self.summary = BulkSummary() if summary is None else summary
         self.failure: BulkStorageError | None = None  # the first failed journal/results write
         self.stop = threading.Event()
-        self.sender = BatchSender(
-            client,
+        self.book = BatchBook(
             journal,
             send_options=settings.send_options,
-            limiter=settings.limiter,
+            config=config,
             stop=self.stop,
             summary=self.summary,
         )
@@ -224,6 +284,7 @@ class _Run:
         self._binary = options.get("binary") is True
         self._header = udh_bytes(options.get("user_data_header"))
         self._estimates: dict[str, Estimate] = {}
+        self.pool = pool(self.book)  # last: a pool may read the run's settings
 
     # -- the reader ---------------------------------------------------------------------------
 
@@ -240,7 +301,6 @@ class _Run:
             )
             earlier = journal.iter_rows()
         self.next_id = journal.next_batch_id()
-        self.pool = self._make_pool()
         try:
             self._read(recipients, earlier)
             self._flush_all()
@@ -249,7 +309,7 @@ class _Run:
             if self.failure is not None:
                 raise self.failure
         except BaseException as exc:
-            if isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, KeyboardInterrupt | RunInterrupted):
                 summary.stopped = "interrupted"
             elif isinstance(exc, BulkStorageError):
                 self._fail(exc)
@@ -265,14 +325,10 @@ class _Run:
             exc.bulk_summary = summary  # type: ignore[attr-defined]
             raise
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.close()
         summary.duration = time.perf_counter() - started
         self._finish_progress()
         return summary
-
-    def _make_pool(self) -> ThreadPoolExecutor:
-        """Where batches are sent: `concurrency` threads (the asyncio engine sends on its loop)."""
-        return ThreadPoolExecutor(self.settings.concurrency, thread_name_prefix="clickatell-bulk")
 
     def _fail(self, failure: BulkStorageError) -> None:
         """A journal or results write failed: stop sending, and say so in the summary."""
@@ -300,7 +356,7 @@ class _Run:
         self, recipients: Iterable[str | Recipient | BadRow], earlier: Iterator[JournalRow]
     ) -> None:
         next_earlier = next(earlier, None)
-        region = self.client.config.default_region
+        region = self.config.default_region
         unique = self.settings.unique
         default_content = self.settings.content
         groups = self.groups
@@ -434,7 +490,7 @@ class _Run:
             if m.dedupe_key is not None:
                 self.inflight_keys[m.dedupe_key] = m.row
         with interrupts_deferred():  # a batch sent but not in flight would miss the summary
-            self.inflight[self.pool.submit(self.sender.send, batch)] = batch
+            self.inflight[self.pool.submit(batch)] = batch
 
     def _drop_repeats(self, rows: list[Member]) -> list[Member]:
         """Rows whose recipient already had this message, in flight or journalled, are repeats."""
@@ -511,7 +567,9 @@ class _Run:
         inflight = self.inflight
         if not inflight:
             return
-        done = {future for future in inflight if future.done()}
+        # Finished batches are handled in the order they were sent (`inflight` keeps it), not
+        # a set's: the summary's lists (unknown batches) then come out as a resume lists them.
+        done = [future for future in inflight if future.done()]
         while True:
             for future in done:
                 # Out of flight and into the summary as one step: Ctrl-C between the two would
@@ -531,7 +589,8 @@ class _Run:
                     self._handle(outcome)
             if len(inflight) <= limit:
                 return
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            finished, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            done = [future for future in inflight if future in finished]
 
     def _handle(self, done: BatchOutcome) -> None:
         summary = self.summary

@@ -34,7 +34,7 @@ from .journal import JournalStore, is_postgres_url
 
 if TYPE_CHECKING:
     from ..config import ClientConfig
-    from ._sender import MessageSender
+    from ._sender import Configured
 
 __all__ = [
     "DEFAULT_TASKS",
@@ -203,7 +203,7 @@ class RunSettings:
     @classmethod
     def check(
         cls,
-        client: MessageSender,
+        client: Configured,
         content: str | None,
         options: Mapping[str, Any],
         *,

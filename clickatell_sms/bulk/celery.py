@@ -5,7 +5,7 @@ environment (the same variables as the client: `CLICKATELL_API_KEY`, `CLICKATELL
 the broker in `CLICKATELL_CELERY_BROKER`, and the database password, if any, where libpq finds
 it (`PGPASSWORD`, `~/.pgpass`):
 
-    celery -A clickatell_sms.bulk.celery worker -Q clickatell-sms --concurrency 2
+    celery -A clickatell_sms.worker worker -Q clickatell-sms --concurrency 2
 
 The task is `acks_late` with `reject_on_worker_lost`: the broker forgets a shard only once it is
 done, and a worker process that dies (SIGKILL, out of memory) hands its shard back at once, to
@@ -22,29 +22,42 @@ that outlives it safe.
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any, Final
 
 from celery import Celery
 from redis.exceptions import RedisError
 
-from ..config import API_KEY_ENV
+from ..settings import (
+    API_KEY_ENV,
+    CELERY_BROKER_ENV,
+    CELERY_VISIBILITY_ENV,
+    RATE_LIMIT_KEY_ENV,
+    RATE_LIMIT_REDIS_ENV,
+    read,
+    read_seconds,
+)
+from ._sender import MessageSender
 from .cluster import QUEUE, SHARD_TASK, CampaignSpec, rate_limit_redis, run_shard
 from .journal import JournalUnavailableError, JournalWriteError, OptOutsUnreadableError
 from .redis_rate_limit import RedisRateLimiter, account_key
 
-__all__ = ["BROKER_ENV", "QUEUE", "SHARD_TASK", "app", "make_app"]
+__all__ = ["QUEUE", "SHARD_TASK", "ClientFactory", "make_app"]
 
-BROKER_ENV: Final = "CLICKATELL_CELERY_BROKER"
-VISIBILITY_ENV: Final = "CLICKATELL_CELERY_VISIBILITY"
 _RETRY_CAP: Final = 30.0  # seconds between retries, at most
+_VISIBILITY_DEFAULT: Final = 3600  # seconds
+
+ClientFactory = Callable[[CampaignSpec], AbstractContextManager[MessageSender]]
+"""Makes the client a shard is sent with, from the campaign's settings (`worker` gives the
+package's `Client`: this module sits below it and names no client class)."""
 
 
-def make_app(broker: str | None = None) -> Celery:
-    """A Celery app for campaigns: the submitting side's (with its broker) or the workers'."""
-    celery = Celery("clickatell_sms", broker=broker or os.environ.get(BROKER_ENV))
+def make_app(client_factory: ClientFactory, broker: str | None = None) -> Celery:
+    """A Celery app whose shard task sends with clients from `client_factory`: the workers' app
+    (`clickatell_sms.worker`), or a test's."""
+    visibility = read_seconds(CELERY_VISIBILITY_ENV, _VISIBILITY_DEFAULT)
+    celery = Celery("clickatell_sms", broker=broker or read(CELERY_BROKER_ENV))
     celery.conf.update(
         task_acks_late=True,
         task_reject_on_worker_lost=True,
@@ -52,52 +65,51 @@ def make_app(broker: str | None = None) -> Celery:
         task_default_queue=QUEUE,
         task_ignore_result=True,
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": int(os.environ.get(VISIBILITY_ENV, 3600))},
+        broker_transport_options={"visibility_timeout": visibility},
         worker_hijack_root_logger=False,
     )
+
+    def send_shard(
+        task: Any,
+        journal: str,
+        campaign_id: str,
+        shard: int,
+        generation: int,
+        resend_unknown: bool | list[str],
+    ) -> str:
+        """Send or resume one shard (see the module docs)."""
+        shard_run = (journal, campaign_id, shard, generation, resend_unknown)
+        return _send_shard(task, shard_run, client_factory)
+
     celery.task(
         name=SHARD_TASK,
         bind=True,
         acks_late=True,
         reject_on_worker_lost=True,
         max_retries=None,
-    )(_send_shard)
+    )(send_shard)
     return celery
 
 
 def _send_shard(
     task: Any,
-    journal: str,
-    campaign_id: str,
-    shard: int,
-    generation: int,
-    resend_unknown: bool | list[str],
+    shard_run: tuple[str, str, int, int, bool | list[str]],
+    client_factory: ClientFactory,
 ) -> str:
-    """Send or resume one shard (see the module docs)."""
     broker = task.app.conf.broker_url
 
     def limiter(per_second: float, burst: int) -> RedisRateLimiter:
         url = rate_limit_redis(broker)
         if url is None:
             raise JournalUnavailableError(
-                "a rate limit across workers needs Redis: set CLICKATELL_RATE_LIMIT_REDIS"
+                f"a rate limit across workers needs Redis: set {RATE_LIMIT_REDIS_ENV}"
             )
-        key = os.environ.get("CLICKATELL_RATE_LIMIT_KEY") or account_key(
-            os.environ.get(API_KEY_ENV, "")
-        )
+        key = read(RATE_LIMIT_KEY_ENV) or account_key(read(API_KEY_ENV) or "")
         return RedisRateLimiter(url, per_second, key=key, burst=burst)
 
     delay = min(_RETRY_CAP, 2.0 ** min(task.request.retries, 5))
     try:
-        outcome = run_shard(
-            journal,
-            campaign_id,
-            shard,
-            generation,
-            resend_unknown,
-            client_factory=_client,
-            limiter_factory=limiter,
-        )
+        outcome = run_shard(*shard_run, client_factory=client_factory, limiter_factory=limiter)
     except (JournalWriteError, JournalUnavailableError, OptOutsUnreadableError, RedisError) as exc:
         # the journal's database, the opt-out store or the rate limit's Redis is away: resume
         # once it is back
@@ -105,15 +117,3 @@ def _send_shard(
     if outcome.state == "busy":  # delivered twice: the other delivery is sending it
         raise task.retry(countdown=delay)
     return outcome.state
-
-
-@contextlib.contextmanager
-def _client(spec: CampaignSpec) -> Iterator[Any]:
-    from ..client import Client
-
-    connections = max(spec.concurrency, 1)
-    with Client(default_region=spec.default_region, max_connections=connections) as client:
-        yield client
-
-
-app = make_app()

@@ -13,7 +13,7 @@
 2. stores the campaign and its rows in PostgreSQL (`postgres_journal.CampaignStore`), so any
    worker on any host can send any shard, and a resume needs no input file;
 3. queues one Celery task per shard (`bulk.celery`, started on each host with
-   `celery -A clickatell_sms.bulk.celery worker`). A task runs `send_many` over its shard with
+   `celery -A clickatell_sms.worker worker`). A task runs `send_many` over its shard with
    the shard's own journal, always as a resume: a task delivered again after its worker died
    continues where the journal stopped, and sends nothing twice;
 4. watches the shards' counts in PostgreSQL until every shard has finished this generation (a
@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -43,6 +42,7 @@ from clickatell_wire.tables import SEND_OPTIONS
 from ..config import ClientConfig, opt_outs_location
 from ..errors import ValidationError
 from ..numbers import normalize_number
+from ..settings import RATE_LIMIT_REDIS_ENV, read
 from ._account import AccountKey
 from ._records import BadRow, BulkResult, BulkSummary, Recipient
 from ._settings import MAX_BATCH, RunSettings
@@ -85,8 +85,6 @@ SHARD_TASK: Final = "clickatell_sms.bulk.send_shard"
 """The Celery task that sends a shard (defined by `bulk.celery`, queued from here)."""
 QUEUE: Final = "clickatell-sms"
 """The queue campaigns go to unless told otherwise (`celery worker -Q clickatell-sms`)."""
-RATE_LIMIT_REDIS_ENV: Final = "CLICKATELL_RATE_LIMIT_REDIS"
-RATE_LIMIT_KEY_ENV: Final = "CLICKATELL_RATE_LIMIT_KEY"
 DEFAULT_SHARDS: Final = 16
 _POLL: Final = 0.5
 _REPORT_EVERY: Final = 1.0
@@ -320,12 +318,9 @@ def _check_settings(spec: CampaignSpec) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Settings:
-    """A client's settings, for `RunSettings.check` (which sends nothing)."""
+    """A client's settings, for `RunSettings.check` (which reads nothing else)."""
 
     config: ClientConfig
-
-    def send(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("only checks settings")
 
 
 def _opt_out_store(given: str | Literal[False] | None, journal: str) -> str | Literal[False]:
@@ -685,7 +680,7 @@ class _ShardProgress:
 def rate_limit_redis(broker: str | None) -> str | None:
     """The Redis that holds the account's bucket: CLICKATELL_RATE_LIMIT_REDIS, else the broker
     when it is Redis."""
-    explicit = os.environ.get(RATE_LIMIT_REDIS_ENV)
+    explicit = read(RATE_LIMIT_REDIS_ENV)
     if explicit:
         return explicit
     if broker and broker.startswith(("redis://", "rediss://", "unix://")):

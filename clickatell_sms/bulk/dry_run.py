@@ -27,7 +27,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final, Unpack
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from ..errors import ValidationError
 from ..opt_outs.store import OptOutCheck
@@ -37,9 +37,12 @@ from ._engine import _Run, open_opt_outs_check
 from ._progress import Progress, ProgressSink
 from ._records import BadRow, BulkSummary, Recipient, Status
 from ._scratch import _Bloom
-from ._sender import BatchOutcome, MessageSender
+from ._sender import BatchBook, BatchOutcome, BatchPool, Configured
 from ._settings import BulkOptions, RunSettings
 from .journal import BatchState, JournalRow, JournalStore, Member, Row, UnknownBatch
+
+if TYPE_CHECKING:
+    from ..config import ClientConfig
 
 __all__ = ["INVALID_SHOWN", "DryRun", "InvalidRow", "dry_run"]
 
@@ -137,7 +140,7 @@ class DryRun(BulkSummary):
 
 
 def dry_run(
-    client: MessageSender,
+    client: Configured,
     recipients: Iterable[str | Recipient | BadRow],
     content: str | None = None,
     **options: Unpack[BulkOptions],
@@ -155,7 +158,7 @@ def dry_run(
         journal = _Memory()
         progress = _progress_sink(settings)
         try:
-            run = _DryRun(client, settings, journal, progress=progress, opt_outs=opt_outs)
+            run = _DryRun(client.config, settings, journal, progress=progress, opt_outs=opt_outs)
             run.execute(recipients)
         finally:
             journal.close()
@@ -180,26 +183,27 @@ def _per_second(settings: RunSettings) -> float | None:
 
 
 class _DryRun(_Run):
-    """The engine's run with a sender that checks and counts, on the reader's own thread."""
+    """The engine's run with a pool that checks and counts, on the reader's own thread."""
 
     def __init__(
         self,
-        client: MessageSender,
+        config: ClientConfig,
         settings: RunSettings,
         journal: JournalStore,
         *,
         progress: ProgressSink | None,
         opt_outs: OptOutCheck | None,
     ) -> None:
+        self.found = DryRun()  # the run counts into the dry run's own summary
         super().__init__(
-            client, settings, journal, writer=None, progress=progress, opt_outs=opt_outs
-        )
-        self.found = DryRun()
-        self.summary = self.found  # the run counts into the dry run's own summary
-        self.sender = _Checker(self)  # type: ignore[assignment]  # checks instead of sending
+            config, settings, journal, self._checks, writer=None, progress=progress,
+            opt_outs=opt_outs, summary=self.found,
+        )  # fmt: skip
 
-    def _make_pool(self) -> Any:
-        return _Inline()
+    def _checks(self, book: BatchBook) -> BatchPool:
+        """The pool: every batch checked and counted as it is handed over (nothing to book:
+        the dry run's journal is its memory)."""
+        return _Inline(_Checker(self))
 
     def _handle(self, done: BatchOutcome) -> None:
         super()._handle(done)
@@ -237,13 +241,13 @@ class _DryRun(_Run):
 
 
 class _Checker:
-    """In place of `BatchSender`: a request's message checked as `Client.send` checks it
+    """The dry run's sender: a request's message checked as `Client.send` checks it
     before sending (a refusal fails its rows `invalid`, as a real run's would), then counted
     as sent and every recipient as taken."""
 
     def __init__(self, run: _DryRun) -> None:
         self._run = run
-        self._config = run.client.config
+        self._config = run.config
         settings = run.settings
         integration = settings.send_options.get("integration", self._config.integration)
         self._http = integration == "http"
@@ -267,12 +271,18 @@ class _Checker:
 class _Inline:
     """The pool, as the reader's own thread: a batch is counted when it is handed over."""
 
-    def submit(self, send: Any, batch: Batch) -> Future[BatchOutcome]:
+    def __init__(self, checker: _Checker) -> None:
+        self._checker = checker
+
+    def submit(self, batch: Batch) -> Future[BatchOutcome]:
         future: Future[BatchOutcome] = Future()
-        future.set_result(send(batch))
+        future.set_result(self._checker.send(batch))
         return future
 
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+    def cancel(self) -> None:
+        """Nothing is in flight: every batch is done when handed over."""
+
+    def close(self) -> None:
         """Nothing runs elsewhere."""
 
 

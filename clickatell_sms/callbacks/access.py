@@ -28,6 +28,7 @@ from typing import Final, Literal
 from urllib.parse import SplitResult, quote, unquote_to_bytes, urlsplit, urlunsplit
 
 from ..errors import ValidationError
+from ..settings import CALLBACK_SECRET_ENV as SECRET_ENV
 
 __all__ = [
     "MIN_SECRET_LENGTH",
@@ -42,8 +43,6 @@ __all__ = [
     "url_with_secret",
 ]
 
-SECRET_ENV: Final = "CLICKATELL_CALLBACK_SECRET"
-"""The environment variable `clickatell-sms listen` reads its secret from."""
 
 TOKEN_PARAMETER: Final = "token"
 """The query parameter that may carry the secret; it is removed before the callback is parsed."""

@@ -51,6 +51,7 @@ from urllib.parse import unquote_to_bytes
 
 import h11
 
+from ..errors import ValidationError
 from .access import RefusalLog, SourceAllowList
 from .receiver import SCREENED_BY
 
@@ -103,8 +104,6 @@ class ListenerLimits:
     """Connections the kernel queues before accept (capped by net.core.somaxconn)."""
 
     def __post_init__(self) -> None:
-        from ..errors import ValidationError
-
         for name in ("head_timeout", "body_timeout"):
             value = getattr(self, name)
             if not value > 0:
@@ -694,10 +693,14 @@ class _Answer:
     body: bytes
 
 
+_REQUEST_LINE_EXTRA: Final = len(b"  HTTP/1.1\r\n")  # around the method and the target
+_HEADER_EXTRA: Final = len(b": \r\n")  # around a header's name and value
+
+
 def _head_size(request: h11.Request) -> int:
     """About the size of the request line and headers as sent."""
-    line = len(request.method) + len(request.target) + 12
-    return line + sum(len(name) + len(value) + 4 for name, value in request.headers)
+    line = len(request.method) + len(request.target) + _REQUEST_LINE_EXTRA
+    return line + sum(len(name) + len(value) + _HEADER_EXTRA for name, value in request.headers)
 
 
 def _content_length(request: h11.Request) -> int | None:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import shlex
 import signal
 import sqlite3
@@ -41,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from ..errors import ClickatellError, ValidationError
+from ..settings import CELERY_QUEUE_ENV, read
 from .common import (
     EXIT_INCOMPLETE,
     EXIT_INTERRUPTED,
@@ -68,6 +68,7 @@ OPERATIONS: Final = MappingProxyType({"sendMessage": "bulk", "sendMessageHttp": 
 """The spec's operations these commands carry, and the command of each."""
 
 _BAD_ROWS_SHOWN: Final = 20
+_IDS_SHOWN: Final = 20  # request IDs the summary lists (unknown, unjournalled); --json has all
 _ROWS_WORTH_A_NOTICE: Final = 100_000  # about a second of indexing: say why the command waits
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
 # be resumed against the real API, which would skip every row the sandbox took.
@@ -800,7 +801,7 @@ def _run_on_workers(
             stop_after=args.stop_after,
             default_region=args.default_region,
             identity=identity,
-            queue=os.environ.get("CLICKATELL_CELERY_QUEUE"),
+            queue=read(CELERY_QUEUE_ENV),
             progress=progress,
             on_submitted=place.submitted,
             opt_outs=args.opt_outs,
@@ -885,19 +886,19 @@ def _print_summary(summary: BulkSummary, args: argparse.Namespace, journal: str 
         lines.append(
             f"{len(summary.unjournalled)} answered requests could not be journalled (counted"
             " above as answered; a --resume will list them as unknown):"
-            f" {', '.join(summary.unjournalled[:20])}"
+            f" {', '.join(summary.unjournalled[:_IDS_SHOWN])}"
         )
     if summary.unknown_batches:
         lines.append(
             f"{len(summary.unknown_batches)} requests have an unknown outcome (they may have"
             " been sent); check them, e.g. with delivery callbacks, before sending them again:"
         )
-        for batch in summary.unknown_batches[:20]:
+        for batch in summary.unknown_batches[:_IDS_SHOWN]:
             lines.append(
                 f"  clientMessageId {batch.client_message_id}: {batch.recipients} recipients"
             )
-        if len(summary.unknown_batches) > 20:
-            lines.append(f"  ... and {len(summary.unknown_batches) - 20} more (see --json)")
+        if len(summary.unknown_batches) > _IDS_SHOWN:
+            lines.append(f"  ... and {len(summary.unknown_batches) - _IDS_SHOWN} more (see --json)")
         if journal:
             lines.append(f"  to send them again: --resume {journal} --resend-unknown [ID,ID...]")
     if (summary.failed > summary.invalid or summary.stopped) and journal:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from ..errors import (
     TransportError,
     ValidationError,
 )
+from ..settings import read
 from .wording import in_shell_words
 
 if TYPE_CHECKING:
@@ -134,8 +134,8 @@ def connect(
     """
     from ..client import Client
 
-    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
-    base_url = args.base_url or os.environ.get(BASE_URL_ENV) or None
+    api_key = args.api_key or read(API_KEY_ENV)
+    base_url = args.base_url or read(BASE_URL_ENV)
     use_sandbox = args.sandbox or (api_key is None and base_url is None)
     if not use_sandbox and api_key is None:
         given = "--base-url" if args.base_url else BASE_URL_ENV

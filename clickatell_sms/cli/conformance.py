@@ -12,7 +12,6 @@ accepted recipient; 4 no answer from the base URL at all.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 
 from ..config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ..loopback import is_loopback
+from ..settings import read
 from .common import EXIT_API, EXIT_OK, EXIT_REJECTED, EXIT_TRANSPORT, UsageError
 from .table import add_options, option
 
@@ -124,8 +124,8 @@ def check(args: argparse.Namespace) -> Target:
     from ..conformance import CATALOGUE
     from ..conformance.probes import probe_named
 
-    base_url = args.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-    api_key = args.api_key or os.environ.get(API_KEY_ENV)
+    base_url = args.base_url or read(BASE_URL_ENV) or DEFAULT_BASE_URL
+    api_key = args.api_key or read(API_KEY_ENV)
     if not api_key:
         raise UsageError(f"needs the integration's key: --api-key or the {API_KEY_ENV} variable")
     if not is_loopback(urlsplit(base_url).hostname or "") and not args.live:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -80,9 +79,10 @@ class _Settings:
 
     @classmethod
     def of(cls, args: argparse.Namespace) -> _Settings:
-        from ..config import INTEGRATION_ENV, check_integration
+        from ..config import check_integration
+        from ..settings import INTEGRATION_ENV, read
 
-        integration = os.environ.get(INTEGRATION_ENV) or "rest"
+        integration = read(INTEGRATION_ENV) or "rest"
         return cls(
             ClientConfig(
                 "dry-run",

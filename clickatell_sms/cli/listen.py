@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -28,6 +27,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ValidationError
 from ..loopback import is_loopback
+from ..settings import CALLBACK_SECRET_ENV, read
 from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
 from .table import add_options, option
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OPTIONS", "add_parser", "check"]
 
-SECRET_ENV = "CLICKATELL_CALLBACK_SECRET"  # the same name as callbacks.access.SECRET_ENV
+SECRET_ENV = CALLBACK_SECRET_ENV
 
 
 _BOUNDS: Final = "bounds"
@@ -177,8 +177,8 @@ def check(args: argparse.Namespace) -> tuple[str | None, bool]:
         SourceAllowList(args.allow, field="--allow")  # a bad network is named as the option
     if args.secret:
         secret = checked_secret(args.secret, "--secret")
-    elif os.environ.get(SECRET_ENV) and not args.no_secret:
-        secret = checked_secret(os.environ[SECRET_ENV], SECRET_ENV)
+    elif (given := read(SECRET_ENV)) and not args.no_secret:
+        secret = checked_secret(given, SECRET_ENV)
     elif not args.no_secret:
         secret, generated = generate_secret(), True
     if args.public_url:  # refused now, by its option's name, rather than after starting

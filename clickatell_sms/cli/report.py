@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ..config import API_KEY_ENV, BASE_URL_ENV
+from ..settings import read
 from .common import (
     EXIT_API,
     EXIT_INTERRUPTED,
@@ -262,7 +262,7 @@ def _client(args: argparse.Namespace) -> Client | None:
     from ..errors import ValidationError
     from .wording import describe
 
-    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    api_key = args.api_key or read(API_KEY_ENV)
     if api_key is None:
         error(
             f"--refresh looks messages up with the API: set {API_KEY_ENV} (and {BASE_URL_ENV}"

@@ -70,10 +70,10 @@ def open_opt_outs(location: str | os.PathLike[str] | None = None) -> OptOutStore
     without the `postgresql` extra)."""
     where = opt_outs_location(location)
     if is_postgres_location(where):
-        from .postgres import PostgresOptOuts
+        from .postgres import PostgresOptOuts  # psycopg: the `postgresql` extra, loaded if asked
 
         return PostgresOptOuts(where)
-    from .sqlite import SQLiteOptOuts
+    from .sqlite import SQLiteOptOuts  # sqlite3 loads only for a store that is opened
 
     if _CONNINFO.match(where):  # `host=db dbname=x` would become a file of that name
         raise OptOutStoreError(
