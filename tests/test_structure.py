@@ -563,3 +563,48 @@ def test_the_client_knows_every_call_setting() -> None:
         "print('clickatell_sms.call_settings' in sys.modules)"
     )
     assert loaded.strip() == "False"
+
+
+def _unexplained_function_imports(path: Path) -> list[str]:
+    """Function-level imports with no comment on their line, or above the run of imports they
+    stand in."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for function in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Import | ast.ImportFrom):
+                continue
+            assert node.end_lineno is not None
+            if any("#" in line for line in lines[node.lineno - 1 : node.end_lineno]):
+                continue
+            above = node.lineno - 2
+            while above >= 0 and lines[above].strip().startswith(("from ", "import ", ")")):
+                above -= 1  # the run of imports this one stands in
+            if above < 0 or not lines[above].strip().startswith("#"):
+                found.append(f"{path}:{node.lineno}")
+    return found
+
+
+def test_every_function_level_import_says_why_it_is_not_at_the_top() -> None:
+    """(The command line's modules say it once, in `cli/__init__.py`: each command loads what it
+    runs when it runs, so that `--help` loads no command's stack.)"""
+    package = ROOT / "clickatell_sms"
+    unexplained = [
+        where
+        for path in sorted(package.rglob("*.py"))
+        if package / "cli" not in path.parents
+        for where in _unexplained_function_imports(path)
+    ]
+    assert unexplained == []
+
+
+def test_the_import_check_finds_an_import_without_a_reason(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def explained():\n    # (loaded late: heavy)\n    import json\n    import csv\n\n"
+        "def inline():\n    import json  # (heavy)\n\n"
+        "def bare():\n    x = 1\n    import json\n"
+    )
+    assert _unexplained_function_imports(module) == [f"{module}:11"]

@@ -337,6 +337,7 @@ def _opt_out_store(given: str | Literal[False] | None, journal: str) -> str | Li
             " by default the journal's database)",
             location,
         )
+    # (the store's module, with its SQL, loads only for a campaign that reads one)
     from ..opt_outs import OptOutStoreError, open_opt_outs
 
     try:
@@ -593,6 +594,7 @@ def _send_shard(
     opt_outs: OptOutStore | Literal[False],
 ) -> BulkSummary:
     """`send_many` over the shard's rows, always as a resume of its journal."""
+    # (the engine loads on the workers that send, not where campaigns are only planned)
     from ._engine import send_many
 
     spec = run.spec
@@ -632,6 +634,7 @@ def _shard_opt_outs(spec: CampaignSpec) -> Iterator[OptOutStore | Literal[False]
     if spec.opt_outs is False:
         yield False
         return
+    # (the store's module, with its SQL, loads only for a campaign that reads one)
     from ..opt_outs import OptOutStoreError, open_opt_outs
 
     try:

@@ -40,6 +40,7 @@ def open_delivery(location: str | Path, *, campaign: str | None = None) -> Deliv
     """The delivery tables of the journal at `location` (a file, made if missing, or a
     `postgresql://` URL, with the campaign the report is about), created if missing."""
     if is_postgres_url(location):
+        # (psycopg is an extra, loaded only for a PostgreSQL journal)
         from .postgres_delivery import PostgresDelivery
 
         return PostgresDelivery.open(str(location), campaign)
@@ -47,6 +48,7 @@ def open_delivery(location: str | Path, *, campaign: str | None = None) -> Deliv
         raise JournalError(
             f"{location}: a journal file holds one campaign; --campaign is for a PostgreSQL journal"
         )
+    # (one store's module, not both: see above)
     from .sqlite_delivery import SQLiteDelivery
 
     return SQLiteDelivery.open(Path(location))

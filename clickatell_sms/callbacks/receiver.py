@@ -140,6 +140,7 @@ class CallbackReceiver:
         self.sinks: list[CallbackSink] = list(sinks)
         self._opened: list[CallbackSink] = []
         if journal is not None:  # last: nothing above may fail with the journal open
+            # (the journal's stores load only for a receiver that keeps one)
             from .sinks import JournalSink
 
             self._opened.append(JournalSink(journal))
@@ -236,6 +237,7 @@ class CallbackReceiver:
         """Hand the event to every sink that keeps its kind; False if one could not."""
         if not self.sinks:
             return True
+        # (loaded with the first sink that keeps an event, as the journal's stores are)
         from .sinks import SinkError
 
         kind: CallbackKind = "status" if isinstance(event, StatusCallback) else "reply"

@@ -213,6 +213,7 @@ class OptOutSink:
     def __init__(
         self, store: str | Path | OptOutStore | None = None, *, keywords: Keywords | None = None
     ) -> None:
+        # (the opt-out store loads only for a listener that keeps replies)
         from ..opt_outs import open_opt_outs
 
         self._owns_store = store is None or isinstance(store, str | Path)

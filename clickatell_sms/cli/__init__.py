@@ -18,6 +18,9 @@ Without an API key anywhere (no `--api-key`, no `CLICKATELL_API_KEY`, no base UR
 command of the README works on a fresh machine without an account. Exit statuses are in
 `common`.
 
+Each command imports what it runs inside its own functions: `clickatell-sms --help`, and a
+command's parse and check steps, load no command's stack (`tests/test_code_shape.py` holds this).
+
 One module per command family (`send`, `account`, `listen`, `bulk` with `dry_run`, `opt_outs`,
 `report`, `sandbox`, `conformance`), each built the same way: a table of its options (`table`;
 the spec's fields come from `fields`), `add_parser(commands)` that makes them argparse's, a

@@ -75,7 +75,7 @@ def _run_balance(args: argparse.Namespace) -> int:
 
 def _print_balance(balance: Balance, *, as_json: bool, sandbox: bool) -> None:
     if as_json:
-        import msgspec
+        import msgspec  # (only --json needs it: the plain answer prints without)
 
         # The amount as a JSON number written from the Decimal's own digits: no float on the way.
         encoder = msgspec.json.Encoder(decimal_format="number")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, TextIO
@@ -41,8 +42,6 @@ def write_csv(store: DeliveryStore, path: str | Path, *, sync: bool = True) -> i
     if sync:
         store.sync()
     if str(path) == "-":
-        import sys
-
         return _write(store, sys.stdout)
     target = Path(path)
     partial = target.with_name(f".{target.name}.partial")
