@@ -45,11 +45,14 @@ redis_py = pytest.importorskip("redis")
 
 from clickatell_sms.bulk.cluster import campaign_results, run_campaign  # noqa: E402
 
+from .conftest import SHARED_SERVICES  # noqa: E402
+
 POSTGRES = os.environ.get("CLICKATELL_TEST_POSTGRES_URL")
 REDIS = os.environ.get("CLICKATELL_TEST_REDIS_URL")
 PG_CTL = os.environ.get("CLICKATELL_TEST_PG_CTL")
 pytestmark = [
     pytest.mark.slow,
+    SHARED_SERVICES,
     pytest.mark.skipif(
         not (POSTGRES and REDIS),
         reason="needs Redis and PostgreSQL: run scripts/test (or eval $(scripts/services start))",
