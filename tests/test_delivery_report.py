@@ -237,3 +237,44 @@ def test_a_journal_the_listener_made_before_any_campaign_reports_its_unknown_cal
     assert report["campaign"] is None and report["funnel"]["rows"] == 0
     assert report["callbacks"]["unknown_messages"] == 3
     assert "no campaign journalled yet" in cli(str(journal)).stdout
+
+
+def _bulk_with_journal(tmp_path: Path, sb: Sandbox) -> tuple[int, Path]:
+    from clickatell_sms.cli import main
+
+    csv_file, journal = tmp_path / "r.csv", tmp_path / "run.sqlite"
+    csv_file.write_text("to\n" + "\n".join(numbers(300)) + "\n")
+    connection = ["--api-key", KEY, "--base-url", sb.base_url, "--progress", "none"]
+    status = main(
+        ["bulk", "--csv", str(csv_file), "--text", "hi", "--journal", str(journal), *connection]
+    )
+    return status, journal
+
+
+def test_bulk_leaves_its_rows_indexed_so_the_first_report_starts_warm(tmp_path: Path) -> None:
+    """(From Python, `send_many` leaves the indexing to the report, as the journal tests show.)"""
+    with Sandbox(api_keys=(KEY,)) as sb:
+        status, journal = _bulk_with_journal(tmp_path, sb)
+    assert status == 0
+    with open_delivery(journal) as store:
+        assert store.query("SELECT COUNT(*) FROM delivery_messages") == [(300,)]
+        assert store.sync() == 0  # nothing left for the report to do first
+
+
+def test_ctrl_c_while_bulk_indexes_skips_the_indexing_and_keeps_the_runs_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from clickatell_sms.bulk import _delivery_base
+
+    def interrupted(self: object, stop: object = None) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_delivery_base.DeliveryStore, "sync", interrupted)
+    with Sandbox(api_keys=(KEY,)) as sb:
+        status, journal = _bulk_with_journal(tmp_path, sb)
+    assert status == 0  # every row was accepted: the skipped indexing changes nothing
+    assert "indexing skipped; `report` will index the rows" in capsys.readouterr().err
+    monkeypatch.undo()
+    with open_delivery(journal) as store:
+        assert store.query("SELECT COUNT(*) FROM delivery_messages") == [(0,)]
+        assert build_report(store).funnel.accepted == 300  # the report indexed them itself

@@ -65,6 +65,7 @@ OPERATIONS: Final = MappingProxyType({"sendMessage": "bulk", "sendMessageHttp": 
 """The spec's operations these commands carry, and the command of each."""
 
 _BAD_ROWS_SHOWN: Final = 20
+_ROWS_WORTH_A_NOTICE: Final = 100_000  # about a second of indexing: say why the command waits
 # The journal identity's `sandbox` fact for a run on the embedded sandbox: such a journal cannot
 # be resumed against the real API, which would skip every row the sandbox took.
 _SANDBOX_IDENTITY: Final = "embedded"
@@ -479,9 +480,29 @@ def run(args: argparse.Namespace) -> int:
     sandbox_note(sandbox_url)
     if summary is None or status != EXIT_OK:
         return status
+    if summary.journal is not None:
+        _index_for_report(summary.journal, summary.total, err)
     if summary.stopped is not None:
         return EXIT_STOPPED
     return EXIT_OK if summary.all_accepted else EXIT_INCOMPLETE
+
+
+def _index_for_report(journal: Path, rows: int, err: IO[str]) -> None:
+    """Index the campaign's rows for `report` now, in one sort, while the run's user waits
+    anyway: left to the first report, a million rows cost it some 5 s before it counts
+    anything. Ctrl-C (or a failure) leaves them to the report, and the run's exit status stands."""
+    from ..bulk.delivery import open_delivery
+    from ..bulk.journal import JournalError
+
+    if rows >= _ROWS_WORTH_A_NOTICE:
+        print("clickatell-sms bulk: indexing the rows for `report` (Ctrl-C skips it)", file=err)
+    try:
+        with open_delivery(journal) as store:
+            store.sync()
+    except KeyboardInterrupt:
+        print("clickatell-sms bulk: indexing skipped; `report` will index the rows", file=err)
+    except JournalError as exc:
+        print(f"clickatell-sms bulk: rows not indexed (`report` will): {exc}", file=err)
 
 
 def _dry_run_refuses(args: argparse.Namespace) -> str | None:
