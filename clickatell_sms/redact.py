@@ -27,6 +27,8 @@ __all__ = [
     "key_forms",
     "mask_key",
     "mask_number",
+    "mask_secret",
+    "mask_secret_bytes",
     "redact_url",
     "scrub",
     "scrub_key",
@@ -39,6 +41,9 @@ _MASK = "***"
 _API_KEY_QUERY = re.compile(r"(?i)\b(apiKey=|token=)[^&\s]*")
 # In a body the value also ends at a quote or an angle bracket (JSON strings, HTML attributes).
 _API_KEY_QUERY_BYTES: Final = re.compile(rb"(?i)(apiKey=)[^&\s\"'<>]*")
+# A secret is masked only where no letter or digit touches it (`mask_secret`).
+_NOT_AFTER_WORD: Final = "(?<![0-9A-Za-z])"
+_NOT_BEFORE_WORD: Final = "(?![0-9A-Za-z])"
 
 
 def mask_key(api_key: str | None) -> str:
@@ -47,12 +52,36 @@ def mask_key(api_key: str | None) -> str:
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """Remove every secret, and any `apiKey=` or `token=` query value, from a text meant for a
-    human."""
+    """Remove every secret (where it stands as a value: `mask_secret`), and any `apiKey=` or
+    `token=` query value, from a text meant for a human."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, _MASK)
+            text = mask_secret(text, secret)
     return _API_KEY_QUERY.sub(r"\1" + _MASK, text)
+
+
+def mask_secret(text: str, secret: str) -> str:
+    """`text` with `secret` (as given, or percent-encoded) masked wherever it stands as a value
+    of its own: a header's value, a query value, a quoted string, a word. Never where its
+    characters are part of a longer word: a short key such as "k" must not turn "balance
+    look-up" into "balance loo***-up", nor change the answer a conformance verdict reads."""
+    return _secret_pattern(secret).sub(_MASK, text) if secret else text
+
+
+def mask_secret_bytes(data: bytes, secret: str) -> bytes:
+    """`mask_secret` for a body as it came (the secret's forms in UTF-8)."""
+    return _secret_pattern_bytes(secret).sub(b"***", data) if secret else data
+
+
+@functools.lru_cache(maxsize=16)
+def _secret_pattern(secret: str) -> re.Pattern[str]:
+    forms = sorted({secret, quote(secret, safe="")}, key=len, reverse=True)
+    return re.compile(f"{_NOT_AFTER_WORD}(?:{'|'.join(map(re.escape, forms))}){_NOT_BEFORE_WORD}")
+
+
+@functools.lru_cache(maxsize=16)
+def _secret_pattern_bytes(secret: str) -> re.Pattern[bytes]:
+    return re.compile(_secret_pattern(secret).pattern.encode("utf-8"))
 
 
 def redact_url(url: str, *, query: bool = True) -> str:
@@ -90,7 +119,7 @@ def scrub_response(response: Response, key: str) -> Response:
     """The answer to a GET send, with the key removed should the server (or a proxy) echo the
     URL in the body or a header, as error pages do. Nothing else is changed."""
     secrets = key_forms(key)
-    body = _scrub_bytes(response.body, secrets)
+    body = _scrub_bytes(response.body, key)
     headers: Mapping[str, str] = response.headers
     text_secrets = [secret.decode("utf-8") for secret in secrets]
     if any(
@@ -118,9 +147,8 @@ def scrub_key(response: Response, key: str) -> Response:
             break
     else:
         return response
-    for form in forms:
-        body = body.replace(form, b"***")
-    return _replaced(response, body=body)
+    body = _secret_pattern_bytes(key).sub(b"***", body)
+    return response if body == response.body else _replaced(response, body=body)
 
 
 def _replaced(response: Response, **changes: object) -> Response:
@@ -153,10 +181,9 @@ def key_forms(key: str) -> tuple[bytes, ...]:
     return tuple(sorted((form for form in forms if form), key=len, reverse=True))
 
 
-def _scrub_bytes(data: bytes, secrets: tuple[bytes, ...]) -> bytes:
-    for secret in secrets:
-        if secret in data:
-            data = data.replace(secret, b"***")
+def _scrub_bytes(data: bytes, key: str) -> bytes:
+    if any(form in data for form in key_forms(key)):
+        data = _secret_pattern_bytes(key).sub(b"***", data)
     return _API_KEY_QUERY_BYTES.sub(rb"\1***", data) if b"=" in data else data
 
 

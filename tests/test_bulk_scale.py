@@ -45,11 +45,14 @@ redis_py = pytest.importorskip("redis")
 
 from clickatell_sms.bulk.cluster import campaign_results, run_campaign  # noqa: E402
 
+from .conftest import SHARED_SERVICES  # noqa: E402
+
 POSTGRES = os.environ.get("CLICKATELL_TEST_POSTGRES_URL")
 REDIS = os.environ.get("CLICKATELL_TEST_REDIS_URL")
 PG_CTL = os.environ.get("CLICKATELL_TEST_PG_CTL")
 pytestmark = [
     pytest.mark.slow,
+    SHARED_SERVICES,
     pytest.mark.skipif(
         not (POSTGRES and REDIS),
         reason="needs Redis and PostgreSQL: run scripts/test (or eval $(scripts/services start))",
@@ -338,10 +341,19 @@ def test_the_rate_limit_holds_across_3_workers_within_5_percent(
     assert summary.accepted == len(rows)
 
     moments = sorted(m.received_at.timestamp() for m in cluster.sandbox.messages())
-    span = moments[-1] - moments[0]
-    measured = len(moments) / span
+    overall = len(moments) / (moments[-1] - moments[0])
+    assert overall >= limit * 0.8, f"{overall:.0f} messages/s: the limit starved the workers"
+    # The bucket lets one batch (its burst) go at once, and a batch is counted when taken: past
+    # any moment, at most (limit x seconds + 2 batches) may arrive. The sandbox records an
+    # arrival when it gets to it, and on a loaded machine one arrival recorded late shortens a
+    # span that starts there; the rate from the best-recorded of the first 12 batches' starts
+    # is the one no delay inflated. (A limit each worker kept alone, 3x, fails it everywhere.)
+    allowed_at_once = 2 * 50
+    measured = min(
+        (len(moments) - start - allowed_at_once) / (moments[-1] - moments[start])
+        for start in range(0, 600, 50)
+    )
     assert measured <= limit * 1.05, f"{measured:.0f} messages/s for a limit of {limit:.0f}"
-    assert measured >= limit * 0.8, f"{measured:.0f} messages/s: the limit starved the workers"
 
 
 @pytest.mark.timeout(180)

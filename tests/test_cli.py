@@ -194,6 +194,44 @@ def test_outcome_unknown_exits_4_and_says_not_to_resend(
     assert len(sandbox.messages()) == 1 and sandbox.requests_seen == 1
 
 
+def test_a_send_without_a_client_message_id_gets_one_to_reconcile_by(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --client-message-id, a REST send carries a made one (status callbacks echo it),
+    which the outcome-unknown notice and the --json document name: what was sent can be found."""
+    sandbox.set_faults(Faults(drop_after_body=1.0))
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    argv = ["send", "--to", "27821234567", "--text", "hi", "--base-url", sandbox.base_url]
+    assert main([*argv, "--json"]) == 4
+    captured = capsys.readouterr()
+    (record,) = sandbox.messages()
+    made = record.client_message_id
+    assert made is not None and len(made) == 32 and int(made, 16) >= 0  # a UUID4, in hex
+    assert f"client message ID {made}. Do not resend" in captured.err
+    assert json.loads(captured.out)["error"]["clientMessageId"] == made
+
+    sandbox.set_faults(Faults())
+    for fmt in ("json", "xml"):
+        assert main([*argv, "--json", "--format", fmt]) == 0
+        sent = sandbox.messages()[-1].client_message_id
+        assert json.loads(capsys.readouterr().out)["clientMessageId"] == sent
+        assert sent is not None and sent != made and len(sent) == 32  # one per send
+
+
+def test_a_given_client_message_id_is_kept_and_the_get_send_gets_none_made(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
+    argv = ["send", "--to", "27821234567", "--text", "hi", "--base-url", sandbox.base_url]
+    assert main([*argv, "--client-message-id", "mine-1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clientMessageId"] == "mine-1"
+    assert sandbox.messages()[-1].client_message_id == "mine-1"
+    # the GET send carries only --to, --text and --from: whether it takes one is unconfirmed
+    assert main([*argv, "--integration", "http", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["clientMessageId"] is None
+    assert sandbox.messages()[-1].client_message_id is None
+
+
 def test_verbose_logs_without_the_key(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -278,4 +316,7 @@ def test_ctrl_c_during_send_with_json_prints_one_document(sandbox: Sandbox) -> N
     error = document["error"]
     assert error["type"] == "OutcomeUnknownError"
     assert error["recipients"] == ["27821234567", "27831234567"]
-    assert error["clientMessageId"] is None and "partial" not in document
+    assert "partial" not in document
+    # the one made for the send (no --client-message-id was given), as the request carried it
+    made = error["clientMessageId"]
+    assert len(made) == 32 and {m.client_message_id for m in sandbox.messages()} == {made}

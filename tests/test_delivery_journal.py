@@ -27,11 +27,13 @@ from clickatell_sms.callbacks.sinks import JournalSink, SinkError
 from clickatell_sms.report import build_report
 from clickatell_sms.sandbox import Faults, Sandbox
 
+from .conftest import SHARED_SERVICES
+
 POSTGRES = os.environ.get("CLICKATELL_TEST_POSTGRES_URL")
 SECRET = "delivery-journal-test-secret"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=SHARED_SERVICES)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DeliveryStore]:
     if request.param == "postgresql":
         if not POSTGRES:

@@ -263,6 +263,12 @@ def test_the_readme_says_how_to_run_the_scale_out_tests_by_the_variables_they_re
     chromium = (ROOT / "scripts" / "chromium").read_text(encoding="utf-8")
     assert "export CLICKATELL_TEST_CHROMIUM=" in chromium and "`CLICKATELL_TEST_CHROMIUM`" in readme
     assert "only as root on Debian or Ubuntu" in readme and "stops before the tests" in readme
-    # scripts/test assigns the scripts' output before it evals it, so their failure stops the run
+    # scripts/test starts them in the background and checks how that ended before it evals
+    # their output, so their failure stops the run
     script = (ROOT / "scripts" / "test").read_text(encoding="utf-8")
-    assert "services=$(scripts/services start)" in script and 'eval "$(' not in script
+    started = 'scripts/services start >"$background/services"'
+    checked = '[ "$status" = 0 ] || {'
+    used = 'eval "$(cat "$background/services")"\n'
+    assert started in script and checked in script and used in script
+    assert script.index(started) < script.index(checked) < script.index(used)
+    assert 'wait "$system_pid" || status=$?' in script.split(checked)[0]

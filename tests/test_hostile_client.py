@@ -663,3 +663,43 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# Ten entities, each ten of the one before: 1,000 bytes of answer that would expand to 10^10.
+_ENTITY_BOMB = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE SendMessagesResponse [\n'
+    b'<!ENTITY e0 "lol">\n'
+    + b"".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10}">\n'.encode() for i in range(1, 10))
+    + b"]>\n<SendMessagesResponse><Message><ApiMessageId>&e9;</ApiMessageId>"
+    b"<Accepted>true</Accepted><To>27821234567</To></Message></SendMessagesResponse>"
+)
+# One small entity, which expat would expand without complaint: refused all the same.
+_ONE_ENTITY = (
+    b'<?xml version="1.0"?><!DOCTYPE SendMessagesResponse [<!ENTITY id "id-forged">]>'
+    b"<SendMessagesResponse><Message><ApiMessageId>&id;</ApiMessageId>"
+    b"<Accepted>true</Accepted><To>27821234567</To></Message></SendMessagesResponse>"
+)
+
+
+@pytest.mark.parametrize("body", [_ENTITY_BOMB, _ONE_ENTITY], ids=["expansion", "one-entity"])
+def test_an_xml_answer_with_a_doctype_is_refused_before_any_entity_is_expanded(
+    driver: Driver, body: bytes
+) -> None:
+    """A hostile server's XML answer that declares entities: the codec stops at the DOCTYPE,
+    so nothing is expanded, and the caller gets a typed error that keeps the body as it came
+    (a 202: the request was taken, so the outcome is unknown, not resent)."""
+
+    def behaviour(conn: socket.socket, server: Hostile) -> None:
+        buffer = bytearray()
+        while (request := read_request(conn, buffer)) is not None:
+            server.record(request)
+            conn.sendall(answer("202 Accepted", body, media="application/xml"))
+
+    with hostile(behaviour) as server:
+        client = driver.client(KEY, base_url=server.url, format="xml", **FAST)
+        with pytest.raises(OutcomeUnknownError) as caught:
+            driver.send(client, ["27821234567"], "hi")
+    assert len(server.requests) == 1 and b"<Content>hi</Content>" in server.requests[0].body
+    error = caught.value
+    assert "declares a DOCTYPE (<!DOCTYPE SendMessagesResponse), refused" in str(error), error
+    assert error.raw is not None and error.raw.body == body  # kept whole, unexpanded

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,12 @@ def readme_first_command() -> str:
     raise AssertionError("README.md has no line starting with 'python3 -m venv'")
 
 
-def copy_of_the_project(dest: Path) -> Path:
-    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "*.egg-info")
+def copy_of_the_project(dest: Path, *more: str) -> Path:
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "build", "*.egg-info", ".venv")
     dest.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, dest / name)
-    for folder in ("clickatell_sms", "generated"):
+    for folder in ("clickatell_sms", "generated", *more):
         shutil.copytree(ROOT / folder, dest / folder, ignore=skip)
     return dest
 
@@ -124,7 +125,8 @@ WHEEL_INSTALL = "/path/to/your/venv/bin/pip install dist/clickatell_sms-*.whl"
 def test_the_wheel_install_of_the_docs_works_in_another_venv(tmp_path: Path) -> None:
     usage = (ROOT / "docs" / "usage.md").read_text(encoding="utf-8")
     assert WHEEL_BUILD in usage and WHEEL_INSTALL in usage  # the steps tested are the steps shown
-    clone = copy_of_the_project(tmp_path / "clickatell-sms")
+    # with the folders a clone has beside the packages, which the wheel must leave out
+    clone = copy_of_the_project(tmp_path / "clickatell-sms", "codegen", "tests", "spec")
     venv = tmp_path / "elsewhere"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     install = WHEEL_INSTALL.replace("/path/to/your/venv", str(venv))
@@ -145,3 +147,14 @@ def test_the_wheel_install_of_the_docs_works_in_another_venv(tmp_path: Path) -> 
         check=True,
     )
     assert str(venv) in where.stdout  # the wheel's copy, not the clone
+    (wheel,) = (clone / "dist").glob("clickatell_sms-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    assert not any(n.startswith(("codegen/", "tests/", "spec/")) for n in names), names
+    assert "clickatell_wire/py.typed" in names and "clickatell_sms/py.typed" in names
+    assert "clickatell_wire/MANIFEST.json" in names
+    probe = "import clickatell_wire, clickatell_wire.xml.codec; print(clickatell_wire.__file__)"
+    wire = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", probe], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert wire.returncode == 0 and str(venv) in wire.stdout, wire.stderr

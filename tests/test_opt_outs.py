@@ -46,6 +46,8 @@ from clickatell_sms.opt_outs import (
 from clickatell_sms.report import build_report
 from clickatell_sms.sandbox import Sandbox
 
+from .conftest import SHARED_SERVICES
+
 POSTGRES = os.environ.get("CLICKATELL_TEST_POSTGRES_URL")
 SECRET = "opt-outs-callback-secret-0001"
 
@@ -84,7 +86,7 @@ def postgres_database() -> Iterator[str]:
             admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=SHARED_SERVICES)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OptOutStore]:
     if request.param == "sqlite":
         with contextlib.closing(open_opt_outs(tmp_path / "opt-outs.sqlite")) as opened:

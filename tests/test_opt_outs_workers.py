@@ -25,10 +25,12 @@ from clickatell_sms.callbacks.sinks import OptOutSink
 from clickatell_sms.errors import ValidationError
 from clickatell_sms.sandbox import Faults
 
+from .conftest import SHARED_SERVICES
 from .test_bulk_scale import POSTGRES, REDIS, Cluster, answered_batches, cluster_factory
 
 pytestmark = [
     pytest.mark.slow,
+    SHARED_SERVICES,
     pytest.mark.skipif(
         not (POSTGRES and REDIS),
         reason="needs Redis and PostgreSQL: run scripts/test (or eval $(scripts/services start))",

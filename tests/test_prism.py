@@ -56,7 +56,13 @@ from clickatell_sms import (
 
 from .conftest import ROOT
 
-pytestmark = [pytest.mark.npm, pytest.mark.slow, pytest.mark.timeout(300)]
+# One xdist worker runs this module: Prism starts once for all of it.
+pytestmark = [
+    pytest.mark.npm,
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+    pytest.mark.xdist_group("prism"),
+]
 
 SPEC = ROOT / "spec" / "openapi.yaml"
 XSD = ROOT / "spec" / "messages.xsd"

@@ -25,6 +25,9 @@ from release_diff.report import Report, render_markdown, render_text  # noqa: E4
 from release_diff.spec_rules import diff_documents  # noqa: E402
 from release_diff.xsd_rules import diff_xsd  # noqa: E402
 
+# One xdist worker runs this module: the git histories it builds once cost more than the rest.
+pytestmark = pytest.mark.xdist_group("release-diff-histories")
+
 SPEC = """\
 openapi: 3.1.0
 info: {title: tiny, version: 1.0.0}

@@ -30,6 +30,9 @@ from clickatell_sms.sandbox import Sandbox
 from .conftest import ROOT
 from .headless import Chromium, inked
 
+# One xdist worker runs this module: the campaign and the browser are made once for all of it.
+pytestmark = pytest.mark.xdist_group("report-page")
+
 SECRET = "report-page-test-secret-0123"
 WIDTH = 1000  # CSS pixels: the page's column is 940 wide, so nothing is scaled down
 CHARTS = ("#funnel-chart", "#timeline-chart", "#histogram-chart")

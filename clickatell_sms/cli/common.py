@@ -325,6 +325,7 @@ def _results_document(
         "accepted": len(result.accepted),
         "rejected": len(result.rejected),
         "requests": len(result.raw_responses),
+        "clientMessageId": result.client_message_id,
     }
     if size is not None:
         document["message"] = {

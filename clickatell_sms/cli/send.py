@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final
 
@@ -116,6 +117,11 @@ def _run_send(args: argparse.Namespace) -> int:
     if args.integration is not None:  # else the client reads CLICKATELL_INTEGRATION
         settings["integration"] = args.integration
     with connect(args, from_=args.from_, **settings) as (client, sandbox_url):
+        if "client_message_id" not in options and client.integration == "rest":
+            # Status callbacks echo it: without one, a send interrupted or of unknown outcome
+            # could not be told apart from any other. (Client.send makes none: an application
+            # has references of its own. The GET send's use of it is unconfirmed.)
+            options["client_message_id"] = uuid.uuid4().hex
         try:
             result = client.send(recipients, text, **options)
         except ValidationError:

@@ -12,16 +12,15 @@ and the client would refuse to send most of them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Final, TextIO
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import urllib3
 
-from ..redact import scrub
+from ..redact import mask_secret_bytes, scrub
 from ..sandbox import Sandbox
 from ..sandbox.observed import Observation
 from .answers import Answer, Verdict, differences, failed, read_answer, verdict
@@ -174,33 +173,9 @@ def _send(http: urllib3.PoolManager, base: str, probe: Probe, api_key: str) -> A
             headers=probe.headers(api_key),
         )
     except urllib3.exceptions.HTTPError as exc:
-        return failed(scrub(_without_key(f"{type(exc).__name__}: {exc}", api_key)))
-    headers = {
-        name.lower(): scrub(_without_key(value, api_key))
-        for name, value in response.headers.items()
-    }
-    return read_answer(response.status, headers, _without_key_bytes(response.data, api_key))
-
-
-# The key is masked where a server could echo it: as a value of its own (a header, a quoted
-# string, a query value, as given or percent-encoded), never where its characters are part of a
-# longer word: a short key such as "K" must not turn "API Key" into "API ***ey", which would
-# change the very answer a verdict compares.
-def _key_pattern(api_key: str) -> str:
-    forms = sorted({api_key, quote(api_key, safe="")}, key=len, reverse=True)
-    return "(?<![0-9A-Za-z])(?:" + "|".join(map(re.escape, forms)) + ")(?![0-9A-Za-z])"
-
-
-def _without_key(text: str, api_key: str) -> str:
-    if not api_key:
-        return text
-    return re.sub(_key_pattern(api_key), "***", text)
-
-
-def _without_key_bytes(body: bytes, api_key: str) -> bytes:
-    if not api_key:
-        return body
-    return re.sub(_key_pattern(api_key).encode(), b"***", body)
+        return failed(scrub(f"{type(exc).__name__}: {exc}", api_key))
+    headers = {name.lower(): scrub(value, api_key) for name, value in response.headers.items()}
+    return read_answer(response.status, headers, mask_secret_bytes(response.data, api_key))
 
 
 def _shown(probe: Probe) -> ShownRequest:

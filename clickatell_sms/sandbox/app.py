@@ -33,6 +33,7 @@ from clickatell_wire.tables import OPERATIONS, SEND_OPTIONS
 
 from .. import encoding
 from ..errors import ValidationError
+from ..redact import mask_secret
 from . import codes
 from .billing import Account
 from .callbacks import CallbackPoster
@@ -567,7 +568,7 @@ def _without_keys(value: Any, keys: Collection[str]) -> Any:
     """`value` (JSON-like) with every API key in its strings, keys and values, masked."""
     if isinstance(value, str):
         for key in keys:
-            value = value.replace(key, "***")
+            value = mask_secret(value, key)
         return value
     if isinstance(value, Mapping):
         return {_without_keys(k, keys): _without_keys(v, keys) for k, v in value.items()}
