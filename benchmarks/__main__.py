@@ -73,6 +73,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="only bulk --dry-run at 100k and 1M rows: wall time, peak RSS (benchmarks/dry_run)",
     )
+    p.add_argument(
+        "--sandbox-load",
+        action="store_true",
+        help="only the sandbox's single-recipient sends/s over 8 connections (target 2,000)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per workload (default 7)")
     p.add_argument("--single", type=int, help="requests of 1 recipient (full 2000, quick 1000)")
     p.add_argument("--batch", type=int, help="requests of 200 recipients (full 200, quick 100)")
@@ -112,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         from .delivery import main as delivery
 
         return delivery(given[1:])
+    if given[:1] == ["--sandbox-load"]:  # the sandbox's sends/s: benchmarks/sandbox_load.py
+        from .sandbox_load import main as sandbox_load
+
+        return sandbox_load(given[1:])
     if given[:1] == ["--dry-run"]:  # bulk --dry-run at 100k and 1M rows: benchmarks/dry_run.py
         from .dry_run import main as dry_run
 

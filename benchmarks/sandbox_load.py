@@ -1,12 +1,14 @@
-"""Throughput: the sandbox serves >= 2,000 single-recipient sends a second over 8 connections.
+"""The sandbox's throughput: single-recipient sends a second over 8 keep-alive connections
+(the target: at least 2,000).
+
+    scripts/bench --sandbox-load [seconds]      # or: python -m benchmarks.sandbox_load
 
 The sandbox runs in its own process (through the CLI, as a user would start it), so client and
 server do not share one interpreter lock. The client is 8 threads, each with one keep-alive
 connection, sending a prepared `POST /messages` and reading the answer by its Content-Length:
 a general-purpose client such as urllib3 spends more time per request than the server does,
-and would measure itself. Run this file directly to print the figure:
-
-    .venv/bin/python tests/test_sandbox_load.py [seconds]
+and would measure itself. (`tests/test_sandbox_serving.py` runs the same load briefly and checks
+every answer, not the rate: a rate depends on the machine.)
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-import pytest
 
 CONNECTIONS = 8
 BODY = b'{"content":"Load test message","to":["27821234567"]}'
@@ -109,17 +109,19 @@ def measure(host: str, port: int, seconds: float) -> tuple[float, int]:
     return sum(counts) / (time.perf_counter() - started), sum(failures)
 
 
-@pytest.mark.slow
-def test_serves_2000_single_recipient_sends_per_second() -> None:
+def main(argv: list[str] | None = None) -> int:
+    given = sys.argv[1:] if argv is None else argv
+    duration = float(given[0]) if given else 5.0
     with sandbox_process() as (host, port):
-        rate, failures = measure(host, port, 3.0)
-    print(f"\nsandbox throughput: {rate:,.0f} requests/s over {CONNECTIONS} keep-alive connections")
-    assert failures == 0
-    assert rate >= REQUIRED_PER_SECOND
+        rate, failures = measure(host, port, duration)
+    verdict = "met" if rate >= REQUIRED_PER_SECOND and not failures else "NOT MET"
+    print(
+        f"sandbox: {rate:,.0f} single-recipient sends/s over {CONNECTIONS} keep-alive connections,"
+        f" {failures} answers not 202 (target >= {REQUIRED_PER_SECOND:,}/s: {verdict};"
+        f" load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)"
+    )
+    return 0
 
 
 if __name__ == "__main__":
-    duration = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-    with sandbox_process() as (address, number):
-        per_second, errors = measure(address, number, duration)
-    print(f"{per_second:,.0f} requests/s, {errors} non-202 answers ({CONNECTIONS} connections)")
+    sys.exit(main())
