@@ -207,9 +207,22 @@ def write_journal(path: Path, rows: int, seed: int = 1) -> None:
         journal.close()
 
 
+def _timed_child(code: str, path: Path) -> tuple[list[str], str]:
+    """Run `code` on `path` in a process of its own: the figures it prints to stderr after
+    `BENCH`, and its stdout."""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        check=True,
+    )
+    return re.findall(r"BENCH (.+)", done.stderr)[0].split(), done.stdout
+
+
 def timed_report(path: Path) -> tuple[float, float, str]:
     """(seconds, peak RSS MB, its stdout) of `report PATH --json` in a process of its own."""
-    code = (
+    (took, peak), out = _timed_child(
         "import sys, time\n"
         "from clickatell_sms.cli import main\n"
         "started = time.perf_counter()\n"
@@ -218,37 +231,24 @@ def timed_report(path: Path) -> tuple[float, float, str]:
         "status_file = open('/proc/self/status').read()\n"
         "peak = int(status_file.split('VmHWM:')[1].split()[0])\n"
         "print(f'BENCH {took:.3f} {peak / 1024:.1f}', file=sys.stderr)\n"
-        "sys.exit(status)\n"
+        "sys.exit(status)\n",
+        path,
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=True,
-    )
-    took, peak = re.findall(r"BENCH ([\d.]+) ([\d.]+)", done.stderr)[0]
-    return float(took), float(peak), done.stdout
+    return float(took), float(peak), out
 
 
 def timed_indexing(path: Path) -> float:
     """Seconds of the indexing `bulk --journal` does as it ends, in a process of its own."""
-    code = (
+    (took,), _ = _timed_child(
         "import sys, time\n"
         "from clickatell_sms.bulk.delivery import open_delivery\n"
         "started = time.perf_counter()\n"
         "with open_delivery(sys.argv[1]) as store:\n"
         "    store.sync()\n"
-        "print(f'BENCH {time.perf_counter() - started:.3f}', file=sys.stderr)\n"
+        "print(f'BENCH {time.perf_counter() - started:.3f}', file=sys.stderr)\n",
+        path,
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(path)],
-        capture_output=True,
-        text=True,
-        env=child_env(),
-        check=True,
-    )
-    return float(re.findall(r"BENCH ([\d.]+)", done.stderr)[0])
+    return float(took)
 
 
 def measure_report(rows: int, folder: Path) -> list[str]:
