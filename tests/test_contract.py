@@ -248,3 +248,25 @@ def test_xml_codec_refuses_to_write_what_xml_cannot_carry() -> None:
     request = SendMessageRequest(content="bell \x07", to=["1"])
     with pytest.raises(codec.XmlEncodeError, match="SendMessageRequest/Content"):
         codec.encode_send_message_request(request)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<?xml version="1.0"?><!DOCTYPE SendMessagesResponse><SendMessagesResponse/>',
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE SendMessagesResponse>'
+        "<SendMessagesResponse/>".encode("utf-16"),
+        '<!DOCTYPE SendMessagesResponse [<!ENTITY a "b">]><SendMessagesResponse/>',
+    ],
+    ids=["utf-8", "utf-16", "str"],
+)
+def test_the_codec_refuses_a_doctype_in_any_encoding(document: bytes | str) -> None:
+    """(UTF-8 answers are scanned for `<!DOCTYPE` and parsed by the C tree builder; anything
+    else by a builder that stops at the DOCTYPE event: both refuse it.)"""
+    with pytest.raises(codec.XmlDecodeError, match="declares a DOCTYPE"):
+        codec.decode_send_messages_response(document)
+
+
+def test_the_word_doctype_in_a_comment_is_not_a_doctype() -> None:
+    document = b"<SendMessagesResponse><!-- <!DOCTYPE x> --><Error>e</Error></SendMessagesResponse>"
+    assert codec.decode_send_messages_response(document).error == "e"
