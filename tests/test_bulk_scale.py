@@ -297,7 +297,10 @@ def test_200k_recipients_over_3_workers_each_end_in_exactly_one_state(
 def test_a_sigkilled_worker_s_shard_is_redelivered_and_resumed_without_duplicates(
     cluster_factory: Callable[[Faults | None], Cluster],
 ) -> None:
-    cluster = cluster_factory(Faults(latency=0.02))
+    # 0.1 s a request keeps each shard busy for a second or more: long enough for the kill to
+    # land while three shards are under way (at 0.02 s a fast run could finish every shard
+    # between two looks, and the kill never came).
+    cluster = cluster_factory(Faults(latency=0.1))
     cluster.start(3)
     rows = numbers(30_000)
     submitted: list[str] = []
