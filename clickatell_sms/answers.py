@@ -116,7 +116,7 @@ class Answers:
                 raise ValidationError("content", "cannot be encoded as UTF-8") from None
         body = wire.build_request(config.format, request.message, request.numbers)
         try:
-            return wire.post_request(body, request.headers)
+            return wire.post_request(body, headers=request.headers)
         except ValueError as exc:  # the XML writer refusing a value: validation prevents it
             raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
 
@@ -449,8 +449,10 @@ class SendCall(Call[SendAnswer]):
 
     def __init__(self, answers: Answers, send: SendRequest) -> None:
         request = answers.send_request(send)
-        config = answers._config
-        super().__init__(config, request, send.timeout, send.retry, send.total_timeout, False)
+        # Not super(): a call is made for every request, and the named base is the cheaper call.
+        Call.__init__(
+            self, answers._config, request, send.timeout, send.retry, send.total_timeout, False
+        )
         self._answers = answers
         self._send = send
 

@@ -224,13 +224,16 @@ class BaseClient(ABC, Generic[_HttpClient]):
         ResultCollector, SendRequest, SendRun = _planning()
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
-        given = _taken_call_settings(options) if options else None
-        integration = options.pop("integration", None) if options else None
-        opt_outs = options.pop("opt_outs", None) if options else None
         config = self._config
-        http = (
-            config.integration if integration is None else check_integration(integration)
-        ) == "http"
+        if options:
+            given = _taken_call_settings(options)
+            integration = options.pop("integration", None)
+            opt_outs = options.pop("opt_outs", None)
+            http = (
+                config.integration if integration is None else check_integration(integration)
+            ) == "http"
+        else:  # the usual send: no keywords
+            given, opt_outs, http = None, None, config.integration == "http"
         try:
             inputs = [to] if isinstance(to, str) else list(to)
         except TypeError:
@@ -240,7 +243,7 @@ class BaseClient(ABC, Generic[_HttpClient]):
         if given:
             call_timeout, deadline, policy = self._plan_call(given)
             extra_headers = given.get("extra_headers")
-        else:  # the usual send: the client's settings
+        else:  # the client's settings
             call_timeout, deadline, policy = self._timeout, config.total_timeout, config.retry
             extra_headers = None
         collector = ResultCollector(

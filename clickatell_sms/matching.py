@@ -125,13 +125,13 @@ class ResultCollector:
         self.reference = reference
         self._key = key
         count = len(numbers)
-        repeats = count > 1 and len(set(numbers)) != count
-        self.duplicates = find_duplicates(numbers) if repeats else {}
-        self.order: list[int] | range = (
-            [i for i in range(count) if i not in self.duplicates]
-            if self.duplicates
-            else range(count)
-        )
+        self.order: list[int] | range
+        if count > 1 and len(set(numbers)) != count:  # repeats: each sent once
+            self.duplicates = duplicates = find_duplicates(numbers)
+            self.order = [i for i in range(count) if i not in duplicates]
+        else:
+            self.duplicates = {}
+            self.order = range(count)
         self._results: list[MessageResult | None] = [None] * count
         self.opted_out = 0
         self._raws: list[RawResponse] = []

@@ -61,13 +61,14 @@ _SEPARATORS: Final = re.compile(r"[\s\-.()/\u2010-\u2015]+")
 # that phonenumbers would try to strip. Filled lazily, one country code at a time.
 _fast_rules: dict[int, tuple[frozenset[int], re.Pattern[str] | None]] = {}
 
-# normalize_many's memory of fast-path verdicts: first three digits -> how many leading digits
+# normalize_many's memory of fast-path verdicts: first four digits -> how many leading digits
 # decide the verdict, and (those digits, length) -> the verdict. Both stay small: a few entries
 # per country code and length.
 _LITERAL_ALTERNATION: Final = re.compile(r"[0-9]+(?:\|[0-9]+)*")
 _VERDICT_CACHE_SIZE: Final = 10_000  # a bound for odd inputs; real campaigns need far fewer
 _deciding: dict[str, int] = {}
 _fast_verdicts: dict[tuple[str, int], bool] = {}
+_verdicts_by_head: dict[str, dict[int, bool]] = {}  # the same, by first four digits and length
 _country_codes: dict[str, int] = {}
 
 
@@ -111,17 +112,21 @@ def normalize_many(
         return whole
     out: list[str] = []
     append = out.append
+    by_head = _verdicts_by_head
     for index, raw in enumerate(raws):
-        if (
-            _FAST_PATHS
-            and raw.__class__ is str
-            and _MIN_DIGITS <= len(raw) <= _FAST_MAX_DIGITS
-            and raw.isdigit()
-            and raw.isascii()
-            and _fast_verdict(raw)
-        ):
-            append(raw)
-            continue
+        if raw.__class__ is str and raw.isdigit() and raw.isascii():
+            # One look-up when the first four digits decide (most countries), else the full rule.
+            lengths = by_head.get(raw[:4])
+            verdict = None if lengths is None else lengths.get(len(raw))
+            if verdict is None:
+                verdict = (
+                    _FAST_PATHS
+                    and _MIN_DIGITS <= len(raw) <= _FAST_MAX_DIGITS
+                    and _fast_verdict(raw)
+                )
+            if verdict:
+                append(raw)
+                continue
         known = memo.get(raw) if memo is not None and raw.__class__ is str else None
         if known is None:
             known = normalize_number(raw, default_region=default_region, field=f"{field}[{index}]")
@@ -145,7 +150,10 @@ def _fast_verdict(raw: str) -> bool:
     if verdict is None:
         if len(_fast_verdicts) >= _VERDICT_CACHE_SIZE:
             _fast_verdicts.clear()
+            _verdicts_by_head.clear()
         verdict = _fast_verdicts[key] = _fast_international(raw) is not None
+    if count <= 4:  # every number with these four digits and this length shares the verdict
+        _verdicts_by_head.setdefault(raw[:4], {})[len(raw)] = verdict
     return verdict
 
 

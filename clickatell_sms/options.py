@@ -92,12 +92,14 @@ class Outgoing:
 
     content: str
     options: Mapping[str, Any]
+    client_message_id: str | None = None
+    """The caller's reference, which errors carry for reconciling an unknown outcome."""
 
-    @property
-    def client_message_id(self) -> str | None:
-        """The caller's reference, which errors carry for reconciling an unknown outcome."""
-        value = self.options.get("client_message_id")
-        return value if isinstance(value, str) else None
+    @classmethod
+    def of(cls, content: str, options: Mapping[str, Any]) -> Outgoing:
+        """The message, its reference read from the options once (every send reads it)."""
+        reference = options.get("client_message_id")
+        return cls(content, options, reference if isinstance(reference, str) else None)
 
 
 def check_message(
@@ -127,7 +129,7 @@ def check_message(
         binary=wire.get("binary") is True,
         user_data_header=None if header is None else bytes.fromhex(header),
     )
-    return Outgoing(content, wire)
+    return Outgoing.of(content, wire)
 
 
 _NO_OPTIONS: Final[Mapping[str, Any]] = MappingProxyType({})

@@ -113,12 +113,8 @@ def build_request(
     return xml.SendMessageRequest(content=message.content, to=numbers, **elements)
 
 
-def post_request(
-    body: models.SendMessageRequest | xml_models.SendMessageRequest,
-    headers: Mapping[str, str] | None,
-) -> Request:
-    """The POST send's request, from the generated operation's builder."""
-    return operations.build_send_message(body, headers=headers)
+post_request: Final = operations.build_send_message
+"""The POST send's request from its body model: the generated operation's builder itself."""
 
 
 def read_envelope(response: Response) -> Envelope:
