@@ -25,6 +25,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from functools import partial
 from http import HTTPStatus  # loaded already: urllib3 and aiohttp import http.client
 from typing import TYPE_CHECKING, Final, Generic, NamedTuple, TypedDict, TypeVar
 
@@ -81,44 +82,31 @@ _AUTH_STATUSES: Final = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
 class Answers:
     """What an attempt's outcome means: entries, or the typed error (no I/O here)."""
 
-    __slots__ = ("_config",)
+    __slots__ = ("_config", "send_call")
 
     def __init__(self, config: ClientConfig) -> None:
         self._config = config
+        # A partial, not a method: made for every request, it then costs no Python frame.
+        self.send_call: Callable[[SendRequest], SendCall] = partial(SendCall, self)
+        """One request of a send, as a call for the exchange to run."""
 
     # -- sends ------------------------------------------------------------------------------
 
-    def send_call(self, request: SendRequest) -> SendCall:
-        """One request of a send, as a call for the exchange to run."""
-        return SendCall(self, request)
-
-    def send_request(self, request: SendRequest) -> Request:
-        """The wire request of one request of a send (JSON, XML or the GET send's query)."""
+    def log_send_request(self, request: SendRequest) -> None:
+        """Say at DEBUG which request of a send goes out, and to how many (numbers masked)."""
         config = self._config
-        if logger.isEnabledFor(logging.DEBUG):
-            batch = request.numbers
-            shown = ", ".join(mask_number(n, show=config.log_numbers) for n in batch[:3])
-            more = f" and {len(batch) - 3} more" if len(batch) > 3 else ""
-            logger.debug(
-                "%s (request %d of %d, %s): %d recipients (%s%s)",
-                "GET /messages/http/send" if request.http else "POST /messages",
-                *request.position,
-                "query" if request.http else config.format,
-                len(batch),
-                shown,
-                more,
-            )
-        if request.http:
-            guard_urllib3_logs()
-            try:
-                return wire.send_get_request(request.message, request.numbers, request.headers)
-            except ValueError:  # quote() refusing text: options' UTF-8 check prevents it
-                raise ValidationError("content", "cannot be encoded as UTF-8") from None
-        body = wire.build_request(config.format, request.message, request.numbers)
-        try:
-            return wire.post_request(body, headers=request.headers)
-        except ValueError as exc:  # the XML writer refusing a value: validation prevents it
-            raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
+        batch = request.numbers
+        shown = ", ".join(mask_number(n, show=config.log_numbers) for n in batch[:3])
+        more = f" and {len(batch) - 3} more" if len(batch) > 3 else ""
+        logger.debug(
+            "%s (request %d of %d, %s): %d recipients (%s%s)",
+            "GET /messages/http/send" if request.http else "POST /messages",
+            *request.position,
+            "query" if request.http else config.format,
+            len(batch),
+            shown,
+            more,
+        )
 
     def send_answer(
         self, request: SendRequest, response: Response, started: float
@@ -448,11 +436,24 @@ class SendCall(Call[SendAnswer]):
     __slots__ = ("_answers", "_send")
 
     def __init__(self, answers: Answers, send: SendRequest) -> None:
-        request = answers.send_request(send)
-        # Not super(): a call is made for every request, and the named base is the cheaper call.
-        Call.__init__(
-            self, answers._config, request, send.timeout, send.retry, send.total_timeout, False
-        )
+        # The wire request (JSON, XML or the GET send's query) is made here, in the one call
+        # every request makes, and the named base's __init__ is cheaper than super()'s.
+        config = answers._config
+        if logger.isEnabledFor(logging.DEBUG):
+            answers.log_send_request(send)
+        if send.http:
+            guard_urllib3_logs()
+            try:
+                request = wire.send_get_request(send.message, send.numbers, send.headers)
+            except ValueError:  # quote() refusing text: options' UTF-8 check prevents it
+                raise ValidationError("content", "cannot be encoded as UTF-8") from None
+        else:
+            body = wire.build_request(config.format, send.message, send.numbers)
+            try:
+                request = wire.post_request(body, headers=send.headers)
+            except ValueError as exc:  # the XML writer refusing a value: validation prevents it
+                raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
+        Call.__init__(self, config, request, send.timeout, send.retry, send.total_timeout, False)
         self._answers = answers
         self._send = send
 

@@ -239,7 +239,17 @@ class BaseClient(ABC, Generic[_HttpClient]):
         except TypeError:
             raise ValidationError("to", "must be a number or a list of numbers", to) from None
         message = check_message(config, content, options, http=http)
-        numbers = self._normalize_all(inputs)
+        if not inputs:
+            raise ValidationError("to", "has no recipients", [])
+        # Numbers that need the full parse (formatted or national ones) are remembered per
+        # client; bare international digits, a campaign's usual form, are as quick to check again.
+        memo = self._numbers
+        if len(memo) > _NUMBER_CACHE_SIZE:
+            memo.clear()  # a crude bound; the full parse costs tens of microseconds a number
+        try:
+            numbers = normalize_many(inputs, default_region=config.default_region, memo=memo)
+        except ValidationError as exc:
+            raise _one_number_per_item(exc, inputs) from None
         if given:
             call_timeout, deadline, policy = self._plan_call(given)
             extra_headers = given.get("extra_headers")
@@ -333,28 +343,6 @@ class BaseClient(ABC, Generic[_HttpClient]):
         plan = self._plan_call(settings)
         wire_request = request(settings.get("extra_headers"))
         return LookUpCall(self._exchanging(), what, wire_request, read, make, plan)
-
-    def _normalize_all(self, inputs: list[str]) -> list[str]:
-        """Each input's international digits. Those that need the full parse (formatted or
-        national numbers) are remembered per client: bare international digits, a campaign's
-        usual form, are as quick to check again as to look up."""
-        if not inputs:
-            raise ValidationError("to", "has no recipients", [])
-        memo = self._numbers
-        if len(memo) > _NUMBER_CACHE_SIZE:
-            memo.clear()  # a crude bound; the full parse costs tens of microseconds a number
-        try:
-            return normalize_many(inputs, default_region=self._config.default_region, memo=memo)
-        except ValidationError as exc:
-            given = inputs[int(exc.field[3:-1])] if exc.field.startswith("to[") else None
-            if isinstance(given, str) and any(sep in given for sep in ",;"):
-                raise ValidationError(
-                    exc.field,
-                    "holds several numbers; give one number per item and pass a list, e.g."
-                    " to=['+27821234567', '+27821234568']",
-                    exc.value,
-                ) from None
-            raise
 
 
 class Client(BaseClient["urllib3.PoolManager"]):
@@ -540,6 +528,20 @@ def _planning() -> tuple[type[ResultCollector], type[SendRequest], type[SendRun]
     from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
 
     return ResultCollector, SendRequest, SendRun
+
+
+def _one_number_per_item(error: ValidationError, inputs: list[str]) -> ValidationError:
+    """A number's refusal, said better when its input holds several numbers joined by commas
+    or semicolons."""
+    given = inputs[int(error.field[3:-1])] if error.field.startswith("to[") else None
+    if isinstance(given, str) and any(sep in given for sep in ",;"):
+        return ValidationError(
+            error.field,
+            "holds several numbers; give one number per item and pass a list, e.g."
+            " to=['+27821234567', '+27821234568']",
+            error.value,
+        )
+    return error
 
 
 def _total(total_timeout: float) -> float:
