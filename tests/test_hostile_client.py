@@ -47,6 +47,7 @@ from .hostile import (
     drip,
     hostile,
     read_request,
+    serve_accepted,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -570,6 +571,23 @@ def test_answers_that_do_not_add_up_are_flagged_and_logged(
     assert any("accepted without an apiMessageId" in w for w in warnings)
     assert any("2 entries for numbers it did not carry" in w for w in warnings)
     assert "27821234567" not in caplog.text  # numbers masked unless asked
+
+
+def test_every_request_asks_for_an_unencoded_answer_once(driver: Driver) -> None:
+    # The urllib3 transport leaves the header to http.client, which writes the same one; the
+    # aiohttp transport writes its own. Either way it goes out once, on every path.
+    with hostile(serve_accepted) as server:
+        client = driver.client(KEY, base_url=server.url, **FAST)
+        driver.send(client, ["27821234567"], "hi")
+        driver.send(client, ["27821234568"], "hi")
+    assert len(server.requests) == 2
+    for request in server.requests:
+        named = [
+            line
+            for line in request.head.split(b"\r\n")
+            if line.lower().startswith(b"accept-encoding:")
+        ]
+        assert named == [b"Accept-Encoding: identity"], (request.line, named)
 
 
 def test_a_clean_answer_has_no_anomalies(driver: Driver) -> None:

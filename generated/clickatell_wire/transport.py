@@ -32,6 +32,10 @@ class Transport(TransportBase):
         self, *, manager: urllib3.PoolManager | None = None, **settings: Unpack[TransportSettings]
     ) -> None:
         super().__init__(**settings)
+        if self._headers.get("Accept-Encoding") == "identity":
+            # http.client writes this very header itself when none is given, without the work
+            # urllib3 does for each header it is handed.
+            del self._headers["Accept-Encoding"]
         self._manager = manager
         self._route: Route | None = None
         self._lock = threading.Lock()
