@@ -34,7 +34,8 @@ class _DeadlineReader(socket.SocketIO):
     the socket a response is made with, which asks it for `makefile` and nothing else."""
 
     def __init__(self, sock: socket.socket, deadline: float) -> None:
-        super().__init__(sock, "rb")
+        # The base named rather than found by super(): a reader is made for every answer.
+        socket.SocketIO.__init__(self, sock, "rb")
         # Counted as makefile counts its readers: a connection closed by `Connection: close`
         # keeps its socket open until the answer has been read from it.
         sock._io_refs += 1  # type: ignore[attr-defined]
@@ -46,7 +47,7 @@ class _DeadlineReader(socket.SocketIO):
             raise TimeoutError("the deadline passed")
         if self._per_read is None or remaining < self._per_read:
             self._cut(remaining)  # the deadline is nearer than a read's own timeout
-        return super().readinto(buffer)
+        return socket.SocketIO.readinto(self, buffer)
 
     def makefile(self, mode: str) -> io.BufferedReader:
         return io.BufferedReader(self)
@@ -65,7 +66,11 @@ class Watched:
             ATTEMPT.unsent = True
             raise
 
-    def response_class(self, sock: socket.socket, *args: Any, **kwargs: Any) -> Any:
+    def response_class(
+        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: Any = None
+    ) -> Any:
+        # http.client's HTTPResponse signature, spelled out: passing on *args and **kwargs
+        # would build and unpack a dict for every answer.
         deadline = ATTEMPT.deadline
         reader = sock if deadline is None else _DeadlineReader(sock, deadline)
-        return self.respond(reader, *args, **kwargs)
+        return self.respond(reader, debuglevel, method, url)
