@@ -195,7 +195,11 @@ class Answers:
         except WireDecodeError as exc:
             envelope, problem = None, str(exc)
         entries = None if envelope is None else envelope.entries
-        if envelope is not None and entries and (entries[0][1] or any(e[1] for e in entries)):
+        if (
+            envelope is not None
+            and entries
+            and (entries[0].accepted or any(e.accepted for e in entries))
+        ):
             if status >= _NOT_SUCCESS or envelope.error_code is not None or envelope.error:
                 # Never seen, but possible: accepted recipients beside an error status or a
                 # request-level error. Those recipients were sent, so failing the whole request
