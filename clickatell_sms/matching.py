@@ -177,7 +177,9 @@ class ResultCollector:
         inputs, numbers, results = self.inputs, self.numbers, self._results
         missing: list[str] = []
         all_ids = True  # every entry has an apiMessageId (the usual answer)
-        for index, entry in zip(request.indexes, matched, strict=True):
+        # Not strict: `matched` has one item per number by construction, and the keyword is
+        # parsed anew on every call.
+        for index, entry in zip(request.indexes, matched):  # noqa: B905
             if entry is None:
                 missing.append(numbers[index])
                 continue
@@ -402,7 +404,8 @@ class SendRun:
         """The answer to the request just handed out."""
         request = self._out
         assert request is not None  # handed out by calls()
-        self._collector.place(request, *answer)
+        raw, entries = answer  # (not `*answer`: a call with a star is not inlined)
+        self._collector.place(request, raw, entries)
         self._out = None
 
     def stopped(self, stop: BaseException) -> None:
