@@ -135,7 +135,7 @@ class Answers:
         else:
             body = response.body
             for form in self._key_forms:  # (searched here: the usual answer holds none)
-                if form in body:
+                if body.find(form) >= 0:  # not `in`: it tries the key as an int first, and fails
                     response = scrub_key(response, self._config.api_key)
                     break
         status = response.status
