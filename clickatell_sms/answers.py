@@ -82,10 +82,11 @@ _AUTH_STATUSES: Final = (HTTPStatus.UNAUTHORIZED, HTTPStatus.FORBIDDEN)
 class Answers:
     """What an attempt's outcome means: entries, or the typed error (no I/O here)."""
 
-    __slots__ = ("_config", "send_call")
+    __slots__ = ("_config", "_key_forms", "send_call")
 
     def __init__(self, config: ClientConfig) -> None:
         self._config = config
+        self._key_forms = key_forms(config.api_key)  # searched in every answer: found once
         # A partial, not a method: made for every request, it then costs no Python frame.
         self.send_call: Callable[[SendRequest], SendCall] = partial(SendCall, self)
         """One request of a send, as a call for the exchange to run."""
@@ -111,29 +112,58 @@ class Answers:
     def send_answer(
         self, request: SendRequest, response: Response, started: float
     ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
-        """The raw answer to one request of a send and its entries, or the typed error."""
-        key = self._config.api_key
+        """The raw answer to one request of a send and its entries, or the typed error.
+
+        One function from the answer to its entries, as every request of a send runs it."""
         # What the server sends back is read only after the key is scrubbed out of it, so
         # neither `raw` nor a field decoded from the body (an error description) can hold it;
         # the GET send's URL can be echoed with its `apiKey=` too.
         if request.http:
-            response = scrub_response(response, key)
+            response = scrub_response(response, self._config.api_key)
         else:
-            for form in key_forms(key):  # (searched here: the usual answer holds none)
-                if form in response.body:
-                    response = scrub_key(response, key)
+            body = response.body
+            for form in self._key_forms:  # (searched here: the usual answer holds none)
+                if body.find(form) >= 0:  # not `in`: it tries the key as an int first, and fails
+                    response = scrub_key(response, self._config.api_key)
                     break
-        raw = RawResponse(response.status, response.headers, response.body)
+        status = response.status
+        raw = RawResponse(status, response.headers, response.body)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "answer to request %d of %d: HTTP %d, %d bytes in %.1f ms",
                 *request.position,
-                raw.status,
+                status,
                 len(raw.body),
                 (time.perf_counter() - started) * 1000,
             )
+        if status in _REDIRECT:
+            raise _redirect(raw, self._config.api_key)
         read = wire.read_get_envelope if request.http else wire.read_envelope
-        return raw, self._entries(response, raw, request, read)
+        envelope: wire.Envelope | None = None
+        problem = response.refused
+        if problem is None:
+            try:
+                envelope = read(response)
+            except WireDecodeError as exc:
+                problem = str(exc)
+        entries = None if envelope is None else envelope.entries
+        if (
+            envelope is not None
+            and entries
+            and (entries[0].accepted or any(e.accepted for e in entries))
+        ):
+            if status >= _NOT_SUCCESS or envelope.error_code is not None or envelope.error:
+                # Never seen, but possible: accepted recipients beside an error status or a
+                # request-level error. Those recipients were sent, so failing the whole request
+                # would invite a resend: report per recipient instead.
+                logger.debug(
+                    "HTTP %d / error %r beside accepted recipients: kept",
+                    status,
+                    envelope.error_code,
+                )
+        else:
+            self._refused(raw, request, envelope, problem or "")
+        return raw, entries
 
     def unanswered(self, failure: RequestFailed, request: SendRequest) -> ClickatellError:
         """The typed error for a request of a send that got no HTTP answer."""
@@ -164,38 +194,6 @@ class Answers:
             more,
             request.message.client_message_id or "(none)",
         )
-
-    def _entries(
-        self,
-        response: Response,
-        raw: RawResponse,
-        request: SendRequest,
-        read: Callable[[Response], wire.Envelope],
-    ) -> list[wire.WireEntry] | None:
-        """The answer's per-recipient entries, or the typed error the answer calls for."""
-        status = raw.status
-        key = self._config.api_key
-        if status in _REDIRECT:
-            raise _redirect(raw, key)
-        try:
-            envelope: wire.Envelope | None = read(response) if response.refused is None else None
-            problem = response.refused or ""
-        except WireDecodeError as exc:
-            envelope, problem = None, str(exc)
-        entries = None if envelope is None else envelope.entries
-        if envelope is not None and entries and (entries[0][1] or any(e[1] for e in entries)):
-            if status >= _NOT_SUCCESS or envelope.error_code is not None or envelope.error:
-                # Never seen, but possible: accepted recipients beside an error status or a
-                # request-level error. Those recipients were sent, so failing the whole request
-                # would invite a resend: report per recipient instead.
-                logger.debug(
-                    "HTTP %d / error %r beside accepted recipients: kept",
-                    status,
-                    envelope.error_code,
-                )
-            return entries
-        self._refused(raw, request, envelope, problem)
-        return entries
 
     def _refused(
         self,
@@ -379,7 +377,8 @@ class Call(ABC, Generic[T]):
             return self._failed(outcome)
         status = outcome.status
         if status not in RETRY_STATUSES:
-            self._report(status, "answered")
+            if self._config.on_response is not None:  # (checked here: most clients set none)
+                self._report(status, "answered")
             return None
         wait = self._state().after_status(status, outcome.headers.get("Retry-After"))
         self._report(status, "answered" if wait is None else "retry")

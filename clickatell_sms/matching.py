@@ -36,8 +36,8 @@ __all__ = ["ResultCollector", "SendRequest", "SendRun", "match"]
 _Call = TypeVar("_Call")
 
 logger = logging.getLogger("clickatell_sms")
-_TO: Final = operator.itemgetter(0)  # a WireEntry's number
-_ID: Final = operator.itemgetter(2)  # a WireEntry's apiMessageId
+_TO: Final = operator.attrgetter("to")
+_ID: Final = operator.attrgetter("api_message_id")
 
 
 def match(
@@ -62,7 +62,7 @@ def match(
     extra: list[WireEntry] = []
     wanted = set(batch)
     for entry in entries:
-        to = None if entry[0] is None else entry[0].lstrip("+")
+        to = None if entry.to is None else entry.to.lstrip("+")
         if to is None or to not in wanted or to in by_number:
             extra.append(entry)
         else:
@@ -166,14 +166,27 @@ class ResultCollector:
         placing the others (which `partial()` then includes).
         """
         self._raws.append(raw)
+        batch = request.numbers
+        # As the API answers: one entry per number, in request order, each echoing its number
+        # as sent (checked in C); anything else is matched by `match`.
+        if entries is not None and list(map(_TO, entries)) == batch:
+            matched: list[WireEntry | None] = entries  # type: ignore[assignment]  # no None
+            extra = None
+        else:
+            matched, extra = match(entries, batch)
         inputs, numbers, results = self.inputs, self.numbers, self._results
         missing: list[str] = []
-        matched, extra = match(entries, request.numbers)
-        for index, entry in zip(request.indexes, matched, strict=True):
+        all_ids = True  # every entry has an apiMessageId (the usual answer)
+        # Not strict: `matched` has one item per number by construction, and the keyword is
+        # parsed anew on every call.
+        for index, entry in zip(request.indexes, matched):  # noqa: B905
             if entry is None:
                 missing.append(numbers[index])
                 continue
-            _, accepted, api_message_id, code, error, description = entry
+            accepted, api_message_id, error = entry.accepted, entry.api_message_id, entry.error
+            code = entry.error_code
+            if not api_message_id:
+                all_ids = False
             if accepted is None:  # older answers: accepted means an ID and no error
                 accepted = bool(api_message_id) and not error and not code
             results[index] = MessageResult(
@@ -184,11 +197,13 @@ class ResultCollector:
                 api_message_id,
                 code,
                 error,
-                description,
+                entry.error_description,
                 None,
                 raw,
             )
-        self._check_ids(request, matched, matched is entries)
+        # One entry with an ID, in a send of one request: no ID to share, nothing to check.
+        if missing or not all_ids or len(matched) > 1 or request.position[1] > 1:
+            self._check_ids(request, matched, all_ids and not missing)
         if extra:
             self._unexpected(extra, request)
         if missing:
@@ -251,28 +266,26 @@ class ResultCollector:
     # -- anomalies ----------------------------------------------------------------------------
 
     def _check_ids(
-        self, request: SendRequest, matched: list[WireEntry | None], complete: bool
+        self, request: SendRequest, matched: list[WireEntry | None], all_ids: bool
     ) -> None:
         """Flag recipients accepted without an apiMessageId, or given one already given: in
-        one pass of set operations when, as usual, there is neither. `complete`: every
-        recipient has an entry."""
-        if complete:
-            ids: list[str | None] = list(map(_ID, matched))  # type: ignore[arg-type]
-        else:
-            ids = [None if entry is None else entry[2] for entry in matched]
+        one pass of set operations when, as usual, there is neither. `all_ids`: every
+        recipient has an entry, and every entry an apiMessageId."""
         seen = self._ids
-        usual = all(ids) and len(set(ids)) == len(ids)  # every one an ID, each its own
-        if usual and request.position[1] == 1:
-            return  # one request: no earlier answer to share an ID with
-        if usual and seen.keys().isdisjoint(ids):
-            seen.update(zip(ids, request.indexes, strict=True))  # type: ignore[arg-type]
-            return
+        if all_ids:
+            ids = list(map(_ID, matched))
+            if len(set(ids)) == len(ids):  # each its own
+                if request.position[1] == 1:
+                    return  # one request: no earlier answer to share an ID with
+                if seen.keys().isdisjoint(ids):
+                    seen.update(zip(ids, request.indexes, strict=True))
+                    return
         results = self._results
         for index, entry in zip(request.indexes, matched, strict=True):
             result = results[index]
             if entry is None or result is None:
                 continue
-            api_message_id = entry[2]
+            api_message_id = entry.api_message_id
             anomaly: AnomalyKind | None = None
             if api_message_id:
                 first = seen.setdefault(api_message_id, index)
@@ -322,18 +335,18 @@ class ResultCollector:
 
     def _unexpected(self, entries: list[WireEntry], request: SendRequest) -> None:
         for entry in entries:
-            to = entry[0]
+            to = entry.to
             self._anomalies.append(
                 Anomaly(
                     "unexpected-entry",
                     f"the answer has an entry for {'no number' if to is None else to}, which"
-                    f" request {request.position[0]} did not carry (accepted={entry[1]},"
-                    f" apiMessageId={entry[2]!r})",
+                    f" request {request.position[0]} did not carry (accepted={entry.accepted},"
+                    f" apiMessageId={entry.api_message_id!r})",
                     None,
                     to,
                 )
             )
-        shown = ", ".join("?" if e[0] is None else self._shown(e[0]) for e in entries[:5])
+        shown = ", ".join("?" if e.to is None else self._shown(e.to) for e in entries[:5])
         logger.warning(
             "answer anomaly: the answer to request %d of %d has %d entr%s for numbers it did not"
             " carry (%s); ignored",
@@ -391,7 +404,8 @@ class SendRun:
         """The answer to the request just handed out."""
         request = self._out
         assert request is not None  # handed out by calls()
-        self._collector.place(request, *answer)
+        raw, entries = answer  # (not `*answer`: a call with a star is not inlined)
+        self._collector.place(request, raw, entries)
         self._out = None
 
     def stopped(self, stop: BaseException) -> None:

@@ -32,7 +32,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Final, NamedTuple, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Final,
+    NamedTuple,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 import msgspec
 from clickatell_wire import models, operations
@@ -65,19 +76,30 @@ __all__ = [
 ]
 
 
-WireEntry = tuple[str | None, bool | None, str | None, int | None, str | None, str | None]
-"""One recipient's entry in an answer: `(to, accepted, api_message_id, error_code, error,
-description)`, None wherever the API left a value out. A plain tuple, not a NamedTuple: a
-200-recipient answer builds 200 of them, and tuple displays are several times cheaper."""
+class WireEntry(msgspec.Struct, frozen=True, gc=False):
+    """One recipient's entry in an answer, None wherever the API left a value out.
+
+    A Struct rather than a tuple: the JSON answer is decoded straight into entries (a subclass
+    with the spec's names and types, see `_read_as`), so the usual answer's entries are built
+    by msgspec with no Python per entry and no copy."""
+
+    to: str | None = None
+    accepted: bool | None = None
+    api_message_id: str | None = None
+    error_code: int | None = None
+    error: str | None = None
+    error_description: str | None = None
 
 
 class Envelope(msgspec.Struct, frozen=True, gc=False):
-    """An answer's request-level error fields and its entries (None when `messages` was absent)."""
+    """An answer's request-level error fields and its entries (None when `messages` was absent).
 
-    error_code: int | None
-    error: str | None
-    description: str | None
-    entries: list[WireEntry] | None
+    The JSON answer is decoded straight into one (a subclass, as for `WireEntry`)."""
+
+    error_code: int | None = None
+    error: str | None = None
+    description: str | None = None
+    entries: list[WireEntry] | None = None
 
 
 _MODEL_ATTRS: dict[str, str] = {f.name: f.model_attr for f in SEND_OPTIONS}
@@ -120,15 +142,12 @@ post_request: Final = operations.build_send_message
 def read_envelope(response: Response) -> Envelope:
     """The answer's fields, whatever its format; raises `WireDecodeError` for an unreadable body."""
     if response.media_type == "application/json":
-        # The usual answer, read straight into entries (see `_read_as`): the same checks as the
-        # generated model's, which the answer of every status of the send is.
+        # The usual answer, read straight into an `Envelope` (see `_read_as`): the same checks
+        # as the generated model's, which the answer of every status of the send is.
         try:
-            doc: Any = _JSON_ANSWER.decode(response.body)
+            return _JSON_ANSWER.decode(response.body)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise WireDecodeError(f"SendMessagesResponse: {exc}", response) from exc
-        messages = doc.messages
-        entries = None if messages is None else list(map(msgspec.structs.astuple, messages))
-        return Envelope(doc.error_code, doc.error, doc.error_description, entries)
     decoded = operations.decode_send_message(response)  # XML, or a body of no clear type
     if isinstance(decoded, models.SendMessagesResponse):
         return _from_json(decoded)
@@ -277,11 +296,12 @@ def _from_millis(value: int | None) -> datetime | None:
 
 
 def _from_json(doc: models.SendMessagesResponse) -> Envelope:
+    """The generated model's reading as `read_envelope` gives it (the same types, so equal)."""
     unset = UNSET
     entries: list[WireEntry] | None = None
     if doc.messages is not unset:
         entries = [
-            (
+            _JSON_ENTRY(
                 None if m.to is unset else m.to,
                 None if m.accepted is unset else m.accepted,
                 None if m.api_message_id is unset else m.api_message_id,
@@ -292,7 +312,7 @@ def _from_json(doc: models.SendMessagesResponse) -> Envelope:
             for m in doc.messages
         ]
     code, error, description = doc.error_code, doc.error, doc.error_description
-    return Envelope(
+    return _JSON_ENVELOPE(
         None if code is unset else code,
         None if error is unset else error,
         None if description is unset else description,
@@ -300,22 +320,30 @@ def _from_json(doc: models.SendMessagesResponse) -> Envelope:
     )
 
 
+_S = TypeVar("_S", bound=msgspec.Struct)
+
+
 def _read_as(
-    model: type[msgspec.Struct], order: tuple[str, ...], nested: type[msgspec.Struct] | None = None
-) -> type[msgspec.Struct]:
-    """`model`'s fields in `order`, with their types and constraints, but None for a field the
-    answer leaves out (the generated model's UNSET is for requests, where absent must stay
-    absent), and list[`nested`] for its list of structs: read with msgspec, an answer's entries
-    are then `WireEntry` tuples as they come (`astuple`), with no loop in Python."""
+    base: type[_S],
+    model: type[msgspec.Struct],
+    names: tuple[tuple[str, str], ...],
+    nested: type[msgspec.Struct] | None = None,
+) -> type[_S]:
+    """`base` with each field (`names`: ours, the model's) given `model`'s type, constraints
+    and name on the wire, but None for a field the answer leaves out (the generated model's
+    UNSET is for requests, where absent must stay absent), and list[`nested`] for its list of
+    structs: msgspec then reads an answer into our own shape, entries and all, with no loop in
+    Python."""
     fields = {field.name: field for field in msgspec.structs.fields(model)}
     defined = []
-    for name in order:
-        arms = [arm for arm in get_args(fields[name].type) if arm is not UnsetType]
+    for ours, theirs in names:
+        arms = [arm for arm in get_args(fields[theirs].type) if arm is not UnsetType]
         if nested is not None:
             arms = [_nested(arm, nested) for arm in arms]
         kind = arms[0] if len(arms) == 1 else Union[tuple(arms)]  # noqa: UP007 (built)
-        defined.append((name, kind, msgspec.field(name=fields[name].encode_name, default=None)))
-    return msgspec.defstruct(f"Read{model.__name__}", defined, frozen=True, gc=False)
+        defined.append((ours, kind, msgspec.field(name=fields[theirs].encode_name, default=None)))
+    read = msgspec.defstruct(f"Read{model.__name__}", defined, bases=(base,), frozen=True, gc=False)
+    return cast("type[_S]", read)
 
 
 def _nested(arm: Any, nested: type[msgspec.Struct]) -> Any:
@@ -326,21 +354,24 @@ def _nested(arm: Any, nested: type[msgspec.Struct]) -> Any:
     return list[nested] if get_origin(arm) is list else arm  # type: ignore[valid-type]
 
 
-_ENTRY_FIELDS: Final = (
-    "to",
-    "accepted",
-    "api_message_id",
-    "error_code",
-    "error",
-    "error_description",
+_JSON_ENTRY: Final = _read_as(
+    WireEntry,
+    models.MessageResponse,
+    tuple((name, name) for name in WireEntry.__struct_fields__),  # the spec's names, snake_case
 )
-_ANSWER_FIELDS: Final = ("messages", "error_code", "error", "error_description")
-_JSON_ANSWER: Final = msgspec.json.Decoder(
-    _read_as(
-        models.SendMessagesResponse,
-        _ANSWER_FIELDS,
-        _read_as(models.MessageResponse, _ENTRY_FIELDS),
+_JSON_ENVELOPE: Final = _read_as(
+    Envelope,
+    models.SendMessagesResponse,
+    (
+        ("error_code", "error_code"),
+        ("error", "error"),
+        ("description", "error_description"),
+        ("entries", "messages"),
     ),
+    _JSON_ENTRY,
+)
+_JSON_ANSWER: Final = msgspec.json.Decoder(
+    _JSON_ENVELOPE,
     strict=False,  # as the generated decoders read: a number sent as a string still reads
 )
 
@@ -349,7 +380,9 @@ def _from_xml(doc: xml_models.SendMessagesResponse) -> Envelope:
     entries: list[WireEntry] | None = None
     if doc.messages is not None:
         entries = [
-            (m.to, m.accepted, m.api_message_id, m.error_code, m.error, m.error_description)
+            WireEntry(
+                m.to, m.accepted, m.api_message_id, m.error_code, m.error, m.error_description
+            )
             for m in doc.messages.message
         ]
     return Envelope(doc.error_code, doc.error, doc.error_description, entries)
