@@ -110,7 +110,7 @@ class Answers:
         )
 
     def send_answer(
-        self, request: SendRequest, response: Response, started: float
+        self, request: SendRequest, response: Response, started: float | None
     ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
         """The raw answer to one request of a send and its entries, or the typed error.
 
@@ -128,7 +128,7 @@ class Answers:
                     break
         status = response.status
         raw = RawResponse(status, response.headers, response.body)
-        if logger.isEnabledFor(logging.DEBUG):
+        if started is not None:  # DEBUG logging was on when the request was made
             logger.debug(
                 "answer to request %d of %d: HTTP %d, %d bytes in %.1f ms",
                 *request.position,
@@ -256,7 +256,7 @@ class Answers:
         what: str,
         response: Response,
         read: Callable[[Response], tuple[wire.Envelope, T | None]],
-        started: float,
+        started: float | None,
     ) -> tuple[T, RawResponse]:
         """What `read` finds in a look-up's answer, or the typed error for nothing usable.
 
@@ -265,7 +265,7 @@ class Answers:
         """
         response = scrub_key(response, self._config.api_key)
         raw = RawResponse(response.status, response.headers, response.body)
-        if logger.isEnabledFor(logging.DEBUG):
+        if started is not None and logger.isEnabledFor(logging.DEBUG):
             logger.debug(
                 "%s: HTTP %d, %d bytes in %.1f ms",
                 what,
@@ -345,13 +345,14 @@ class Call(ABC, Generic[T]):
         policy: RetryPolicy,
         total_timeout: float,
         idempotent: bool,
+        began: float | None,
     ) -> None:
         self._config = config
         self.request = request
         self.timeout = timeout
         self._policy = policy
         self._idempotent = idempotent
-        self._began = time.perf_counter()
+        self._began = began  # when it began, for the log's timings (None: DEBUG logging off)
         self.deadline = time.monotonic() + total_timeout
         self._retries: RetryState | None = None
         self._started = 0.0
@@ -438,7 +439,8 @@ class SendCall(Call[SendAnswer]):
         # The wire request (JSON, XML or the GET send's query) is made here, in the one call
         # every request makes, and the named base's __init__ is cheaper than super()'s.
         config = answers._config
-        if logger.isEnabledFor(logging.DEBUG):
+        debug = logger.isEnabledFor(logging.DEBUG)  # asked once for the request and its answer
+        if debug:
             answers.log_send_request(send)
         if send.http:
             guard_urllib3_logs()
@@ -452,7 +454,10 @@ class SendCall(Call[SendAnswer]):
                 request = wire.post_request(body, headers=send.headers)
             except ValueError as exc:  # the XML writer refusing a value: validation prevents it
                 raise ValidationError("content", scrub(str(exc), config.api_key)) from exc
-        Call.__init__(self, config, request, send.timeout, send.retry, send.total_timeout, False)
+        began = time.perf_counter() if debug else None
+        Call.__init__(
+            self, config, request, send.timeout, send.retry, send.total_timeout, False, began
+        )
         self._answers = answers
         self._send = send
 
@@ -488,7 +493,8 @@ class LookUpCall(Call[T], Generic[F, T]):
         settings: tuple[tuple[float, float], float, RetryPolicy],
     ) -> None:
         timeout, total_timeout, policy = settings
-        super().__init__(answers._config, request, timeout, policy, total_timeout, True)
+        began = time.perf_counter()
+        super().__init__(answers._config, request, timeout, policy, total_timeout, True, began)
         self._answers = answers
         self._what = what
         self._read = read

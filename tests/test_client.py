@@ -813,6 +813,17 @@ def test_429_and_503_are_retried_then_succeed(
     assert f"retrying (retry 1 of 2): HTTP {status}" in caplog.text
 
 
+def test_debug_logging_tells_each_request_and_its_answer_with_the_time_taken(
+    client: Client, server: Scripted, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.send("27821234567", "hi")  # logging off: nothing said, nothing timed
+    assert "answer to request" not in caplog.text
+    caplog.set_level(logging.DEBUG, logger="clickatell_sms")
+    client.send(["27821234567", "27821234568"], "hi")
+    assert "POST /messages (request 1 of 1, json): 2 recipients" in caplog.text
+    assert re.search(r"answer to request 1 of 1: HTTP 202, \d+ bytes in \d+\.\d ms", caplog.text)
+
+
 def test_429_exhausted_is_a_rate_limit_error(client: Client, server: Scripted) -> None:
     server.then(*[Reply(status=429, body=envelope(), headers={"Retry-After": "0"})] * 3)
     with pytest.raises(RateLimitError) as caught:
