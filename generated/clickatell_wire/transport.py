@@ -31,11 +31,7 @@ class Transport(TransportBase):
     def __init__(
         self, *, manager: urllib3.PoolManager | None = None, **settings: Unpack[TransportSettings]
     ) -> None:
-        super().__init__(**settings)
-        if self._headers.get("Accept-Encoding") == "identity":
-            # http.client writes this very header itself when none is given, without the work
-            # urllib3 does for each header it is handed.
-            del self._headers["Accept-Encoding"]
+        super().__init__(ask_identity=False, **settings)  # http.client writes it, unasked
         self._manager = manager
         self._route: Route | None = None
         self._lock = threading.Lock()

@@ -84,7 +84,9 @@ class TransportBase:
         "_ssl",
     )
 
-    def __init__(self, **settings: Unpack[TransportSettings]) -> None:
+    def __init__(self, *, ask_identity: bool = True, **settings: Unpack[TransportSettings]) -> None:
+        """`ask_identity=False` for a library that itself sends `Accept-Encoding: identity`
+        when no header names an encoding (http.client does): the same header, no work."""
         api_key, base_url = settings["api_key"], settings.get("base_url", DEFAULT_BASE_URL)
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -92,8 +94,9 @@ class TransportBase:
         self._api_key, self._quoted = api_key, quote(api_key, safe="")
         self._base_url = base_url.rstrip("/")
         self._origin, self._base_path = f"{parts.scheme}://{parts.netloc}", parts.path.rstrip("/")
-        # Asked for explicitly: `_refusal` refuses any other encoding.
-        self._headers = {"Accept-Encoding": "identity", **settings.get("headers", {})}
+        # Asked for (by us or the library): `_refusal` refuses any other encoding.
+        asked = {"Accept-Encoding": "identity"} if ask_identity else {}
+        self._headers = {**asked, **settings.get("headers", {})}
         self._maxsize = settings.get("maxsize", 10)
         self._proxy_url = settings.get("proxy_url")
         self._proxy_headers = dict(settings.get("proxy_headers", {}))
