@@ -265,7 +265,7 @@ class Answers:
         """
         response = scrub_key(response, self._config.api_key)
         raw = RawResponse(response.status, response.headers, response.body)
-        if started is not None and logger.isEnabledFor(logging.DEBUG):
+        if started is not None:  # DEBUG logging was on when the look-up was made
             logger.debug(
                 "%s: HTTP %d, %d bytes in %.1f ms",
                 what,
@@ -493,7 +493,7 @@ class LookUpCall(Call[T], Generic[F, T]):
         settings: tuple[tuple[float, float], float, RetryPolicy],
     ) -> None:
         timeout, total_timeout, policy = settings
-        began = time.perf_counter()
+        began = time.perf_counter() if logger.isEnabledFor(logging.DEBUG) else None
         super().__init__(answers._config, request, timeout, policy, total_timeout, True, began)
         self._answers = answers
         self._what = what
