@@ -9,6 +9,7 @@ exactly how many times a message reached the server.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -332,3 +333,15 @@ def test_a_refused_number_is_named_by_its_place_even_after_others_were_cached(
     assert caught.value.field == "to[2]"
     assert "letters" in caught.value.problem
     assert len(sandbox.messages()) == 3  # the refused request sent nothing
+
+
+def test_debug_logging_times_a_look_up_only_when_it_is_on(
+    sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    with make(sandbox) as client:
+        caplog.set_level(logging.INFO, logger="clickatell_sms")  # whatever earlier tests left
+        client.balance()
+        assert "balance look-up: HTTP" not in caplog.text
+        caplog.set_level(logging.DEBUG, logger="clickatell_sms")
+        client.balance()
+    assert re.search(r"balance look-up: HTTP 200, \d+ bytes in \d+\.\d ms", caplog.text)
