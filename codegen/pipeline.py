@@ -35,6 +35,7 @@ RENDERED = (
     "http_types.py",
     "transport_base.py",
     "deadline.py",
+    "connection.py",
     "pool.py",
     "transport.py",
     "async_progress.py",

@@ -590,6 +590,63 @@ def test_every_request_asks_for_an_unencoded_answer_once(driver: Driver) -> None
         assert named == [b"Accept-Encoding: identity"], (request.line, named)
 
 
+_WRITES_CHILD = """
+import json, sys
+writes = []
+def hook(event, args):
+    if event == "http.client.send":  # every write http.client makes, urllib3's included
+        writes.append(bytes(args[1]))
+sys.addaudithook(hook)
+from clickatell_sms import Client
+kind, url, proxy, fmt = sys.argv[1:]
+settings = {"retries": 0, "format": fmt}
+if kind == "proxy":
+    settings["proxy_url"] = proxy
+if kind == "manager":
+    import urllib3
+    settings["http_client"] = urllib3.PoolManager()
+with Client("k", base_url=url, **settings) as client:
+    for number in ("27821234567", "27821234568"):
+        client.send(number, "hi")
+print(json.dumps([w.decode("latin-1") for w in writes]))
+"""
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+@pytest.mark.parametrize("kind", [p for p in PATHS if p != "async"])
+def test_a_request_and_its_body_go_out_in_one_write(kind: str, fmt: str) -> None:
+    # urllib3 writes the header block and the body apart; the connection class joins them, as
+    # http.client does: one system call (one TCP segment, one TLS record) per request. The
+    # child process's audit hook sees every write http.client makes.
+    relay = Relay() if kind == "proxy" else None
+    with hostile(serve_accepted) as server:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _WRITES_CHILD,
+                kind,
+                server.url,
+                relay.url if relay else "",
+                fmt,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+    if relay is not None:
+        relay.close()
+    assert proc.returncode == 0, proc.stderr
+    writes = [w.encode("latin-1") for w in json.loads(proc.stdout.strip().splitlines()[-1])]
+    assert len(server.requests) == 2
+    assert len(writes) == 2, [w[:40] for w in writes]
+    for write, request in zip(writes, server.requests, strict=True):
+        head, _, body = write.partition(b"\r\n\r\n")
+        assert head.startswith(b"POST ") and head == request.head, head
+        assert body == request.body and body.startswith(b"<?xml" if fmt == "xml" else b"{")
+
+
 def test_a_clean_answer_has_no_anomalies(driver: Driver) -> None:
     with hostile(_serve_once(b"")) as server:  # type: ignore[arg-type]
         client = driver.client(KEY, base_url=server.url, **FAST)

@@ -1,23 +1,27 @@
 # generated from spec/openapi.yaml by python -m codegen, do not edit
-"""urllib3 connections that keep an attempt's deadline and know when it failed to connect.
+"""An attempt's deadline, kept on every read of its answer however slowly the bytes come.
 
 A socket's timeout bounds each read alone: a server sending a byte a second would hold a request
-for ever. `Watched` goes before a pool's connection class (urllib3's `ConnectionCls`): the
-answer's reader, made through the connection's `response_class`, cuts the socket's timeout
-before every read to what is left before the deadline, so the status line, the headers and the
-body all end by it; and a failure inside `connect()` (DNS, refused, a proxy, TLS) is marked, as
-then no byte of the request was written. Both are the attempt's, kept per thread in `ATTEMPT`.
+for ever. `DeadlineReader` stands in for the socket an answer is read from and cuts the socket's
+timeout before every read to what is left before the deadline, so the status line, the headers
+and the body all end by it. The deadline, and whether connecting failed, are the attempt's, kept
+per thread in `ATTEMPT`; `connection.Watched` reads and marks them. The connect and read
+timeouts urllib3 is given for an attempt are a `checked_timeout()`.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import socket
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["ATTEMPT", "AttemptState", "Watched"]
+if TYPE_CHECKING:
+    import urllib3
+
+__all__ = ["ATTEMPT", "AttemptState", "DeadlineReader", "checked_timeout"]
 
 
 class AttemptState(threading.local):
@@ -28,7 +32,7 @@ class AttemptState(threading.local):
 ATTEMPT = AttemptState()
 
 
-class _DeadlineReader(socket.SocketIO):
+class DeadlineReader(socket.SocketIO):
     """A socket's raw reader whose every read ends by the deadline, however slowly bytes come:
     what the socket's `makefile` gives a response, with that one difference. It stands in for
     the socket a response is made with, which asks it for `makefile` and nothing else."""
@@ -53,24 +57,16 @@ class _DeadlineReader(socket.SocketIO):
         return io.BufferedReader(self)
 
 
-class Watched:
-    """Mixed in before a urllib3 connection class (see the module's docstring); `respond` is
-    that class's own `response_class` (the standard library's)."""
+@functools.cache
+def checked_timeout() -> type[urllib3.Timeout]:
+    """urllib3's `Timeout`, whose copies skip checking the values again: urllib3 copies it twice
+    for every request, and checking three numbers each time is most of a copy's cost."""
+    import urllib3
 
-    respond: Any
+    class CheckedTimeout(urllib3.Timeout):
+        def clone(self) -> CheckedTimeout:
+            copy = CheckedTimeout.__new__(CheckedTimeout)
+            copy.__dict__.update(self.__dict__)  # never started: each request starts its copy
+            return copy
 
-    def connect(self) -> None:
-        try:
-            super().connect()  # type: ignore[misc]
-        except BaseException:
-            ATTEMPT.unsent = True
-            raise
-
-    def response_class(
-        self, sock: socket.socket, debuglevel: int = 0, method: str | None = None, url: Any = None
-    ) -> Any:
-        # http.client's HTTPResponse signature, spelled out: passing on *args and **kwargs
-        # would build and unpack a dict for every answer.
-        deadline = ATTEMPT.deadline
-        reader = sock if deadline is None else _DeadlineReader(sock, deadline)
-        return self.respond(reader, debuglevel, method, url)
+    return CheckedTimeout

@@ -1,7 +1,7 @@
 # generated from spec/openapi.yaml by python -m codegen, do not edit
 """The one urllib3 pool a `transport.Transport` sends through, made as urllib3 makes pools.
 
-The pool is for the base URL's host, with `deadline.Watched` connections. A PoolManager's own
+The pool is for the base URL's host, with `connection.Watched` connections. A PoolManager's own
 code makes it (its settings, proxy routing and pool classes): the transport's own manager, a
 `ProxyManager` for a proxy, or the caller's, on a copy of it that has `Watched` pool classes and
 no pools yet, so the caller's manager and its pools are not changed.
@@ -40,7 +40,7 @@ class Route(NamedTuple):
 @functools.cache
 def _watched(pool: type[HTTPConnectionPool]) -> type[HTTPConnectionPool]:
     """`pool` with `Watched` connections (any pool class: a caller's manager may have its own)."""
-    from .deadline import Watched
+    from .connection import Watched
 
     base = pool.ConnectionCls
     respond = staticmethod(base.response_class)  # type: ignore[attr-defined]
@@ -60,7 +60,7 @@ def open_route(
     import urllib3
     from urllib3.util.proxy import connection_requires_http_tunnel
 
-    from .deadline import ATTEMPT
+    from .deadline import ATTEMPT, checked_timeout
 
     if manager is None:
         options: dict[str, Any] = {"num_pools": 1, "maxsize": maxsize, "block": False}
@@ -81,7 +81,8 @@ def open_route(
         pool.proxy, pool.proxy_config, scheme
     )
     prefix = f"{scheme}://{rest.split('/', 1)[0]}" if forward else ""
-    timeout = functools.lru_cache(maxsize=64)(lambda c, r: urllib3.Timeout(connect=c, read=r))
+    checked = checked_timeout()
+    timeout = functools.lru_cache(maxsize=64)(lambda c, r: checked(connect=c, read=r))
     return Route(pool, prefix, urllib3.Retry(total=False, redirect=False), timeout, ATTEMPT)
 
 

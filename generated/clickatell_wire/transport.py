@@ -2,7 +2,7 @@
 """HTTP transport for Clickatell Platform messaging API on urllib3: one attempt per call, within a deadline.
 
 Every request goes through one urllib3 `HTTPConnectionPool` for the base URL's host (`pool`),
-whose `deadline.Watched` connections keep the deadline on every path. urllib3 loads with the
+whose `connection.Watched` connections keep the deadline on every path. urllib3 loads with the
 first request.
 """
 
