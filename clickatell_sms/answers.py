@@ -24,7 +24,7 @@ import logging
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from http import HTTPStatus  # loaded already: urllib3 and aiohttp import http.client
 from typing import TYPE_CHECKING, Final, Generic, NamedTuple, TypedDict, TypeVar
@@ -111,7 +111,7 @@ class Answers:
 
     def send_answer(
         self, request: SendRequest, response: Response, started: float | None
-    ) -> tuple[RawResponse, list[wire.WireEntry] | None]:
+    ) -> tuple[RawResponse, Sequence[wire.Entry] | None]:
         """The raw answer to one request of a send and its entries, or the typed error.
 
         One function from the answer to its entries, as every request of a send runs it."""
@@ -425,7 +425,7 @@ class Call(ABC, Generic[T]):
             call_hook(hook, event)
 
 
-SendAnswer = tuple[RawResponse, "list[wire.WireEntry] | None"]
+SendAnswer = tuple[RawResponse, "Sequence[wire.Entry] | None"]
 """One request of a send answered: the raw answer and its per-recipient entries."""
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import msgspec
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .options import Outgoing
     from .raw import RawResponse
     from .retry import RetryPolicy
-    from .wire import WireEntry
+    from .wire import Entry
 
 __all__ = ["ResultCollector", "SendRequest", "SendRun", "match"]
 
@@ -41,8 +41,8 @@ _ID: Final = operator.attrgetter("api_message_id")
 
 
 def match(
-    entries: list[WireEntry] | None, batch: list[str]
-) -> tuple[list[WireEntry | None], list[WireEntry]]:
+    entries: Sequence[Entry] | None, batch: list[str]
+) -> tuple[Sequence[Entry | None], list[Entry]]:
     """The entry for each number of the request, in request order (None where there is none),
     and the entries that belong to no number of the request.
 
@@ -57,9 +57,9 @@ def match(
         if echoed == batch or all(
             to is None or to.lstrip("+") == number for to, number in zip(echoed, batch, strict=True)
         ):
-            return entries, []  # type: ignore[return-value]  # list is invariant; no None inside
-    by_number: dict[str, WireEntry] = {}
-    extra: list[WireEntry] = []
+            return entries, []
+    by_number: dict[str, Entry] = {}
+    extra: list[Entry] = []
     wanted = set(batch)
     for entry in entries:
         to = None if entry.to is None else entry.to.lstrip("+")
@@ -158,7 +158,7 @@ class ResultCollector:
         self.order = keep
 
     def place(
-        self, request: SendRequest, raw: RawResponse, entries: list[WireEntry] | None
+        self, request: SendRequest, raw: RawResponse, entries: Sequence[Entry] | None
     ) -> None:
         """Put each recipient's result at its index, from one request's answer.
 
@@ -170,7 +170,7 @@ class ResultCollector:
         # As the API answers: one entry per number, in request order, each echoing its number
         # as sent (checked in C); anything else is matched by `match`.
         if entries is not None and list(map(_TO, entries)) == batch:
-            matched: list[WireEntry | None] = entries  # type: ignore[assignment]  # no None
+            matched: Sequence[Entry | None] = entries
             extra = None
         else:
             matched, extra = match(entries, batch)
@@ -266,7 +266,7 @@ class ResultCollector:
     # -- anomalies ----------------------------------------------------------------------------
 
     def _check_ids(
-        self, request: SendRequest, matched: list[WireEntry | None], all_ids: bool
+        self, request: SendRequest, matched: Sequence[Entry | None], all_ids: bool
     ) -> None:
         """Flag recipients accepted without an apiMessageId, or given one already given: in
         one pass of set operations when, as usual, there is neither. `all_ids`: every
@@ -333,7 +333,7 @@ class ResultCollector:
         )
         return anomaly.kind
 
-    def _unexpected(self, entries: list[WireEntry], request: SendRequest) -> None:
+    def _unexpected(self, entries: Sequence[Entry], request: SendRequest) -> None:
         for entry in entries:
             to = entry.to
             self._anomalies.append(
@@ -400,7 +400,7 @@ class SendRun:
             self._out = request
             yield make(request)
 
-    def place(self, answer: tuple[RawResponse, list[WireEntry] | None]) -> None:
+    def place(self, answer: tuple[RawResponse, Sequence[Entry] | None]) -> None:
         """The answer to the request just handed out."""
         request = self._out
         assert request is not None  # handed out by calls()

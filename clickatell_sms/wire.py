@@ -29,7 +29,7 @@ Who may import `clickatell_wire`, and why (`tests/test_structure.py` holds the c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import (
@@ -38,6 +38,7 @@ from typing import (
     Any,
     Final,
     NamedTuple,
+    Protocol,
     TypeVar,
     Union,
     cast,
@@ -76,6 +77,25 @@ __all__ = [
 ]
 
 
+class Entry(Protocol):
+    """One recipient's entry in an answer, as matching reads it: a `WireEntry` from a JSON
+    answer, the XML binding's own `Message` from an XML one (the same names, read as they are:
+    copying 200 of them into another shape costs more than reading them)."""
+
+    @property
+    def to(self) -> str | None: ...
+    @property
+    def accepted(self) -> bool | None: ...
+    @property
+    def api_message_id(self) -> str | None: ...
+    @property
+    def error_code(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+    @property
+    def error_description(self) -> str | None: ...
+
+
 class WireEntry(msgspec.Struct, frozen=True, gc=False):
     """One recipient's entry in an answer, None wherever the API left a value out.
 
@@ -99,7 +119,7 @@ class Envelope(msgspec.Struct, frozen=True, gc=False):
     error_code: int | None = None
     error: str | None = None
     description: str | None = None
-    entries: list[WireEntry] | None = None
+    entries: Sequence[Entry] | None = None
 
 
 _MODEL_ATTRS: dict[str, str] = {f.name: f.model_attr for f in SEND_OPTIONS}
@@ -377,14 +397,7 @@ _JSON_ANSWER: Final = msgspec.json.Decoder(
 
 
 def _from_xml(doc: xml_models.SendMessagesResponse) -> Envelope:
-    entries: list[WireEntry] | None = None
-    if doc.messages is not None:
-        entries = [
-            WireEntry(
-                m.to, m.accepted, m.api_message_id, m.error_code, m.error, m.error_description
-            )
-            for m in doc.messages.message
-        ]
+    entries = None if doc.messages is None else doc.messages.message  # each one an `Entry`
     return Envelope(doc.error_code, doc.error, doc.error_description, entries)
 
 

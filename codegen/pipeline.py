@@ -233,7 +233,9 @@ def _read_value(field: Mapping[str, Any]) -> str:
     kind = field["kind"]
     if kind == "str":
         return 'child.text or ""'
-    if kind in ("int", "float", "bool"):
+    if kind == "bool":  # "true", the usual value, read with no call
+        return 'child.text == "true" or _bool(child, where)'
+    if kind in ("int", "float"):
         return f"_{kind}(child, where)"
     if kind == "enum":
         return f"_enum({field['target']}, child, where)"

@@ -225,6 +225,25 @@ def test_xml_codec_is_tolerant_when_reading() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "value"),
+    [("true", True), ("false", False), ("1", True), ("0", False), (" true\n", True), ("", None)],
+)
+def test_xml_codec_reads_every_boolean_form_the_xsd_allows(text: str, value: bool | None) -> None:
+    # "true" is read with no call; every other form by the full check (xs:boolean, trimmed).
+    doc = (
+        b"<SendMessagesResponse><Messages><Message><Accepted>%s</Accepted>"
+        b"</Message></Messages></SendMessagesResponse>" % text.encode()
+    )
+    if value is None:
+        with pytest.raises(codec.XmlDecodeError, match="Message/Accepted"):
+            codec.decode_send_messages_response(doc)
+        return
+    model = codec.decode_send_messages_response(doc)
+    assert model.messages is not None
+    assert [m.accepted for m in model.messages.message] == [value]
+
+
+@pytest.mark.parametrize(
     ("doc", "problem"),
     [
         (b"<SendMessagesResponse><Messages>", "not well-formed"),

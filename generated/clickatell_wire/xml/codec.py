@@ -156,7 +156,7 @@ def _read_message(el: Element, where: str) -> Message:
             api_message_id = child.text or ""
 
         elif tag == "Accepted":
-            accepted = _bool(child, where)
+            accepted = child.text == "true" or _bool(child, where)
 
         elif tag == "To":
             to = child.text or ""
@@ -259,7 +259,7 @@ def _read_send_message_request(el: Element, where: str) -> SendMessageRequest:
             from_value = child.text or ""
 
         elif tag == "Binary":
-            binary = _bool(child, where)
+            binary = child.text == "true" or _bool(child, where)
 
         elif tag == "ClientMessageId":
             client_message_id = child.text or ""
