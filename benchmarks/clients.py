@@ -421,6 +421,9 @@ class Spec:
     note: str = ""
     repeat: bool = False
     """Send the same recipients in every request (default: new numbers in every request)."""
+    paired: str | None = None
+    """A client run in the same process, in alternating slices of each round, whose CPU is
+    subtracted from this one's for `own_us` (see `worker.Runner.run`)."""
 
 
 CLIENTS: dict[str, Spec] = {
@@ -445,6 +448,7 @@ CLIENTS: dict[str, Spec] = {
         Facade,
         "from clickatell_sms import Client",
         quick=True,
+        paired="bare",
     ),
     "async-floor": Spec(
         "async floor: aiohttp ClientSession + json",

@@ -34,6 +34,8 @@ class Cell:
     cpu_us: list[float] = field(default_factory=list)
     wall_us: list[float] = field(default_factory=list)
     cpu_ratio: list[float] = field(default_factory=list)
+    pair_cpu_us: list[float] = field(default_factory=list)
+    """The paired client's CPU per request, run in this one's process (see `Spec.paired`)."""
     wall_ratio: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
     error: str | None = None
@@ -115,6 +117,8 @@ def run_rounds(
                     samples[key] = answer
                     cell.cpu_us.append(answer["cpu"] / load.requests * 1e6)
                     cell.wall_us.append(answer["wall"] / load.requests * 1e6)
+                    if "pair_cpu" in answer:
+                        cell.pair_cpu_us.append(answer["pair_cpu"] / load.requests * 1e6)
                     cell.rss_mb = answer["rss_kb"] / 1024
                 floor = samples.get("floor")
                 for key, sample in samples.items():

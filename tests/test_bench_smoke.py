@@ -43,6 +43,24 @@ def test_quick_bench_runs_and_prints_its_four_lines(tmp_path: Path) -> None:
     ]
     assert len(floor_rows) == 4  # one per table: JSON and XML, 1 and 200 recipients
     assert all("| **1.00** |" in row for row in floor_rows)  # the floor against itself
+    # own_us pairs the bare exchange with the facade in the facade's process; the figure from
+    # the bare exchange's own process stays beside it.
+    own_rows = [line for line in report.splitlines() if "the SDK's own cpu per JSON send" in line]
+    assert len(own_rows) == 1 and "(apart: " in own_rows[0] and "n/a" not in own_rows[0]
+
+
+def test_own_us_subtracts_the_bare_exchange_run_in_the_facades_process() -> None:
+    from benchmarks.measure import Cell, Workload
+    from benchmarks.report import own_us
+
+    load = Workload("json1", "JSON, single", "json", 1, 10)
+    facade = Cell("facade", load, cpu_us=[200.0, 210.0, 190.0], pair_cpu_us=[180.0, 185.0, 175.0])
+    bare = Cell("bare", load, cpu_us=[150.0, 150.0, 150.0])
+    cells = {("facade", "json1"): facade, ("bare", "json1"): bare}
+    assert own_us(cells, "json1") == 20.0  # the median of 20, 25 and 15
+    assert own_us(cells, "json1", apart=True) == 50.0  # the bare exchange's own process
+    facade.pair_cpu_us.clear()  # a run without the pair: the figure from apart
+    assert own_us(cells, "json1") == 50.0
 
 
 def test_canned_server_answers_one_entry_per_recipient() -> None:
