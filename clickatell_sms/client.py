@@ -86,7 +86,7 @@ if TYPE_CHECKING:
     from .call_settings import CallSettings, SendSettings
     from .encoding import Estimate
     from .exchange import Exchange
-    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
+    from .matching import SendRequest, SendRun  # the first send's, see above
     from .options import Outgoing
     from .raw import RawResponse
 
@@ -221,7 +221,7 @@ class BaseClient(ABC, Generic[_HttpClient]):
 
     def _plan_send(self, to: str | Iterable[str], content: str, options: SendSettings) -> SendRun:
         """Everything checked, and the requests a send needs (none sent yet)."""
-        ResultCollector, SendRequest, SendRun = _planning()
+        SendRequest, SendRun = _planning()
         if self._closed:
             raise ClickatellError("this client is closed; make a new one")
         config = self._config
@@ -256,22 +256,24 @@ class BaseClient(ABC, Generic[_HttpClient]):
         else:  # the client's settings
             call_timeout, deadline, policy = self._timeout, config.total_timeout, config.retry
             extra_headers = None
-        collector = ResultCollector(
+        run = SendRun(
             inputs, numbers, message.client_message_id, config.api_key, config.log_numbers
         )
         if opt_outs is not None:
             from .opt_outs import opted_out_now  # a send without opt-outs never loads the store
 
-            collector.skip_opted_out(opted_out_now(opt_outs, numbers))
+            run.skip_opted_out(opted_out_now(opt_outs, numbers))
         size = get_url_batch_size(message, numbers) if http else MAX_RECIPIENTS_PER_REQUEST
-        order = collector.order
+        order = run.order
         if isinstance(order, range) and len(order) <= size:  # one request, no repeats: the usual
             request = SendRequest(
                 message, numbers, order, (1, 1), extra_headers, call_timeout, deadline, policy, http
             )
-            return SendRun(collector, [request])
+            run.requests = (request,)
+            return run
         rest = (extra_headers, call_timeout, deadline, policy, http)  # every request's own
-        return SendRun(collector, _batched(SendRequest, message, rest, order, numbers, size))
+        run.requests = _batched(SendRequest, message, rest, order, numbers, size)
+        return run
 
     def _plan_call(self, given: CallSettings) -> _CallPlan:
         """This call's timeouts and retry policy, checked (the client's where not given)."""
@@ -521,13 +523,13 @@ def _batched(
 
 
 @cache
-def _planning() -> tuple[type[ResultCollector], type[SendRequest], type[SendRun]]:
+def _planning() -> tuple[type[SendRequest], type[SendRun]]:
     """The classes a send is planned with, imported by the first send: `matching` loads the
     results' modules, which `from clickatell_sms import Client` does not need. (A function-level
     import would cost every send more than a cached call.)"""
-    from .matching import ResultCollector, SendRequest, SendRun  # the first send's, see above
+    from .matching import SendRequest, SendRun  # the first send's, see above
 
-    return ResultCollector, SendRequest, SendRun
+    return SendRequest, SendRun
 
 
 def _one_number_per_item(error: ValidationError, inputs: list[str]) -> ValidationError:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Final, TypeVar
 
 import msgspec
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .retry import RetryPolicy
     from .wire import Entry
 
-__all__ = ["ResultCollector", "SendRequest", "SendRun", "match"]
+__all__ = ["SendRequest", "SendRun", "match"]
 
 _Call = TypeVar("_Call")
 
@@ -90,11 +90,14 @@ class SendRequest(msgspec.Struct, frozen=True, gc=False):
     http: bool
 
 
-class ResultCollector:
-    """A send's results as its requests are answered: one slot per input, filled in input order.
+class SendRun:
+    """One send: its requests, and its results as they are answered, one slot per input,
+    filled in input order.
 
     `order` lists the inputs that go out (first occurrences); repeats are answered locally at
-    the end, pointing at their first occurrence.
+    the end, pointing at their first occurrence. `requests` are made from it by the client. The
+    clients' loops run each request's call (awaited or not), place its answer here, and on an
+    error or a stop call `stopped`, so what a send leaves behind is decided once for both.
     """
 
     __slots__ = (
@@ -102,6 +105,7 @@ class ResultCollector:
         "_ids",
         "_key",
         "_log_numbers",
+        "_out",
         "_raws",
         "_results",
         "duplicates",
@@ -110,6 +114,7 @@ class ResultCollector:
         "opted_out",
         "order",
         "reference",
+        "requests",
     )
 
     def __init__(
@@ -138,6 +143,15 @@ class ResultCollector:
         self._anomalies: list[Anomaly] = []
         self._ids: dict[str, int] = {}  # apiMessageId -> index of its first recipient
         self._log_numbers = log_numbers
+        self.requests: Iterable[SendRequest] = ()
+        self._out: SendRequest | None = None  # the request handed out and not yet placed
+
+    def calls(self, make: Callable[[SendRequest], _Call]) -> Iterator[_Call]:
+        """Each request's call (`make`: the exchange's `send_call`), in order; the request is
+        out from here until placed."""
+        for request in self.requests:
+            self._out = request
+            yield make(request)
 
     def skip_opted_out(self, found: Mapping[str, str]) -> None:
         """Leave out of `order` the inputs whose number opted out (`found`: number -> why),
@@ -157,14 +171,17 @@ class ResultCollector:
             )
         self.order = keep
 
-    def place(
-        self, request: SendRequest, raw: RawResponse, entries: Sequence[Entry] | None
-    ) -> None:
-        """Put each recipient's result at its index, from one request's answer.
+    def place(self, answer: tuple[RawResponse, Sequence[Entry] | None]) -> None:
+        """Put each recipient's result at its index, from the answer to the request just
+        handed out by `calls`.
 
         Raises `OutcomeUnknownError` for the recipients the answer has no entry for, after
         placing the others (which `partial()` then includes).
         """
+        request = self._out
+        assert request is not None  # handed out by calls()
+        self._out = None
+        raw, entries = answer  # (not `*answer`: a call with a star is not inlined)
         self._raws.append(raw)
         batch = request.numbers
         # As the API answers: one entry per number, in request order, each echoing its number
@@ -219,6 +236,16 @@ class ResultCollector:
                 client_message_id=self.reference,
                 raw=raw,
             )
+
+    def stopped(self, stop: BaseException) -> None:
+        """Attach to `stop` what the send leaves: an error gets the results known so far
+        (`partial`); Ctrl-C or a cancelled task gets `outcome_unknown`, an
+        `OutcomeUnknownError` with the recipients of the request that was out (none between
+        requests) and the results known so far, as the CLI's do-not-resend notice reads it."""
+        if isinstance(stop, ClickatellError):
+            stop.partial = self.partial()
+        elif not isinstance(stop, Exception):  # KeyboardInterrupt, asyncio.CancelledError
+            stop.outcome_unknown = self.interrupted(self._out)  # type: ignore[attr-defined]
 
     def interrupted(self, request: SendRequest | None) -> OutcomeUnknownError:
         """What a send stopped by Ctrl-C or a cancellation leaves: `request` (the one that was
@@ -377,43 +404,3 @@ class ResultCollector:
                 duplicate_of=first,
                 raw=original.raw,
             )
-
-
-class SendRun:
-    """One send's requests and what they come to, for the clients' loops: each runs every
-    request's call on its exchange (awaited or not) and places the answer here, and on an error
-    or a stop calls `stopped`, so what a send leaves behind is decided once for both clients."""
-
-    __slots__ = ("_collector", "_out", "_requests", "result")
-
-    def __init__(self, collector: ResultCollector, requests: list[SendRequest]) -> None:
-        self._collector = collector
-        self._requests = requests
-        self._out: SendRequest | None = None
-        self.result = collector.result
-        """Every input's result, once every request is placed."""
-
-    def calls(self, make: Callable[[SendRequest], _Call]) -> Iterator[_Call]:
-        """Each request's call (`make`: the exchange's `send_call`), in order; the request is
-        out from here until placed."""
-        for request in self._requests:
-            self._out = request
-            yield make(request)
-
-    def place(self, answer: tuple[RawResponse, Sequence[Entry] | None]) -> None:
-        """The answer to the request just handed out."""
-        request = self._out
-        assert request is not None  # handed out by calls()
-        raw, entries = answer  # (not `*answer`: a call with a star is not inlined)
-        self._collector.place(request, raw, entries)
-        self._out = None
-
-    def stopped(self, stop: BaseException) -> None:
-        """Attach to `stop` what the send leaves: an error gets the results known so far
-        (`partial`); Ctrl-C or a cancelled task gets `outcome_unknown`, an
-        `OutcomeUnknownError` with the recipients of the request that was out (none between
-        requests) and the results known so far, as the CLI's do-not-resend notice reads it."""
-        if isinstance(stop, ClickatellError):
-            stop.partial = self._collector.partial()
-        elif not isinstance(stop, Exception):  # KeyboardInterrupt, asyncio.CancelledError
-            stop.outcome_unknown = self._collector.interrupted(self._out)  # type: ignore[attr-defined]

@@ -85,9 +85,11 @@ class Transport(TransportBase):
         headers, length = raw.headers, raw.length_remaining  # urllib3 read Content-Length
         # Not .get(): urllib3's headers raise and catch KeyError for an absent one (the usual).
         encoding = headers["Content-Encoding"] if "Content-Encoding" in headers else None  # noqa: SIM401
+        if encoding is None and length is not None and length <= self._max_bytes:
+            return Response(raw.status, headers, raw.read())  # the usual answer: nothing refused
         refused = self._refusal(encoding, length)
         if refused is None:
-            if length is not None:  # checked against the cap
+            if length is not None:  # within the cap
                 return Response(raw.status, headers, raw.read())
             body = raw.read(self._max_bytes + 1)
             if len(body) <= self._max_bytes:
