@@ -337,7 +337,11 @@ def _head(res: Results) -> list[str]:
         "accepted). CPU is the client process's user+sys time. Clients run interleaved, the "
         f"order rotating each round; {res.rounds} rounds. **× floor** = the median over rounds "
         "of (client ÷ floor in the same round). The floor is raw urllib3: one "
-        "`HTTPConnectionPool`, keep-alive, `json` or `xml.etree`, no checks.",
+        "`HTTPConnectionPool`, keep-alive, `json` or `xml.etree`, no checks. `own_us` is the "
+        "facade's CPU less the bare exchange's (the floor's pool posting a ready body, parsing "
+        "nothing), both run in the facade's process in alternating slices of each round, so "
+        "that they share its memory layout and the machine's moments; the figure taken from "
+        "the bare exchange's own process is shown beside it (*apart*).",
         "",
     ]
 
