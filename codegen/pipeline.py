@@ -215,8 +215,12 @@ def _py_type(field: Mapping[str, Any]) -> str:
     return str(field["target"] or field["kind"])
 
 
-def _write_value(field: Mapping[str, Any], expr: str) -> str:
+def _write_value(field: Mapping[str, Any], expr: str, item: bool = False) -> str:
+    """The statement writing one value; `item`: one of a list's, written once per recipient."""
     tag, kind = field["tag"], field["kind"]
+    if kind == "str" and item:  # letters and digits alone (a number, the usual) need no escaping
+        value = f'({expr} if {expr}.isalnum() else _esc({expr}, where, "{tag}"))'
+        return f'out.append("<{tag}>" + {value} + "</{tag}>")'
     if kind == "str":
         return f'out.append("<{tag}>" + _esc({expr}, where, "{tag}") + "</{tag}>")'
     if kind == "enum":

@@ -263,6 +263,17 @@ def test_xml_codec_names_what_is_wrong(doc: bytes, problem: str) -> None:
         codec.decode_send_messages_response(doc)
 
 
+def test_xml_codec_escapes_each_list_item_that_is_not_letters_and_digits_alone() -> None:
+    # A recipient of letters and digits alone (every number) is written as it is; anything
+    # else goes through the full check and escaping, as a single value does.
+    request = SendMessageRequest(content="x", to=["27821234567", "a&b<c>\r", "٣٤", "+2782"])
+    encoded = codec.encode_send_message_request(request)
+    assert b"<To>27821234567</To><To>a&amp;b&lt;c&gt;&#13;</To>" in encoded
+    assert codec.decode_send_message_request(encoded).to == request.to
+    with pytest.raises(codec.XmlEncodeError, match="SendMessageRequest/To"):
+        codec.encode_send_message_request(SendMessageRequest(content="x", to=["1", "bell \x07"]))
+
+
 def test_xml_codec_refuses_to_write_what_xml_cannot_carry() -> None:
     request = SendMessageRequest(content="bell \x07", to=["1"])
     with pytest.raises(codec.XmlEncodeError, match="SendMessageRequest/Content"):

@@ -88,9 +88,7 @@ class Transport(TransportBase):
         if encoding is None and length is not None and length <= self._max_bytes:
             return Response(raw.status, headers, raw.read())  # the usual answer: nothing refused
         refused = self._refusal(encoding, length)
-        if refused is None:
-            if length is not None:  # within the cap
-                return Response(raw.status, headers, raw.read())
+        if refused is None:  # no length, or "identity" named: read up to the cap and a byte
             body = raw.read(self._max_bytes + 1)
             if len(body) <= self._max_bytes:
                 return Response(raw.status, headers, body)

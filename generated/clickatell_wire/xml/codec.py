@@ -207,7 +207,7 @@ def _write_send_message_request(
     out.append(f"<{tag}>")
     out.append("<Content>" + _esc(obj.content, where, "Content") + "</Content>")
     for item in obj.to:
-        out.append("<To>" + _esc(item, where, "To") + "</To>")
+        out.append("<To>" + (item if item.isalnum() else _esc(item, where, "To")) + "</To>")
     if obj.from_value is not None:
         out.append("<From>" + _esc(obj.from_value, where, "From") + "</From>")
     if obj.binary is not None:
