@@ -31,24 +31,15 @@ class Watched:
     _head: bytes | None = None  # that block, kept to go out with the body
 
     def request(
-        self,
-        method: str,
-        url: str,
-        body: Any = None,
-        headers: Any = None,
-        *,
-        chunked: bool = False,
-        preload_content: bool = True,
-        decode_content: bool = True,
-        enforce_content_length: bool = True,
+        self, method: str, url: str, body: Any = None, headers: Any = None, **options: Any
     ) -> None:
-        # urllib3's signature, spelled out as in `response_class` below.
+        # urllib3's keywords passed on as they come (`chunked` among them), so a later urllib3
+        # that adds one still reaches its own `request`.
         self._head = None
-        self._join = type(body) is bytes and not chunked and 0 < len(body) <= JOINED_MAX
-        super().request(  # type: ignore[misc]
-            method, url, body, headers, chunked=chunked, preload_content=preload_content,
-            decode_content=decode_content, enforce_content_length=enforce_content_length,
-        )  # fmt: skip
+        self._join = (
+            type(body) is bytes and not options.get("chunked") and 0 < len(body) <= JOINED_MAX
+        )
+        super().request(method, url, body, headers, **options)  # type: ignore[misc]
 
     def send(self, data: Any) -> None:
         head = self._head
