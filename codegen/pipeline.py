@@ -218,11 +218,11 @@ def _py_type(field: Mapping[str, Any]) -> str:
 def _write_value(field: Mapping[str, Any], expr: str, item: bool = False) -> str:
     """The statement writing one value; `item`: one of a list's, written once per recipient."""
     tag, kind = field["tag"], field["kind"]
-    if kind == "str" and item:  # letters and digits alone (a number, the usual) need no escaping
-        value = f'({expr} if {expr}.isalnum() else _esc({expr}, where, "{tag}"))'
-        return f'out.append("<{tag}>" + {value} + "</{tag}>")'
     if kind == "str":
-        return f'out.append("<{tag}>" + _esc({expr}, where, "{tag}") + "</{tag}>")'
+        value = f'_esc({expr}, where, "{tag}")'
+        if item:  # letters and digits alone (a number, the usual) need no escaping
+            value = f"({expr} if {expr}.isalnum() else {value})"
+        return f'out.append("<{tag}>" + {value} + "</{tag}>")'
     if kind == "enum":
         return f'out.append("<{tag}>" + _esc({expr}.value, where, "{tag}") + "</{tag}>")'
     if kind == "bool":
