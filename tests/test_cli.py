@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -237,10 +238,14 @@ def test_verbose_logs_without_the_key(
 ) -> None:
     monkeypatch.setenv("CLICKATELL_API_KEY", KEY)
     argv = ["-v", "send", "--to", "27821234567", "--text", "hi", "--base-url", sandbox.base_url]
+    package_logger = logging.getLogger("clickatell_sms")
+    before = (package_logger.level, list(package_logger.handlers))
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "POST /messages" in captured.err
     assert KEY not in captured.err + captured.out
+    # -v lasts as long as the command: main() in a program's process leaves its logger alone
+    assert (package_logger.level, package_logger.handlers) == before
 
 
 def test_estimate(capsys: pytest.CaptureFixture[str]) -> None:

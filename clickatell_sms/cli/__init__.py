@@ -38,7 +38,8 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Final, NoReturn
 
 from .._version import __version__
@@ -96,13 +97,12 @@ def _main(argv: Sequence[str] | None) -> int:
         if status != EXIT_OK and _json_switch_given(parser, args_list):
             print_failure(failure_document(status, usage=_UsageParser.last_error))
         return status
-    if args.verbose:
-        _log_to_stderr()
-    try:
-        return _run(args)
-    except KeyboardInterrupt:  # commands that have more to say about it catch it themselves
-        error("interrupted")
-        return EXIT_INTERRUPTED
+    with _log_to_stderr(enabled=args.verbose):
+        try:
+            return _run(args)
+        except KeyboardInterrupt:  # commands that have more to say about it catch it themselves
+            error("interrupted")
+            return EXIT_INTERRUPTED
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -174,9 +174,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _log_to_stderr() -> None:
+@contextmanager
+def _log_to_stderr(*, enabled: bool) -> Iterator[None]:
+    """`--verbose`: the SDK's log lines on stderr while the command runs. The logger is left as
+    it was found, so `main()` called in a program's (or a test's) process changes nothing after."""
+    if not enabled:
+        yield
+        return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     package_logger = logging.getLogger("clickatell_sms")
+    level = package_logger.level
     package_logger.addHandler(handler)
     package_logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        package_logger.removeHandler(handler)
+        package_logger.setLevel(level)
