@@ -153,6 +153,7 @@ def test_report_usage_errors_name_the_flag_and_change_nothing(tmp_path: Path) ->
         ((str(missing), "--journal", "other.sqlite"), "give the journal once"),
         ((str(tmp_path / "x"), "--older-than", "-1"), "--older-than"),
         ((str(tmp_path / "x"), "--rate-limit", "0"), "--rate-limit"),
+        ((str(tmp_path / "x"), "--concurrency", "0"), "--concurrency: must be at least 1"),
     ]
     for args, expected in cases:
         done = cli(*args)

@@ -231,10 +231,7 @@ def run_campaign(
         rate_limit,
         default_region,
     )
-    _check_settings(spec)
-    if resume is None:
-        checked = _opt_out_store(opt_outs, journal)
-        spec = replace(spec, opt_outs=checked, ignore_opt_outs=ignore_opt_outs)
+    spec = _checked_spec(spec, resume, opt_outs, ignore_opt_outs, journal)
     facts = _campaign_facts(identity, spec, resume)
     with CampaignStore(journal) as store:
         store.ensure_schema()
@@ -246,8 +243,40 @@ def run_campaign(
         _submit(info, journal, broker, queue, resend_unknown)
         if on_submitted is not None:
             on_submitted(info.id)
-        _watch(store, info, progress, timeout)
-        summary = _summary(store, info)
+        summary = _outcome(store, info, progress, timeout)
+    return _finished(summary, started, progress)
+
+
+def _checked_spec(
+    spec: CampaignSpec,
+    resume: str | None,
+    opt_outs: str | Literal[False] | None,
+    ignore_opt_outs: bool,
+    journal: str,
+) -> CampaignSpec:
+    """The spec, refused here rather than by every shard. Only a new campaign picks its opt-out
+    store: the workers read the spec stored with the campaign, so a resume's choice would go
+    unused (and its rows stay checked against one store, generation after generation)."""
+    _check_settings(spec)
+    if resume is not None:
+        return spec
+    checked = _opt_out_store(opt_outs, journal)
+    return replace(spec, opt_outs=checked, ignore_opt_outs=ignore_opt_outs)
+
+
+def _outcome(
+    store: CampaignStore, info: CampaignInfo, progress: ProgressSink | None, timeout: float | None
+) -> BulkSummary:
+    """The campaign's summary, read only once every shard has finished this generation: a
+    shard records its counts when it finishes, so a summary read earlier would leave out the
+    shards still sending."""
+    _watch(store, info, progress, timeout)
+    return _summary(store, info)
+
+
+def _finished(summary: BulkSummary, started: float, progress: ProgressSink | None) -> BulkSummary:
+    """Timed from the call rather than from the queueing, since storing the rows is part of
+    what the caller waited for; the progress sink hears of the end last, with the duration."""
     summary.duration = time.perf_counter() - started
     if progress is not None:
         progress.finish(summary)

@@ -1,5 +1,5 @@
-"""What every command shares: how it connects (or starts the embedded sandbox), its exit
-statuses, and how it reports results and failures.
+"""What every command shares: how it connects (or starts the embedded sandbox), how it reads
+a number that has bounds, its exit statuses, and how it reports results and failures.
 
 Exit statuses, for every command: 0 every recipient accepted (or the look-up answered;
 `listen` stopped by Ctrl-C or SIGTERM); 1 some recipients rejected (`bulk`: some rows not
@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
 
 from ..config import API_KEY_ENV, BASE_URL_ENV, INTEGRATION_ENV
 from ..errors import (
@@ -54,10 +54,12 @@ __all__ = [
     "UsageError",
     "add_connection_options",
     "add_region_option",
+    "checked",
     "connect",
     "error",
     "failure_document",
     "iso",
+    "positive_count",
     "print_failure",
     "print_results",
     "read_text",
@@ -77,6 +79,8 @@ EXIT_STORAGE: Final = 5  # bulk: a journal or results write failed; some rows ma
 EXIT_INTERRUPTED: Final = 130
 
 SANDBOX_KEY: Final = "sandbox-key"
+
+_N = TypeVar("_N", int, float)
 
 
 class UsageError(Exception):
@@ -98,6 +102,31 @@ def add_connection_options(
     cmd.add_argument("--base-url", metavar="URL", help=f"API address (or {BASE_URL_ENV})")
     if sandbox_help is not None:
         cmd.add_argument("--sandbox", action="store_true", help=sandbox_help)
+
+
+def checked(kind: Callable[[str], _N], ok: Callable[[_N], bool], rule: str) -> Callable[[str], _N]:
+    """An argparse `type=` that reads `kind` and refuses a value `ok` rejects, saying `rule`.
+
+    A bound checked while the line is parsed is refused before anything is opened, in
+    argparse's words, which name the flag; and a rule that several options share (`at least
+    1`) is worded once, here, rather than by each command's check step.
+    """
+
+    def parse(text: str) -> _N:
+        try:
+            value = kind(text)
+        except ValueError:
+            whole = "a whole" if kind is int else "a"
+            raise argparse.ArgumentTypeError(f"not {whole} number: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{rule}, not {value}")
+        return value
+
+    return parse
+
+
+positive_count: Final = checked(int, lambda value: value > 0, "must be at least 1")
+"""How many of something run or connect at once (threads, connections): none would never run."""
 
 
 def read_text(value: str) -> str:

@@ -32,7 +32,9 @@ from .common import (
     EXIT_USAGE,
     UsageError,
     add_connection_options,
+    checked,
     error,
+    positive_count,
 )
 from .table import Added, Container, add_options, option
 
@@ -48,6 +50,11 @@ _CAMPAIGNS_SHOWN: Final = 10
 
 _OUTPUT: Final = "output"
 _LOOK_UP: Final = "looking up the silent messages first"
+
+_minutes = checked(float, lambda value: value >= 0, "must be a number of minutes >= 0")
+_look_ups_per_second = checked(
+    float, lambda value: value > 0, "must be a number of look-ups per second > 0"
+)
 
 
 def _connection_flags(group: Container) -> None:
@@ -80,7 +87,7 @@ OPTIONS: Final = (
     ),
     option(
         "--older-than",
-        type=float,
+        type=_minutes,
         default=10.0,
         metavar="MINUTES",
         group=_LOOK_UP,
@@ -88,7 +95,7 @@ OPTIONS: Final = (
     ),
     option(
         "--rate-limit",
-        type=float,
+        type=_look_ups_per_second,
         default=10.0,
         metavar="N",
         group=_LOOK_UP,
@@ -96,7 +103,7 @@ OPTIONS: Final = (
     ),
     option(
         "--concurrency",
-        type=int,
+        type=positive_count,
         default=4,
         group=_LOOK_UP,
         help="look-ups in parallel (default: 4)",
@@ -146,7 +153,8 @@ def run(args: argparse.Namespace) -> int:
 
 def check(args: argparse.Namespace) -> None:
     """The options, checked before the journal is opened (`UsageError`); the journal's
-    location is settled into `args.location`."""
+    location is settled into `args.location`. (The numbers' bounds are their types': argparse
+    refuses a bad one while it parses.)"""
     if args.location and args.journal and args.location != args.journal:
         raise UsageError("give the journal once: JOURNAL or --journal")
     args.location = args.location or args.journal
@@ -154,12 +162,6 @@ def check(args: argparse.Namespace) -> None:
         raise UsageError(
             "name the campaign's journal: report JOURNAL (or --journal URL --campaign ID)"
         )
-    if not args.older_than >= 0:
-        raise UsageError("--older-than: must be a number of minutes >= 0")
-    if not args.rate_limit > 0:
-        raise UsageError("--rate-limit: must be a number of look-ups per second > 0")
-    if args.concurrency < 1:
-        raise UsageError("--concurrency: must be at least 1")
 
 
 def _open(args: argparse.Namespace) -> DeliveryStore:

@@ -15,17 +15,17 @@ import re
 import signal
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from types import FrameType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final
 
 from ..errors import ValidationError
 from ..sandbox.billing import DEFAULT_BALANCE, DEFAULT_PRICE_PER_PART
 from ..sandbox.limits import ServerLimits
 from ..sandbox.quirks import Quirks
-from .common import EXIT_OK, EXIT_USAGE, UsageError, error
+from .common import EXIT_OK, EXIT_USAGE, UsageError, checked, error, positive_count
 from .table import Option, add_options, option
 from .wording import in_shell_words
 
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
     from ..sandbox import Faults, Profile, Sandbox
 
 __all__ = ["OPTIONS", "add_parser", "check", "run"]
-
-_N = TypeVar("_N", int, float)
 
 _LIMITS_DEFAULT: Final = ServerLimits()
 _QUIRK_NAMES: Final = tuple(name.replace("_", "-") for name in Quirks.__dataclass_fields__)
@@ -57,28 +55,11 @@ def _callback_url(text: str) -> str:
     return text
 
 
-def _checked(kind: Callable[[str], _N], ok: Callable[[_N], bool], rule: str) -> Callable[[str], _N]:
-    """An argparse type: `kind(text)`, refused with `rule` when `ok` says no."""
-
-    def parse(text: str) -> _N:
-        try:
-            value = kind(text)
-        except ValueError:
-            whole = "a whole" if kind is int else "a"
-            raise argparse.ArgumentTypeError(f"not {whole} number: {text!r}") from None
-        if not ok(value):
-            raise argparse.ArgumentTypeError(f"{rule}, not {value}")
-        return value
-
-    return parse
-
-
-_rate = _checked(float, lambda value: 0.0 <= value <= 1.0, "a rate is between 0 and 1")
-_port = _checked(int, lambda value: 0 <= value <= 65535, "a port is between 0 and 65535")
-_positive_seconds = _checked(
+_rate = checked(float, lambda value: 0.0 <= value <= 1.0, "a rate is between 0 and 1")
+_port = checked(int, lambda value: 0 <= value <= 65535, "a port is between 0 and 65535")
+_positive_seconds = checked(
     float, lambda value: 0 < value < math.inf, "must be a number of seconds above 0"
 )
-_positive_count = _checked(int, lambda value: value > 0, "must be at least 1")
 
 
 def _rate_option(flag: str, help: str, *, group: str | None = None) -> Option:
@@ -92,7 +73,7 @@ def _limit_option(flag: str, field: str, help: str) -> Option:
     return option(
         flag,
         dest=field,
-        type=_positive_count if whole else _positive_seconds,
+        type=positive_count if whole else _positive_seconds,
         default=getattr(_LIMITS_DEFAULT, field),
         metavar="N" if whole else "SECONDS",
         help=f"{help} (default: %(default)g)",
