@@ -135,9 +135,9 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     (
         "storage",
         (
-            "opt_outs", "bulk._account", "bulk._records", "bulk._scratch", "bulk.journal",
-            "bulk._journal_base", "bulk.sqlite_journal", "bulk.postgres_journal", "bulk.delivery",
-            "bulk._delivery_base", "bulk.sqlite_delivery", "bulk.postgres_delivery",
+            "_postgres", "opt_outs", "bulk._account", "bulk._records", "bulk._scratch",
+            "bulk.journal", "bulk._journal_base", "bulk.sqlite_journal", "bulk.postgres_journal",
+            "bulk.delivery", "bulk._delivery_base", "bulk.sqlite_delivery", "bulk.postgres_delivery",
         ),
     ),
     ("engines", ("bulk", "callbacks")),
@@ -182,6 +182,32 @@ def test_the_layer_check_finds_an_import_that_runs_back_up() -> None:
     ]
     assert _layer("clickatell_sms.bulk.journal") < _layer("clickatell_sms.bulk._engine")
     assert _layer("clickatell_sms") == _layer("clickatell_sms.cli.bulk") == len(LAYERS) - 1
+
+
+def _package_imports(graph: dict[str, set[str]], package: str, other: str) -> list[str]:
+    """Every import of a module of package `other` by a module of `package`."""
+
+    def within(module: str, prefix: str) -> bool:
+        return module == prefix or module.startswith(prefix + ".")
+
+    return sorted(
+        f"{name} imports {target}"
+        for name, targets in graph.items()
+        if within(name, package)
+        for target in targets
+        if within(target, other)
+    )
+
+
+def test_the_opt_out_store_imports_nothing_of_bulk() -> None:
+    """The bulk engines check their batches against the opt-out store, so the store stands
+    below all of `bulk`. The layers cannot say so (the store and the journals are one layer):
+    what the two need alike, such as PostgreSQL's plumbing (`_postgres`), lives beneath both."""
+    assert _package_imports(_graph(), "clickatell_sms.opt_outs", "clickatell_sms.bulk") == []
+    back = {"clickatell_sms.opt_outs.postgres": {"clickatell_sms.bulk.journal"}}
+    assert _package_imports(back, "clickatell_sms.opt_outs", "clickatell_sms.bulk") == [
+        "clickatell_sms.opt_outs.postgres imports clickatell_sms.bulk.journal"
+    ]
 
 
 def test_contributing_maps_the_same_layers() -> None:

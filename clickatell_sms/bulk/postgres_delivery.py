@@ -9,23 +9,24 @@ other tables are per campaign (`campaign_id` in every row).
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Final
 
 import psycopg
 
-from ._delivery_base import DeliveryStore
-from .journal import JournalError, JournalUnavailableError
-from .postgres_journal import _DDL as JOURNAL_DDL
-from .postgres_journal import (
+from .._postgres import (
     SCHEMA,
-    _advisory_key,
-    _connect,
-    _pg,
-    public_dsn,
+    Connection,
+    ConnectionHooks,
+    advisory_key,
+    close_quietly,
+    schema_change,
     server_side_rows,
 )
+from ._delivery_base import DeliveryStore
+from .journal import JournalError, JournalUnavailableError
+from .postgres_journal import DDL as JOURNAL_DDL
+from .postgres_journal import connect_journal, public_dsn
 
 __all__ = ["DDL", "PostgresDelivery"]
 
@@ -94,16 +95,14 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.delivery_lookups (
 """
 
 
-class PostgresDelivery(DeliveryStore):
+class PostgresDelivery(ConnectionHooks, DeliveryStore):
     """The delivery tables of a PostgreSQL journal, about one campaign (or none, to write
     callbacks only)."""
 
     _prefix = f"{SCHEMA}."
     _shard = "shard"
 
-    def __init__(
-        self, db: psycopg.Connection[tuple[Any, ...]], dsn: str, campaign: str | None
-    ) -> None:
+    def __init__(self, db: Connection, dsn: str, campaign: str | None) -> None:
         where = public_dsn(dsn) + ("" if campaign is None else f" (campaign {campaign})")
         super().__init__(where, campaign)
         self._db = db
@@ -111,10 +110,9 @@ class PostgresDelivery(DeliveryStore):
     @classmethod
     def open(cls, dsn: str, campaign: str | None) -> PostgresDelivery:
         """The tables (created if missing, one process at a time) in the database at `dsn`."""
-        db = _connect(dsn)
+        db = connect_journal(dsn)
         try:
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -1),))
+            with schema_change(db, -1):  # the journal's tables' lock: they are made here too
                 db.execute(JOURNAL_DDL.encode())  # a listener may start before any campaign
                 db.execute(DDL.encode())
         except psycopg.Error as exc:
@@ -141,8 +139,8 @@ class PostgresDelivery(DeliveryStore):
         ]
 
     def close(self) -> None:
-        with self._lock, contextlib.suppress(psycopg.Error):
-            self._db.close()
+        with self._lock:
+            close_quietly(self._db)
 
     # -- the report's dialect --------------------------------------------------------------
 
@@ -180,26 +178,17 @@ class PostgresDelivery(DeliveryStore):
             )
         ]
 
-    # -- DeliveryStore's hooks -------------------------------------------------------------
+    # -- DeliveryStore's hooks (the others are ConnectionHooks') ----------------------------
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        return self._db.execute(_pg(sql), params)
+    _execute = ConnectionHooks._run  # DeliveryStore's names for the same two hooks
+    _execute_many = ConnectionHooks._run_many
 
-    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._db.cursor() as cursor:
-            cursor.executemany(_pg(sql), list(rows))
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+    def _connection(self) -> Connection:
+        return self._db
 
     def stream(self, sql: str, params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
         with self._lock, self._guard("read"):
             yield from server_side_rows(self._db, sql, params, page=2000)
-
-    def _failures(self) -> tuple[type[BaseException], ...]:
-        return (psycopg.Error,)
 
     def _journal_scope(self) -> tuple[str, tuple[Any, ...]]:
         if self.campaign is None:
@@ -216,5 +205,5 @@ class PostgresDelivery(DeliveryStore):
 
     def _hold_campaign(self) -> None:
         self._execute(
-            "SELECT pg_advisory_xact_lock(?)", (_advisory_key(f"delivery:{self.campaign}", -3),)
+            "SELECT pg_advisory_xact_lock(?)", (advisory_key(f"delivery:{self.campaign}", -3),)
         )

@@ -35,8 +35,18 @@ from typing import Any, Final
 
 import msgspec
 import psycopg
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from .. import _postgres
+from .._postgres import (
+    SCHEMA,
+    Connection,
+    ConnectionHooks,
+    advisory_key,
+    close_quietly,
+    connect,
+    schema_change,
+    server_side_rows,
+)
 from ._account import AccountKey, new_salt
 from ._journal_base import PackedJournal
 from ._records import BadRow, Recipient
@@ -48,19 +58,20 @@ from .journal import (
 )
 
 __all__ = [
+    "DDL",
     "SCHEMA",
     "CampaignInfo",
     "CampaignStore",
     "NewCampaign",
     "PostgresJournal",
     "StoredRow",
+    "connect_journal",
     "public_dsn",
     "server_side_rows",
 ]
 
-SCHEMA: Final = "clickatell_sms"
 _SCHEMA_VERSION: Final = 1
-_DDL: Final = f"""
+DDL: Final = f"""
 CREATE SCHEMA IF NOT EXISTS {SCHEMA};
 CREATE TABLE IF NOT EXISTS {SCHEMA}.campaigns (
     id text PRIMARY KEY,
@@ -140,49 +151,27 @@ _ROWS_PAGE: Final = 5000
 
 
 def public_dsn(dsn: str) -> str:
-    """The connection URL without its password: for messages, logs and task arguments."""
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError as exc:
-        raise JournalError(f"not a PostgreSQL connection URL: {exc}") from None
-    params.pop("password", None)
-    host = params.get("host", "")
-    port = params.get("port", "")
-    user = params.get("user", "")
-    name = params.get("dbname", "")
-    return f"postgresql://{user}{'@' if user else ''}{host}{':' if port else ''}{port}/{name}"
+    """The connection URL without its password: for messages, logs and task arguments (a
+    `JournalError` if it is not one)."""
+    return _postgres.public_dsn(dsn, JournalError)
 
 
-def _conninfo(dsn: str) -> str:
-    """libpq's own form of the URL (it understands both)."""
-    return make_conninfo(dsn)
-
-
-def _advisory_key(campaign_id: str, shard: int) -> int:
-    digest = hashlib.blake2b(f"{campaign_id}:{shard}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _connect(dsn: str) -> psycopg.Connection[tuple[Any, ...]]:
-    try:
-        return psycopg.connect(_conninfo(dsn), autocommit=True, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise JournalUnavailableError(f"{public_dsn(dsn)}: cannot connect: {exc}") from None
+def connect_journal(dsn: str) -> Connection:
+    """A session on the journal's database, failing with the journal's errors."""
+    return connect(dsn, unavailable=JournalUnavailableError, invalid=JournalError)
 
 
 # -- one shard's journal ---------------------------------------------------------------------------
 
 
-class PostgresJournal(PackedJournal):
+class PostgresJournal(ConnectionHooks, PackedJournal):
     """The journal of one shard of a campaign (see the module docs); a `JournalStore`."""
 
     _batches = f"{SCHEMA}.batches"
     _loose = f"{SCHEMA}.loose"
     _scope_columns = "campaign_id, shard, "
 
-    def __init__(
-        self, db: psycopg.Connection[tuple[Any, ...]], dsn: str, campaign_id: str, shard: int
-    ) -> None:
+    def __init__(self, db: Connection, dsn: str, campaign_id: str, shard: int) -> None:
         super().__init__(
             campaign_id=campaign_id,
             location=f"{public_dsn(dsn)} (campaign {campaign_id}, shard {shard})",
@@ -197,10 +186,10 @@ class PostgresJournal(PackedJournal):
     def open(cls, dsn: str, campaign_id: str, shard: int) -> PostgresJournal:
         """The shard's journal, locked for this process; `JournalBusyError` if another worker
         has it (a task delivered twice)."""
-        db = _connect(dsn)
+        db = connect_journal(dsn)
         try:
             (locked,) = db.execute(
-                "SELECT pg_try_advisory_lock(%s)", (_advisory_key(campaign_id, shard),)
+                "SELECT pg_try_advisory_lock(%s)", (advisory_key(campaign_id, shard),)
             ).fetchone() or (False,)
         except psycopg.Error as exc:
             db.close()
@@ -219,29 +208,16 @@ class PostgresJournal(PackedJournal):
             if self._closed:
                 return
             self._closed = True
-            with contextlib.suppress(psycopg.Error):
-                self._db.close()  # the advisory lock goes with the session
+            close_quietly(self._db)  # the advisory lock goes with the session
         self._close_scratch()
 
-    # -- PackedJournal's hooks --------------------------------------------------------------
+    # -- PackedJournal's hooks (the others are ConnectionHooks') ----------------------------
 
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        return self._db.execute(_pg(sql), params)
-
-    def _run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self._db.cursor() as cursor:
-            cursor.executemany(_pg(sql), list(rows))
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._db.transaction():
-            yield
+    def _connection(self) -> Connection:
+        return self._db  # never another: the shard's lock is this session's
 
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
         yield from server_side_rows(self._db, sql, params, page=50)  # 50 packed batches
-
-    def _failures(self) -> tuple[type[BaseException], ...]:
-        return (psycopg.Error,)
 
     def _note_resumed(self, now: float) -> None:
         self._db.execute(
@@ -256,22 +232,6 @@ def _sha256_json(value: Mapping[str, Any]) -> str:
 
 
 _pack_row = msgspec.msgpack.Encoder().encode
-
-
-def _pg(sql: str) -> str:
-    """The portable statement with psycopg's placeholders."""
-    return sql.replace("?", "%s")
-
-
-def server_side_rows(
-    db: psycopg.Connection[tuple[Any, ...]], sql: str, params: Sequence[Any], *, page: int
-) -> Iterator[tuple[Any, ...]]:
-    """The rows of a (portable) query through a server-side cursor: `page` rows in memory at a
-    time, in a transaction of its own (the cursor lives in one)."""
-    with db.transaction(), db.cursor(name=f"c{uuid.uuid4().hex}") as cursor:
-        cursor.itersize = page
-        cursor.execute(_pg(sql), params)
-        yield from cursor
 
 
 # -- the campaign as a whole ---------------------------------------------------------------------
@@ -321,17 +281,16 @@ class CampaignStore:
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.public = public_dsn(dsn)
-        self._db = _connect(dsn)
+        self._db = connect_journal(dsn)
 
     def close(self) -> None:
-        with contextlib.suppress(psycopg.Error):
-            self._db.close()
+        close_quietly(self._db)
 
     def reconnect(self) -> None:
         """A new session after the database went away (a restart); JournalUnavailableError
         while it is still away."""
         self.close()
-        self._db = _connect(self.dsn)
+        self._db = connect_journal(self.dsn)
 
     def __enter__(self) -> CampaignStore:
         return self
@@ -350,9 +309,8 @@ class CampaignStore:
 
     def ensure_schema(self) -> None:
         """Create the tables if they are missing (one process at a time)."""
-        with self._guard("cannot create the journal's tables"), self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -1),))
-            self._db.execute(_DDL.encode())
+        with self._guard("cannot create the journal's tables"), schema_change(self._db, -1):
+            self._db.execute(DDL.encode())
             self._db.execute(_IDENTITY_DDL.encode())
             self._db.execute(
                 f"INSERT INTO {SCHEMA}.salts (name, value) VALUES ('account', %s)"
@@ -385,7 +343,7 @@ class CampaignStore:
             sends = _sha256_json({**campaign.sends, "rows": rows_sha256})
             # Two submissions of one campaign at once: the second waits here for the first to
             # commit, then finds it.
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(sends, -2),))
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (advisory_key(sends, -2),))
             if not again:
                 self._refuse_repeat(sends, fingerprint, campaign_id)
             self._db.execute(

@@ -10,14 +10,18 @@ again.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
-import psycopg
-
-from ..bulk.journal import JournalError
-from ..bulk.postgres_journal import SCHEMA, _advisory_key, _connect, _pg, public_dsn
+from .._postgres import (
+    SCHEMA,
+    Connection,
+    ConnectionHooks,
+    close_quietly,
+    connect,
+    public_dsn,
+    schema_change,
+)
 from .store import OptOutStoreError, SQLOptOuts
 
 __all__ = ["PostgresOptOuts"]
@@ -60,7 +64,7 @@ CREATE TABLE IF NOT EXISTS {SCHEMA}.opt_out_replies (
 """
 
 
-class PostgresOptOuts(SQLOptOuts):
+class PostgresOptOuts(ConnectionHooks, SQLOptOuts):
     """The store in the database at `dsn` (its tables made if missing, one process at a
     time). The URL may carry a password; `location` never shows it. Thread-safe."""
 
@@ -69,50 +73,26 @@ class PostgresOptOuts(SQLOptOuts):
     _changes = f"{SCHEMA}.opt_out_changes"
 
     def __init__(self, dsn: str) -> None:
-        try:
-            public = public_dsn(dsn)
-        except JournalError as exc:
-            raise OptOutStoreError(str(exc)) from None
-        super().__init__(public)
+        super().__init__(public_dsn(dsn, OptOutStoreError))
         self._dsn = dsn
-        self._db: psycopg.Connection[tuple[Any, ...]] | None = None
+        self._db: Connection | None = None
         with self._guard("make its tables"):
             db = self._connection()
-            with db.transaction():
-                db.execute("SELECT pg_advisory_xact_lock(%s)", (_advisory_key(SCHEMA, -2),))
+            with schema_change(db, -2):
                 db.execute(DDL.encode())
 
-    def _connection(self) -> psycopg.Connection[tuple[Any, ...]]:
-        if self._db is None:
-            try:
-                self._db = _connect(self._dsn)
-            except JournalError as exc:
-                raise OptOutStoreError(str(exc)) from None
+    def _connection(self) -> Connection:
+        if self._db is None:  # the first call, or the first after a failure
+            self._db = connect(self._dsn, unavailable=OptOutStoreError, invalid=OptOutStoreError)
         return self._db
 
     def close(self) -> None:
         with self._lock:
-            db, self._db = self._db, None
-            if db is not None:
-                with contextlib.suppress(psycopg.Error):
-                    db.close()
+            self._broken()  # as after a failure: a later call connects again
 
     def _broken(self) -> None:
         db, self._db = self._db, None
-        if db is not None:
-            with contextlib.suppress(psycopg.Error):
-                db.close()
-
-    def _run(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[tuple[Any, ...]]:
-        return self._connection().execute(_pg(sql), params)
-
-    @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
-        with self._connection().transaction():
-            yield
-
-    def _failures(self) -> tuple[type[BaseException], ...]:
-        return (psycopg.Error,)
+        close_quietly(db)
 
     def _any_of(self, count: int) -> str:
         return "number = ANY(?)"
