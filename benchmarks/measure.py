@@ -1,9 +1,9 @@
 """Rounds: every client runs every workload, interleaved round by round, ratios per round.
 
-In each round the clients take turns (their order rotates from round to round), each in its own
-process, against the same canned server, a fifth of the round's requests per turn; so drift on a
-noisy machine hits them all alike. A client's ratio is its CPU (or wall) per request divided by
-the floor's in the same round; the table reports the median over rounds and the spread.
+In each round the clients run one after another (their order rotates from round to round), each
+in its own process, against the same canned server; so drift on a noisy machine hits them all
+alike. A client's ratio is its CPU (or wall) per request divided by the floor's in the same
+round; the table reports the median over rounds and the spread.
 """
 
 from __future__ import annotations
@@ -14,10 +14,6 @@ from dataclasses import dataclass, field
 
 from .clients import CLIENTS
 from .procs import Worker
-
-SLICES = 5
-"""Parts of a round: the clients take turns part by part, so a spell of contention on the host
-(common on a small shared machine) lands on all of them rather than on whichever ran during it."""
 
 
 @dataclass(frozen=True)
@@ -70,41 +66,6 @@ def workloads(single: int, batch: int) -> list[Workload]:
     ]
 
 
-def _round(
-    workers: dict[str, Worker],
-    order: Sequence[str],
-    load: Workload,
-    offset: int,
-    cells: dict[tuple[str, str], Cell],
-) -> dict[str, dict[str, float]]:
-    """One round: each client's requests in `SLICES` parts, the clients taking turns part by
-    part; their CPU, wall and paired CPU summed over the parts. A client that fails gets its
-    cell's error and no sample."""
-    totals: dict[str, dict[str, float]] = {key: {} for key in order}
-    step = max(1, -(-load.requests // SLICES))
-    for start in range(0, load.requests, step):
-        for key in order:
-            cell = cells[(key, load.name)]
-            if cell.error:
-                continue
-            answer = workers[key].call(
-                op="run",
-                fmt=load.fmt,
-                k=load.recipients,
-                n=min(step, load.requests - start),
-                offset=offset + start * load.recipients,
-            )
-            if "error" in answer:
-                cell.error = answer["error"]
-                continue
-            total = totals[key]
-            for name in ("cpu", "wall", "pair_cpu"):
-                if name in answer:
-                    total[name] = total.get(name, 0.0) + answer[name]
-            total["rss_kb"] = answer["rss_kb"]
-    return {key: total for key, total in totals.items() if not cells[(key, load.name)].error}
-
-
 def run_rounds(
     keys: Sequence[str],
     base_url: str,
@@ -141,15 +102,24 @@ def run_rounds(
                     active.append(key)
             for r in range(rounds):
                 order = active[r % len(active) :] + active[: r % len(active)] if active else []
-                offset = first + r * load.requests * load.recipients
-                samples = _round(workers, order, load, offset, cells)
-                for key, sample in samples.items():
+                samples: dict[str, dict[str, float]] = {}
+                for key in order:
                     cell = cells[(key, load.name)]
-                    cell.cpu_us.append(sample["cpu"] / load.requests * 1e6)
-                    cell.wall_us.append(sample["wall"] / load.requests * 1e6)
-                    if "pair_cpu" in sample:
-                        cell.pair_cpu_us.append(sample["pair_cpu"] / load.requests * 1e6)
-                    cell.rss_mb = sample["rss_kb"] / 1024
+                    if cell.error:
+                        continue
+                    offset = first + r * load.requests * load.recipients
+                    answer = workers[key].call(
+                        op="run", fmt=load.fmt, k=load.recipients, n=load.requests, offset=offset
+                    )
+                    if "error" in answer:
+                        cell.error = answer["error"]
+                        continue
+                    samples[key] = answer
+                    cell.cpu_us.append(answer["cpu"] / load.requests * 1e6)
+                    cell.wall_us.append(answer["wall"] / load.requests * 1e6)
+                    if "pair_cpu" in answer:
+                        cell.pair_cpu_us.append(answer["pair_cpu"] / load.requests * 1e6)
+                    cell.rss_mb = answer["rss_kb"] / 1024
                 floor = samples.get("floor")
                 for key, sample in samples.items():
                     if floor and floor["cpu"] > 0:

@@ -334,14 +334,14 @@ def _head(res: Results) -> list[str]:
         "Method: a canned keep-alive HTTP/1.1 server (asyncio, its own process) answers `202` "
         "with one entry per recipient. Each client runs in its own process and does the same "
         "work per request: build, serialize, POST, parse, read every recipient's (to, id, "
-        "accepted). CPU is the client process's user+sys time. Clients take turns, a fifth of a"
-        f" round's requests at a time, the order rotating each round; {res.rounds} rounds. **× "
-        "floor** = the median over rounds of (client ÷ floor in the same round). The floor is "
-        "raw urllib3: one `HTTPConnectionPool`, keep-alive, `json` or `xml.etree`, no checks. "
-        "`own_us` is the facade's CPU less the bare exchange's (the floor's pool posting a "
-        "ready body, parsing nothing), both run in the facade's process in alternating slices "
-        "of each round, so that they share its memory layout and the machine's moments; the "
-        "figure taken from the bare exchange's own process is shown beside it (*apart*).",
+        "accepted). CPU is the client process's user+sys time. Clients run interleaved, the "
+        f"order rotating each round; {res.rounds} rounds. **× floor** = the median over rounds "
+        "of (client ÷ floor in the same round). The floor is raw urllib3: one "
+        "`HTTPConnectionPool`, keep-alive, `json` or `xml.etree`, no checks. `own_us` is the "
+        "facade's CPU less the bare exchange's (the floor's pool posting a ready body, parsing "
+        "nothing), both run in the facade's process in alternating slices of each round, so "
+        "that they share its memory layout and the machine's moments; the figure taken from "
+        "the bare exchange's own process is shown beside it (*apart*).",
         "",
     ]
 

@@ -63,52 +63,6 @@ def test_own_us_subtracts_the_bare_exchange_run_in_the_facades_process() -> None
     assert own_us(cells, "json1") == 50.0
 
 
-def test_a_round_splits_each_clients_requests_into_turns() -> None:
-    """The clients of a round take turns a part at a time (so a spell of contention lands on
-    all of them); every request is run once with its own numbers; the parts' times add up."""
-    from typing import Any
-
-    from benchmarks.measure import SLICES, Cell, Workload, _round
-
-    calls: list[tuple[str, int, int]] = []
-
-    class FakeWorker:
-        def __init__(self, key: str, fail_at: int | None = None) -> None:
-            self.key, self.fail_at = key, fail_at
-
-        def call(self, **command: Any) -> dict[str, Any]:
-            calls.append((self.key, command["n"], command["offset"]))
-            if self.fail_at is not None and len(calls) >= self.fail_at:
-                return {"error": "boom"}
-            answer = {"cpu": 0.5 * command["n"], "wall": 1.0 * command["n"], "rss_kb": 2048}
-            if self.key == "facade":
-                answer["pair_cpu"] = 0.25 * command["n"]
-            return answer
-
-    load = Workload("json200", "JSON, batch", "json", 200, 23)
-    keys = ["floor", "facade", "broken"]
-    cells = {(key, load.name): Cell(key, load) for key in keys}
-    workers: Any = {"floor": FakeWorker("floor"), "facade": FakeWorker("facade")}
-    workers["broken"] = FakeWorker("broken", fail_at=6)  # fails in its second turn
-    samples = _round(workers, keys, load, 1000, cells)
-
-    assert SLICES > 1
-    assert [key for key, _, _ in calls[:6]] == keys + keys  # turns, part by part
-    for key in ("floor", "facade"):
-        mine = [(n, offset) for k, n, offset in calls if k == key]
-        assert len(mine) == SLICES
-        assert sum(n for n, _ in mine) == load.requests  # every request once
-        expected, offset = [], 1000
-        for n, _ in mine:  # each part's numbers follow the last part's
-            expected.append(offset)
-            offset += n * load.recipients
-        assert [offset for _, offset in mine] == expected
-    assert samples["floor"] == {"cpu": 11.5, "wall": 23.0, "rss_kb": 2048}
-    assert samples["facade"]["pair_cpu"] == 5.75
-    assert "broken" not in samples and cells[("broken", load.name)].error == "boom"
-    assert len([k for k, _, _ in calls if k == "broken"]) == 2  # not called after failing
-
-
 def test_canned_server_answers_one_entry_per_recipient() -> None:
     from benchmarks.clients import Floor
     from benchmarks.procs import CannedServer
