@@ -201,11 +201,11 @@ class DeliveryStore(ABC):
     # -- what a store provides -------------------------------------------------------------
 
     @abstractmethod
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> Any:
         """Run one statement (portable SQL with `?` marks); a cursor."""
 
     @abstractmethod
-    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+    def _run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
 
     @abstractmethod
     def _transaction(self) -> contextlib.AbstractContextManager[None]: ...
@@ -249,12 +249,12 @@ class DeliveryStore(ABC):
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a read (for aggregates: a few rows)."""
         with self._lock, self._guard("read"):
-            return list(self._execute(sql, params).fetchall())
+            return list(self._run(sql, params).fetchall())
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         """One statement on its own (a temporary table for a report, say)."""
         with self._lock, self._guard("read"):
-            self._execute(sql, params)
+            self._run(sql, params)
 
     def campaign_id(self) -> str | None:
         """The campaign the report is about (None while the journal holds none)."""
@@ -314,10 +314,10 @@ class DeliveryStore(ABC):
         rows = [_status_row(update) for update in updates]
         if len(rows) == 1:  # one statement commits on its own: no BEGIN, no COMMIT to send
             with self._lock, self._guard("write"):
-                self._execute(self._insert_status, rows[0])
+                self._run(self._insert_status, rows[0])
             return
         with self._lock, self._guard("write"), self._transaction():
-            self._execute_many(self._insert_status, rows)
+            self._run_many(self._insert_status, rows)
 
     # -- the message index -----------------------------------------------------------------
 
@@ -363,7 +363,7 @@ class DeliveryStore(ABC):
         an earlier sync indexed it, its rows)."""
         where, values = self._journal_scope()
         with self._lock, self._guard("read"):
-            batches = self._execute(
+            batches = self._run(
                 f"SELECT {self._shard}, id, state, updated_at, client_message_id, size"
                 f" FROM {self.table('batches')} WHERE {where}"
                 " AND state IN ('answered', 'unknown', 'refused', 'failed', 'superseded')",
@@ -371,7 +371,7 @@ class DeliveryStore(ABC):
             ).fetchall()
             seen = {
                 source: (state, float(updated))
-                for source, state, updated in self._execute(
+                for source, state, updated in self._run(
                     f"SELECT source, state, updated_at FROM {self.table('delivery_sources')}"
                     " WHERE campaign_id = ? AND state <> 'loose'",
                     (self.scope,),
@@ -399,7 +399,7 @@ class DeliveryStore(ABC):
         written), so the index needs no second key."""
         source = f"b{shard}.{batch_id}"
         where, values = self._journal_scope()
-        found = self._execute(
+        found = self._run(
             f"SELECT results, results_crc FROM {self.table('batches')}"
             f" WHERE {where} AND {self._shard} = ? AND id = ?",
             (*values, shard, batch_id),
@@ -408,7 +408,7 @@ class DeliveryStore(ABC):
         if found is not None and found[0] is not None:
             rows = _unpack(self.location, bytes(found[0]), found[1], f"batch {cmid}")
         if indexed and rows:
-            self._execute_many(
+            self._run_many(
                 f"DELETE FROM {self.table('delivery_messages')} WHERE campaign_id = ?"
                 " AND shard = ? AND position = ? AND source = ?",
                 [(self.scope, shard, row.position, source) for row in rows],
@@ -416,7 +416,7 @@ class DeliveryStore(ABC):
         if state in _SETTLED and rows:
             sent_at = updated_at if state in ("answered", "unknown") else None
             self._insert_messages(shard, source, rows, cmid, sent_at, updated_at)
-        self._execute(
+        self._run(
             f"INSERT INTO {self.table('delivery_sources')} (campaign_id, source, state,"
             " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (campaign_id, source) DO UPDATE"
             " SET state = excluded.state, updated_at = excluded.updated_at",
@@ -429,12 +429,12 @@ class DeliveryStore(ABC):
         earlier ID later."""
         where, values = self._journal_scope()
         with self._lock, self._guard("read"):
-            present = self._execute(
+            present = self._run(
                 f"SELECT id FROM {self.table('loose')} WHERE {where}", values
             ).fetchall()
             seen = {
                 source
-                for (source,) in self._execute(
+                for (source,) in self._run(
                     f"SELECT source FROM {self.table('delivery_sources')}"
                     " WHERE campaign_id = ? AND state = 'loose'",
                     (self.scope,),
@@ -444,14 +444,14 @@ class DeliveryStore(ABC):
         for chunk_id in new:
             with self._lock, self._guard("write"), self._transaction():
                 self._hold_campaign()
-                shard, packed, crc, created = self._execute(
+                shard, packed, crc, created = self._run(
                     f"SELECT {self._shard}, rows, rows_crc, created_at FROM {self.table('loose')}"
                     f" WHERE {where} AND id = ?",
                     (*values, chunk_id),
                 ).fetchone()
                 rows = _unpack(self.location, bytes(packed), crc, f"settled rows {chunk_id}")
                 self._insert_messages(int(shard), f"l{chunk_id}", rows, None, None, float(created))
-                self._execute(
+                self._run(
                     f"INSERT INTO {self.table('delivery_sources')} (campaign_id, source, state,"
                     " updated_at) VALUES (?, ?, 'loose', ?)",
                     (self.scope, f"l{chunk_id}", float(created)),
@@ -468,7 +468,7 @@ class DeliveryStore(ABC):
         written_at: float,
     ) -> None:
         table = self.table("delivery_messages")
-        self._execute_many(
+        self._run_many(
             f"INSERT INTO {table} AS d (campaign_id, shard, position, row, to_input, number,"
             " outcome, api_message_id, client_message_id, error_code, error, description,"
             " duplicate_of, source, sent_at, written_at)"
@@ -510,7 +510,7 @@ class DeliveryStore(ABC):
         (One pass over the statuses, and only when there are such rows: the status table has
         no index but its key, which keeps each callback's write to one B-tree.)"""
         messages, statuses = self.table("delivery_messages"), self.table("delivery_status")
-        (unknown,) = self._execute(
+        (unknown,) = self._run(
             f"SELECT COUNT(*) FROM {self.table('delivery_sources')}"
             " WHERE campaign_id = ? AND state = 'unknown'",
             (self.scope,),
@@ -519,7 +519,7 @@ class DeliveryStore(ABC):
             return
         references = [
             str(cmid)
-            for (cmid,) in self._execute(
+            for (cmid,) in self._run(
                 f"SELECT DISTINCT client_message_id FROM {messages} WHERE campaign_id = ?"
                 " AND outcome = 'unknown' AND api_message_id IS NULL",
                 (self.scope,),
@@ -528,13 +528,13 @@ class DeliveryStore(ABC):
         found: list[tuple[Any, ...]] = []
         for start in range(0, len(references), 500):
             chunk = references[start : start + 500]
-            found += self._execute(
+            found += self._run(
                 f"SELECT api_message_id, client_message_id, number FROM {statuses}"
                 f" WHERE client_message_id IN ({', '.join('?' for _ in chunk)})"
                 " ORDER BY api_message_id",
                 chunk,
             ).fetchall()
-        self._execute_many(
+        self._run_many(
             f"UPDATE {messages} SET api_message_id = ? WHERE campaign_id = ?"
             " AND outcome = 'unknown' AND api_message_id IS NULL AND client_message_id = ?"
             " AND number = ?",
@@ -549,7 +549,7 @@ class DeliveryStore(ABC):
         started = time.time() if now is None else now
         runs = self.table("delivery_refreshes")
         with self._lock, self._guard("write"), self._transaction():
-            found = self._execute(
+            found = self._run(
                 f"SELECT id, started_at, cutoff, looked_up FROM {runs}"
                 " WHERE campaign_id = ? AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
                 (self.scope,),
@@ -557,7 +557,7 @@ class DeliveryStore(ABC):
             if found is not None:
                 run_id, begun, cutoff, looked_up = found
                 return RefreshRun(int(run_id), float(begun), float(cutoff), True, int(looked_up))
-            (run_id,) = self._execute(
+            (run_id,) = self._run(
                 f"INSERT INTO {runs} (campaign_id, started_at, cutoff, looked_up)"
                 " VALUES (?, ?, ?, 0) RETURNING id",
                 (self.scope, started, started - older_than),
@@ -599,21 +599,21 @@ class DeliveryStore(ABC):
         look, runs = self.table("delivery_lookups"), self.table("delivery_refreshes")
         with self._lock, self._guard("write"), self._transaction():
             if updates:
-                self._execute_many(self._insert_status, [_status_row(u) for u in updates])
-            self._execute_many(
+                self._run_many(self._insert_status, [_status_row(u) for u in updates])
+            self._run_many(
                 f"INSERT INTO {look} (api_message_id, run, at, outcome) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (api_message_id) DO UPDATE SET run = excluded.run,"
                 " at = excluded.at, outcome = excluded.outcome",
                 [(message_id, run.id, at, outcome) for message_id, outcome in outcomes],
             )
-            self._execute(
+            self._run(
                 f"UPDATE {runs} SET looked_up = looked_up + ? WHERE id = ?",
                 (len(outcomes), run.id),
             )
 
     def finish_refresh(self, run: RefreshRun, now: float | None = None) -> None:
         with self._lock, self._guard("write"), self._transaction():
-            self._execute(
+            self._run(
                 f"UPDATE {self.table('delivery_refreshes')} SET finished_at = ? WHERE id = ?",
                 (time.time() if now is None else now, run.id),
             )

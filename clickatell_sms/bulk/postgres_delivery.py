@@ -180,9 +180,6 @@ class PostgresDelivery(ConnectionHooks, DeliveryStore):
 
     # -- DeliveryStore's hooks (the others are ConnectionHooks') ----------------------------
 
-    _execute = ConnectionHooks._run  # DeliveryStore's names for the same two hooks
-    _execute_many = ConnectionHooks._run_many
-
     def _connection(self) -> Connection:
         return self._db
 
@@ -204,6 +201,6 @@ class PostgresDelivery(ConnectionHooks, DeliveryStore):
         return bool(found) and int(found[0][0]) == 1
 
     def _hold_campaign(self) -> None:
-        self._execute(
+        self._run(
             "SELECT pg_advisory_xact_lock(?)", (advisory_key(f"delivery:{self.campaign}", -3),)
         )

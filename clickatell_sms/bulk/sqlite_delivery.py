@@ -138,10 +138,10 @@ class SQLiteDelivery(DeliveryStore):
 
     # -- DeliveryStore's hooks -------------------------------------------------------------
 
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self._db.execute(sql, params)
 
-    def _execute_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def _run_many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         self._db.executemany(sql, rows)
 
     def _transaction(self) -> contextlib.AbstractContextManager[None]:
