@@ -38,8 +38,7 @@ import logging
 import os
 import platform
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Final, NoReturn
 
 from .._version import __version__
@@ -55,6 +54,7 @@ from .common import (
     UsageError,
     error,
     failure_document,
+    log_lines_on_stderr,
     print_failure,
 )
 from .wording import in_shell_words
@@ -97,7 +97,14 @@ def _main(argv: Sequence[str] | None) -> int:
         if status != EXIT_OK and _json_switch_given(parser, args_list):
             print_failure(failure_document(status, usage=_UsageParser.last_error))
         return status
-    with _log_to_stderr(enabled=args.verbose):
+    # -v: the SDK's log lines on stderr, for as long as the command runs
+    with log_lines_on_stderr(
+        "clickatell_sms",
+        "%(name)s: %(message)s",
+        enabled=args.verbose,
+        level=logging.DEBUG,
+        logger_level=logging.DEBUG,
+    ):
         try:
             return _run(args)
         except KeyboardInterrupt:  # commands that have more to say about it catch it themselves
@@ -172,23 +179,3 @@ def build_parser() -> argparse.ArgumentParser:
                 *_VERBOSE, action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP
             )
     return parser
-
-
-@contextmanager
-def _log_to_stderr(*, enabled: bool) -> Iterator[None]:
-    """`--verbose`: the SDK's log lines on stderr while the command runs. The logger is left as
-    it was found, so `main()` called in a program's (or a test's) process changes nothing after."""
-    if not enabled:
-        yield
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    package_logger = logging.getLogger("clickatell_sms")
-    level = package_logger.level
-    package_logger.addHandler(handler)
-    package_logger.setLevel(logging.DEBUG)
-    try:
-        yield
-    finally:
-        package_logger.removeHandler(handler)
-        package_logger.setLevel(level)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -59,6 +60,7 @@ __all__ = [
     "error",
     "failure_document",
     "iso",
+    "log_lines_on_stderr",
     "positive_count",
     "print_failure",
     "print_results",
@@ -127,6 +129,31 @@ def checked(kind: Callable[[str], _N], ok: Callable[[_N], bool], rule: str) -> C
 
 positive_count: Final = checked(int, lambda value: value > 0, "must be at least 1")
 """How many of something run or connect at once (threads, connections): none would never run."""
+
+
+@contextmanager
+def log_lines_on_stderr(
+    name: str, form: str, *, enabled: bool, level: int, logger_level: int | None = None
+) -> Iterator[None]:
+    """Logger `name`'s lines from `level` up on stderr, in `form`, while inside (when `enabled`);
+    with `logger_level`, the logger's own level too. Both are undone on the way out: `main()`
+    called in a program's (or a test's) process leaves its logging as it found it."""
+    if not enabled:
+        yield
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(form))
+    handler.setLevel(level)
+    logger = logging.getLogger(name)
+    was = logger.level
+    logger.addHandler(handler)
+    if logger_level is not None:
+        logger.setLevel(logger_level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(was)
 
 
 def read_text(value: str) -> str:

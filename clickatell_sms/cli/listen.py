@@ -28,7 +28,15 @@ from urllib.parse import urlsplit
 from ..errors import ValidationError
 from ..loopback import is_loopback
 from ..settings import CALLBACK_SECRET_ENV, read
-from .common import EXIT_OK, EXIT_USAGE, error, failure_document, iso, print_failure
+from .common import (
+    EXIT_OK,
+    EXIT_USAGE,
+    error,
+    failure_document,
+    iso,
+    log_lines_on_stderr,
+    print_failure,
+)
 from .table import add_options, option
 
 if TYPE_CHECKING:
@@ -156,7 +164,13 @@ def _opt_out_sink(args: argparse.Namespace) -> OptOutSink | None:
 
 def _run_listen(args: argparse.Namespace) -> int:
     secret, generated = check(args)
-    with _warnings_on_stderr(enabled=not args.verbose):
+    # Refused callbacks and failing handlers as `WARNING: ...` lines (-v has its own handler)
+    with log_lines_on_stderr(
+        "clickatell_sms.callbacks",
+        "%(levelname)s: %(message)s",
+        enabled=not args.verbose,
+        level=logging.WARNING,
+    ):
         return _serve(args, secret, generated=generated)
 
 
@@ -379,24 +393,6 @@ def _print_callback_url(base: str, secret: str | None, *, generated: bool) -> No
 def _in_clear_text(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme == "http" and not is_loopback(parts.hostname or "")
-
-
-@contextmanager
-def _warnings_on_stderr(*, enabled: bool) -> Iterator[None]:
-    """Refused callbacks and failing handlers as `warning: ...` lines on stderr while inside
-    (`--verbose` has its own handler)."""
-    if not enabled:
-        yield
-        return
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    handler.setLevel(logging.WARNING)
-    callbacks_logger = logging.getLogger("clickatell_sms.callbacks")
-    callbacks_logger.addHandler(handler)
-    try:
-        yield
-    finally:
-        callbacks_logger.removeHandler(handler)
 
 
 @contextmanager
